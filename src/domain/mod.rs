@@ -1,0 +1,10 @@
+//! Pure business rules: no I/O, no async, no clock. Callers pass "now" and "today" in.
+
+pub mod accommodation;
+pub mod availability;
+pub mod contact;
+pub mod dates;
+pub mod money;
+pub mod pricing;
+pub mod reservation;
+pub mod stay;

@@ -1,0 +1,340 @@
+//! Reservations: codes, statuses, legal transitions and their audit trail.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::availability::Occupancy;
+use super::contact::Contact;
+use super::dates::NightRange;
+use super::money::Money;
+use super::pricing::NightPrice;
+
+/// Where a reservation is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    PreReserved,
+    Confirmed,
+    Cancelled,
+    Expired,
+    Completed,
+    NoShow,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::PreReserved,
+        Status::Confirmed,
+        Status::Cancelled,
+        Status::Expired,
+        Status::Completed,
+        Status::NoShow,
+    ];
+
+    /// The legal moves: pre_reserved → confirmed | cancelled | expired;
+    /// confirmed → cancelled | completed | no_show. Nothing leaves the other states.
+    pub fn can_become(self, to: Status) -> bool {
+        use Status::*;
+        matches!(
+            (self, to),
+            (PreReserved, Confirmed | Cancelled | Expired)
+                | (Confirmed, Cancelled | Completed | NoShow)
+        )
+    }
+
+    /// Whether a reservation in this state may hold dates.
+    pub fn holds_dates(self) -> bool {
+        matches!(self, Status::PreReserved | Status::Confirmed)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::PreReserved => "pre_reserved",
+            Status::Confirmed => "confirmed",
+            Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
+            Status::Completed => "completed",
+            Status::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a reservation reached us. Bounded, so it can label metrics.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    Web,
+    Whatsapp,
+    Email,
+    Phone,
+    WalkIn,
+    Admin,
+    Other,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Whatsapp => "whatsapp",
+            Channel::Email => "email",
+            Channel::Phone => "phone",
+            Channel::WalkIn => "walk_in",
+            Channel::Admin => "admin",
+            Channel::Other => "other",
+        }
+    }
+}
+
+/// Who did something to a reservation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Actor {
+    Guest,
+    Admin { email: String },
+    System,
+}
+
+/// One line of a reservation's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    pub from: Option<Status>,
+    pub to: Status,
+    pub actor: Actor,
+    pub reason: String,
+}
+
+/// A booking (or hold) of one accommodation by one guest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    pub code: String,
+    pub accommodation_id: u64,
+    pub range: NightRange,
+    pub guests: u32,
+    pub contact: Contact,
+    pub channel: Channel,
+    pub status: Status,
+    pub nightly: Vec<NightPrice>,
+    pub total: Money,
+    pub deposit: Money,
+    pub currency: String,
+    pub created_at: Timestamp,
+    /// When a hold lapses; `None` for reservations created confirmed.
+    pub expires_at: Option<Timestamp>,
+    /// SHA-256 (hex) of the guest's access token.
+    pub access_token_sha256: String,
+    pub history: Vec<AuditEntry>,
+}
+
+/// A transition that the state machine does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a {from} reservation cannot become {to}")]
+pub struct IllegalTransition {
+    pub from: Status,
+    pub to: Status,
+}
+
+impl Reservation {
+    /// Whether it holds its nights at `now` (a lapsed hold does not).
+    pub fn is_blocking(&self, now: Timestamp) -> bool {
+        self.occupancy().is_some_and(|o| o.is_live(now))
+    }
+
+    /// A hold whose time is up, whether or not the expiry job has seen it yet.
+    pub fn is_lapsed_hold(&self, now: Timestamp) -> bool {
+        self.status == Status::PreReserved && self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// The nights it may hold, if its status holds any.
+    pub fn occupancy(&self) -> Option<Occupancy> {
+        self.status.holds_dates().then_some(Occupancy {
+            range: self.range,
+            hold_expires_at: match self.status {
+                Status::PreReserved => self.expires_at,
+                _ => None,
+            },
+        })
+    }
+
+    /// Moves to `to` if legal and records who did it and why.
+    pub fn transition(
+        &mut self,
+        to: Status,
+        actor: Actor,
+        reason: impl Into<String>,
+        now: Timestamp,
+    ) -> Result<(), IllegalTransition> {
+        if !self.status.can_become(to) {
+            return Err(IllegalTransition {
+                from: self.status,
+                to,
+            });
+        }
+        self.history.push(AuditEntry {
+            at: now,
+            from: Some(self.status),
+            to,
+            actor,
+            reason: reason.into(),
+        });
+        self.status = to;
+        Ok(())
+    }
+}
+
+/// A reservation code: `RES` + yymmdd of creation + 6 upper-case hex digits.
+pub fn reservation_code(created: Date, random: [u8; 3]) -> String {
+    format!(
+        "RES{:02}{:02}{:02}{:02X}{:02X}{:02X}",
+        created.year() % 100,
+        created.month(),
+        created.day(),
+        random[0],
+        random[1],
+        random[2]
+    )
+}
+
+/// An owner block code: `BLK` + 8 upper-case hex digits.
+pub fn block_code(random: [u8; 4]) -> String {
+    format!(
+        "BLK{:02X}{:02X}{:02X}{:02X}",
+        random[0], random[1], random[2], random[3]
+    )
+}
+
+/// Whether `code` has the shape of a reservation code (cheap check before a lookup).
+pub fn is_reservation_code(code: &str) -> bool {
+    code.len() == 15
+        && code.starts_with("RES")
+        && code[3..9].bytes().all(|b| b.is_ascii_digit())
+        && code[9..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    #[test]
+    fn code_has_the_documented_shape() {
+        let code = reservation_code(date(2025, 11, 3), [0xA1, 0xB2, 0xC3]);
+        assert_eq!(code, "RES251103A1B2C3");
+        assert!(is_reservation_code(&code));
+        assert!(!is_reservation_code("RES251103a1b2c3"));
+        assert!(!is_reservation_code("RES25110"));
+        assert_eq!(block_code([1, 2, 0xAB, 0xFF]), "BLK0102ABFF");
+    }
+
+    #[test]
+    fn only_the_documented_transitions_are_legal() {
+        use Status::*;
+        let legal = [
+            (PreReserved, Confirmed),
+            (PreReserved, Cancelled),
+            (PreReserved, Expired),
+            (Confirmed, Cancelled),
+            (Confirmed, Completed),
+            (Confirmed, NoShow),
+        ];
+        for from in Status::ALL {
+            for to in Status::ALL {
+                assert_eq!(
+                    from.can_become(to),
+                    legal.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+    }
+
+    pub(crate) fn hold(now: Timestamp) -> Reservation {
+        Reservation {
+            code: "RES250101000001".into(),
+            accommodation_id: 1,
+            range: NightRange::new(date(2025, 1, 3), date(2025, 1, 6)).unwrap(),
+            guests: 2,
+            contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),
+            channel: Channel::Web,
+            status: Status::PreReserved,
+            nightly: vec![],
+            total: Money::from_units(48_000),
+            deposit: Money::from_units(14_400),
+            currency: "ARS".into(),
+            created_at: now,
+            expires_at: Some(now + jiff::SignedDuration::from_mins(30)),
+            access_token_sha256: String::new(),
+            history: vec![],
+        }
+    }
+
+    #[test]
+    fn transitions_are_audited_and_illegal_ones_change_nothing() {
+        let now: Timestamp = "2025-01-01T12:00:00Z".parse().unwrap();
+        let mut r = hold(now);
+        r.transition(Status::Confirmed, Actor::System, "deposit paid", now)
+            .unwrap();
+        let err = r
+            .transition(Status::Expired, Actor::System, "late", now)
+            .unwrap_err();
+        assert_eq!(err.from, Status::Confirmed);
+        assert_eq!(r.status, Status::Confirmed);
+        assert_eq!(r.history.len(), 1);
+        assert_eq!(r.history[0].reason, "deposit paid");
+        assert_eq!(r.history[0].from, Some(Status::PreReserved));
+    }
+
+    #[test]
+    fn a_lapsed_hold_stops_blocking_but_a_confirmed_stay_does_not() {
+        let now: Timestamp = "2025-01-01T12:00:00Z".parse().unwrap();
+        let mut r = hold(now);
+        let later = now + jiff::SignedDuration::from_mins(31);
+        assert!(r.is_blocking(now));
+        assert!(!r.is_blocking(later));
+        assert!(r.is_lapsed_hold(later));
+        r.transition(Status::Confirmed, Actor::System, "", now).unwrap();
+        assert!(r.is_blocking(later));
+        r.transition(Status::Cancelled, Actor::System, "", now).unwrap();
+        assert!(!r.is_blocking(now));
+    }
+
+    fn any_status() -> impl Strategy<Value = Status> {
+        prop::sample::select(Status::ALL.to_vec())
+    }
+
+    proptest! {
+        #[test]
+        fn no_sequence_of_moves_leaves_a_terminal_state(moves in prop::collection::vec(any_status(), 0..20)) {
+            let now: Timestamp = "2025-01-01T12:00:00Z".parse().unwrap();
+            let mut r = hold(now);
+            for to in moves {
+                let before = r.status;
+                let ok = r.transition(to, Actor::System, "", now).is_ok();
+                prop_assert_eq!(ok, before.can_become(to));
+                if !before.holds_dates() { prop_assert_eq!(r.status, before); }
+            }
+            prop_assert_eq!(r.history.len(), r.history.iter().filter(|e| e.from.is_some()).count());
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! alojamientos: a single-binary booking appliance for small accommodation hosts.
+
+pub mod domain;
