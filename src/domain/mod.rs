@@ -2,6 +2,7 @@
 
 pub mod accommodation;
 pub mod availability;
+pub mod block;
 pub mod contact;
 pub mod dates;
 pub mod money;

@@ -1,0 +1,406 @@
+//! Typed settings: the TOML file, overridden by `ALOJAMIENTOS_*` environment variables (`__`
+//! for nesting), secrets also readable from files (`*_file` keys / `*__…_FILE` variables).
+//! Validated once at start; an invalid value fails fast naming its key.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::money::Rate;
+
+/// The commented example config, embedded so `alojamientos config default` can print it.
+pub const DEFAULT_CONFIG: &str = include_str!("../config/alojamientos.toml");
+
+/// Raw settings as read from file and environment, before validation. Missing keys come from
+/// `RawSettings::default()`, merged underneath by figment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSettings {
+    pub server: ServerSection,
+    pub property: PropertySection,
+    pub reservations: ReservationsSection,
+    pub rate_limit: RateLimitSection,
+    pub admin: AdminSection,
+    pub metrics: MetricsSection,
+    pub jobs: JobsSection,
+    pub log: LogSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub body_limit_bytes: usize,
+    pub trusted_proxies: Vec<String>,
+    pub shutdown_grace: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PropertySection {
+    pub name: String,
+    pub time_zone: String,
+    pub currency: String,
+    pub default_country_code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationsSection {
+    pub hold_duration: String,
+    pub deposit_percent: u32,
+    pub max_nights: u32,
+    pub lock_timeout: String,
+    pub idempotency_ttl: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSection {
+    pub enabled: bool,
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSection {
+    pub initial_email: String,
+    pub session_ttl: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    pub listen: String,
+    pub token: String,
+    pub token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSection {
+    pub expire_holds: String,
+    pub complete_stays: String,
+    pub purge_idempotency: String,
+    pub stale_after: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub filter: String,
+    pub format: String,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            server: ServerSection {
+                listen: "127.0.0.1:8080".into(),
+                data_dir: "./data".into(),
+                body_limit_bytes: 64 * 1024,
+                trusted_proxies: vec![],
+                shutdown_grace: "30s".into(),
+            },
+            property: PropertySection {
+                name: "Mi alojamiento".into(),
+                time_zone: "America/Argentina/Buenos_Aires".into(),
+                currency: "ARS".into(),
+                default_country_code: "54".into(),
+            },
+            reservations: ReservationsSection {
+                hold_duration: "30m".into(),
+                deposit_percent: 30,
+                max_nights: 60,
+                lock_timeout: "5s".into(),
+                idempotency_ttl: "48h".into(),
+            },
+            rate_limit: RateLimitSection {
+                enabled: true,
+                per_second: 5,
+                burst: 30,
+            },
+            admin: AdminSection {
+                initial_email: "admin@alojamientos.local".into(),
+                session_ttl: "12h".into(),
+            },
+            metrics: MetricsSection {
+                listen: String::new(),
+                token: String::new(),
+                token_file: None,
+            },
+            jobs: JobsSection {
+                expire_holds: "0 * * * * *".into(),
+                complete_stays: "0 7 * * * *".into(),
+                purge_idempotency: "0 17 3 * * *".into(),
+                stale_after: "5m".into(),
+            },
+            log: LogSection {
+                filter: "info".into(),
+                format: "json".into(),
+            },
+        }
+    }
+}
+
+
+/// A config value that is wrong, with the key that holds it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Load(#[from] Box<figment::Error>),
+    #[error("config key `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        reason: reason.into(),
+    }
+}
+
+/// Validated settings, ready to use.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub body_limit_bytes: usize,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub shutdown_grace: Duration,
+    pub property_name: String,
+    pub time_zone: TimeZone,
+    pub currency: String,
+    pub default_country_code: String,
+    pub hold_duration: Duration,
+    pub deposit_share: Rate,
+    pub max_nights: u32,
+    pub lock_timeout: Duration,
+    pub idempotency_ttl: Duration,
+    pub rate_limit: Option<RateLimit>,
+    pub initial_admin_email: String,
+    pub session_ttl: Duration,
+    pub metrics_listen: Option<SocketAddr>,
+    pub metrics_token: Option<String>,
+    pub jobs: JobSchedules,
+    pub stale_after: Duration,
+    pub log_filter: String,
+    pub log_json: bool,
+}
+
+/// Token bucket settings for public endpoints, per client address.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+/// Six-field cron schedules (seconds first) of the background jobs.
+#[derive(Debug, Clone)]
+pub struct JobSchedules {
+    pub expire_holds: String,
+    pub complete_stays: String,
+    pub purge_idempotency: String,
+}
+
+impl Settings {
+    /// Reads defaults, then the file (if given), then the environment, and validates.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(invalid("--config", format!("{} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("ALOJAMIENTOS_")
+                .ignore(&["CONFIG"])
+                .split("__"),
+        );
+        let raw: RawSettings = figment.extract().map_err(Box::new)?;
+        raw.validate()
+    }
+}
+
+/// Parses `30s`, `5m`, `12h`, `2d` (or a plain number of seconds).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    let seconds = match unit.trim() {
+        "" | "s" => n,
+        "ms" => return Some(Duration::from_millis(n)),
+        "m" => n.checked_mul(60)?,
+        "h" => n.checked_mul(3_600)?,
+        "d" => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(Duration::from_secs(seconds))
+}
+
+fn duration(key: &'static str, text: &str) -> Result<Duration, ConfigError> {
+    parse_duration(text).ok_or_else(|| invalid(key, format!("{text:?} is not a duration like 30s, 5m, 12h")))
+}
+
+fn cron(key: &'static str, text: &str) -> Result<String, ConfigError> {
+    if text.split_whitespace().count() != 6 {
+        return Err(invalid(key, format!("{text:?} must have six fields, seconds first (e.g. \"0 * * * * *\")")));
+    }
+    Ok(text.to_owned())
+}
+
+fn secret(key: &'static str, value: String, file: Option<PathBuf>) -> Result<Option<String>, ConfigError> {
+    let value = match file {
+        Some(path) => std::fs::read_to_string(&path)
+            .map_err(|e| invalid(key, format!("cannot read {}: {e}", path.display())))?
+            .trim()
+            .to_owned(),
+        None => value,
+    };
+    Ok(Some(value).filter(|v| !v.is_empty()))
+}
+
+impl RawSettings {
+    /// Checks every value and converts it to its typed form.
+    pub fn validate(self) -> Result<Settings, ConfigError> {
+        let listen = self
+            .server
+            .listen
+            .parse()
+            .map_err(|_| invalid("server.listen", format!("{:?} is not an address like 127.0.0.1:8080", self.server.listen)))?;
+        if self.server.data_dir.as_os_str().is_empty() {
+            return Err(invalid("server.data_dir", "must not be empty"));
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        let trusted_proxies = self
+            .server
+            .trusted_proxies
+            .iter()
+            .map(|p| p.parse().map_err(|_| invalid("server.trusted_proxies", format!("{p:?} is not an IP address"))))
+            .collect::<Result<_, _>>()?;
+        let time_zone = TimeZone::get(&self.property.time_zone)
+            .map_err(|_| invalid("property.time_zone", format!("{:?} is not an IANA time zone", self.property.time_zone)))?;
+        let currency = self.property.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(invalid("property.currency", "must be a three-letter ISO 4217 code such as ARS"));
+        }
+        let cc = &self.property.default_country_code;
+        if cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) || cc.starts_with('0') {
+            return Err(invalid("property.default_country_code", "must be a country calling code such as 54"));
+        }
+        let hold_duration = duration("reservations.hold_duration", &self.reservations.hold_duration)?;
+        if hold_duration.is_zero() || hold_duration > Duration::from_secs(7 * 86_400) {
+            return Err(invalid("reservations.hold_duration", "must be between 1s and 7d"));
+        }
+        if self.reservations.deposit_percent > 100 {
+            return Err(invalid("reservations.deposit_percent", "must be between 0 and 100"));
+        }
+        if !(1..=365).contains(&self.reservations.max_nights) {
+            return Err(invalid("reservations.max_nights", "must be between 1 and 365"));
+        }
+        let rate_limit = if self.rate_limit.enabled {
+            if self.rate_limit.per_second == 0 || self.rate_limit.burst == 0 {
+                return Err(invalid("rate_limit.per_second", "per_second and burst must be at least 1"));
+            }
+            Some(RateLimit {
+                per_second: self.rate_limit.per_second,
+                burst: self.rate_limit.burst,
+            })
+        } else {
+            None
+        };
+        if crate::domain::contact::normalize_email(&self.admin.initial_email).is_none() {
+            return Err(invalid("admin.initial_email", "is not an email address"));
+        }
+        let metrics_listen = match self.metrics.listen.trim() {
+            "" => None,
+            text => Some(text.parse().map_err(|_| invalid("metrics.listen", format!("{text:?} is not an address")))?),
+        };
+        let log_json = match self.log.format.as_str() {
+            "json" => true,
+            "pretty" => false,
+            other => return Err(invalid("log.format", format!("{other:?} must be json or pretty"))),
+        };
+        Ok(Settings {
+            listen,
+            data_dir: self.server.data_dir,
+            body_limit_bytes: self.server.body_limit_bytes,
+            trusted_proxies,
+            shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
+            property_name: self.property.name,
+            time_zone,
+            currency,
+            default_country_code: self.property.default_country_code,
+            hold_duration,
+            deposit_share: Rate::percent(self.reservations.deposit_percent),
+            max_nights: self.reservations.max_nights,
+            lock_timeout: duration("reservations.lock_timeout", &self.reservations.lock_timeout)?,
+            idempotency_ttl: duration("reservations.idempotency_ttl", &self.reservations.idempotency_ttl)?,
+            rate_limit,
+            initial_admin_email: self.admin.initial_email,
+            session_ttl: duration("admin.session_ttl", &self.admin.session_ttl)?,
+            metrics_listen,
+            metrics_token: secret("metrics.token", self.metrics.token, self.metrics.token_file)?,
+            jobs: JobSchedules {
+                expire_holds: cron("jobs.expire_holds", &self.jobs.expire_holds)?,
+                complete_stays: cron("jobs.complete_stays", &self.jobs.complete_stays)?,
+                purge_idempotency: cron("jobs.purge_idempotency", &self.jobs.purge_idempotency)?,
+            },
+            stale_after: duration("jobs.stale_after", &self.jobs.stale_after)?,
+            log_filter: self.log.filter,
+            log_json,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_example_is_valid_and_matches_the_defaults() {
+        let from_file: RawSettings = toml_from_example();
+        let a = serde_json::to_value(&from_file).unwrap();
+        let b = serde_json::to_value(RawSettings::default()).unwrap();
+        assert_eq!(a, b, "config/alojamientos.toml and RawSettings::default() disagree");
+        from_file.validate().unwrap();
+    }
+
+    fn toml_from_example() -> RawSettings {
+        Figment::from(Toml::string(DEFAULT_CONFIG)).extract().unwrap()
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let mut raw = RawSettings::default();
+        raw.property.time_zone = "Mars/Olympus".into();
+        assert!(raw.validate().unwrap_err().to_string().contains("property.time_zone"));
+        let mut raw = RawSettings::default();
+        raw.reservations.hold_duration = "soon".into();
+        assert!(raw.validate().unwrap_err().to_string().contains("reservations.hold_duration"));
+        let mut raw = RawSettings::default();
+        raw.jobs.expire_holds = "* * * * *".into();
+        assert!(raw.validate().unwrap_err().to_string().contains("jobs.expire_holds"));
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("30m"), Some(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("48h"), Some(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10"), Some(Duration::from_secs(10)));
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("5y"), None);
+    }
+}

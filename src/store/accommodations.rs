@@ -1,0 +1,104 @@
+//! Accommodation records.
+
+use redb::{ReadTransaction, ReadableTable};
+
+use super::tables::{ACCOMMODATIONS, META, OCCUPANCY, decode, encode};
+use super::{Store, StoreError, occupancy};
+use crate::domain::accommodation::{Accommodation, AccommodationSpec};
+use crate::domain::availability::Occupancy;
+use crate::domain::dates::NightRange;
+
+const NEXT_ID: &str = "next_accommodation_id";
+
+/// Why an accommodation change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccommodationError {
+    #[error("no accommodation with that id")]
+    NotFound,
+}
+
+pub(super) fn load(txn: &ReadTransaction, id: u64) -> Result<Option<Accommodation>, StoreError> {
+    let table = txn.open_table(ACCOMMODATIONS)?;
+    table.get(id)?.map(|v| decode(v.value())).transpose()
+}
+
+pub(super) fn load_for_write(
+    txn: &redb::WriteTransaction,
+    id: u64,
+) -> Result<Option<Accommodation>, StoreError> {
+    let table = txn.open_table(ACCOMMODATIONS)?;
+    let found = table.get(id)?.map(|v| decode(v.value())).transpose();
+    found
+}
+
+impl Store {
+    /// Every accommodation, by id.
+    pub fn accommodations(&self) -> Result<Vec<Accommodation>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(ACCOMMODATIONS)?;
+            table.iter()?.map(|e| decode(e?.1.value())).collect()
+        })
+    }
+
+    pub fn accommodation(&self, id: u64) -> Result<Option<Accommodation>, StoreError> {
+        self.read(|txn| load(txn, id))
+    }
+
+    /// An accommodation and what holds its nights within `window`, from one snapshot.
+    pub fn accommodation_with_occupancy(
+        &self,
+        id: u64,
+        window: NightRange,
+    ) -> Result<Option<(Accommodation, Vec<Occupancy>)>, StoreError> {
+        self.read(|txn| {
+            let Some(acc) = load(txn, id)? else {
+                return Ok(None);
+            };
+            let table = txn.open_table(OCCUPANCY)?;
+            let taken = occupancy::overlapping(&table, id, &window)?
+                .into_iter()
+                .map(|(_, o)| o)
+                .collect();
+            Ok(Some((acc, taken)))
+        })
+    }
+
+    pub async fn create_accommodation(
+        &self,
+        spec: AccommodationSpec,
+    ) -> Result<Accommodation, StoreError> {
+        self.writer
+            .write(move |txn| {
+                let id = {
+                    let mut meta = txn.open_table(META)?;
+                    let id = meta.get(NEXT_ID)?.map_or(1, |v| v.value());
+                    meta.insert(NEXT_ID, id + 1)?;
+                    id
+                };
+                let acc = Accommodation { id, spec };
+                txn.open_table(ACCOMMODATIONS)?
+                    .insert(id, encode(&acc).as_slice())?;
+                Ok(acc)
+            })
+            .await
+    }
+
+    /// Applies `change` to accommodation `id` atomically.
+    pub async fn update_accommodation(
+        &self,
+        id: u64,
+        change: impl FnOnce(&mut AccommodationSpec) + Send + 'static,
+    ) -> Result<Result<Accommodation, AccommodationError>, StoreError> {
+        self.writer
+            .write(move |txn| {
+                let Some(mut acc) = load_for_write(txn, id)? else {
+                    return Ok(Err(AccommodationError::NotFound));
+                };
+                change(&mut acc.spec);
+                txn.open_table(ACCOMMODATIONS)?
+                    .insert(id, encode(&acc).as_slice())?;
+                Ok(Ok(acc))
+            })
+            .await
+    }
+}

@@ -1,0 +1,111 @@
+//! Admin users (argon2 password hashes) and their sessions (stored as token hashes).
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use redb::ReadableTableMetadata;
+use serde::{Deserialize, Serialize};
+
+use super::reservations::sha256_hex;
+use super::tables::{ADMINS, SESSIONS, decode, encode};
+use super::{Store, StoreError};
+
+/// A host account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminUser {
+    pub email: String,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+/// A logged-in admin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminSession {
+    pub email: String,
+    pub expires_at: Timestamp,
+}
+
+impl Store {
+    /// Creates or replaces the admin `email`.
+    pub async fn put_admin(&self, user: AdminUser) -> Result<(), StoreError> {
+        self.writer
+            .write(move |txn| {
+                txn.open_table(ADMINS)?
+                    .insert(user.email.as_str(), encode(&user).as_slice())?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Creates the admin only if there is no admin at all; returns whether it did.
+    pub async fn create_first_admin(&self, user: AdminUser) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |txn| {
+                let mut table = txn.open_table(ADMINS)?;
+                if !table.is_empty()? {
+                    return Ok(false);
+                }
+                table.insert(user.email.as_str(), encode(&user).as_slice())?;
+                Ok(true)
+            })
+            .await
+    }
+
+    pub fn admin(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(ADMINS)?;
+            table.get(email)?.map(|v| decode(v.value())).transpose()
+        })
+    }
+
+    /// Starts a session for `email` that lasts `ttl`, keyed by the hash of `token`.
+    pub async fn create_session(&self, token: &str, email: String, ttl: Duration) -> Result<AdminSession, StoreError> {
+        let key = sha256_hex(token);
+        self.writer
+            .write(move |txn| {
+                let session = AdminSession {
+                    email,
+                    expires_at: Timestamp::now() + SignedDuration::try_from(ttl).unwrap_or_default(),
+                };
+                txn.open_table(SESSIONS)?
+                    .insert(key.as_str(), encode(&session).as_slice())?;
+                Ok(session)
+            })
+            .await
+    }
+
+    /// The live session for `token`, if any.
+    pub fn session(&self, token: &str) -> Result<Option<AdminSession>, StoreError> {
+        let key = sha256_hex(token);
+        let found: Option<AdminSession> = self.read(|txn| {
+            let table = txn.open_table(SESSIONS)?;
+            table.get(key.as_str())?.map(|v| decode(v.value())).transpose()
+        })?;
+        Ok(found.filter(|s| s.expires_at > Timestamp::now()))
+    }
+
+    /// Ends the session for `token`.
+    pub async fn delete_session(&self, token: &str) -> Result<bool, StoreError> {
+        let key = sha256_hex(token);
+        self.writer
+            .write(move |txn| Ok(txn.open_table(SESSIONS)?.remove(key.as_str())?.is_some()))
+            .await
+    }
+
+    /// Removes sessions that have expired; returns how many.
+    pub async fn purge_sessions(&self) -> Result<usize, StoreError> {
+        self.writer
+            .write(|txn| {
+                let now = Timestamp::now();
+                let mut removed = 0;
+                txn.open_table(SESSIONS)?.retain(|_, v| {
+                    let keep = decode::<AdminSession>(v).is_ok_and(|s| s.expires_at > now);
+                    removed += usize::from(!keep);
+                    keep
+                })?;
+                Ok(removed)
+            })
+            .await
+    }
+}

@@ -1,0 +1,83 @@
+//! The only module that knows redb: tables, schema, transactions, group commit.
+
+mod accommodations;
+mod admins;
+mod blocks;
+mod error;
+mod idempotency;
+mod occupancy;
+mod reservations;
+pub mod schema;
+mod tables;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use redb::{Database, ReadTransaction, ReadableDatabase};
+
+pub use accommodations::AccommodationError;
+pub use admins::{AdminSession, AdminUser};
+pub use blocks::BlockError;
+pub use error::StoreError;
+pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
+pub use reservations::{
+    ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
+    ReserveError, ReservePolicy, Stats,
+};
+use writer::Writer;
+
+/// File name of the store inside the data directory.
+pub const STORE_FILE: &str = "alojamientos.redb";
+
+/// The open store: concurrent MVCC reads, writes through the group-commit writer.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+    writer: Writer,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `data_dir`, runs migrations and starts the writer.
+    /// A second process on the same directory gets [`StoreError::AlreadyOpen`].
+    pub fn open(data_dir: &Path, lock_timeout: Duration) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(STORE_FILE);
+        let db = Database::builder().create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen(data_dir.to_owned()),
+            other => StoreError::Database(other),
+        })?;
+        let found = schema::migrate(&db)?;
+        if found.is_none() {
+            tracing::info!(path = %path.display(), "created a new store");
+        }
+        let db = Arc::new(db);
+        let (writer, handle) = Writer::start(db.clone(), lock_timeout);
+        Ok((Store { db, writer, path }, handle))
+    }
+
+    /// Runs `f` on a consistent read snapshot. Never waits for the writer.
+    pub fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let txn = self.db.begin_read()?;
+        f(&txn)
+    }
+
+    /// Operations waiting for or inside the writer: the "locks held" of health.
+    pub fn locks_held(&self) -> usize {
+        self.writer.in_flight()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the store file in bytes.
+    pub fn file_size(&self) -> u64 {
+        std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+}

@@ -1,0 +1,63 @@
+//! The schema version record and the migrations that run on start.
+
+use redb::{Database, ReadableTable, WriteTransaction};
+
+use super::StoreError;
+use super::tables::{self, META};
+
+/// The schema this binary writes.
+pub const CURRENT_VERSION: u64 = 1;
+
+const VERSION_KEY: &str = "schema_version";
+
+/// Migration from version `i + 1` to `i + 2` is `MIGRATIONS[i]`.
+const MIGRATIONS: &[fn(&WriteTransaction) -> Result<(), StoreError>] = &[];
+const _: () = assert!(MIGRATIONS.len() as u64 == CURRENT_VERSION - 1);
+
+/// Creates the tables of a new store, or brings an older one up to [`CURRENT_VERSION`] in one
+/// transaction; refuses a store written by a newer binary. Returns the version found.
+pub fn migrate(db: &Database) -> Result<Option<u64>, StoreError> {
+    let txn = db.begin_write()?;
+    let found = {
+        let meta = txn.open_table(META)?;
+        meta.get(VERSION_KEY)?.map(|v| v.value())
+    };
+    match found {
+        Some(v) if v > CURRENT_VERSION => {
+            return Err(StoreError::SchemaTooNew {
+                found: v,
+                supported: CURRENT_VERSION,
+            });
+        }
+        Some(v) => {
+            for step in &MIGRATIONS[(v - 1) as usize..] {
+                step(&txn)?;
+            }
+        }
+        None => {}
+    }
+    create_tables(&txn)?;
+    txn.open_table(META)?.insert(VERSION_KEY, CURRENT_VERSION)?;
+    txn.commit()?;
+    Ok(found)
+}
+
+fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
+    txn.open_table(tables::ACCOMMODATIONS)?;
+    txn.open_table(tables::RESERVATIONS)?;
+    txn.open_table(tables::BLOCKS)?;
+    txn.open_table(tables::OCCUPANCY)?;
+    txn.open_table(tables::HOLD_EXPIRY)?;
+    txn.open_table(tables::IDEMPOTENCY)?;
+    txn.open_table(tables::ADMINS)?;
+    txn.open_table(tables::SESSIONS)?;
+    Ok(())
+}
+
+/// The schema version recorded in an open store.
+pub fn version(db: &Database) -> Result<Option<u64>, StoreError> {
+    use redb::ReadableDatabase;
+    let txn = db.begin_read()?;
+    let meta = txn.open_table(META)?;
+    Ok(meta.get(VERSION_KEY)?.map(|v| v.value()))
+}

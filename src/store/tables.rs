@@ -1,0 +1,40 @@
+//! Table definitions and key layouts. Values are JSON documents (see [`encode`] / [`decode`]),
+//! so adding a field with a serde default needs no migration.
+
+use redb::TableDefinition;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+
+/// `schema_version`, `next_accommodation_id`.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Accommodation id → `Accommodation`.
+pub const ACCOMMODATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("accommodations");
+/// Reservation code → `Reservation`.
+pub const RESERVATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("reservations");
+/// Owner block code → `OwnerBlock`.
+pub const BLOCKS: TableDefinition<&str, &[u8]> = TableDefinition::new("blocks");
+/// Everything that holds dates: (accommodation id, check-in `yyyymmdd`, code) →
+/// (check-out `yyyymmdd`, hold expiry in ms since the epoch or [`NO_EXPIRY`]).
+pub const OCCUPANCY: TableDefinition<(u64, i32, &str), (i32, i64)> =
+    TableDefinition::new("occupancy");
+/// Live holds by expiry: (expires_at ms, code) → ().
+pub const HOLD_EXPIRY: TableDefinition<(i64, &str), ()> = TableDefinition::new("hold_expiry");
+/// `scope:key` → `IdempotencyRecord`.
+pub const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+/// Lower-cased email → `AdminUser`.
+pub const ADMINS: TableDefinition<&str, &[u8]> = TableDefinition::new("admins");
+/// SHA-256 (hex) of a session token → `AdminSession`.
+pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+
+/// Occupancy entries that hold until changed (bookings, blocks) carry this expiry.
+pub const NO_EXPIRY: i64 = i64::MAX;
+
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("store records serialize to JSON")
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
