@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use redb::ReadableTableMetadata;
 use serde::{Deserialize, Serialize};
 
-use super::reservations::sha256_hex;
+use crate::secret::sha256_hex;
 use super::tables::{ADMINS, SESSIONS, decode, encode};
 use super::{Store, StoreError};
 

@@ -9,13 +9,13 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay, StoredResponse};
 use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, decode, encode};
 use super::{Store, StoreError, occupancy};
 use crate::domain::contact::Contact;
+use crate::secret::{random_hex, sha256_hex};
 use crate::domain::dates::{NightRange, date_key, local_today};
 use crate::domain::money::{Money, Rate};
 use crate::domain::pricing::quote;
@@ -89,18 +89,6 @@ pub enum ChangeError {
     DateOverlap,
     #[error("a confirmed booking can only be cancelled by the host")]
     RequiresHost,
-}
-
-/// SHA-256 of a secret, hex-encoded: what the store keeps instead of tokens.
-pub fn sha256_hex(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn random_hex(bytes: usize) -> String {
-    (0..bytes).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
 }
 
 fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {

@@ -1,0 +1,114 @@
+//! Command-line verbs.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::config::{DEFAULT_CONFIG, Settings};
+use crate::secret::hash_password;
+use crate::startup::{Application, shutdown_signal};
+use crate::store::{AdminUser, Store};
+
+/// Booking appliance for small accommodation hosts: reservations, holds and payments from
+/// one binary and one data directory.
+#[derive(Debug, Parser)]
+#[command(name = "alojamientos", version, propagate_version = true)]
+pub struct Cli {
+    /// Config file (TOML). Without one, built-in defaults and ALOJAMIENTOS_* variables apply.
+    #[arg(long, global = true, env = "ALOJAMIENTOS_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the server (the default).
+    Serve {
+        /// Seed three demo accommodations into an empty store.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage admin accounts (the server must be stopped).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Show configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin or reset their password; the password is read from standard input.
+    Add {
+        /// The admin's email address.
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the commented example configuration (the built-in defaults).
+    Default,
+}
+
+/// Runs the chosen verb.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Version => {
+            println!("alojamientos {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Config { command: ConfigCommand::Default } => {
+            print!("{DEFAULT_CONFIG}");
+            Ok(())
+        }
+        Command::Serve { demo } => serve(load(cli.config)?, demo).await,
+        Command::Admin { command: AdminCommand::Add { email } } => add_admin(load(cli.config)?, &email).await,
+    }
+}
+
+fn load(path: Option<PathBuf>) -> anyhow::Result<Settings> {
+    Ok(Settings::load(path.as_deref())?)
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    crate::telemetry::init_logging(&settings.log_filter, settings.log_json);
+    let app = Application::build(settings, demo).await?;
+    if let Some(admin) = &app.first_admin {
+        println!(
+            "\nFirst admin created. Log in with\n  email:    {}\n  password: {}\nThis password is shown only once; change it with `alojamientos admin add {}`.\n",
+            admin.email, admin.password, admin.email
+        );
+    }
+    println!("alojamientos listening on http://{}", app.local_addr());
+    app.run(shutdown_signal()).await
+}
+
+async fn add_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
+    let email = crate::domain::contact::normalize_email(email.trim())
+        .with_context(|| format!("{email:?} is not an email address"))?
+        .to_lowercase();
+    eprintln!("Password for {email} (at least 10 characters), then Enter:");
+    let mut password = String::new();
+    std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < 10 {
+        bail!("the password must have at least 10 characters");
+    }
+    let (store, _writer) = Store::open(&settings.data_dir, settings.lock_timeout)?;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await?;
+    store
+        .put_admin(AdminUser { email: email.clone(), password_hash: hash, created_at: jiff::Timestamp::now() })
+        .await?;
+    println!("admin {email} saved");
+    Ok(())
+}

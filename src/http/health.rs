@@ -1,0 +1,181 @@
+//! Liveness and readiness, and the Prometheus endpoint.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::auth::bearer;
+use super::error::ApiError;
+use crate::jobs::{self, EXPIRE_HOLDS};
+use crate::secret::constant_time_eq;
+
+/// `ok`, `degraded` or `unhealthy`, worst first when combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Ok,
+    Degraded,
+    Unhealthy,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DatabaseCheck {
+    status: Level,
+    latency_ms: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LocksCheck {
+    status: Level,
+    /// Writes queued for or inside the store writer.
+    held: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SchedulerCheck {
+    status: Level,
+    /// Last run of the hold-expiry job.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_run: Option<Timestamp>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DiskCheck {
+    status: Level,
+    free_percent: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Checks {
+    database: DatabaseCheck,
+    locks: LocksCheck,
+    scheduler: SchedulerCheck,
+    disk: DiskCheck,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `healthy`, `degraded` or `unhealthy`.
+    status: &'static str,
+    version: &'static str,
+    uptime_s: u64,
+    checks: Checks,
+}
+
+/// Locks held beyond this many mean the writer is falling behind.
+const LOCKS_DEGRADED: usize = 1_000;
+
+/// Free space on the file system holding `path`, in percent.
+fn free_percent(path: &std::path::Path) -> Option<f64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c_path is a valid NUL-terminated string and stat a properly sized out-parameter.
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    if rc != 0 || stat.f_blocks == 0 {
+        return None;
+    }
+    Some((stat.f_bavail as f64 / stat.f_blocks as f64 * 1000.0).round() / 10.0)
+}
+
+fn check_health(state: &AppState) -> Health {
+    let started = Instant::now();
+    let db_ok = state.store.read(|_| Ok(())).is_ok();
+    let latency_ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
+    let database = DatabaseCheck {
+        status: if db_ok { Level::Ok } else { Level::Unhealthy },
+        latency_ms,
+    };
+    let held = state.store.locks_held();
+    metrics::gauge!("locks_held").set(held as f64);
+    let locks = LocksCheck {
+        status: if held < LOCKS_DEGRADED { Level::Ok } else { Level::Degraded },
+        held,
+    };
+    let fresh = jobs::is_fresh(&state.jobs, state.started, state.settings.stale_after);
+    let scheduler = SchedulerCheck {
+        status: if fresh { Level::Ok } else { Level::Degraded },
+        last_run: state.jobs.snapshot().get(EXPIRE_HOLDS).and_then(|r| r.last_run),
+    };
+    let free = free_percent(&state.settings.data_dir).unwrap_or(100.0);
+    let disk = DiskCheck {
+        status: match free {
+            f if f < 2.0 => Level::Unhealthy,
+            f if f < 10.0 => Level::Degraded,
+            _ => Level::Ok,
+        },
+        free_percent: free,
+    };
+    let worst = [database.status, locks.status, scheduler.status, disk.status]
+        .into_iter()
+        .max()
+        .unwrap_or(Level::Ok);
+    Health {
+        status: match worst {
+            Level::Ok => "healthy",
+            Level::Degraded => "degraded",
+            Level::Unhealthy => "unhealthy",
+        },
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_s: state.started.elapsed().as_secs(),
+        checks: Checks {
+            database,
+            locks,
+            scheduler,
+            disk,
+        },
+    }
+}
+
+/// Health of the store, the writer, the scheduler and the disk. 200 when healthy or
+/// degraded, 503 when unhealthy.
+#[utoipa::path(get, path = "/api/v1/healthz", tag = "ops",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
+    let health = check_health(&state);
+    let code = if health.status == "unhealthy" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (code, Json(health))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Ready {
+    ready: bool,
+}
+
+/// 200 once the store is open and the server accepts work; 503 while shutting down or when
+/// the store cannot be read.
+#[utoipa::path(get, path = "/api/v1/readyz", tag = "ops",
+    responses((status = 200, body = Ready), (status = 503, body = Ready)))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
+    let ready = state.is_ready() && state.store.read(|_| Ok(())).is_ok();
+    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(Ready { ready }))
+}
+
+/// Prometheus text exposition; requires `Bearer <metrics.token>` when one is configured.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(expected) = &state.settings.metrics_token {
+        let ok = bearer(&headers).is_some_and(|t| constant_time_eq(t, expected));
+        if !ok {
+            return ApiError::unauthorized().into_response();
+        }
+    }
+    metrics::gauge!("store_file_size_bytes").set(state.store.file_size() as f64);
+    metrics::gauge!("locks_held").set(state.store.locks_held() as f64);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        state.metrics.render(),
+    )
+        .into_response()
+}

@@ -1,0 +1,188 @@
+//! The HTTP adapter: router, middleware stack and shared state.
+
+mod admin;
+mod auth;
+mod error;
+mod extract;
+mod health;
+mod middleware;
+mod public;
+mod rate_limit;
+mod views;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::PrometheusHandle;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::ApiError;
+
+use crate::config::Settings;
+use crate::jobs::JobStatus;
+use crate::store::{ReservePolicy, Store};
+use rate_limit::RateLimiter;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub metrics: PrometheusHandle,
+    pub started: Instant,
+    pub jobs: Arc<JobStatus>,
+    rate_limiter: Option<Arc<RateLimiter>>,
+    ready: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Arc<Settings>, metrics: PrometheusHandle, jobs: Arc<JobStatus>) -> Self {
+        let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
+        AppState {
+            store,
+            settings,
+            metrics,
+            started: Instant::now(),
+            jobs,
+            rate_limiter,
+            ready: Arc::new(AtomicBool::new(true)),
+        }
+    }
+
+    /// Readiness turns off when shutdown begins, so a load balancer stops sending work.
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::SeqCst);
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    pub fn reserve_policy(&self) -> ReservePolicy {
+        ReservePolicy {
+            time_zone: self.settings.time_zone.clone(),
+            hold: self.settings.hold_duration,
+            deposit_share: self.settings.deposit_share,
+            currency: self.settings.currency.clone(),
+            max_nights: self.settings.max_nights,
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "alojamientos", description = "Booking appliance for small accommodation hosts"),
+    modifiers(&BearerAuth),
+    tags((name = "public"), (name = "admin"), (name = "ops"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Routes limited per client: everything a stranger can call, and login.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(public::list_accommodations))
+        .routes(routes!(public::quote_stay))
+        .routes(routes!(public::availability))
+        .routes(routes!(public::reserve))
+        .routes(routes!(public::pre_reserve))
+        .routes(routes!(public::get_reservation))
+        .routes(routes!(public::cancel_reservation))
+        .routes(routes!(admin::login))
+}
+
+/// Routes that need an admin session.
+fn admin_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(admin::logout))
+        .routes(routes!(admin::list_accommodations, admin::create_accommodation))
+        .routes(routes!(admin::update_accommodation))
+        .routes(routes!(admin::deactivate_accommodation))
+        .routes(routes!(admin::activate_accommodation))
+        .routes(routes!(admin::list_reservations, admin::create_reservation))
+        .routes(routes!(admin::export_csv))
+        .routes(routes!(admin::get_reservation))
+        .routes(routes!(admin::confirm))
+        .routes(routes!(admin::cancel))
+        .routes(routes!(admin::no_show))
+        .routes(routes!(admin::stats))
+        .routes(routes!(admin::list_blocks, admin::create_block))
+        .routes(routes!(admin::delete_block))
+}
+
+/// Health and readiness (metrics and the OpenAPI document are plain routes).
+fn ops_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+}
+
+/// The OpenAPI document of every route, generated from the same routers that serve them.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .merge(public_routes())
+        .merge(admin_routes())
+        .merge(ops_routes())
+        .into_openapi()
+}
+
+async fn fallback(method: Method) -> ApiError {
+    if method == Method::GET || method == Method::HEAD {
+        ApiError::not_found("not_found", "no such route")
+    } else {
+        ApiError::not_found("not_found", "no such route or method")
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept that method")
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let limited = Router::from(public_routes())
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
+    let doc = Arc::new(openapi());
+    Router::new()
+        .merge(limited)
+        .merge(Router::from(admin_routes()))
+        .merge(Router::from(ops_routes()))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { axum::Json(doc.as_ref().clone()).into_response() }),
+        )
+        .route("/metrics", get(health::metrics))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.settings.body_limit_bytes))
+        .layer(axum::middleware::from_fn(middleware::observe))
+        .with_state(state)
+}
+
+/// The router with only the metrics endpoint, for `metrics.listen`.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .fallback(fallback)
+        .with_state(state)
+}

@@ -1,0 +1,149 @@
+//! Background jobs on tokio-cron-scheduler: each a plain store operation, timed, counted and
+//! recorded for health. A job that fails or panics is logged and counted; the server goes on.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
+
+use crate::config::Settings;
+use crate::store::{Store, StoreError};
+
+/// What health shows of one job.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct JobRecord {
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_run: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_success: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub runs: u64,
+}
+
+/// The jobs' last runs, shared with health.
+#[derive(Debug, Default)]
+pub struct JobStatus {
+    records: Mutex<BTreeMap<&'static str, JobRecord>>,
+}
+
+impl JobStatus {
+    pub fn snapshot(&self) -> BTreeMap<&'static str, JobRecord> {
+        self.records.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn record(&self, job: &'static str, outcome: Result<(), String>) {
+        let now = Timestamp::now();
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let r = records.entry(job).or_default();
+        r.runs += 1;
+        r.last_run = Some(now);
+        match outcome {
+            Ok(()) => {
+                r.last_success = Some(now);
+                r.last_error = None;
+            }
+            Err(e) => r.last_error = Some(e),
+        }
+    }
+}
+
+/// The job whose freshness decides the scheduler's health.
+pub const EXPIRE_HOLDS: &str = "expire_holds";
+
+/// Runs `work` as job `name`: in its own task (a panic stays there), timed, counted, recorded.
+pub async fn run_job<F>(name: &'static str, status: &JobStatus, work: F)
+where
+    F: Future<Output = Result<String, StoreError>> + Send + 'static,
+{
+    let started = Instant::now();
+    let outcome = match tokio::spawn(work).await {
+        Ok(Ok(summary)) => {
+            tracing::debug!(job = name, %summary, "job done");
+            Ok(())
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(job = name, error = %e, "job failed");
+            Err(e.to_string())
+        }
+        Err(join) => {
+            tracing::error!(job = name, panic = join.is_panic(), "job panicked");
+            Err("panicked".to_owned())
+        }
+    };
+    let label = match &outcome {
+        Ok(()) => "ok",
+        Err(e) if e == "panicked" => "panic",
+        Err(_) => "error",
+    };
+    metrics::counter!("job_runs_total", "job" => name, "outcome" => label).increment(1);
+    metrics::histogram!("job_duration_seconds", "job" => name).record(started.elapsed().as_secs_f64());
+    if outcome.is_ok() {
+        metrics::gauge!("job_last_success_timestamp_seconds", "job" => name)
+            .set(Timestamp::now().as_second() as f64);
+    }
+    status.record(name, outcome);
+}
+
+type JobFuture = Pin<Box<dyn Future<Output = Result<String, StoreError>> + Send>>;
+type Work = fn(Store, Arc<Settings>) -> JobFuture;
+
+fn expire_holds(store: Store, _: Arc<Settings>) -> JobFuture {
+    Box::pin(async move {
+        let expired = store.expire_lapsed_holds().await?;
+        metrics::counter!("prereservations_expired_total").increment(expired.len() as u64);
+        metrics::gauge!("store_file_size_bytes").set(store.file_size() as f64);
+        Ok(format!("{} holds expired", expired.len()))
+    })
+}
+
+fn complete_stays(store: Store, settings: Arc<Settings>) -> JobFuture {
+    Box::pin(async move {
+        let done = store.complete_past_stays(settings.time_zone.clone()).await?;
+        Ok(format!("{done} stays completed"))
+    })
+}
+
+fn purge(store: Store, settings: Arc<Settings>) -> JobFuture {
+    Box::pin(async move {
+        let keys = store.purge_idempotency(settings.idempotency_ttl).await?;
+        let sessions = store.purge_sessions().await?;
+        Ok(format!("{keys} idempotency keys and {sessions} sessions purged"))
+    })
+}
+
+/// Schedules every job and starts the scheduler.
+pub async fn start(store: Store, settings: Arc<Settings>, status: Arc<JobStatus>) -> Result<JobScheduler, JobSchedulerError> {
+    let scheduler = JobScheduler::new().await?;
+    let jobs: [(&'static str, &str, Work); 3] = [
+        (EXPIRE_HOLDS, &settings.jobs.expire_holds, expire_holds),
+        ("complete_stays", &settings.jobs.complete_stays, complete_stays),
+        ("purge_idempotency", &settings.jobs.purge_idempotency, purge),
+    ];
+    for (name, schedule, work) in jobs {
+        let (store, settings, status) = (store.clone(), settings.clone(), status.clone());
+        let job = Job::new_async(schedule, move |_, _| {
+            let (store, settings, status) = (store.clone(), settings.clone(), status.clone());
+            Box::pin(async move { run_job(name, &status, work(store, settings)).await })
+        })?;
+        scheduler.add(job).await?;
+    }
+    scheduler.start().await?;
+    Ok(scheduler)
+}
+
+/// Whether the hold-expiry job ran recently enough (or the server is younger than `stale_after`).
+pub fn is_fresh(status: &JobStatus, started: Instant, stale_after: Duration) -> bool {
+    if started.elapsed() < stale_after {
+        return true;
+    }
+    status
+        .snapshot()
+        .get(EXPIRE_HOLDS)
+        .and_then(|r| r.last_success)
+        .is_some_and(|t| Timestamp::now().duration_since(t).unsigned_abs() < stale_after)
+}

@@ -1,0 +1,73 @@
+//! Random tokens, password hashing and hashes of secrets; constant-time comparison.
+
+use std::sync::LazyLock;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// `bytes` random bytes, hex-encoded.
+pub fn random_hex(bytes: usize) -> String {
+    (0..bytes).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
+}
+
+/// SHA-256 of a secret, hex-encoded: what the store keeps instead of tokens.
+pub fn sha256_hex(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `secret` hashes to `expected_sha256`, compared in constant time.
+pub fn matches_sha256(secret: &str, expected_sha256: &str) -> bool {
+    bool::from(sha256_hex(secret).as_bytes().ct_eq(expected_sha256.as_bytes()))
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// An argon2id PHC hash of `password`.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
+}
+
+/// A hash no password matches, checked for unknown users so timing does not reveal them.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(&random_hex(32)));
+
+/// Verifies `password` against a PHC hash, or against a dummy one when there is no user.
+/// Slow by design: call it off the async runtime.
+pub fn verify_password(password: &str, hash: Option<&str>) -> bool {
+    let phc = hash.unwrap_or(&DUMMY_HASH);
+    let ok = PasswordHash::new(phc)
+        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    ok && hash.is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let h = hash_password("correct horse");
+        assert!(verify_password("correct horse", Some(&h)));
+        assert!(!verify_password("wrong", Some(&h)));
+        assert!(!verify_password("correct horse", None));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashes_compare() {
+        assert_ne!(random_hex(16), random_hex(16));
+        assert_eq!(random_hex(16).len(), 32);
+        assert!(matches_sha256("abc", &sha256_hex("abc")));
+        assert!(!matches_sha256("abd", &sha256_hex("abc")));
+    }
+}

@@ -1,0 +1,196 @@
+//! Builds the application from settings: opens the store, creates the first admin, seeds the
+//! demo, starts the jobs and binds the listeners (port 0 in tests). `run` serves until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_cron_scheduler::JobScheduler;
+
+use crate::config::Settings;
+use crate::domain::accommodation::{AccommodationInput, Kind};
+use crate::domain::money::Money;
+use crate::http::{self, AppState};
+use crate::jobs::{self, JobStatus};
+use crate::secret::{hash_password, random_hex};
+use crate::store::{AdminUser, Store};
+
+/// The first admin's credentials, created on a store that has none.
+#[derive(Debug, Clone)]
+pub struct FirstAdmin {
+    pub email: String,
+    pub password: String,
+}
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+    scheduler: JobScheduler,
+    writer: std::thread::JoinHandle<()>,
+    /// Set when this start created the first admin: print it once.
+    pub first_admin: Option<FirstAdmin>,
+}
+
+impl Application {
+    /// Opens everything; with `demo`, seeds three demo accommodations into an empty store.
+    pub async fn build(settings: Settings, demo: bool) -> anyhow::Result<Application> {
+        let settings = Arc::new(settings);
+        let (store, writer) = Store::open(&settings.data_dir, settings.lock_timeout)?;
+        let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
+        if demo {
+            seed_demo(&store).await?;
+        }
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (server.listen)", settings.listen))?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (metrics.listen)"))?,
+            ),
+            None => None,
+        };
+        let job_status = Arc::new(JobStatus::default());
+        let scheduler = jobs::start(store.clone(), settings.clone(), job_status.clone())
+            .await
+            .context("starting the job scheduler")?;
+        let state = AppState::new(store, settings, crate::telemetry::metrics_handle(), job_status);
+        Ok(Application {
+            listener,
+            metrics_listener,
+            state,
+            scheduler,
+            writer,
+            first_admin,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// Serves until `shutdown` resolves, then stops taking requests, drains in-flight ones
+    /// (up to `server.shutdown_grace`), stops the jobs and closes the store.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Application { listener, metrics_listener, state, mut scheduler, writer, .. } = self;
+        let grace = state.settings.shutdown_grace;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        if let Some(ml) = metrics_listener {
+            let router = http::metrics_router(state.clone());
+            let mut rx = stop_rx.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(ml, router.into_make_service())
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.wait_for(|s| *s).await;
+                    })
+                    .await;
+            });
+        }
+        let app = http::router(state.clone());
+        let ready_state = state.clone();
+        tracing::info!(addr = %listener.local_addr()?, "serving");
+        let mut rx = stop_rx;
+        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|s| *s).await;
+            });
+        let server = tokio::spawn(async move { server.await });
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        ready_state.set_ready(false);
+        let _ = stop_tx.send(true);
+        match tokio::time::timeout(grace, server).await {
+            Ok(result) => result??,
+            Err(_) => tracing::warn!("in-flight requests did not finish within server.shutdown_grace"),
+        }
+        if let Err(e) = scheduler.shutdown().await {
+            tracing::warn!(error = %e, "job scheduler did not stop cleanly");
+        }
+        drop(scheduler);
+        drop(state);
+        drop(ready_state);
+        let joined = tokio::task::spawn_blocking(move || writer.join());
+        if tokio::time::timeout(Duration::from_secs(10), joined).await.is_err() {
+            tracing::warn!("store writer did not stop within 10 s");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn create_first_admin(store: &Store, email: &str) -> anyhow::Result<Option<FirstAdmin>> {
+    let password = random_hex(12);
+    let hash = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || hash_password(&password)
+    })
+    .await?;
+    let user = AdminUser {
+        email: email.to_lowercase(),
+        password_hash: hash,
+        created_at: jiff::Timestamp::now(),
+    };
+    let created = store.create_first_admin(user).await?;
+    Ok(created.then(|| FirstAdmin {
+        email: email.to_lowercase(),
+        password,
+    }))
+}
+
+async fn seed_demo(store: &Store) -> anyhow::Result<()> {
+    if !store.accommodations()?.is_empty() {
+        return Ok(());
+    }
+    let demo = [
+        ("Cabaña del Bosque", Kind::Cabin, 4, 45_000, "Cabaña de madera entre los coihues, con hogar a leña."),
+        ("Cabaña del Lago", Kind::Cabin, 6, 60_000, "Vista al lago, deck y parrilla."),
+        ("Departamento Centro", Kind::Apartment, 2, 30_000, "A dos cuadras de la avenida principal."),
+    ];
+    for (name, kind, capacity, price, description) in demo {
+        let spec = AccommodationInput {
+            name: name.into(),
+            kind,
+            capacity,
+            base_price: Money::from_units(price),
+            weekend_multiplier: None,
+            weekend_nights: None,
+            min_stay: Some(2),
+            seasons: vec![],
+            active: None,
+            description: Some(description.into()),
+        }
+        .validate()?;
+        store.create_accommodation(spec).await?;
+    }
+    tracing::info!("seeded three demo accommodations");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

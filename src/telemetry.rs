@@ -1,0 +1,75 @@
+//! Structured logs (JSON lines for journald) and the Prometheus metrics registry.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global log subscriber; `RUST_LOG` overrides `filter`. Safe to call twice.
+pub fn init_logging(filter: &str, json: bool) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full("store_commit_batch_size".into()),
+                        BATCH_BUCKETS,
+                    )
+                })
+                .expect("bucket lists are non-empty")
+                .install_recorder()
+                .expect("install the Prometheus recorder");
+            describe();
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("http_requests_total", "HTTP requests by method, route template and status");
+    describe_histogram!("http_request_duration_seconds", "HTTP request latency");
+    describe_gauge!("http_requests_in_flight", "HTTP requests being served");
+    describe_counter!("http_rate_limited_total", "Requests refused with 429 by the per-client limit");
+    describe_counter!("reservations_created_total", "Reservations created, by channel");
+    describe_counter!("reservations_confirmed_total", "Reservations confirmed, by channel");
+    describe_counter!("reservations_cancelled_total", "Reservations cancelled, by reason kind");
+    describe_counter!("prereservations_expired_total", "Holds that lapsed without payment");
+    describe_counter!("reservations_date_overlap_total", "Reservation attempts refused for overlapping dates");
+    describe_counter!("reservations_lock_failed_total", "Reservation attempts that could not get the store writer in time");
+    describe_histogram!("reservation_lock_wait_seconds", "Time a write waited for the store writer (the in-process lock)");
+    describe_counter!("store_lock_timeouts_total", "Writes dropped after waiting longer than reservations.lock_timeout");
+    describe_gauge!("store_write_queue_depth", "Writes queued or running in the store writer");
+    describe_histogram!("store_commit_duration_seconds", "Time to run and durably commit one group of writes");
+    describe_histogram!("store_commit_batch_size", "Writes folded into one durable commit");
+    describe_gauge!("store_file_size_bytes", "Size of the redb store file");
+    describe_gauge!("job_last_success_timestamp_seconds", "Unix time of each job's last successful run");
+    describe_counter!("job_runs_total", "Background job runs by job and outcome (ok, error, panic)");
+    describe_gauge!("locks_held", "Writes holding or waiting for the store writer");
+}
