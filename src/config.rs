@@ -28,6 +28,7 @@ pub struct RawSettings {
     pub admin: AdminSection,
     pub metrics: MetricsSection,
     pub jobs: JobsSection,
+    pub health: HealthSection,
     pub log: LogSection,
 }
 
@@ -94,6 +95,13 @@ pub struct JobsSection {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct HealthSection {
+    pub disk_degraded_percent: f64,
+    pub disk_unhealthy_percent: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSection {
     pub filter: String,
     pub format: String,
@@ -141,6 +149,10 @@ impl Default for RawSettings {
                 complete_stays: "0 7 * * * *".into(),
                 purge_idempotency: "0 17 3 * * *".into(),
                 stale_after: "5m".into(),
+            },
+            health: HealthSection {
+                disk_degraded_percent: 10.0,
+                disk_unhealthy_percent: 2.0,
             },
             log: LogSection {
                 filter: "info".into(),
@@ -191,6 +203,9 @@ pub struct Settings {
     pub metrics_token: Option<String>,
     pub jobs: JobSchedules,
     pub stale_after: Duration,
+    /// Free disk space (percent) below which health is degraded, and unhealthy.
+    pub disk_degraded_percent: f64,
+    pub disk_unhealthy_percent: f64,
     pub log_filter: String,
     pub log_json: bool,
 }
@@ -327,6 +342,10 @@ impl RawSettings {
             "" => None,
             text => Some(text.parse().map_err(|_| invalid("metrics.listen", format!("{text:?} is not an address")))?),
         };
+        let h = &self.health;
+        if !(0.0..=100.0).contains(&h.disk_unhealthy_percent) || !(0.0..=100.0).contains(&h.disk_degraded_percent) {
+            return Err(invalid("health.disk_unhealthy_percent", "disk thresholds must be between 0 and 100"));
+        }
         let log_json = match self.log.format.as_str() {
             "json" => true,
             "pretty" => false,
@@ -358,6 +377,8 @@ impl RawSettings {
                 purge_idempotency: cron("jobs.purge_idempotency", &self.jobs.purge_idempotency)?,
             },
             stale_after: duration("jobs.stale_after", &self.jobs.stale_after)?,
+            disk_degraded_percent: self.health.disk_degraded_percent,
+            disk_unhealthy_percent: self.health.disk_unhealthy_percent,
             log_filter: self.log.filter,
             log_json,
         })

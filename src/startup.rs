@@ -116,9 +116,7 @@ impl Application {
         if let Err(e) = scheduler.shutdown().await {
             tracing::warn!(error = %e, "job scheduler did not stop cleanly");
         }
-        drop(scheduler);
-        drop(state);
-        drop(ready_state);
+        state.store.close().await;
         let joined = tokio::task::spawn_blocking(move || writer.join());
         if tokio::time::timeout(Duration::from_secs(10), joined).await.is_err() {
             tracing::warn!("store writer did not stop within 10 s");

@@ -106,10 +106,12 @@ fn check_health(state: &AppState) -> Health {
     };
     let free = free_percent(&state.settings.data_dir).unwrap_or(100.0);
     let disk = DiskCheck {
-        status: match free {
-            f if f < 2.0 => Level::Unhealthy,
-            f if f < 10.0 => Level::Degraded,
-            _ => Level::Ok,
+        status: if free < state.settings.disk_unhealthy_percent {
+            Level::Unhealthy
+        } else if free < state.settings.disk_degraded_percent {
+            Level::Degraded
+        } else {
+            Level::Ok
         },
         free_percent: free,
     };

@@ -67,6 +67,11 @@ impl Store {
         f(&txn)
     }
 
+    /// Commits what is queued and stops the writer (at shutdown).
+    pub async fn close(&self) {
+        self.writer.close().await;
+    }
+
     /// Operations waiting for or inside the writer: the "locks held" of health.
     pub fn locks_held(&self) -> usize {
         self.writer.in_flight()

@@ -5,7 +5,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use redb::{Database, Durability, WriteTransaction};
@@ -79,6 +79,7 @@ impl<T: Send + 'static> Finish for Done<T> {
 pub struct Writer {
     queue: mpsc::Sender<Box<dyn Pending>>,
     in_flight: Arc<AtomicUsize>,
+    closing: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -86,15 +87,17 @@ impl Writer {
     pub fn start(db: Arc<Database>, lock_timeout: Duration) -> (Writer, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let in_flight = Arc::new(AtomicUsize::new(0));
-        let counter = in_flight.clone();
+        let closing = Arc::new(AtomicBool::new(false));
+        let (counter, stop) = (in_flight.clone(), closing.clone());
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run_writer(&db, rx, lock_timeout, &counter))
+            .spawn(move || run_writer(&db, rx, lock_timeout, &counter, &stop))
             .expect("spawn the store writer thread");
         (
             Writer {
                 queue: tx,
                 in_flight,
+                closing,
             },
             handle,
         )
@@ -122,6 +125,12 @@ impl Writer {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// Commits what is queued, then stops the thread; later writes get [`StoreError::Closed`].
+    pub async fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        let _ = self.write(|_| Ok(())).await;
+    }
+
     /// Operations queued or running right now (the "locks held").
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
@@ -141,6 +150,7 @@ fn run_writer(
     mut rx: mpsc::Receiver<Box<dyn Pending>>,
     lock_timeout: Duration,
     in_flight: &AtomicUsize,
+    closing: &AtomicBool,
 ) {
     let mut batch: Vec<Box<dyn Pending>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -153,6 +163,9 @@ fn run_writer(
         }
         commit_batch(db, &mut batch, lock_timeout);
         metrics::gauge!("store_write_queue_depth").set(in_flight.load(Ordering::Relaxed) as f64);
+        if closing.load(Ordering::SeqCst) {
+            break;
+        }
     }
     tracing::info!("store writer stopped");
 }
