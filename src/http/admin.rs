@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::auth::AdminAuth;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
+use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, parse_json};
 use super::public::{ReasonBody, ReserveBody, change_status, parse_date, reserve_with};
 use super::views::{CreatedView, ReservationView};
 use crate::domain::accommodation::{Accommodation, AccommodationInput};
@@ -183,7 +183,7 @@ pub async fn list_reservations(State(state): State<AppState>, _admin: AdminAuth,
 #[utoipa::path(post, path = "/api/v1/admin/reservations", tag = "admin", security(("bearer" = [])),
     request_body = ReserveBody,
     responses((status = 201, body = CreatedView), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_reservation(State(state): State<AppState>, admin: AdminAuth, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn create_reservation(State(state): State<AppState>, admin: AdminAuth, headers: HeaderMap, ApiBytes(body): ApiBytes) -> Result<Response, ApiError> {
     reserve_with(&state, &headers, body, Actor::Admin { email: admin.email }, "admin-reserve").await
 }
 
@@ -206,7 +206,7 @@ fn reason_from(body: &Bytes, default: &str) -> Result<String, ApiError> {
 #[utoipa::path(post, path = "/api/v1/admin/reservations/{code}/confirm", tag = "admin", security(("bearer" = [])),
     params(("code" = String, Path)), request_body(content = Option<ReasonBody>),
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn confirm(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, body: Bytes) -> Result<Json<ReservationView>, ApiError> {
+pub async fn confirm(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, ApiBytes(body): ApiBytes) -> Result<Json<ReservationView>, ApiError> {
     let reason = reason_from(&body, "confirmed by the host")?;
     change_status(&state, code, Status::Confirmed, Actor::Admin { email: admin.email }, reason).await
 }
@@ -215,7 +215,7 @@ pub async fn confirm(State(state): State<AppState>, admin: AdminAuth, ApiPath(co
 #[utoipa::path(post, path = "/api/v1/admin/reservations/{code}/cancel", tag = "admin", security(("bearer" = [])),
     params(("code" = String, Path)), request_body = ReasonBody,
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn cancel(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, body: Bytes) -> Result<Json<ReservationView>, ApiError> {
+pub async fn cancel(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, ApiBytes(body): ApiBytes) -> Result<Json<ReservationView>, ApiError> {
     let reason = reason_from(&body, "")?;
     if reason.is_empty() {
         return Err(ApiError::validation("reason is required"));
@@ -227,7 +227,7 @@ pub async fn cancel(State(state): State<AppState>, admin: AdminAuth, ApiPath(cod
 #[utoipa::path(post, path = "/api/v1/admin/reservations/{code}/no-show", tag = "admin", security(("bearer" = [])),
     params(("code" = String, Path)), request_body(content = Option<ReasonBody>),
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn no_show(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, body: Bytes) -> Result<Json<ReservationView>, ApiError> {
+pub async fn no_show(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, ApiBytes(body): ApiBytes) -> Result<Json<ReservationView>, ApiError> {
     let reason = reason_from(&body, "guest did not arrive")?;
     change_status(&state, code, Status::NoShow, Actor::Admin { email: admin.email }, reason).await
 }

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::auth::{admin_email, bearer};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiPath, ApiQuery, parse_json};
+use super::extract::{ApiBytes, ApiPath, ApiQuery, parse_json};
 use super::views::{CreatedView, ReservationView};
 use crate::domain::accommodation::Accommodation;
 use crate::domain::availability::{self, DayAvailability};
@@ -322,14 +322,14 @@ pub async fn reserve_with(state: &AppState, headers: &HeaderMap, body: Bytes, ac
 #[utoipa::path(post, path = "/api/v1/reservations", tag = "public", request_body = ReserveBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key")),
     responses((status = 201, body = CreatedView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn reserve(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn reserve(State(state): State<AppState>, headers: HeaderMap, ApiBytes(body): ApiBytes) -> Result<Response, ApiError> {
     reserve_with(&state, &headers, body, Actor::Guest, "reserve").await
 }
 
 /// Same as `POST /api/v1/reservations` (the original system's path).
 #[utoipa::path(post, path = "/api/v1/reservations/pre-reserve", tag = "public", request_body = ReserveBody,
     responses((status = 201, body = CreatedView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn pre_reserve(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+pub async fn pre_reserve(State(state): State<AppState>, headers: HeaderMap, ApiBytes(body): ApiBytes) -> Result<Response, ApiError> {
     reserve_with(&state, &headers, body, Actor::Guest, "reserve").await
 }
 
@@ -406,7 +406,7 @@ pub async fn change_status(state: &AppState, code: String, to: Status, actor: Ac
 #[utoipa::path(post, path = "/api/v1/reservations/{code}/cancel", tag = "public",
     params(("code" = String, Path)), request_body(content = Option<ReasonBody>), security(("bearer" = [])),
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn cancel_reservation(State(state): State<AppState>, ApiPath(code): ApiPath<String>, headers: HeaderMap, body: Bytes) -> Result<Json<ReservationView>, ApiError> {
+pub async fn cancel_reservation(State(state): State<AppState>, ApiPath(code): ApiPath<String>, headers: HeaderMap, ApiBytes(body): ApiBytes) -> Result<Json<ReservationView>, ApiError> {
     let (_, actor) = authorize(&state, &headers, &code).await?;
     let reason = if body.is_empty() { ReasonBody::default() } else { parse_json::<ReasonBody>(&body)? };
     let reason = reason.reason.unwrap_or_else(|| "cancelled".into());
