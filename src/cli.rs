@@ -67,12 +67,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("alojamientos {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
-        Command::Config { command: ConfigCommand::Default } => {
+        Command::Config {
+            command: ConfigCommand::Default,
+        } => {
             print!("{DEFAULT_CONFIG}");
             Ok(())
         }
         Command::Serve { demo } => serve(load(cli.config)?, demo).await,
-        Command::Admin { command: AdminCommand::Add { email } } => add_admin(load(cli.config)?, &email).await,
+        Command::Admin {
+            command: AdminCommand::Add { email },
+        } => add_admin(load(cli.config)?, &email).await,
     }
 }
 
@@ -99,7 +103,10 @@ async fn add_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
         .to_lowercase();
     eprintln!("Password for {email} (at least 10 characters), then Enter:");
     let mut password = String::new();
-    std::io::stdin().lock().read_line(&mut password).context("reading the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
     if password.chars().count() < 10 {
         bail!("the password must have at least 10 characters");
@@ -107,7 +114,11 @@ async fn add_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
     let (store, _writer) = Store::open(&settings.data_dir, settings.lock_timeout)?;
     let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await?;
     store
-        .put_admin(AdminUser { email: email.clone(), password_hash: hash, created_at: jiff::Timestamp::now() })
+        .put_admin(AdminUser {
+            email: email.clone(),
+            password_hash: hash,
+            created_at: jiff::Timestamp::now(),
+        })
         .await?;
     println!("admin {email} saved");
     Ok(())

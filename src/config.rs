@@ -162,7 +162,6 @@ impl Default for RawSettings {
     }
 }
 
-
 /// A config value that is wrong, with the key that holds it.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -231,7 +230,10 @@ impl Settings {
         let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
         if let Some(path) = file {
             if !path.exists() {
-                return Err(invalid("--config", format!("{} does not exist", path.display())));
+                return Err(invalid(
+                    "--config",
+                    format!("{} does not exist", path.display()),
+                ));
             }
             figment = figment.merge(Toml::file_exact(path));
         }
@@ -248,7 +250,9 @@ impl Settings {
 /// Parses `30s`, `5m`, `12h`, `2d` (or a plain number of seconds).
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let n: u64 = number.parse().ok()?;
     let seconds = match unit.trim() {
@@ -263,17 +267,25 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 fn duration(key: &'static str, text: &str) -> Result<Duration, ConfigError> {
-    parse_duration(text).ok_or_else(|| invalid(key, format!("{text:?} is not a duration like 30s, 5m, 12h")))
+    parse_duration(text)
+        .ok_or_else(|| invalid(key, format!("{text:?} is not a duration like 30s, 5m, 12h")))
 }
 
 fn cron(key: &'static str, text: &str) -> Result<String, ConfigError> {
     if text.split_whitespace().count() != 6 {
-        return Err(invalid(key, format!("{text:?} must have six fields, seconds first (e.g. \"0 * * * * *\")")));
+        return Err(invalid(
+            key,
+            format!("{text:?} must have six fields, seconds first (e.g. \"0 * * * * *\")"),
+        ));
     }
     Ok(text.to_owned())
 }
 
-fn secret(key: &'static str, value: String, file: Option<PathBuf>) -> Result<Option<String>, ConfigError> {
+fn secret(
+    key: &'static str,
+    value: String,
+    file: Option<PathBuf>,
+) -> Result<Option<String>, ConfigError> {
     let value = match file {
         Some(path) => std::fs::read_to_string(&path)
             .map_err(|e| invalid(key, format!("cannot read {}: {e}", path.display())))?
@@ -287,11 +299,15 @@ fn secret(key: &'static str, value: String, file: Option<PathBuf>) -> Result<Opt
 impl RawSettings {
     /// Checks every value and converts it to its typed form.
     pub fn validate(self) -> Result<Settings, ConfigError> {
-        let listen = self
-            .server
-            .listen
-            .parse()
-            .map_err(|_| invalid("server.listen", format!("{:?} is not an address like 127.0.0.1:8080", self.server.listen)))?;
+        let listen = self.server.listen.parse().map_err(|_| {
+            invalid(
+                "server.listen",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:8080",
+                    self.server.listen
+                ),
+            )
+        })?;
         if self.server.data_dir.as_os_str().is_empty() {
             return Err(invalid("server.data_dir", "must not be empty"));
         }
@@ -302,31 +318,67 @@ impl RawSettings {
             .server
             .trusted_proxies
             .iter()
-            .map(|p| p.parse().map_err(|_| invalid("server.trusted_proxies", format!("{p:?} is not an IP address"))))
+            .map(|p| {
+                p.parse().map_err(|_| {
+                    invalid(
+                        "server.trusted_proxies",
+                        format!("{p:?} is not an IP address"),
+                    )
+                })
+            })
             .collect::<Result<_, _>>()?;
-        let time_zone = TimeZone::get(&self.property.time_zone)
-            .map_err(|_| invalid("property.time_zone", format!("{:?} is not an IANA time zone", self.property.time_zone)))?;
+        let time_zone = TimeZone::get(&self.property.time_zone).map_err(|_| {
+            invalid(
+                "property.time_zone",
+                format!("{:?} is not an IANA time zone", self.property.time_zone),
+            )
+        })?;
         let currency = self.property.currency.trim().to_ascii_uppercase();
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(invalid("property.currency", "must be a three-letter ISO 4217 code such as ARS"));
+            return Err(invalid(
+                "property.currency",
+                "must be a three-letter ISO 4217 code such as ARS",
+            ));
         }
         let cc = &self.property.default_country_code;
-        if cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()) || cc.starts_with('0') {
-            return Err(invalid("property.default_country_code", "must be a country calling code such as 54"));
+        if cc.is_empty()
+            || cc.len() > 3
+            || !cc.bytes().all(|b| b.is_ascii_digit())
+            || cc.starts_with('0')
+        {
+            return Err(invalid(
+                "property.default_country_code",
+                "must be a country calling code such as 54",
+            ));
         }
-        let hold_duration = duration("reservations.hold_duration", &self.reservations.hold_duration)?;
+        let hold_duration = duration(
+            "reservations.hold_duration",
+            &self.reservations.hold_duration,
+        )?;
         if hold_duration.is_zero() || hold_duration > Duration::from_secs(7 * 86_400) {
-            return Err(invalid("reservations.hold_duration", "must be between 1s and 7d"));
+            return Err(invalid(
+                "reservations.hold_duration",
+                "must be between 1s and 7d",
+            ));
         }
         if self.reservations.deposit_percent > 100 {
-            return Err(invalid("reservations.deposit_percent", "must be between 0 and 100"));
+            return Err(invalid(
+                "reservations.deposit_percent",
+                "must be between 0 and 100",
+            ));
         }
         if !(1..=365).contains(&self.reservations.max_nights) {
-            return Err(invalid("reservations.max_nights", "must be between 1 and 365"));
+            return Err(invalid(
+                "reservations.max_nights",
+                "must be between 1 and 365",
+            ));
         }
         let rate_limit = if self.rate_limit.enabled {
             if self.rate_limit.per_second == 0 || self.rate_limit.burst == 0 {
-                return Err(invalid("rate_limit.per_second", "per_second and burst must be at least 1"));
+                return Err(invalid(
+                    "rate_limit.per_second",
+                    "per_second and burst must be at least 1",
+                ));
             }
             Some(RateLimit {
                 per_second: self.rate_limit.per_second,
@@ -338,18 +390,31 @@ impl RawSettings {
         if crate::domain::contact::normalize_email(&self.admin.initial_email).is_none() {
             return Err(invalid("admin.initial_email", "is not an email address"));
         }
-        let metrics_listen = match self.metrics.listen.trim() {
-            "" => None,
-            text => Some(text.parse().map_err(|_| invalid("metrics.listen", format!("{text:?} is not an address")))?),
-        };
+        let metrics_listen =
+            match self.metrics.listen.trim() {
+                "" => None,
+                text => Some(text.parse().map_err(|_| {
+                    invalid("metrics.listen", format!("{text:?} is not an address"))
+                })?),
+            };
         let h = &self.health;
-        if !(0.0..=100.0).contains(&h.disk_unhealthy_percent) || !(0.0..=100.0).contains(&h.disk_degraded_percent) {
-            return Err(invalid("health.disk_unhealthy_percent", "disk thresholds must be between 0 and 100"));
+        if !(0.0..=100.0).contains(&h.disk_unhealthy_percent)
+            || !(0.0..=100.0).contains(&h.disk_degraded_percent)
+        {
+            return Err(invalid(
+                "health.disk_unhealthy_percent",
+                "disk thresholds must be between 0 and 100",
+            ));
         }
         let log_json = match self.log.format.as_str() {
             "json" => true,
             "pretty" => false,
-            other => return Err(invalid("log.format", format!("{other:?} must be json or pretty"))),
+            other => {
+                return Err(invalid(
+                    "log.format",
+                    format!("{other:?} must be json or pretty"),
+                ));
+            }
         };
         Ok(Settings {
             listen,
@@ -365,7 +430,10 @@ impl RawSettings {
             deposit_share: Rate::percent(self.reservations.deposit_percent),
             max_nights: self.reservations.max_nights,
             lock_timeout: duration("reservations.lock_timeout", &self.reservations.lock_timeout)?,
-            idempotency_ttl: duration("reservations.idempotency_ttl", &self.reservations.idempotency_ttl)?,
+            idempotency_ttl: duration(
+                "reservations.idempotency_ttl",
+                &self.reservations.idempotency_ttl,
+            )?,
             rate_limit,
             initial_admin_email: self.admin.initial_email,
             session_ttl: duration("admin.session_ttl", &self.admin.session_ttl)?,
@@ -394,25 +462,45 @@ mod tests {
         let from_file: RawSettings = toml_from_example();
         let a = serde_json::to_value(&from_file).unwrap();
         let b = serde_json::to_value(RawSettings::default()).unwrap();
-        assert_eq!(a, b, "config/alojamientos.toml and RawSettings::default() disagree");
+        assert_eq!(
+            a, b,
+            "config/alojamientos.toml and RawSettings::default() disagree"
+        );
         from_file.validate().unwrap();
     }
 
     fn toml_from_example() -> RawSettings {
-        Figment::from(Toml::string(DEFAULT_CONFIG)).extract().unwrap()
+        Figment::from(Toml::string(DEFAULT_CONFIG))
+            .extract()
+            .unwrap()
     }
 
     #[test]
     fn invalid_values_name_their_key() {
         let mut raw = RawSettings::default();
         raw.property.time_zone = "Mars/Olympus".into();
-        assert!(raw.validate().unwrap_err().to_string().contains("property.time_zone"));
+        assert!(
+            raw.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("property.time_zone")
+        );
         let mut raw = RawSettings::default();
         raw.reservations.hold_duration = "soon".into();
-        assert!(raw.validate().unwrap_err().to_string().contains("reservations.hold_duration"));
+        assert!(
+            raw.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("reservations.hold_duration")
+        );
         let mut raw = RawSettings::default();
         raw.jobs.expire_holds = "* * * * *".into();
-        assert!(raw.validate().unwrap_err().to_string().contains("jobs.expire_holds"));
+        assert!(
+            raw.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("jobs.expire_holds")
+        );
     }
 
     #[test]

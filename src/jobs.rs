@@ -33,7 +33,10 @@ pub struct JobStatus {
 
 impl JobStatus {
     pub fn snapshot(&self) -> BTreeMap<&'static str, JobRecord> {
-        self.records.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn record(&self, job: &'static str, outcome: Result<(), String>) {
@@ -81,7 +84,8 @@ where
         Err(_) => "error",
     };
     metrics::counter!("job_runs_total", "job" => name, "outcome" => label).increment(1);
-    metrics::histogram!("job_duration_seconds", "job" => name).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("job_duration_seconds", "job" => name)
+        .record(started.elapsed().as_secs_f64());
     if outcome.is_ok() {
         metrics::gauge!("job_last_success_timestamp_seconds", "job" => name)
             .set(Timestamp::now().as_second() as f64);
@@ -103,7 +107,9 @@ fn expire_holds(store: Store, _: Arc<Settings>) -> JobFuture {
 
 fn complete_stays(store: Store, settings: Arc<Settings>) -> JobFuture {
     Box::pin(async move {
-        let done = store.complete_past_stays(settings.time_zone.clone()).await?;
+        let done = store
+            .complete_past_stays(settings.time_zone.clone())
+            .await?;
         Ok(format!("{done} stays completed"))
     })
 }
@@ -112,16 +118,26 @@ fn purge(store: Store, settings: Arc<Settings>) -> JobFuture {
     Box::pin(async move {
         let keys = store.purge_idempotency(settings.idempotency_ttl).await?;
         let sessions = store.purge_sessions().await?;
-        Ok(format!("{keys} idempotency keys and {sessions} sessions purged"))
+        Ok(format!(
+            "{keys} idempotency keys and {sessions} sessions purged"
+        ))
     })
 }
 
 /// Schedules every job and starts the scheduler.
-pub async fn start(store: Store, settings: Arc<Settings>, status: Arc<JobStatus>) -> Result<JobScheduler, JobSchedulerError> {
+pub async fn start(
+    store: Store,
+    settings: Arc<Settings>,
+    status: Arc<JobStatus>,
+) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
     let jobs: [(&'static str, &str, Work); 3] = [
         (EXPIRE_HOLDS, &settings.jobs.expire_holds, expire_holds),
-        ("complete_stays", &settings.jobs.complete_stays, complete_stays),
+        (
+            "complete_stays",
+            &settings.jobs.complete_stays,
+            complete_stays,
+        ),
         ("purge_idempotency", &settings.jobs.purge_idempotency, purge),
     ];
     for (name, schedule, work) in jobs {

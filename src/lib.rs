@@ -1,11 +1,11 @@
 //! alojamientos: a single-binary booking appliance for small accommodation hosts.
 
-pub mod domain;
+pub mod cli;
 pub mod config;
-pub mod store;
+pub mod domain;
 pub mod http;
 pub mod jobs;
 pub mod secret;
-pub mod telemetry;
-pub mod cli;
 pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -9,7 +9,9 @@ use subtle::ConstantTimeEq;
 
 /// `bytes` random bytes, hex-encoded.
 pub fn random_hex(bytes: usize) -> String {
-    (0..bytes).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
 }
 
 /// SHA-256 of a secret, hex-encoded: what the store keeps instead of tokens.
@@ -22,7 +24,11 @@ pub fn sha256_hex(secret: &str) -> String {
 
 /// Whether `secret` hashes to `expected_sha256`, compared in constant time.
 pub fn matches_sha256(secret: &str, expected_sha256: &str) -> bool {
-    bool::from(sha256_hex(secret).as_bytes().ct_eq(expected_sha256.as_bytes()))
+    bool::from(
+        sha256_hex(secret)
+            .as_bytes()
+            .ct_eq(expected_sha256.as_bytes()),
+    )
 }
 
 /// Whether two secrets are equal, in time that does not depend on where they differ.
@@ -32,7 +38,8 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// An argon2id PHC hash of `password`.
 pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
+    let salt =
+        SaltString::encode_b64(&rand::random::<[u8; 16]>()).expect("16 bytes is a valid salt");
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .expect("argon2 hashes any password")
@@ -46,8 +53,11 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_password(&random_hex
 /// Slow by design: call it off the async runtime.
 pub fn verify_password(password: &str, hash: Option<&str>) -> bool {
     let phc = hash.unwrap_or(&DUMMY_HASH);
-    let ok = PasswordHash::new(phc)
-        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    let ok = PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    });
     ok && hash.is_some()
 }
 

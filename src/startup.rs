@@ -60,7 +60,12 @@ impl Application {
         let scheduler = jobs::start(store.clone(), settings.clone(), job_status.clone())
             .await
             .context("starting the job scheduler")?;
-        let state = AppState::new(store, settings, crate::telemetry::metrics_handle(), job_status);
+        let state = AppState::new(
+            store,
+            settings,
+            crate::telemetry::metrics_handle(),
+            job_status,
+        );
         Ok(Application {
             listener,
             metrics_listener,
@@ -72,17 +77,31 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `shutdown` resolves, then stops taking requests, drains in-flight ones
     /// (up to `server.shutdown_grace`), stops the jobs and closes the store.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Application { listener, metrics_listener, state, mut scheduler, writer, .. } = self;
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Application {
+            listener,
+            metrics_listener,
+            state,
+            mut scheduler,
+            writer,
+            ..
+        } = self;
         let grace = state.settings.shutdown_grace;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(ml) = metrics_listener {
@@ -100,10 +119,13 @@ impl Application {
         let ready_state = state.clone();
         tracing::info!(addr = %listener.local_addr()?, "serving");
         let mut rx = stop_rx;
-        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|s| *s).await;
-            });
+        let server = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.wait_for(|s| *s).await;
+        });
         let server = tokio::spawn(async move { server.await });
         shutdown.await;
         tracing::info!("shutting down: draining in-flight requests");
@@ -111,14 +133,19 @@ impl Application {
         let _ = stop_tx.send(true);
         match tokio::time::timeout(grace, server).await {
             Ok(result) => result??,
-            Err(_) => tracing::warn!("in-flight requests did not finish within server.shutdown_grace"),
+            Err(_) => {
+                tracing::warn!("in-flight requests did not finish within server.shutdown_grace")
+            }
         }
         if let Err(e) = scheduler.shutdown().await {
             tracing::warn!(error = %e, "job scheduler did not stop cleanly");
         }
         state.store.close().await;
         let joined = tokio::task::spawn_blocking(move || writer.join());
-        if tokio::time::timeout(Duration::from_secs(10), joined).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(10), joined)
+            .await
+            .is_err()
+        {
             tracing::warn!("store writer did not stop within 10 s");
         }
         tracing::info!("stopped");
@@ -150,9 +177,27 @@ async fn seed_demo(store: &Store) -> anyhow::Result<()> {
         return Ok(());
     }
     let demo = [
-        ("Cabaña del Bosque", Kind::Cabin, 4, 45_000, "Cabaña de madera entre los coihues, con hogar a leña."),
-        ("Cabaña del Lago", Kind::Cabin, 6, 60_000, "Vista al lago, deck y parrilla."),
-        ("Departamento Centro", Kind::Apartment, 2, 30_000, "A dos cuadras de la avenida principal."),
+        (
+            "Cabaña del Bosque",
+            Kind::Cabin,
+            4,
+            45_000,
+            "Cabaña de madera entre los coihues, con hogar a leña.",
+        ),
+        (
+            "Cabaña del Lago",
+            Kind::Cabin,
+            6,
+            60_000,
+            "Vista al lago, deck y parrilla.",
+        ),
+        (
+            "Departamento Centro",
+            Kind::Apartment,
+            2,
+            30_000,
+            "A dos cuadras de la avenida principal.",
+        ),
     ];
     for (name, kind, capacity, price, description) in demo {
         let spec = AccommodationInput {

@@ -53,23 +53,71 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
-    describe_counter!("http_requests_total", "HTTP requests by method, route template and status");
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests by method, route template and status"
+    );
     describe_histogram!("http_request_duration_seconds", "HTTP request latency");
     describe_gauge!("http_requests_in_flight", "HTTP requests being served");
-    describe_counter!("http_rate_limited_total", "Requests refused with 429 by the per-client limit");
-    describe_counter!("reservations_created_total", "Reservations created, by channel");
-    describe_counter!("reservations_confirmed_total", "Reservations confirmed, by channel");
-    describe_counter!("reservations_cancelled_total", "Reservations cancelled, by reason kind");
-    describe_counter!("prereservations_expired_total", "Holds that lapsed without payment");
-    describe_counter!("reservations_date_overlap_total", "Reservation attempts refused for overlapping dates");
-    describe_counter!("reservations_lock_failed_total", "Reservation attempts that could not get the store writer in time");
-    describe_histogram!("reservation_lock_wait_seconds", "Time a write waited for the store writer (the in-process lock)");
-    describe_counter!("store_lock_timeouts_total", "Writes dropped after waiting longer than reservations.lock_timeout");
-    describe_gauge!("store_write_queue_depth", "Writes queued or running in the store writer");
-    describe_histogram!("store_commit_duration_seconds", "Time to run and durably commit one group of writes");
-    describe_histogram!("store_commit_batch_size", "Writes folded into one durable commit");
+    describe_counter!(
+        "http_rate_limited_total",
+        "Requests refused with 429 by the per-client limit"
+    );
+    describe_counter!(
+        "reservations_created_total",
+        "Reservations created, by channel"
+    );
+    describe_counter!(
+        "reservations_confirmed_total",
+        "Reservations confirmed, by channel"
+    );
+    describe_counter!(
+        "reservations_cancelled_total",
+        "Reservations cancelled, by reason kind"
+    );
+    describe_counter!(
+        "prereservations_expired_total",
+        "Holds that lapsed without payment"
+    );
+    describe_counter!(
+        "reservations_date_overlap_total",
+        "Reservation attempts refused for overlapping dates"
+    );
+    describe_counter!(
+        "reservations_lock_failed_total",
+        "Reservation attempts that could not get the store writer in time"
+    );
+    describe_histogram!(
+        "reservation_lock_wait_seconds",
+        "Time a write waited for the store writer (the in-process lock)"
+    );
+    describe_counter!(
+        "store_lock_timeouts_total",
+        "Writes dropped after waiting longer than reservations.lock_timeout"
+    );
+    describe_gauge!(
+        "store_write_queue_depth",
+        "Writes queued or running in the store writer"
+    );
+    describe_histogram!(
+        "store_commit_duration_seconds",
+        "Time to run and durably commit one group of writes"
+    );
+    describe_histogram!(
+        "store_commit_batch_size",
+        "Writes folded into one durable commit"
+    );
     describe_gauge!("store_file_size_bytes", "Size of the redb store file");
-    describe_gauge!("job_last_success_timestamp_seconds", "Unix time of each job's last successful run");
-    describe_counter!("job_runs_total", "Background job runs by job and outcome (ok, error, panic)");
-    describe_gauge!("locks_held", "Writes holding or waiting for the store writer");
+    describe_gauge!(
+        "job_last_success_timestamp_seconds",
+        "Unix time of each job's last successful run"
+    );
+    describe_counter!(
+        "job_runs_total",
+        "Background job runs by job and outcome (ok, error, panic)"
+    );
+    describe_gauge!(
+        "locks_held",
+        "Writes holding or waiting for the store writer"
+    );
 }

@@ -34,7 +34,12 @@ struct Server {
 
 /// Starts `serve` and reads its stdout until it says where it listens.
 async fn start(dir: &std::path::Path) -> Server {
-    let mut child = command(dir).arg("serve").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = command(dir)
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut password = None;
     let base = tokio::time::timeout(Duration::from_secs(20), async {
@@ -51,41 +56,84 @@ async fn start(dir: &std::path::Path) -> Server {
     .await
     .expect("the server starts within 20 s");
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Server { child, base, password }
+    Server {
+        child,
+        base,
+        password,
+    }
 }
 
 async fn login(client: &Client, base: &str, email: &str, password: &str) -> String {
-    let r = client.post(format!("{base}/api/v1/admin/login")).json(&json!({"email": email, "password": password})).send().await.unwrap();
+    let r = client
+        .post(format!("{base}/api/v1/admin/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     body(r).await["token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
 async fn config_default_prints_the_shipped_example_and_version_and_help_work() {
-    let out = Command::new(BIN).args(["config", "default"]).output().await.unwrap();
+    let out = Command::new(BIN)
+        .args(["config", "default"])
+        .output()
+        .await
+        .unwrap();
     assert!(out.status.success());
-    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/alojamientos.toml")).unwrap();
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/config/alojamientos.toml"
+    ))
+    .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), shipped);
     let out = Command::new(BIN).arg("version").output().await.unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), format!("alojamientos {}", env!("CARGO_PKG_VERSION")));
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["admin", "add", "--help"], vec!["config", "--help"]] {
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("alojamientos {}", env!("CARGO_PKG_VERSION"))
+    );
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["admin", "add", "--help"],
+        vec!["config", "--help"],
+    ] {
         let out = Command::new(BIN).args(&args).output().await.unwrap();
         assert!(out.status.success(), "{args:?}");
-        assert!(String::from_utf8(out.stdout).unwrap().contains("Usage"), "{args:?}");
+        assert!(
+            String::from_utf8(out.stdout).unwrap().contains("Usage"),
+            "{args:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn invalid_config_fails_fast_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let out = command(dir.path()).env("ALOJAMIENTOS_PROPERTY__TIME_ZONE", "Mars/Base").arg("serve").output().await.unwrap();
+    let out = command(dir.path())
+        .env("ALOJAMIENTOS_PROPERTY__TIME_ZONE", "Mars/Base")
+        .arg("serve")
+        .output()
+        .await
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("property.time_zone"));
     let file = dir.path().join("bad.toml");
     std::fs::write(&file, "[reservations]\nhold_duraton = \"5m\"\n").unwrap();
-    let out = command(dir.path()).arg("--config").arg(&file).arg("serve").output().await.unwrap();
+    let out = command(dir.path())
+        .arg("--config")
+        .arg(&file)
+        .arg("serve")
+        .output()
+        .await
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("hold_duraton"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("hold_duraton"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
@@ -95,8 +143,15 @@ async fn a_second_process_on_the_same_data_dir_gets_a_clear_error() {
     let out = command(dir.path()).arg("serve").output().await.unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("already in use by another alojamientos process"), "{err}");
-    let r = Client::new().get(format!("{}/api/v1/healthz", first.base)).send().await.unwrap();
+    assert!(
+        err.contains("already in use by another alojamientos process"),
+        "{err}"
+    );
+    let r = Client::new()
+        .get(format!("{}/api/v1/healthz", first.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "the first process is unharmed");
     first.child.kill().await.unwrap();
 }
@@ -104,18 +159,54 @@ async fn a_second_process_on_the_same_data_dir_gets_a_clear_error() {
 #[tokio::test]
 async fn admin_add_reads_the_password_from_stdin() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = command(dir.path()).args(["admin", "add", "Host@Example.com"]).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"una clave muy larga\n").await.unwrap();
+    let mut child = command(dir.path())
+        .args(["admin", "add", "Host@Example.com"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"una clave muy larga\n")
+        .await
+        .unwrap();
     let out = child.wait_with_output().await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut short = command(dir.path()).args(["admin", "add", "x@example.com"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    short.stdin.take().unwrap().write_all(b"corta\n").await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut short = command(dir.path())
+        .args(["admin", "add", "x@example.com"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    short
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"corta\n")
+        .await
+        .unwrap();
     assert!(!short.wait_with_output().await.unwrap().status.success());
 
     let mut server = start(dir.path()).await;
-    assert!(server.password.is_none(), "no first admin is printed when one exists");
+    assert!(
+        server.password.is_none(),
+        "no first admin is printed when one exists"
+    );
     let client = Client::new();
-    login(&client, &server.base, "host@example.com", "una clave muy larga").await;
+    login(
+        &client,
+        &server.base,
+        "host@example.com",
+        "una clave muy larga",
+    )
+    .await;
     server.child.kill().await.unwrap();
 }
 
@@ -123,8 +214,14 @@ async fn admin_add_reads_the_password_from_stdin() {
 async fn kill_9_mid_load_loses_no_acknowledged_reservation() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path()).await;
-    let client = Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    let password = server.password.clone().expect("first start prints the admin password");
+    let client = Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let password = server
+        .password
+        .clone()
+        .expect("first start prints the admin password");
     let email = "admin@alojamientos.local";
     let token = login(&client, &server.base, email, &password).await;
     let mut units = Vec::new();
@@ -137,28 +234,46 @@ async fn kill_9_mid_load_loses_no_acknowledged_reservation() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut workers = Vec::new();
     for w in 0..32u64 {
-        let (client, base, acked, stop, units) = (client.clone(), server.base.clone(), acknowledged.clone(), stop.clone(), units.clone());
+        let (client, base, acked, stop, units) = (
+            client.clone(),
+            server.base.clone(),
+            acknowledged.clone(),
+            stop.clone(),
+            units.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut n = 0i64;
             while !stop.load(Ordering::Relaxed) {
                 let unit = units[(w % 8) as usize];
                 let start = 1 + (w as i64 / 8) * 100 + n;
                 n += 1;
-                let req = client.post(format!("{base}/api/v1/reservations")).json(&common::reserve_body(unit, &day(start), &day(start + 1)));
+                let req = client
+                    .post(format!("{base}/api/v1/reservations"))
+                    .json(&common::reserve_body(unit, &day(start), &day(start + 1)));
                 match req.send().await {
                     Ok(r) if r.status() == StatusCode::CREATED => {
                         if let Ok(b) = r.json::<serde_json::Value>().await {
-                            acked.lock().await.push(b["code"].as_str().unwrap().to_owned());
+                            acked
+                                .lock()
+                                .await
+                                .push(b["code"].as_str().unwrap().to_owned());
                         }
                     }
-                    Ok(r) => assert_eq!(r.status(), StatusCode::CONFLICT, "only conflicts or successes"),
+                    Ok(r) => assert_eq!(
+                        r.status(),
+                        StatusCode::CONFLICT,
+                        "only conflicts or successes"
+                    ),
                     Err(_) => break,
                 }
             }
         }));
     }
     let loaded = || async { acknowledged.lock().await.len() >= 300 };
-    assert!(common::eventually(Duration::from_secs(60), loaded).await, "load reaches 300 holds");
+    assert!(
+        common::eventually(Duration::from_secs(60), loaded).await,
+        "load reaches 300 holds"
+    );
     server.child.start_kill().unwrap();
     server.child.wait().await.unwrap();
     stop.store(true, Ordering::Relaxed);
@@ -168,15 +283,32 @@ async fn kill_9_mid_load_loses_no_acknowledged_reservation() {
     let acked = acknowledged.lock().await.clone();
 
     let restarted = start(dir.path()).await;
-    let health = client.get(format!("{}/api/v1/healthz", restarted.base)).send().await.unwrap();
+    let health = client
+        .get(format!("{}/api/v1/healthz", restarted.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     let token = login(&client, &restarted.base, email, &password).await;
     let mut missing = Vec::new();
     for code in &acked {
-        let r = client.get(format!("{}/api/v1/admin/reservations/{code}", restarted.base)).bearer_auth(&token).send().await.unwrap();
+        let r = client
+            .get(format!(
+                "{}/api/v1/admin/reservations/{code}",
+                restarted.base
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         if r.status() != StatusCode::OK {
             missing.push(code.clone());
         }
     }
-    assert!(missing.is_empty(), "{} of {} acknowledged reservations lost: {missing:?}", missing.len(), acked.len());
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged reservations lost: {missing:?}",
+        missing.len(),
+        acked.len()
+    );
 }

@@ -33,10 +33,18 @@ async fn two_hundred_identical_requests_give_one_hold() {
     let app = Arc::new(TestApp::spawn().await);
     let id = app.accommodation(json!({})).await;
     let n = 200;
-    let got = statuses(&app, (0..n).map(|_| reserve_body(id, &day(20), &day(23))).collect()).await;
+    let got = statuses(
+        &app,
+        (0..n)
+            .map(|_| reserve_body(id, &day(20), &day(23)))
+            .collect(),
+    )
+    .await;
     assert_eq!(count(&got, StatusCode::CREATED), 1, "{got:?}");
     assert_eq!(count(&got, StatusCode::CONFLICT), n - 1);
-    let overlap = app.metric("reservations_date_overlap_total", &[("channel", "web")]).await;
+    let overlap = app
+        .metric("reservations_date_overlap_total", &[("channel", "web")])
+        .await;
     assert!(overlap >= (n - 1) as f64);
 }
 
@@ -67,7 +75,12 @@ async fn concurrent_confirms_of_one_hold_give_one_success() {
         .map(|_| {
             let (app, code) = (app.clone(), code.clone());
             tokio::spawn(async move {
-                let r = app.admin_post(&format!("/api/v1/admin/reservations/{code}/confirm"), json!({})).await;
+                let r = app
+                    .admin_post(
+                        &format!("/api/v1/admin/reservations/{code}/confirm"),
+                        json!({}),
+                    )
+                    .await;
                 (r.status(), body(r).await)
             })
         })
@@ -82,13 +95,25 @@ async fn concurrent_confirms_of_one_hold_give_one_success() {
         }
     }
     assert_eq!(ok, 1);
-    let r = body(app.admin_get(&format!("/api/v1/admin/reservations/{code}")).await).await;
-    assert_eq!(r["history"].as_array().unwrap().len(), 2, "created + one confirmation");
+    let r = body(
+        app.admin_get(&format!("/api/v1/admin/reservations/{code}"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        r["history"].as_array().unwrap().len(),
+        2,
+        "created + one confirmation"
+    );
 }
 
 #[derive(Debug, Clone)]
 enum Op {
-    Reserve { unit: usize, start: i64, nights: i64 },
+    Reserve {
+        unit: usize,
+        start: i64,
+        nights: i64,
+    },
     Cancel(usize),
     Confirm(usize),
     /// Let holds (300 ms) lapse, so later requests may take their dates.
@@ -106,8 +131,12 @@ fn op() -> impl Strategy<Value = Op> {
 
 /// Runs the ops (several at a time) and then checks that no two stays that hold dates overlap.
 async fn run_ops(ops: Vec<Op>) {
-    let app = Arc::new(TestApp::spawn_with(|c| c.reservations.hold_duration = "300ms".into()).await);
-    let units = [app.accommodation(json!({})).await, app.accommodation(json!({})).await];
+    let app =
+        Arc::new(TestApp::spawn_with(|c| c.reservations.hold_duration = "300ms".into()).await);
+    let units = [
+        app.accommodation(json!({})).await,
+        app.accommodation(json!({})).await,
+    ];
     let mut codes: Vec<String> = Vec::new();
     for chunk in ops.chunks(4) {
         let mut tasks = Vec::new();
@@ -120,9 +149,19 @@ async fn run_ops(ops: Vec<Op>) {
             };
             tasks.push(tokio::spawn(async move {
                 match op {
-                    Op::Reserve { unit, start, nights } => {
-                        let r = app.reserve(units[unit], &day(start), &day(start + nights)).await;
-                        assert!(matches!(r.status(), StatusCode::CREATED | StatusCode::CONFLICT), "{}", r.status());
+                    Op::Reserve {
+                        unit,
+                        start,
+                        nights,
+                    } => {
+                        let r = app
+                            .reserve(units[unit], &day(start), &day(start + nights))
+                            .await;
+                        assert!(
+                            matches!(r.status(), StatusCode::CREATED | StatusCode::CONFLICT),
+                            "{}",
+                            r.status()
+                        );
                         if r.status() == StatusCode::CREATED {
                             Some(body(r).await["code"].as_str().unwrap().to_owned())
                         } else {
@@ -131,9 +170,22 @@ async fn run_ops(ops: Vec<Op>) {
                     }
                     Op::Cancel(_) | Op::Confirm(_) => {
                         if let Some(code) = target {
-                            let verb = if matches!(op, Op::Cancel(_)) { "cancel" } else { "confirm" };
-                            let r = app.admin_post(&format!("/api/v1/admin/reservations/{code}/{verb}"), json!({"reason": "test"})).await;
-                            assert!(matches!(r.status(), StatusCode::OK | StatusCode::CONFLICT), "{}", r.status());
+                            let verb = if matches!(op, Op::Cancel(_)) {
+                                "cancel"
+                            } else {
+                                "confirm"
+                            };
+                            let r = app
+                                .admin_post(
+                                    &format!("/api/v1/admin/reservations/{code}/{verb}"),
+                                    json!({"reason": "test"}),
+                                )
+                                .await;
+                            assert!(
+                                matches!(r.status(), StatusCode::OK | StatusCode::CONFLICT),
+                                "{}",
+                                r.status()
+                            );
                         }
                         None
                     }
@@ -156,9 +208,21 @@ async fn run_ops(ops: Vec<Op>) {
         .iter()
         .filter(|r| {
             r["status"] == "confirmed"
-                || (r["status"] == "pre_reserved" && r["expires_at"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap() > now)
+                || (r["status"] == "pre_reserved"
+                    && r["expires_at"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<jiff::Timestamp>()
+                        .unwrap()
+                        > now)
         })
-        .map(|r| (r["accommodation_id"].as_u64().unwrap(), r["check_in"].as_str().unwrap().to_owned(), r["check_out"].as_str().unwrap().to_owned()))
+        .map(|r| {
+            (
+                r["accommodation_id"].as_u64().unwrap(),
+                r["check_in"].as_str().unwrap().to_owned(),
+                r["check_out"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     for (i, a) in blocking.iter().enumerate() {
         for b in &blocking[i + 1..] {

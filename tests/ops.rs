@@ -46,7 +46,10 @@ async fn a_stale_scheduler_is_degraded_but_still_200() {
         r.status() == StatusCode::OK && body(r).await["checks"]["scheduler"]["status"] == "degraded"
     };
     assert!(common::eventually(std::time::Duration::from_secs(5), degraded).await);
-    assert_eq!(body(app.get("/api/v1/healthz").await).await["status"], "degraded");
+    assert_eq!(
+        body(app.get("/api/v1/healthz").await).await["status"],
+        "degraded"
+    );
 }
 
 #[tokio::test]
@@ -56,12 +59,23 @@ async fn every_response_has_request_and_trace_ids_and_echoes_the_clients_trace()
     let rid = r.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert!(rid.len() >= 16);
     assert!(r.headers().contains_key("x-trace-id"));
-    let r = app.client.get(app.url("/nope")).header("X-Trace-ID", "trace-abc-123").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/nope"))
+        .header("X-Trace-ID", "trace-abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.headers()["x-trace-id"], "trace-abc-123");
     assert!(r.headers().contains_key("x-request-id"));
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(body(r).await["error"], "not_found");
-    let r = app.client.delete(app.url("/api/v1/accommodations")).send().await.unwrap();
+    let r = app
+        .client
+        .delete(app.url("/api/v1/accommodations"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(body(r).await["error"], "method_not_allowed");
 }
@@ -71,22 +85,50 @@ async fn metrics_count_requests_by_route_template_and_reservations_by_channel() 
     let app = TestApp::spawn().await;
     let id = app.accommodation(json!({})).await;
     let route = "/api/v1/accommodations/{id}/quote";
-    let before_quotes = app.metric("http_requests_total", &[("route", route), ("status", "200")]).await;
-    let before_created = app.metric("reservations_created_total", &[("channel", "web")]).await;
+    let before_quotes = app
+        .metric(
+            "http_requests_total",
+            &[("route", route), ("status", "200")],
+        )
+        .await;
+    let before_created = app
+        .metric("reservations_created_total", &[("channel", "web")])
+        .await;
     for _ in 0..3 {
-        app.get(&format!("/api/v1/accommodations/{id}/quote?check_in={}&check_out={}", day(3), day(5))).await;
+        app.get(&format!(
+            "/api/v1/accommodations/{id}/quote?check_in={}&check_out={}",
+            day(3),
+            day(5)
+        ))
+        .await;
     }
-    assert_eq!(app.reserve(id, &day(3), &day(5)).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.reserve(id, &day(3), &day(5)).await.status(),
+        StatusCode::CREATED
+    );
     let text = app.get("/metrics").await.text().await.unwrap();
-    assert_eq!(metric_value(&text, "http_requests_total", &[("route", route), ("status", "200")]) - before_quotes, 3.0);
-    assert_eq!(metric_value(&text, "reservations_created_total", &[("channel", "web")]) - before_created, 1.0);
+    assert_eq!(
+        metric_value(
+            &text,
+            "http_requests_total",
+            &[("route", route), ("status", "200")]
+        ) - before_quotes,
+        3.0
+    );
+    assert_eq!(
+        metric_value(&text, "reservations_created_total", &[("channel", "web")]) - before_created,
+        1.0
+    );
     assert!(text.contains("http_request_duration_seconds_bucket{"));
     assert!(text.contains("le=\"0.001\"") && text.contains("le=\"10\""));
     assert!(text.contains("store_commit_duration_seconds"));
     assert!(text.contains("reservation_lock_wait_seconds"));
     assert!(!text.contains("RES2"), "no reservation codes in labels");
     assert!(!text.contains("5491122334455"), "no phones in metrics");
-    assert!(!text.contains(&format!("/api/v1/accommodations/{id}/")), "routes are templates");
+    assert!(
+        !text.contains(&format!("/api/v1/accommodations/{id}/")),
+        "routes are templates"
+    );
 }
 
 #[tokio::test]
@@ -96,9 +138,21 @@ async fn metrics_can_require_a_token_and_listen_apart() {
     })
     .await;
     assert_eq!(app.get("/metrics").await.status(), StatusCode::UNAUTHORIZED);
-    let r = app.client.get(app.url("/metrics")).bearer_auth("wrong").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = app.client.get(app.url("/metrics")).bearer_auth("s3cret-metrics").send().await.unwrap();
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("s3cret-metrics")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.unwrap().contains("# TYPE"));
 }
@@ -120,7 +174,11 @@ async fn public_endpoints_are_rate_limited_but_health_is_not() {
         }
     }
     let r = limited.expect("the limit is reached within 20 requests");
-    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(wait >= 1);
     assert_eq!(body(r).await["error"], "rate_limited");
     for _ in 0..20 {
@@ -132,7 +190,9 @@ async fn public_endpoints_are_rate_limited_but_health_is_not() {
 async fn oversized_bodies_get_413_as_json() {
     let app = TestApp::spawn_with(|c| c.server.body_limit_bytes = 2048).await;
     let big = json!({"accommodation_id": 1, "contact_name": "x".repeat(10_000)});
-    let r = app.admin_post("/api/v1/admin/accommodations", big.clone()).await;
+    let r = app
+        .admin_post("/api/v1/admin/accommodations", big.clone())
+        .await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body(r).await["error"], "payload_too_large");
     let r = app.post("/api/v1/reservations", big).await;
@@ -162,6 +222,9 @@ async fn openapi_document_lists_the_whole_api() {
         "/api/v1/healthz",
         "/api/v1/readyz",
     ] {
-        assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
     }
 }

@@ -13,7 +13,13 @@ fn next_friday_offset() -> i64 {
     let tz = jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").unwrap();
     let today = tz.to_datetime(jiff::Timestamp::now()).date();
     (7..14)
-        .find(|d| today.checked_add(jiff::Span::new().days(*d)).unwrap().weekday() == jiff::civil::Weekday::Friday)
+        .find(|d| {
+            today
+                .checked_add(jiff::Span::new().days(*d))
+                .unwrap()
+                .weekday()
+                == jiff::civil::Weekday::Friday
+        })
         .unwrap()
 }
 
@@ -23,12 +29,23 @@ async fn pricing_anchor_friday_to_monday_quote_and_hold_agree() {
     let id = app.accommodation(json!({})).await;
     let fri = next_friday_offset();
     let (ci, co) = (day(fri), day(fri + 3));
-    let q = body(app.get(&format!("/api/v1/accommodations/{id}/quote?check_in={ci}&check_out={co}&guests=2")).await).await;
+    let q = body(
+        app.get(&format!(
+            "/api/v1/accommodations/{id}/quote?check_in={ci}&check_out={co}&guests=2"
+        ))
+        .await,
+    )
+    .await;
     assert_eq!(q["total_price"], "48000.00");
     assert_eq!(q["deposit_amount"], "14400.00");
     assert_eq!(q["nights"], 3);
     assert_eq!(q["available"], true);
-    let prices: Vec<&str> = q["nightly"].as_array().unwrap().iter().map(|n| n["price"].as_str().unwrap()).collect();
+    let prices: Vec<&str> = q["nightly"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["price"].as_str().unwrap())
+        .collect();
     assert_eq!(prices, ["18000.00", "18000.00", "12000.00"]);
 
     let r = app.reserve(id, &ci, &co).await;
@@ -45,9 +62,18 @@ async fn pricing_anchor_friday_to_monday_quote_and_hold_agree() {
     assert!(hold["access_token"].as_str().unwrap().len() >= 32);
     let expires: jiff::Timestamp = hold["expires_at"].as_str().unwrap().parse().unwrap();
     let minutes = expires.duration_since(jiff::Timestamp::now()).as_secs_f64() / 60.0;
-    assert!((29.0..=30.1).contains(&minutes), "hold lasts 30 minutes, got {minutes}");
+    assert!(
+        (29.0..=30.1).contains(&minutes),
+        "hold lasts 30 minutes, got {minutes}"
+    );
 
-    let q = body(app.get(&format!("/api/v1/accommodations/{id}/quote?check_in={ci}&check_out={co}")).await).await;
+    let q = body(
+        app.get(&format!(
+            "/api/v1/accommodations/{id}/quote?check_in={ci}&check_out={co}"
+        ))
+        .await,
+    )
+    .await;
     assert_eq!(q["available"], false);
 }
 
@@ -55,15 +81,40 @@ async fn pricing_anchor_friday_to_monday_quote_and_hold_agree() {
 async fn overlapping_hold_is_refused_and_back_to_back_is_allowed() {
     let app = TestApp::spawn().await;
     let id = app.accommodation(json!({})).await;
-    assert_eq!(app.reserve(id, &day(10), &day(13)).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.reserve(id, &day(10), &day(13)).await.status(),
+        StatusCode::CREATED
+    );
     let r = app.reserve(id, &day(12), &day(14)).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(body(r).await["error"], "date_overlap");
-    assert_eq!(app.reserve(id, &day(13), &day(15)).await.status(), StatusCode::CREATED);
-    assert_eq!(app.reserve(id, &day(8), &day(10)).await.status(), StatusCode::CREATED);
-    let avail = body(app.get(&format!("/api/v1/accommodations/{id}/availability?from={}&to={}", day(7), day(16))).await).await;
-    let flags: Vec<bool> = avail["days"].as_array().unwrap().iter().map(|d| d["available"].as_bool().unwrap()).collect();
-    assert_eq!(flags, [true, false, false, false, false, false, false, false, true]);
+    assert_eq!(
+        app.reserve(id, &day(13), &day(15)).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app.reserve(id, &day(8), &day(10)).await.status(),
+        StatusCode::CREATED
+    );
+    let avail = body(
+        app.get(&format!(
+            "/api/v1/accommodations/{id}/availability?from={}&to={}",
+            day(7),
+            day(16)
+        ))
+        .await,
+    )
+    .await;
+    let flags: Vec<bool> = avail["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["available"].as_bool().unwrap())
+        .collect();
+    assert_eq!(
+        flags,
+        [true, false, false, false, false, false, false, false, true]
+    );
 }
 
 #[tokio::test]
@@ -73,17 +124,73 @@ async fn each_invalid_request_gets_its_own_stable_code() {
     let cases = [
         (reserve_body(id, &day(5), &day(5)), 422, "invalid_dates"),
         (reserve_body(id, &day(6), &day(5)), 422, "invalid_dates"),
-        (reserve_body(id, "2025-02-30", &day(5)), 422, "invalid_dates"),
+        (
+            reserve_body(id, "2025-02-30", &day(5)),
+            422,
+            "invalid_dates",
+        ),
         (reserve_body(id, &day(5), &day(200)), 422, "invalid_dates"),
         (reserve_body(id, &day(-2), &day(3)), 422, "past_dates"),
         (reserve_body(id, &day(5), &day(6)), 422, "min_stay"),
-        (reserve_body(999, &day(5), &day(8)), 404, "accommodation_not_found"),
-        ({ let mut b = reserve_body(id, &day(5), &day(8)); b["guests"] = json!(0); b }, 422, "invalid_guests"),
-        ({ let mut b = reserve_body(id, &day(5), &day(8)); b["guests"] = json!(-3); b }, 422, "invalid_guests"),
-        ({ let mut b = reserve_body(id, &day(5), &day(8)); b["guests"] = json!(5); b }, 422, "capacity_exceeded"),
-        ({ let mut b = reserve_body(id, &day(5), &day(8)); b["contact_phone"] = json!("abc"); b }, 422, "validation"),
-        ({ let mut b = reserve_body(id, &day(5), &day(8)); b["contact_email"] = json!("nope"); b }, 422, "validation"),
-        ({ let mut b = reserve_body(id, &day(5), &day(8)); b["confirmed"] = json!(true); b }, 422, "validation"),
+        (
+            reserve_body(999, &day(5), &day(8)),
+            404,
+            "accommodation_not_found",
+        ),
+        (
+            {
+                let mut b = reserve_body(id, &day(5), &day(8));
+                b["guests"] = json!(0);
+                b
+            },
+            422,
+            "invalid_guests",
+        ),
+        (
+            {
+                let mut b = reserve_body(id, &day(5), &day(8));
+                b["guests"] = json!(-3);
+                b
+            },
+            422,
+            "invalid_guests",
+        ),
+        (
+            {
+                let mut b = reserve_body(id, &day(5), &day(8));
+                b["guests"] = json!(5);
+                b
+            },
+            422,
+            "capacity_exceeded",
+        ),
+        (
+            {
+                let mut b = reserve_body(id, &day(5), &day(8));
+                b["contact_phone"] = json!("abc");
+                b
+            },
+            422,
+            "validation",
+        ),
+        (
+            {
+                let mut b = reserve_body(id, &day(5), &day(8));
+                b["contact_email"] = json!("nope");
+                b
+            },
+            422,
+            "validation",
+        ),
+        (
+            {
+                let mut b = reserve_body(id, &day(5), &day(8));
+                b["confirmed"] = json!(true);
+                b
+            },
+            422,
+            "validation",
+        ),
         (json!({"accommodation_id": id}), 422, "validation"),
     ];
     for (req, status, code) in cases {
@@ -93,10 +200,22 @@ async fn each_invalid_request_gets_its_own_stable_code() {
         assert_eq!(b["error"], code, "{req} -> {b}");
         assert!(b["detail"].as_str().is_some_and(|d| !d.is_empty()));
     }
-    let r = app.client.post(app.url("/api/v1/reservations")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/reservations"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(body(r).await["error"], "invalid_json");
-    let r = app.get(&format!("/api/v1/accommodations/{id}/quote?check_in=x&check_out={}", day(3))).await;
+    let r = app
+        .get(&format!(
+            "/api/v1/accommodations/{id}/quote?check_in=x&check_out={}",
+            day(3)
+        ))
+        .await;
     assert_eq!(body(r).await["error"], "invalid_dates");
     let r = app.get("/api/v1/accommodations/abc/quote").await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
@@ -106,18 +225,32 @@ async fn each_invalid_request_gets_its_own_stable_code() {
 async fn idempotency_key_replays_the_first_answer_and_refuses_another_body() {
     let app = TestApp::spawn().await;
     let id = app.accommodation(json!({})).await;
-    let send = |b: serde_json::Value| app.client.post(app.url("/api/v1/reservations")).header("Idempotency-Key", "retry-1").json(&b).send();
+    let send = |b: serde_json::Value| {
+        app.client
+            .post(app.url("/api/v1/reservations"))
+            .header("Idempotency-Key", "retry-1")
+            .json(&b)
+            .send()
+    };
     let first = send(reserve_body(id, &day(5), &day(8))).await.unwrap();
     assert_eq!(first.status(), StatusCode::CREATED);
     let first = first.text().await.unwrap();
     let again = send(reserve_body(id, &day(5), &day(8))).await.unwrap();
     assert_eq!(again.status(), StatusCode::CREATED);
-    assert_eq!(again.text().await.unwrap(), first, "the replay is the original body");
+    assert_eq!(
+        again.text().await.unwrap(),
+        first,
+        "the replay is the original body"
+    );
     let other = send(reserve_body(id, &day(9), &day(12))).await.unwrap();
     assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body(other).await["error"], "idempotency_key_reused");
     let list = body(app.admin_get("/api/v1/admin/reservations").await).await;
-    assert_eq!(list["items"].as_array().unwrap().len(), 1, "the retry created nothing");
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "the retry created nothing"
+    );
 }
 
 #[tokio::test]
@@ -131,17 +264,51 @@ async fn a_reservation_is_visible_only_with_its_token_or_as_admin() {
 
     let r = app.client.get(&path).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = app.client.get(&path).bearer_auth("wrong-token").send().await.unwrap();
+    let r = app
+        .client
+        .get(&path)
+        .bearer_auth("wrong-token")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    let wrong_code = app.client.get(app.url("/api/v1/reservations/RES250101AAAAAA")).bearer_auth(token).send().await.unwrap();
+    let wrong_code = app
+        .client
+        .get(app.url("/api/v1/reservations/RES250101AAAAAA"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_code.status(), StatusCode::NOT_FOUND);
-    assert_eq!(body(wrong_code).await["error"], body(r).await["error"], "unknown and forbidden look alike");
-    let r = app.client.get(&path).bearer_auth(token).send().await.unwrap();
+    assert_eq!(
+        body(wrong_code).await["error"],
+        body(r).await["error"],
+        "unknown and forbidden look alike"
+    );
+    let r = app
+        .client
+        .get(&path)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(body(r).await["code"], code);
-    let r = app.client.get(&path).bearer_auth(&app.admin_token).send().await.unwrap();
+    let r = app
+        .client
+        .get(&path)
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let r = app.client.post(app.url(&format!("/api/v1/reservations/{code}/cancel"))).bearer_auth("nope").send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/reservations/{code}/cancel")))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
 
@@ -152,17 +319,39 @@ async fn guest_cancel_frees_the_dates_with_an_audit_trail() {
     let hold = body(app.reserve(id, &day(5), &day(8)).await).await;
     let code = hold["code"].as_str().unwrap();
     let token = hold["access_token"].as_str().unwrap();
-    let r = app.client.post(app.url(&format!("/api/v1/reservations/{code}/cancel"))).bearer_auth(token).json(&json!({"reason": "cambio de planes"})).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/reservations/{code}/cancel")))
+        .bearer_auth(token)
+        .json(&json!({"reason": "cambio de planes"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let cancelled = body(r).await;
     assert_eq!(cancelled["status"], "cancelled");
-    let last = cancelled["history"].as_array().unwrap().last().unwrap().clone();
+    let last = cancelled["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
     assert_eq!(last["from"], "pre_reserved");
     assert_eq!(last["to"], "cancelled");
     assert_eq!(last["actor"]["kind"], "guest");
     assert_eq!(last["reason"], "cambio de planes");
-    assert_eq!(app.reserve(id, &day(5), &day(8)).await.status(), StatusCode::CREATED, "same exact range is free again at once");
-    let r = app.client.post(app.url(&format!("/api/v1/reservations/{code}/cancel"))).bearer_auth(token).send().await.unwrap();
+    assert_eq!(
+        app.reserve(id, &day(5), &day(8)).await.status(),
+        StatusCode::CREATED,
+        "same exact range is free again at once"
+    );
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/reservations/{code}/cancel")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(body(r).await["error"], "invalid_state");
 }
@@ -173,15 +362,40 @@ async fn a_guest_cannot_cancel_a_confirmed_booking_but_the_host_can() {
     let id = app.accommodation(json!({})).await;
     let hold = body(app.reserve(id, &day(5), &day(8)).await).await;
     let code = hold["code"].as_str().unwrap();
-    let r = app.admin_post(&format!("/api/v1/admin/reservations/{code}/confirm"), json!({"reason": "seña por transferencia"})).await;
+    let r = app
+        .admin_post(
+            &format!("/api/v1/admin/reservations/{code}/confirm"),
+            json!({"reason": "seña por transferencia"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(body(r).await["status"], "confirmed");
-    let r = app.client.post(app.url(&format!("/api/v1/reservations/{code}/cancel"))).bearer_auth(hold["access_token"].as_str().unwrap()).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/reservations/{code}/cancel")))
+        .bearer_auth(hold["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(body(r).await["error"], "cancellation_requires_host");
-    let r = app.admin_post(&format!("/api/v1/admin/reservations/{code}/cancel"), json!({})).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "the host must give a reason");
-    let r = app.admin_post(&format!("/api/v1/admin/reservations/{code}/cancel"), json!({"reason": "huésped enfermo"})).await;
+    let r = app
+        .admin_post(
+            &format!("/api/v1/admin/reservations/{code}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the host must give a reason"
+    );
+    let r = app
+        .admin_post(
+            &format!("/api/v1/admin/reservations/{code}/cancel"),
+            json!({"reason": "huésped enfermo"}),
+        )
+        .await;
     assert_eq!(body(r).await["status"], "cancelled");
 }
 
@@ -193,23 +407,50 @@ async fn a_lapsed_hold_frees_dates_at_once_and_the_job_marks_it_expired() {
     let code = hold["code"].as_str().unwrap().to_owned();
     let token = hold["access_token"].as_str().unwrap().to_owned();
     let expires: jiff::Timestamp = hold["expires_at"].as_str().unwrap().parse().unwrap();
-    assert_eq!(app.reserve(id, &day(6), &day(7)).await.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        app.reserve(id, &day(6), &day(7)).await.status(),
+        StatusCode::CONFLICT
+    );
 
     let status = |app: &TestApp, code: String| {
-        let req = app.client.get(app.url(&format!("/api/v1/reservations/{code}"))).bearer_auth(&token);
-        async move { body(req.send().await.unwrap()).await["status"].as_str().unwrap().to_owned() }
+        let req = app
+            .client
+            .get(app.url(&format!("/api/v1/reservations/{code}")))
+            .bearer_auth(&token);
+        async move {
+            body(req.send().await.unwrap()).await["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
     assert!(
-        eventually(Duration::from_secs(10), || async { jiff::Timestamp::now() > expires }).await,
+        eventually(Duration::from_secs(10), || async {
+            jiff::Timestamp::now() > expires
+        })
+        .await,
         "the hold's time passes"
     );
     let second = app.reserve(id, &day(6), &day(7)).await;
-    assert_eq!(second.status(), StatusCode::CREATED, "a lapsed hold blocks nothing, even before the job runs");
+    assert_eq!(
+        second.status(),
+        StatusCode::CREATED,
+        "a lapsed hold blocks nothing, even before the job runs"
+    );
     assert!(
-        eventually(Duration::from_secs(10), || { let s = status(&app, code.clone()); async move { s.await == "expired" } }).await,
+        eventually(Duration::from_secs(10), || {
+            let s = status(&app, code.clone());
+            async move { s.await == "expired" }
+        })
+        .await,
         "the expiry job marks the hold expired"
     );
-    let r = app.admin_post(&format!("/api/v1/admin/reservations/{code}/confirm"), json!({})).await;
+    let r = app
+        .admin_post(
+            &format!("/api/v1/admin/reservations/{code}/confirm"),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(body(r).await["error"], "invalid_state");
     let expired_metric = app.metric("prereservations_expired_total", &[]).await;
@@ -221,10 +462,20 @@ async fn accommodations_list_shows_only_active_ones() {
     let app = TestApp::spawn().await;
     let a = app.accommodation(json!({"name": "Activa"})).await;
     let b = app.accommodation(json!({"name": "Inactiva"})).await;
-    let r = app.admin_post(&format!("/api/v1/admin/accommodations/{b}/deactivate"), json!({})).await;
+    let r = app
+        .admin_post(
+            &format!("/api/v1/admin/accommodations/{b}/deactivate"),
+            json!({}),
+        )
+        .await;
     assert_eq!(body(r).await["active"], false);
     let list = body(app.get("/api/v1/accommodations").await).await;
-    let ids: Vec<u64> = list.as_array().unwrap().iter().map(|a| a["id"].as_u64().unwrap()).collect();
+    let ids: Vec<u64> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids, [a]);
     let r = app.reserve(b, &day(5), &day(8)).await;
     assert_eq!(body(r).await["error"], "accommodation_not_found");

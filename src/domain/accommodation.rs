@@ -137,9 +137,14 @@ impl AccommodationInput {
         if self.base_price == Money::ZERO {
             return Err(invalid("base_price", "must be greater than zero"));
         }
-        let weekend_multiplier = self.weekend_multiplier.unwrap_or(DEFAULT_WEEKEND_MULTIPLIER);
+        let weekend_multiplier = self
+            .weekend_multiplier
+            .unwrap_or(DEFAULT_WEEKEND_MULTIPLIER);
         if weekend_multiplier.basis_points() == 0 || weekend_multiplier.basis_points() > 100_000 {
-            return Err(invalid("weekend_multiplier", "must be above 0 and at most 10"));
+            return Err(invalid(
+                "weekend_multiplier",
+                "must be above 0 and at most 10",
+            ));
         }
         let mut weekend_nights = self
             .weekend_nights
@@ -160,7 +165,10 @@ impl AccommodationInput {
                 return Err(invalid("seasons.to", "must be after seasons.from"));
             }
             if season.nightly_price == Money::ZERO {
-                return Err(invalid("seasons.nightly_price", "must be greater than zero"));
+                return Err(invalid(
+                    "seasons.nightly_price",
+                    "must be greater than zero",
+                ));
             }
             if season.min_stay.is_some_and(|m| !(1..=365).contains(&m)) {
                 return Err(invalid("seasons.min_stay", "must be between 1 and 365"));

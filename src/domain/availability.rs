@@ -77,9 +77,21 @@ mod tests {
             range: range(date(2025, 1, 3), date(2025, 1, 6)),
             hold_expires_at: None,
         }];
-        assert!(!is_free(&range(date(2025, 1, 5), date(2025, 1, 7)), &taken, now()));
-        assert!(is_free(&range(date(2025, 1, 6), date(2025, 1, 8)), &taken, now()));
-        assert!(is_free(&range(date(2025, 1, 1), date(2025, 1, 3)), &taken, now()));
+        assert!(!is_free(
+            &range(date(2025, 1, 5), date(2025, 1, 7)),
+            &taken,
+            now()
+        ));
+        assert!(is_free(
+            &range(date(2025, 1, 6), date(2025, 1, 8)),
+            &taken,
+            now()
+        ));
+        assert!(is_free(
+            &range(date(2025, 1, 1), date(2025, 1, 3)),
+            &taken,
+            now()
+        ));
     }
 
     #[test]

@@ -120,7 +120,14 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_phone() {
-        for bad in ["", "abc", "12", "+54 11 +2233", "1234567890123456789", "+0123456789"] {
+        for bad in [
+            "",
+            "abc",
+            "12",
+            "+54 11 +2233",
+            "1234567890123456789",
+            "+0123456789",
+        ] {
             assert_eq!(normalize_phone(bad, "54"), None, "{bad:?}");
         }
     }

@@ -187,7 +187,10 @@ mod tests {
 
     #[test]
     fn rate_parses_multipliers_and_renders_them_back() {
-        assert_eq!("1.2".parse::<Rate>().unwrap(), Rate::from_basis_points(12_000));
+        assert_eq!(
+            "1.2".parse::<Rate>().unwrap(),
+            Rate::from_basis_points(12_000)
+        );
         assert_eq!("1.5".parse::<Rate>().unwrap().to_string(), "1.5");
         assert_eq!(Rate::percent(30).to_string(), "0.3");
         assert!("1.23456".parse::<Rate>().is_err());
@@ -197,8 +200,14 @@ mod tests {
     fn times_rounds_half_away_from_zero_to_the_cent() {
         let m = Money::from_cents(5);
         assert_eq!(m.times(Rate::from_basis_points(5_000)).cents(), 3);
-        assert_eq!(Money::from_units(12_000).times("1.5".parse().unwrap()), Money::from_units(18_000));
-        assert_eq!(Money::from_units(48_000).times(Rate::percent(30)), Money::from_units(14_400));
+        assert_eq!(
+            Money::from_units(12_000).times("1.5".parse().unwrap()),
+            Money::from_units(18_000)
+        );
+        assert_eq!(
+            Money::from_units(48_000).times(Rate::percent(30)),
+            Money::from_units(14_400)
+        );
     }
 
     #[test]

@@ -88,7 +88,10 @@ mod tests {
         i.weekend_nights = Some(vec![Day::Sunday]);
         let spec = i.validate().unwrap();
         let range = NightRange::new(date(2025, 1, 3), date(2025, 1, 6)).unwrap();
-        assert_eq!(quote(&spec, &range, Rate::percent(30)).total.to_string(), "48000.00");
+        assert_eq!(
+            quote(&spec, &range, Rate::percent(30)).total.to_string(),
+            "48000.00"
+        );
     }
 
     #[test]

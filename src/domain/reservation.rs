@@ -313,9 +313,11 @@ pub(crate) mod tests {
         assert!(r.is_blocking(now));
         assert!(!r.is_blocking(later));
         assert!(r.is_lapsed_hold(later));
-        r.transition(Status::Confirmed, Actor::System, "", now).unwrap();
+        r.transition(Status::Confirmed, Actor::System, "", now)
+            .unwrap();
         assert!(r.is_blocking(later));
-        r.transition(Status::Cancelled, Actor::System, "", now).unwrap();
+        r.transition(Status::Cancelled, Actor::System, "", now)
+            .unwrap();
         assert!(!r.is_blocking(now));
     }
 

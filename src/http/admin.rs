@@ -1,10 +1,10 @@
 //! Admin API: login, accommodations, reservations, blocks, CSV export and stats.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -40,7 +40,10 @@ pub struct LoginView {
 /// Exchanges an admin's email and password for a session token.
 #[utoipa::path(post, path = "/api/v1/admin/login", tag = "admin", request_body = LoginBody,
     responses((status = 200, body = LoginView), (status = 401, body = ErrorBody)))]
-pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> Result<Json<LoginView>, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Json<LoginView>, ApiError> {
     let email = body.email.trim().to_lowercase();
     let user = state.store.admin(&email)?;
     let hash = user.map(|u| u.password_hash);
@@ -49,17 +52,30 @@ pub async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBo
         .await
         .unwrap_or(false);
     if !verified {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "wrong email or password"));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong email or password",
+        ));
     }
     let token = random_hex(32);
-    let session = state.store.create_session(&token, email, state.settings.session_ttl).await?;
-    Ok(Json(LoginView { token, expires_at: session.expires_at }))
+    let session = state
+        .store
+        .create_session(&token, email, state.settings.session_ttl)
+        .await?;
+    Ok(Json(LoginView {
+        token,
+        expires_at: session.expires_at,
+    }))
 }
 
 /// Ends the current session: its token stops working at once.
 #[utoipa::path(post, path = "/api/v1/admin/logout", tag = "admin", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(state): State<AppState>, admin: AdminAuth) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+) -> Result<StatusCode, ApiError> {
     state.store.delete_session(&admin.token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -75,7 +91,10 @@ fn accommodation_error(e: AccommodationError) -> ApiError {
 /// Every accommodation, active or not.
 #[utoipa::path(get, path = "/api/v1/admin/accommodations", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = [Accommodation]), (status = 401, body = ErrorBody)))]
-pub async fn list_accommodations(State(state): State<AppState>, _admin: AdminAuth) -> Result<Json<Vec<Accommodation>>, ApiError> {
+pub async fn list_accommodations(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+) -> Result<Json<Vec<Accommodation>>, ApiError> {
     Ok(Json(state.store.accommodations()?))
 }
 
@@ -83,7 +102,11 @@ pub async fn list_accommodations(State(state): State<AppState>, _admin: AdminAut
 #[utoipa::path(post, path = "/api/v1/admin/accommodations", tag = "admin", security(("bearer" = [])),
     request_body = AccommodationInput,
     responses((status = 201, body = Accommodation), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_accommodation(State(state): State<AppState>, _admin: AdminAuth, ApiJson(input): ApiJson<AccommodationInput>) -> Result<(StatusCode, Json<Accommodation>), ApiError> {
+pub async fn create_accommodation(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiJson(input): ApiJson<AccommodationInput>,
+) -> Result<(StatusCode, Json<Accommodation>), ApiError> {
     let spec = input.validate().map_err(invalid_accommodation)?;
     let acc = state.store.create_accommodation(spec).await?;
     Ok((StatusCode::CREATED, Json(acc)))
@@ -93,14 +116,31 @@ pub async fn create_accommodation(State(state): State<AppState>, _admin: AdminAu
 #[utoipa::path(put, path = "/api/v1/admin/accommodations/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = u64, Path)), request_body = AccommodationInput,
     responses((status = 200, body = Accommodation), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_accommodation(State(state): State<AppState>, _admin: AdminAuth, ApiPath(id): ApiPath<u64>, ApiJson(input): ApiJson<AccommodationInput>) -> Result<Json<Accommodation>, ApiError> {
+pub async fn update_accommodation(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<u64>,
+    ApiJson(input): ApiJson<AccommodationInput>,
+) -> Result<Json<Accommodation>, ApiError> {
     let spec = input.validate().map_err(invalid_accommodation)?;
-    let acc = state.store.update_accommodation(id, move |s| *s = spec).await?.map_err(accommodation_error)?;
+    let acc = state
+        .store
+        .update_accommodation(id, move |s| *s = spec)
+        .await?
+        .map_err(accommodation_error)?;
     Ok(Json(acc))
 }
 
-async fn set_active(state: &AppState, id: u64, active: bool) -> Result<Json<Accommodation>, ApiError> {
-    let acc = state.store.update_accommodation(id, move |s| s.active = active).await?.map_err(accommodation_error)?;
+async fn set_active(
+    state: &AppState,
+    id: u64,
+    active: bool,
+) -> Result<Json<Accommodation>, ApiError> {
+    let acc = state
+        .store
+        .update_accommodation(id, move |s| s.active = active)
+        .await?
+        .map_err(accommodation_error)?;
     Ok(Json(acc))
 }
 
@@ -108,7 +148,11 @@ async fn set_active(state: &AppState, id: u64, active: bool) -> Result<Json<Acco
 #[utoipa::path(post, path = "/api/v1/admin/accommodations/{id}/deactivate", tag = "admin", security(("bearer" = [])),
     params(("id" = u64, Path)),
     responses((status = 200, body = Accommodation), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn deactivate_accommodation(State(state): State<AppState>, _admin: AdminAuth, ApiPath(id): ApiPath<u64>) -> Result<Json<Accommodation>, ApiError> {
+pub async fn deactivate_accommodation(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<u64>,
+) -> Result<Json<Accommodation>, ApiError> {
     set_active(&state, id, false).await
 }
 
@@ -116,7 +160,11 @@ pub async fn deactivate_accommodation(State(state): State<AppState>, _admin: Adm
 #[utoipa::path(post, path = "/api/v1/admin/accommodations/{id}/activate", tag = "admin", security(("bearer" = [])),
     params(("id" = u64, Path)),
     responses((status = 200, body = Accommodation), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn activate_accommodation(State(state): State<AppState>, _admin: AdminAuth, ApiPath(id): ApiPath<u64>) -> Result<Json<Accommodation>, ApiError> {
+pub async fn activate_accommodation(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<u64>,
+) -> Result<Json<Accommodation>, ApiError> {
     set_active(&state, id, true).await
 }
 
@@ -139,14 +187,28 @@ impl ListQuery {
         let status = self
             .status
             .as_deref()
-            .map(|s| Status::parse(s).ok_or_else(|| ApiError::validation(format!("unknown status {s:?}"))))
+            .map(|s| {
+                Status::parse(s)
+                    .ok_or_else(|| ApiError::validation(format!("unknown status {s:?}")))
+            })
             .transpose()?;
         let window = match (&self.from, &self.to) {
             (None, None) => None,
             (from, to) => {
-                let from = from.as_deref().map(|f| parse_date("from", f)).transpose()?.unwrap_or(jiff::civil::Date::MIN);
-                let to = to.as_deref().map(|t| parse_date("to", t)).transpose()?.unwrap_or(jiff::civil::Date::MAX);
-                Some(NightRange::new(from, to).map_err(|_| ApiError::validation("to must be after from"))?)
+                let from = from
+                    .as_deref()
+                    .map(|f| parse_date("from", f))
+                    .transpose()?
+                    .unwrap_or(jiff::civil::Date::MIN);
+                let to = to
+                    .as_deref()
+                    .map(|t| parse_date("to", t))
+                    .transpose()?
+                    .unwrap_or(jiff::civil::Date::MAX);
+                Some(
+                    NightRange::new(from, to)
+                        .map_err(|_| ApiError::validation("to must be after from"))?,
+                )
             }
         };
         Ok(ReservationFilter {
@@ -169,10 +231,16 @@ pub struct ReservationPageView {
 #[utoipa::path(get, path = "/api/v1/admin/reservations", tag = "admin", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, body = ReservationPageView), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list_reservations(State(state): State<AppState>, _admin: AdminAuth, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<ReservationPageView>, ApiError> {
+pub async fn list_reservations(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<ReservationPageView>, ApiError> {
     let filter = q.filter()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    let page = state.store.list_reservations(&filter, q.cursor.as_deref(), limit)?;
+    let page = state
+        .store
+        .list_reservations(&filter, q.cursor.as_deref(), limit)?;
     Ok(Json(ReservationPageView {
         items: page.items.iter().map(ReservationView::of).collect(),
         next_cursor: page.next_cursor,
@@ -183,22 +251,47 @@ pub async fn list_reservations(State(state): State<AppState>, _admin: AdminAuth,
 #[utoipa::path(post, path = "/api/v1/admin/reservations", tag = "admin", security(("bearer" = [])),
     request_body = ReserveBody,
     responses((status = 201, body = CreatedView), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_reservation(State(state): State<AppState>, admin: AdminAuth, headers: HeaderMap, ApiBytes(body): ApiBytes) -> Result<Response, ApiError> {
-    reserve_with(&state, &headers, body, Actor::Admin { email: admin.email }, "admin-reserve").await
+pub async fn create_reservation(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, ApiError> {
+    reserve_with(
+        &state,
+        &headers,
+        body,
+        Actor::Admin { email: admin.email },
+        "admin-reserve",
+    )
+    .await
 }
 
 /// A reservation with its audit trail.
 #[utoipa::path(get, path = "/api/v1/admin/reservations/{code}", tag = "admin", security(("bearer" = [])),
     params(("code" = String, Path)),
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_reservation(State(state): State<AppState>, _admin: AdminAuth, ApiPath(code): ApiPath<String>) -> Result<Json<ReservationView>, ApiError> {
-    let r = state.store.reservation(&code)?.ok_or_else(|| ApiError::not_found("reservation_not_found", "no reservation with that code"))?;
+pub async fn get_reservation(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<ReservationView>, ApiError> {
+    let r = state.store.reservation(&code)?.ok_or_else(|| {
+        ApiError::not_found("reservation_not_found", "no reservation with that code")
+    })?;
     Ok(Json(ReservationView::of(&r)))
 }
 
 fn reason_from(body: &Bytes, default: &str) -> Result<String, ApiError> {
-    let parsed = if body.is_empty() { ReasonBody::default() } else { parse_json::<ReasonBody>(body)? };
-    Ok(parsed.reason.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| default.to_owned()))
+    let parsed = if body.is_empty() {
+        ReasonBody::default()
+    } else {
+        parse_json::<ReasonBody>(body)?
+    };
+    Ok(parsed
+        .reason
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or_else(|| default.to_owned()))
 }
 
 /// Confirms a hold (e.g. the deposit arrived by transfer). A lapsed hold is confirmed only if
@@ -206,35 +299,75 @@ fn reason_from(body: &Bytes, default: &str) -> Result<String, ApiError> {
 #[utoipa::path(post, path = "/api/v1/admin/reservations/{code}/confirm", tag = "admin", security(("bearer" = [])),
     params(("code" = String, Path)), request_body(content = Option<ReasonBody>),
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn confirm(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, ApiBytes(body): ApiBytes) -> Result<Json<ReservationView>, ApiError> {
+pub async fn confirm(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    ApiPath(code): ApiPath<String>,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<ReservationView>, ApiError> {
     let reason = reason_from(&body, "confirmed by the host")?;
-    change_status(&state, code, Status::Confirmed, Actor::Admin { email: admin.email }, reason).await
+    change_status(
+        &state,
+        code,
+        Status::Confirmed,
+        Actor::Admin { email: admin.email },
+        reason,
+    )
+    .await
 }
 
 /// Cancels a hold or a booking; `reason` is required.
 #[utoipa::path(post, path = "/api/v1/admin/reservations/{code}/cancel", tag = "admin", security(("bearer" = [])),
     params(("code" = String, Path)), request_body = ReasonBody,
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn cancel(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, ApiBytes(body): ApiBytes) -> Result<Json<ReservationView>, ApiError> {
+pub async fn cancel(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    ApiPath(code): ApiPath<String>,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<ReservationView>, ApiError> {
     let reason = reason_from(&body, "")?;
     if reason.is_empty() {
         return Err(ApiError::validation("reason is required"));
     }
-    change_status(&state, code, Status::Cancelled, Actor::Admin { email: admin.email }, reason).await
+    change_status(
+        &state,
+        code,
+        Status::Cancelled,
+        Actor::Admin { email: admin.email },
+        reason,
+    )
+    .await
 }
 
 /// Marks a confirmed booking whose guest never came.
 #[utoipa::path(post, path = "/api/v1/admin/reservations/{code}/no-show", tag = "admin", security(("bearer" = [])),
     params(("code" = String, Path)), request_body(content = Option<ReasonBody>),
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn no_show(State(state): State<AppState>, admin: AdminAuth, ApiPath(code): ApiPath<String>, ApiBytes(body): ApiBytes) -> Result<Json<ReservationView>, ApiError> {
+pub async fn no_show(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    ApiPath(code): ApiPath<String>,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<ReservationView>, ApiError> {
     let reason = reason_from(&body, "guest did not arrive")?;
-    change_status(&state, code, Status::NoShow, Actor::Admin { email: admin.email }, reason).await
+    change_status(
+        &state,
+        code,
+        Status::NoShow,
+        Actor::Admin { email: admin.email },
+        reason,
+    )
+    .await
 }
 
 /// Escapes one CSV cell (RFC 4180) and defuses spreadsheet formulas.
 fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
@@ -260,23 +393,37 @@ fn csv_row(r: &Reservation) -> String {
         r.currency.clone(),
         r.created_at.to_string(),
     ];
-    cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",") + "\r\n"
+    cells
+        .iter()
+        .map(|c| csv_cell(c))
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\r\n"
 }
 
 /// Every reservation matching the filters, as CSV (UTF-8, CRLF).
 #[utoipa::path(get, path = "/api/v1/admin/reservations.csv", tag = "admin", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = ErrorBody)))]
-pub async fn export_csv(State(state): State<AppState>, _admin: AdminAuth, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
+pub async fn export_csv(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Response, ApiError> {
     let rows = state.store.all_reservations(&q.filter()?)?;
-    let mut out = String::from("code,status,accommodation_id,check_in,check_out,nights,guests,contact_name,contact_phone,contact_email,channel,total_price,deposit_amount,currency,created_at\r\n");
+    let mut out = String::from(
+        "code,status,accommodation_id,check_in,check_out,nights,guests,contact_name,contact_phone,contact_email,channel,total_price,deposit_amount,currency,created_at\r\n",
+    );
     for r in &rows {
         out.push_str(&csv_row(r));
     }
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"reservas.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"reservas.csv\"",
+            ),
         ],
         out,
     )
@@ -286,9 +433,21 @@ pub async fn export_csv(State(state): State<AppState>, _admin: AdminAuth, ApiQue
 /// Counts by status, revenue and occupancy this month.
 #[utoipa::path(get, path = "/api/v1/admin/stats", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = Stats), (status = 401, body = ErrorBody)))]
-pub async fn stats(State(state): State<AppState>, _admin: AdminAuth) -> Result<Json<Stats>, ApiError> {
-    let units = state.store.accommodations()?.iter().filter(|a| a.spec.active).count() as u64;
-    Ok(Json(state.store.stats(&state.settings.time_zone, &state.settings.currency, units)?))
+pub async fn stats(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+) -> Result<Json<Stats>, ApiError> {
+    let units = state
+        .store
+        .accommodations()?
+        .iter()
+        .filter(|a| a.spec.active)
+        .count() as u64;
+    Ok(Json(state.store.stats(
+        &state.settings.time_zone,
+        &state.settings.currency,
+        units,
+    )?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -333,7 +492,9 @@ impl BlockView {
 
 fn block_error(e: BlockError) -> ApiError {
     match e {
-        BlockError::AccommodationNotFound => ApiError::not_found("accommodation_not_found", e.to_string()),
+        BlockError::AccommodationNotFound => {
+            ApiError::not_found("accommodation_not_found", e.to_string())
+        }
         BlockError::DateOverlap => ApiError::conflict("date_overlap", e.to_string()),
         BlockError::NotFound => ApiError::not_found("block_not_found", e.to_string()),
     }
@@ -343,13 +504,32 @@ fn block_error(e: BlockError) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/admin/blocks", tag = "admin", security(("bearer" = [])),
     request_body = BlockBody,
     responses((status = 201, body = BlockView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create_block(State(state): State<AppState>, admin: AdminAuth, ApiJson(body): ApiJson<BlockBody>) -> Result<(StatusCode, Json<BlockView>), ApiError> {
+pub async fn create_block(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    ApiJson(body): ApiJson<BlockBody>,
+) -> Result<(StatusCode, Json<BlockView>), ApiError> {
     let check_in = parse_date("check_in", &body.check_in)?;
     let check_out = parse_date("check_out", &body.check_out)?;
-    let range = NightRange::new(check_in, check_out)
-        .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_dates", "check_out must be after check_in"))?;
-    let reason = body.reason.unwrap_or_default().trim().chars().take(500).collect();
-    let block = state.store.create_block(body.accommodation_id, range, reason, admin.email).await?.map_err(block_error)?;
+    let range = NightRange::new(check_in, check_out).map_err(|_| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_dates",
+            "check_out must be after check_in",
+        )
+    })?;
+    let reason = body
+        .reason
+        .unwrap_or_default()
+        .trim()
+        .chars()
+        .take(500)
+        .collect();
+    let block = state
+        .store
+        .create_block(body.accommodation_id, range, reason, admin.email)
+        .await?
+        .map_err(block_error)?;
     Ok((StatusCode::CREATED, Json(BlockView::of(&block))))
 }
 
@@ -362,15 +542,30 @@ pub struct BlocksQuery {
 #[utoipa::path(get, path = "/api/v1/admin/blocks", tag = "admin", security(("bearer" = [])),
     params(BlocksQuery),
     responses((status = 200, body = [BlockView]), (status = 401, body = ErrorBody)))]
-pub async fn list_blocks(State(state): State<AppState>, _admin: AdminAuth, ApiQuery(q): ApiQuery<BlocksQuery>) -> Result<Json<Vec<BlockView>>, ApiError> {
-    Ok(Json(state.store.blocks(q.accommodation_id)?.iter().map(BlockView::of).collect()))
+pub async fn list_blocks(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiQuery(q): ApiQuery<BlocksQuery>,
+) -> Result<Json<Vec<BlockView>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .blocks(q.accommodation_id)?
+            .iter()
+            .map(BlockView::of)
+            .collect(),
+    ))
 }
 
 /// Removes an owner block and frees its dates.
 #[utoipa::path(delete, path = "/api/v1/admin/blocks/{code}", tag = "admin", security(("bearer" = [])),
     params(("code" = String, Path)),
     responses((status = 200, body = BlockView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete_block(State(state): State<AppState>, _admin: AdminAuth, ApiPath(code): ApiPath<String>) -> Result<Json<BlockView>, ApiError> {
+pub async fn delete_block(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(code): ApiPath<String>,
+) -> Result<Json<BlockView>, ApiError> {
     let block = state.store.delete_block(code).await?.map_err(block_error)?;
     Ok(Json(BlockView::of(&block)))
 }

@@ -96,13 +96,21 @@ fn check_health(state: &AppState) -> Health {
     let held = state.store.locks_held();
     metrics::gauge!("locks_held").set(held as f64);
     let locks = LocksCheck {
-        status: if held < LOCKS_DEGRADED { Level::Ok } else { Level::Degraded },
+        status: if held < LOCKS_DEGRADED {
+            Level::Ok
+        } else {
+            Level::Degraded
+        },
         held,
     };
     let fresh = jobs::is_fresh(&state.jobs, state.started, state.settings.stale_after);
     let scheduler = SchedulerCheck {
         status: if fresh { Level::Ok } else { Level::Degraded },
-        last_run: state.jobs.snapshot().get(EXPIRE_HOLDS).and_then(|r| r.last_run),
+        last_run: state
+            .jobs
+            .snapshot()
+            .get(EXPIRE_HOLDS)
+            .and_then(|r| r.last_run),
     };
     let free = free_percent(&state.settings.data_dir).unwrap_or(100.0);
     let disk = DiskCheck {
@@ -161,7 +169,11 @@ pub struct Ready {
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
     let ready = state.is_ready() && state.store.read(|_| Ok(())).is_ok();
-    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (code, Json(Ready { ready }))
 }
 
@@ -176,7 +188,10 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     metrics::gauge!("store_file_size_bytes").set(state.store.file_size() as f64);
     metrics::gauge!("locks_held").set(state.store.locks_held() as f64);
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()

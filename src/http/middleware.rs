@@ -20,7 +20,8 @@ fn acceptable(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
     (!s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
     .then(|| s.to_owned())
 }
 
@@ -55,7 +56,11 @@ pub async fn observe(req: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(elapsed.as_secs_f64());
     span.in_scope(|| {
-        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
+        tracing::info!(
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
     });
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {

@@ -45,7 +45,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(store: Store, settings: Arc<Settings>, metrics: PrometheusHandle, jobs: Arc<JobStatus>) -> Self {
+    pub fn new(
+        store: Store,
+        settings: Arc<Settings>,
+        metrics: PrometheusHandle,
+        jobs: Arc<JobStatus>,
+    ) -> Self {
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
             store,
@@ -115,7 +120,10 @@ fn public_routes() -> OpenApiRouter<AppState> {
 fn admin_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(admin::logout))
-        .routes(routes!(admin::list_accommodations, admin::create_accommodation))
+        .routes(routes!(
+            admin::list_accommodations,
+            admin::create_accommodation
+        ))
         .routes(routes!(admin::update_accommodation))
         .routes(routes!(admin::deactivate_accommodation))
         .routes(routes!(admin::activate_accommodation))
@@ -155,13 +163,19 @@ async fn fallback(method: Method) -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not accept that method")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept that method",
+    )
 }
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
-    let limited = Router::from(public_routes())
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit));
+    let limited = Router::from(public_routes()).route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        rate_limit::limit,
+    ));
     let doc = Arc::new(openapi());
     Router::new()
         .merge(limited)

@@ -1,12 +1,12 @@
 //! Public endpoints: browse, quote, check availability, take a hold, see or cancel it.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use jiff::civil::Date;
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -23,11 +23,11 @@ use crate::domain::money::Money;
 use crate::domain::pricing::{NightPrice, quote};
 use crate::domain::reservation::{Actor, Channel, Reservation, Status, is_reservation_code};
 use crate::domain::stay::{StayLimits, validate_stay};
+use crate::secret::{matches_sha256, sha256_hex};
 use crate::store::{
     ChangeError, ChangeRequest, Created, IdempotencyKey, NewReservation, Replay, ReserveError,
     StoreError, StoredResponse,
 };
-use crate::secret::{matches_sha256, sha256_hex};
 
 /// Longest window `availability` answers for.
 const MAX_WINDOW_NIGHTS: u32 = 366;
@@ -43,13 +43,18 @@ pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
 }
 
 fn accommodation_not_found() -> ApiError {
-    ApiError::not_found("accommodation_not_found", "no active accommodation with that id")
+    ApiError::not_found(
+        "accommodation_not_found",
+        "no active accommodation with that id",
+    )
 }
 
 /// Active accommodations.
 #[utoipa::path(get, path = "/api/v1/accommodations", tag = "public",
     responses((status = 200, body = [Accommodation])))]
-pub async fn list_accommodations(State(state): State<AppState>) -> Result<Json<Vec<Accommodation>>, ApiError> {
+pub async fn list_accommodations(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Accommodation>>, ApiError> {
     let mut all = state.store.accommodations()?;
     all.retain(|a| a.spec.active);
     Ok(Json(all))
@@ -87,7 +92,13 @@ fn guests_from(value: i64) -> Result<u32, ApiError> {
     u32::try_from(value)
         .ok()
         .filter(|g| *g >= 1)
-        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_guests", "guests must be at least 1"))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_guests",
+                "guests must be at least 1",
+            )
+        })
 }
 
 /// Price and availability of a stay.
@@ -102,7 +113,8 @@ pub async fn quote_stay(
     let check_in = parse_date("check_in", &q.check_in)?;
     let check_out = parse_date("check_out", &q.check_out)?;
     let guests = guests_from(q.guests.unwrap_or(1))?;
-    let window = NightRange::new(check_in, check_out).map_err(|_| ApiError::from(crate::domain::stay::StayError::InvalidDates))?;
+    let window = NightRange::new(check_in, check_out)
+        .map_err(|_| ApiError::from(crate::domain::stay::StayError::InvalidDates))?;
     let (acc, taken) = state
         .store
         .accommodation_with_occupancy(id, window)?
@@ -162,7 +174,13 @@ pub async fn availability(
     let window = NightRange::new(from, to)
         .ok()
         .filter(|w| w.nights() <= MAX_WINDOW_NIGHTS)
-        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_dates", "to must be after from, at most 366 days later"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_dates",
+                "to must be after from, at most 366 days later",
+            )
+        })?;
     let (_, taken) = state
         .store
         .accommodation_with_occupancy(id, window)?
@@ -206,7 +224,9 @@ impl ReserveBody {
     pub fn into_request(self, state: &AppState, actor: Actor) -> Result<NewReservation, ApiError> {
         let is_admin = matches!(actor, Actor::Admin { .. });
         if !is_admin && (self.confirmed || self.note.is_some()) {
-            return Err(ApiError::validation("confirmed and note are for admins only"));
+            return Err(ApiError::validation(
+                "confirmed and note are for admins only",
+            ));
         }
         let contact = Contact::new(
             &self.contact_name,
@@ -221,7 +241,11 @@ impl ReserveBody {
             check_out: parse_date("check_out", &self.check_out)?,
             guests: guests_from(self.guests)?,
             contact,
-            channel: self.channel.unwrap_or(if is_admin { Channel::Admin } else { Channel::Web }),
+            channel: self.channel.unwrap_or(if is_admin {
+                Channel::Admin
+            } else {
+                Channel::Web
+            }),
             confirmed: self.confirmed,
             actor,
             note: self.note.unwrap_or_else(|| "created".into()),
@@ -234,12 +258,18 @@ impl From<ReserveError> for ApiError {
         match e {
             ReserveError::AccommodationNotFound => accommodation_not_found(),
             ReserveError::Stay(s) => s.into(),
-            ReserveError::DateOverlap => ApiError::conflict("date_overlap", "the dates overlap another stay"),
+            ReserveError::DateOverlap => {
+                ApiError::conflict("date_overlap", "the dates overlap another stay")
+            }
         }
     }
 }
 
-fn idempotency_key(headers: &HeaderMap, body: &[u8], scope: &'static str) -> Result<Option<IdempotencyKey>, ApiError> {
+fn idempotency_key(
+    headers: &HeaderMap,
+    body: &[u8],
+    scope: &'static str,
+) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -247,7 +277,9 @@ fn idempotency_key(headers: &HeaderMap, body: &[u8], scope: &'static str) -> Res
         .to_str()
         .ok()
         .filter(|k| !k.is_empty() && k.len() <= 200 && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::validation("Idempotency-Key must be 1 to 200 visible ASCII characters"))?;
+        .ok_or_else(|| {
+            ApiError::validation("Idempotency-Key must be 1 to 200 visible ASCII characters")
+        })?;
     Ok(Some(IdempotencyKey {
         scope,
         key: key.to_owned(),
@@ -277,11 +309,22 @@ fn render(outcome: &Result<Created, ReserveError>) -> StoredResponse {
 
 fn stored(response: StoredResponse) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
-    (status, [(header::CONTENT_TYPE, "application/json")], response.body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        response.body,
+    )
+        .into_response()
 }
 
 /// Takes a reservation through the atomic path shared by the public and admin APIs.
-pub async fn reserve_with(state: &AppState, headers: &HeaderMap, body: Bytes, actor: Actor, scope: &'static str) -> Result<Response, ApiError> {
+pub async fn reserve_with(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Bytes,
+    actor: Actor,
+    scope: &'static str,
+) -> Result<Response, ApiError> {
     let key = idempotency_key(headers, &body, scope)?;
     let req = parse_json::<ReserveBody>(&body)?.into_request(state, actor)?;
     let channel = req.channel.as_str();
@@ -290,14 +333,17 @@ pub async fn reserve_with(state: &AppState, headers: &HeaderMap, body: Bytes, ac
         Ok(Replay::Fresh(outcome)) => {
             match &outcome {
                 Ok(created) => {
-                    metrics::counter!("reservations_created_total", "channel" => channel).increment(1);
+                    metrics::counter!("reservations_created_total", "channel" => channel)
+                        .increment(1);
                     if created.reservation.status == Status::Confirmed {
-                        metrics::counter!("reservations_confirmed_total", "channel" => channel).increment(1);
+                        metrics::counter!("reservations_confirmed_total", "channel" => channel)
+                            .increment(1);
                     }
                     tracing::info!(code = %created.reservation.code, status = %created.reservation.status, "reservation created");
                 }
                 Err(ReserveError::DateOverlap) => {
-                    metrics::counter!("reservations_date_overlap_total", "channel" => channel).increment(1);
+                    metrics::counter!("reservations_date_overlap_total", "channel" => channel)
+                        .increment(1);
                 }
                 Err(_) => {}
             }
@@ -310,8 +356,12 @@ pub async fn reserve_with(state: &AppState, headers: &HeaderMap, body: Bytes, ac
             "this Idempotency-Key was used with a different request body",
         )),
         Err(e) => {
-            if matches!(e, StoreError::Busy | StoreError::LockTimeout | StoreError::BatchAborted) {
-                metrics::counter!("reservations_lock_failed_total", "channel" => channel).increment(1);
+            if matches!(
+                e,
+                StoreError::Busy | StoreError::LockTimeout | StoreError::BatchAborted
+            ) {
+                metrics::counter!("reservations_lock_failed_total", "channel" => channel)
+                    .increment(1);
             }
             Err(e.into())
         }
@@ -322,21 +372,38 @@ pub async fn reserve_with(state: &AppState, headers: &HeaderMap, body: Bytes, ac
 #[utoipa::path(post, path = "/api/v1/reservations", tag = "public", request_body = ReserveBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key")),
     responses((status = 201, body = CreatedView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn reserve(State(state): State<AppState>, headers: HeaderMap, ApiBytes(body): ApiBytes) -> Result<Response, ApiError> {
+pub async fn reserve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, ApiError> {
     reserve_with(&state, &headers, body, Actor::Guest, "reserve").await
 }
 
 /// Same as `POST /api/v1/reservations` (the original system's path).
 #[utoipa::path(post, path = "/api/v1/reservations/pre-reserve", tag = "public", request_body = ReserveBody,
     responses((status = 201, body = CreatedView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn pre_reserve(State(state): State<AppState>, headers: HeaderMap, ApiBytes(body): ApiBytes) -> Result<Response, ApiError> {
+pub async fn pre_reserve(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Response, ApiError> {
     reserve_with(&state, &headers, body, Actor::Guest, "reserve").await
 }
 
 /// Who may see a reservation: an admin, or the guest holding its access token. Anything
 /// else gets 401 (no credentials) or 404 (wrong ones), never a hint that the code exists.
-async fn authorize(state: &AppState, headers: &HeaderMap, code: &str) -> Result<(Reservation, Actor), ApiError> {
-    let not_found = || ApiError::not_found("reservation_not_found", "no reservation with that code for these credentials");
+async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    code: &str,
+) -> Result<(Reservation, Actor), ApiError> {
+    let not_found = || {
+        ApiError::not_found(
+            "reservation_not_found",
+            "no reservation with that code for these credentials",
+        )
+    };
     let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
     if let Some(email) = admin_email(state, headers)? {
         let r = state.store.reservation(code)?.ok_or_else(not_found)?;
@@ -357,7 +424,11 @@ async fn authorize(state: &AppState, headers: &HeaderMap, code: &str) -> Result<
 #[utoipa::path(get, path = "/api/v1/reservations/{code}", tag = "public",
     params(("code" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_reservation(State(state): State<AppState>, ApiPath(code): ApiPath<String>, headers: HeaderMap) -> Result<Json<ReservationView>, ApiError> {
+pub async fn get_reservation(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    headers: HeaderMap,
+) -> Result<Json<ReservationView>, ApiError> {
     let (r, _) = authorize(&state, &headers, &code).await?;
     Ok(Json(ReservationView::of(&r)))
 }
@@ -376,13 +447,21 @@ impl From<ChangeError> for ApiError {
             ChangeError::InvalidState { .. } => ApiError::conflict("invalid_state", e.to_string()),
             ChangeError::HoldExpired => ApiError::conflict("hold_expired", e.to_string()),
             ChangeError::DateOverlap => ApiError::conflict("date_overlap", e.to_string()),
-            ChangeError::RequiresHost => ApiError::conflict("cancellation_requires_host", e.to_string()),
+            ChangeError::RequiresHost => {
+                ApiError::conflict("cancellation_requires_host", e.to_string())
+            }
         }
     }
 }
 
 /// Applies a status change and counts it.
-pub async fn change_status(state: &AppState, code: String, to: Status, actor: Actor, reason: String) -> Result<Json<ReservationView>, ApiError> {
+pub async fn change_status(
+    state: &AppState,
+    code: String,
+    to: Status,
+    actor: Actor,
+    reason: String,
+) -> Result<Json<ReservationView>, ApiError> {
     let reason_kind = match &actor {
         Actor::Guest => "guest",
         Actor::Admin { .. } => "host",
@@ -394,8 +473,12 @@ pub async fn change_status(state: &AppState, code: String, to: Status, actor: Ac
         .await??;
     let channel = r.channel.as_str();
     match to {
-        Status::Confirmed => metrics::counter!("reservations_confirmed_total", "channel" => channel).increment(1),
-        Status::Cancelled => metrics::counter!("reservations_cancelled_total", "reason" => reason_kind).increment(1),
+        Status::Confirmed => {
+            metrics::counter!("reservations_confirmed_total", "channel" => channel).increment(1)
+        }
+        Status::Cancelled => {
+            metrics::counter!("reservations_cancelled_total", "reason" => reason_kind).increment(1)
+        }
         _ => {}
     }
     tracing::info!(code = %r.code, status = %r.status, "reservation status changed");
@@ -406,9 +489,18 @@ pub async fn change_status(state: &AppState, code: String, to: Status, actor: Ac
 #[utoipa::path(post, path = "/api/v1/reservations/{code}/cancel", tag = "public",
     params(("code" = String, Path)), request_body(content = Option<ReasonBody>), security(("bearer" = [])),
     responses((status = 200, body = ReservationView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn cancel_reservation(State(state): State<AppState>, ApiPath(code): ApiPath<String>, headers: HeaderMap, ApiBytes(body): ApiBytes) -> Result<Json<ReservationView>, ApiError> {
+pub async fn cancel_reservation(
+    State(state): State<AppState>,
+    ApiPath(code): ApiPath<String>,
+    headers: HeaderMap,
+    ApiBytes(body): ApiBytes,
+) -> Result<Json<ReservationView>, ApiError> {
     let (_, actor) = authorize(&state, &headers, &code).await?;
-    let reason = if body.is_empty() { ReasonBody::default() } else { parse_json::<ReasonBody>(&body)? };
+    let reason = if body.is_empty() {
+        ReasonBody::default()
+    } else {
+        parse_json::<ReasonBody>(&body)?
+    };
     let reason = reason.reason.unwrap_or_else(|| "cancelled".into());
     change_status(&state, code, Status::Cancelled, actor, reason).await
 }

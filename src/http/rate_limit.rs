@@ -44,7 +44,9 @@ impl RateLimiter {
         let burst = f64::from(self.limit.burst);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() >= MAX_TRACKED {
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.updated).as_secs_f64() * rate < burst);
+            buckets.retain(|_, b| {
+                b.tokens + now.duration_since(b.updated).as_secs_f64() * rate < burst
+            });
         }
         let bucket = buckets.entry(client).or_insert(Bucket {
             tokens: burst,

@@ -27,8 +27,7 @@ pub(super) fn load_for_write(
     id: u64,
 ) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    let found = table.get(id)?.map(|v| decode(v.value())).transpose();
-    found
+    table.get(id)?.map(|v| decode(v.value())).transpose()
 }
 
 impl Store {

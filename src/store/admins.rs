@@ -6,9 +6,9 @@ use jiff::{SignedDuration, Timestamp};
 use redb::ReadableTableMetadata;
 use serde::{Deserialize, Serialize};
 
-use crate::secret::sha256_hex;
 use super::tables::{ADMINS, SESSIONS, decode, encode};
 use super::{Store, StoreError};
+use crate::secret::sha256_hex;
 
 /// A host account.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,13 +60,19 @@ impl Store {
     }
 
     /// Starts a session for `email` that lasts `ttl`, keyed by the hash of `token`.
-    pub async fn create_session(&self, token: &str, email: String, ttl: Duration) -> Result<AdminSession, StoreError> {
+    pub async fn create_session(
+        &self,
+        token: &str,
+        email: String,
+        ttl: Duration,
+    ) -> Result<AdminSession, StoreError> {
         let key = sha256_hex(token);
         self.writer
             .write(move |txn| {
                 let session = AdminSession {
                     email,
-                    expires_at: Timestamp::now() + SignedDuration::try_from(ttl).unwrap_or_default(),
+                    expires_at: Timestamp::now()
+                        + SignedDuration::try_from(ttl).unwrap_or_default(),
                 };
                 txn.open_table(SESSIONS)?
                     .insert(key.as_str(), encode(&session).as_slice())?;
@@ -80,7 +86,10 @@ impl Store {
         let key = sha256_hex(token);
         let found: Option<AdminSession> = self.read(|txn| {
             let table = txn.open_table(SESSIONS)?;
-            table.get(key.as_str())?.map(|v| decode(v.value())).transpose()
+            table
+                .get(key.as_str())?
+                .map(|v| decode(v.value()))
+                .transpose()
         })?;
         Ok(found.filter(|s| s.expires_at > Timestamp::now()))
     }

@@ -67,10 +67,17 @@ impl Store {
     }
 
     /// Removes a block and frees its dates.
-    pub async fn delete_block(&self, code: String) -> Result<Result<OwnerBlock, BlockError>, StoreError> {
+    pub async fn delete_block(
+        &self,
+        code: String,
+    ) -> Result<Result<OwnerBlock, BlockError>, StoreError> {
         self.writer
             .write(move |txn| {
-                let removed = txn.open_table(BLOCKS)?.remove(code.as_str())?.map(|v| decode::<OwnerBlock>(v.value())).transpose()?;
+                let removed = txn
+                    .open_table(BLOCKS)?
+                    .remove(code.as_str())?
+                    .map(|v| decode::<OwnerBlock>(v.value()))
+                    .transpose()?;
                 let Some(block) = removed else {
                     return Ok(Err(BlockError::NotFound));
                 };

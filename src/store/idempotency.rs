@@ -54,8 +54,10 @@ pub fn guard<T>(
     let id = format!("{}:{}", key.scope, key.key);
     let seen: Option<Record> = {
         let table = txn.open_table(IDEMPOTENCY)?;
-        let found = table.get(id.as_str())?.map(|v| decode(v.value())).transpose()?;
-        found
+        table
+            .get(id.as_str())?
+            .map(|v| decode(v.value()))
+            .transpose()?
     };
     if let Some(record) = seen {
         return Ok(if record.request_sha256 == key.request_sha256 {
@@ -80,7 +82,8 @@ impl Store {
     pub async fn purge_idempotency(&self, ttl: Duration) -> Result<usize, StoreError> {
         self.writer
             .write(move |txn| {
-                let cutoff = Timestamp::now() - jiff::SignedDuration::try_from(ttl).unwrap_or_default();
+                let cutoff =
+                    Timestamp::now() - jiff::SignedDuration::try_from(ttl).unwrap_or_default();
                 let mut table = txn.open_table(IDEMPOTENCY)?;
                 let mut removed = 0;
                 table.retain(|_, v| {

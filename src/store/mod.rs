@@ -42,14 +42,19 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store in `data_dir`, runs migrations and starts the writer.
     /// A second process on the same directory gets [`StoreError::AlreadyOpen`].
-    pub fn open(data_dir: &Path, lock_timeout: Duration) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
+    pub fn open(
+        data_dir: &Path,
+        lock_timeout: Duration,
+    ) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
         let path = data_dir.join(STORE_FILE);
         let db = Database::builder().create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen(data_dir.to_owned()),
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::AlreadyOpen(data_dir.to_owned())
+            }
             other => StoreError::Database(other),
         })?;
         let found = schema::migrate(&db)?;
@@ -62,7 +67,10 @@ impl Store {
     }
 
     /// Runs `f` on a consistent read snapshot. Never waits for the writer.
-    pub fn read<T>(&self, f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let txn = self.db.begin_read()?;
         f(&txn)
     }

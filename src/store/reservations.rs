@@ -15,14 +15,12 @@ use super::idempotency::{self, IdempotencyKey, Replay, StoredResponse};
 use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, decode, encode};
 use super::{Store, StoreError, occupancy};
 use crate::domain::contact::Contact;
-use crate::secret::{random_hex, sha256_hex};
 use crate::domain::dates::{NightRange, date_key, local_today};
 use crate::domain::money::{Money, Rate};
 use crate::domain::pricing::quote;
-use crate::domain::reservation::{
-    Actor, Channel, Reservation, Status, reservation_code,
-};
+use crate::domain::reservation::{Actor, Channel, Reservation, Status, reservation_code};
 use crate::domain::stay::{StayError, StayLimits, validate_stay};
+use crate::secret::{random_hex, sha256_hex};
 
 /// What the property's configuration says about new reservations.
 #[derive(Debug, Clone)]
@@ -93,8 +91,7 @@ pub enum ChangeError {
 
 fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
-    let found = table.get(code)?.map(|v| decode(v.value())).transpose();
-    found
+    table.get(code)?.map(|v| decode(v.value())).transpose()
 }
 
 fn save(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
@@ -240,7 +237,9 @@ pub struct ReservationFilter {
 impl ReservationFilter {
     fn matches(&self, r: &Reservation) -> bool {
         self.status.is_none_or(|s| s == r.status)
-            && self.accommodation_id.is_none_or(|a| a == r.accommodation_id)
+            && self
+                .accommodation_id
+                .is_none_or(|a| a == r.accommodation_id)
             && self.window.is_none_or(|w| w.overlaps(&r.range))
             && self.text.as_deref().is_none_or(|t| {
                 let t = t.to_lowercase();
@@ -362,7 +361,10 @@ impl Store {
     }
 
     /// Every reservation matching `filter`, newest first (for CSV export).
-    pub fn all_reservations(&self, filter: &ReservationFilter) -> Result<Vec<Reservation>, StoreError> {
+    pub fn all_reservations(
+        &self,
+        filter: &ReservationFilter,
+    ) -> Result<Vec<Reservation>, StoreError> {
         self.read(|txn| {
             let mut items = Vec::new();
             scan(
@@ -443,13 +445,23 @@ impl Store {
     }
 
     /// Counts by status, this month's revenue and occupancy at the property.
-    pub fn stats(&self, time_zone: &TimeZone, currency: &str, units: u64) -> Result<Stats, StoreError> {
+    pub fn stats(
+        &self,
+        time_zone: &TimeZone,
+        currency: &str,
+        units: u64,
+    ) -> Result<Stats, StoreError> {
         let today = local_today(Timestamp::now(), time_zone);
         let month_start = today.first_of_month();
-        let month = NightRange::new(month_start, today.last_of_month().tomorrow().unwrap_or(today))
-            .expect("a month has nights");
-        let mut counts: BTreeMap<String, u64> =
-            Status::ALL.iter().map(|s| (s.as_str().to_owned(), 0)).collect();
+        let month = NightRange::new(
+            month_start,
+            today.last_of_month().tomorrow().unwrap_or(today),
+        )
+        .expect("a month has nights");
+        let mut counts: BTreeMap<String, u64> = Status::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), 0))
+            .collect();
         let mut revenue = Money::ZERO;
         let mut booked_nights = 0u64;
         self.read(|txn| {

@@ -11,7 +11,8 @@ pub const CURRENT_VERSION: u64 = 1;
 const VERSION_KEY: &str = "schema_version";
 
 /// Migration from version `i + 1` to `i + 2` is `MIGRATIONS[i]`.
-const MIGRATIONS: &[fn(&WriteTransaction) -> Result<(), StoreError>] = &[];
+type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
+const MIGRATIONS: &[Migration] = &[];
 const _: () = assert!(MIGRATIONS.len() as u64 == CURRENT_VERSION - 1);
 
 /// Creates the tables of a new store, or brings an older one up to [`CURRENT_VERSION`] in one

@@ -84,7 +84,10 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread. It stops when every handle is dropped, after draining.
-    pub fn start(db: Arc<Database>, lock_timeout: Duration) -> (Writer, std::thread::JoinHandle<()>) {
+    pub fn start(
+        db: Arc<Database>,
+        lock_timeout: Duration,
+    ) -> (Writer, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let closing = Arc::new(AtomicBool::new(false));
@@ -205,10 +208,10 @@ fn commit_batch(db: &Database, batch: &mut Vec<Box<dyn Pending>>, lock_timeout: 
     };
     metrics::histogram!("store_commit_duration_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("store_commit_batch_size").record(done.len() as f64);
-    if let Err(e) = &outcome {
-        if !matches!(e, StoreError::BatchAborted) {
-            tracing::error!(error = %e, "store commit failed");
-        }
+    if let Err(e) = &outcome
+        && !matches!(e, StoreError::BatchAborted)
+    {
+        tracing::error!(error = %e, "store commit failed");
     }
     for d in done {
         let commit = match &outcome {

@@ -50,12 +50,18 @@ impl TestApp {
     async fn start(settings: Settings, dir: TempDir) -> TestApp {
         let app = Application::build(settings, false).await.unwrap();
         let addr = app.local_addr();
-        let admin = app.first_admin.clone().expect("a new store creates the first admin");
+        let admin = app
+            .first_admin
+            .clone()
+            .expect("a new store creates the first admin");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;
         }));
-        let client = Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        let client = Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
         let mut test = TestApp {
             addr,
             client,
@@ -94,7 +100,10 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -102,15 +111,31 @@ impl TestApp {
     }
 
     pub async fn admin_get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(&self.admin_token).send().await.unwrap()
+        self.client
+            .get(self.url(path))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> Response {
-        self.client.post(self.url(path)).bearer_auth(&self.admin_token).json(&body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.admin_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Response {
-        self.client.post(self.url(path)).json(&body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates an accommodation (base 12000, weekend ×1.5 by default) and returns its id.
@@ -127,8 +152,17 @@ impl TestApp {
     }
 
     /// Takes a hold through the public API.
-    pub async fn reserve(&self, accommodation_id: u64, check_in: &str, check_out: &str) -> Response {
-        self.post("/api/v1/reservations", reserve_body(accommodation_id, check_in, check_out)).await
+    pub async fn reserve(
+        &self,
+        accommodation_id: u64,
+        check_in: &str,
+        check_out: &str,
+    ) -> Response {
+        self.post(
+            "/api/v1/reservations",
+            reserve_body(accommodation_id, check_in, check_out),
+        )
+        .await
     }
 
     /// The metric's value summed over series whose labels contain every `labels` pair.
@@ -142,7 +176,11 @@ pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter(|l| l.starts_with(&format!("{name}{{")) || l.starts_with(&format!("{name} ")))
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
