@@ -111,7 +111,11 @@ async fn add_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
     if password.chars().count() < 10 {
         bail!("the password must have at least 10 characters");
     }
-    let (store, _writer) = Store::open(&settings.data_dir, settings.lock_timeout)?;
+    let (store, _writer) = Store::open(
+        &settings.data_dir,
+        settings.lock_timeout,
+        settings.cache_bytes,
+    )?;
     let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await?;
     store
         .put_admin(AdminUser {

@@ -38,6 +38,7 @@ pub struct ServerSection {
     pub listen: String,
     pub data_dir: PathBuf,
     pub body_limit_bytes: usize,
+    pub cache_size_mb: usize,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
 }
@@ -114,6 +115,7 @@ impl Default for RawSettings {
                 listen: "127.0.0.1:8080".into(),
                 data_dir: "./data".into(),
                 body_limit_bytes: 64 * 1024,
+                cache_size_mb: 16,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
             },
@@ -184,6 +186,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub body_limit_bytes: usize,
+    /// Page cache of the store, in bytes.
+    pub cache_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
     pub shutdown_grace: Duration,
     pub property_name: String,
@@ -314,6 +318,12 @@ impl RawSettings {
         if self.server.body_limit_bytes < 1024 {
             return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
         }
+        if !(1..=4096).contains(&self.server.cache_size_mb) {
+            return Err(invalid(
+                "server.cache_size_mb",
+                "must be between 1 and 4096",
+            ));
+        }
         let trusted_proxies = self
             .server
             .trusted_proxies
@@ -420,6 +430,7 @@ impl RawSettings {
             listen,
             data_dir: self.server.data_dir,
             body_limit_bytes: self.server.body_limit_bytes,
+            cache_bytes: self.server.cache_size_mb * 1024 * 1024,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
             property_name: self.property.name,

@@ -40,7 +40,11 @@ impl Application {
     /// Opens everything; with `demo`, seeds three demo accommodations into an empty store.
     pub async fn build(settings: Settings, demo: bool) -> anyhow::Result<Application> {
         let settings = Arc::new(settings);
-        let (store, writer) = Store::open(&settings.data_dir, settings.lock_timeout)?;
+        let (store, writer) = Store::open(
+            &settings.data_dir,
+            settings.lock_timeout,
+            settings.cache_bytes,
+        )?;
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         if demo {
             seed_demo(&store).await?;

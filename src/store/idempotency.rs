@@ -42,14 +42,16 @@ struct Record {
     created_at: Timestamp,
 }
 
-/// Runs `op` unless `key` was seen; records the response `op` renders, in the same transaction.
+/// Runs `op` unless `key` was seen; with a key, records the response `render` makes of the
+/// outcome in the same transaction.
 pub fn guard<T>(
     txn: &WriteTransaction,
     key: Option<IdempotencyKey>,
-    op: impl FnOnce(&WriteTransaction) -> Result<(T, StoredResponse), StoreError>,
+    op: impl FnOnce(&WriteTransaction) -> Result<T, StoreError>,
+    render: impl FnOnce(&T) -> StoredResponse,
 ) -> Result<Replay<T>, StoreError> {
     let Some(key) = key else {
-        return op(txn).map(|(t, _)| Replay::Fresh(t));
+        return op(txn).map(Replay::Fresh);
     };
     let id = format!("{}:{}", key.scope, key.key);
     let seen: Option<Record> = {
@@ -66,10 +68,10 @@ pub fn guard<T>(
             Replay::KeyReused
         });
     }
-    let (outcome, response) = op(txn)?;
+    let outcome = op(txn)?;
     let record = Record {
         request_sha256: key.request_sha256,
-        response,
+        response: render(&outcome),
         created_at: Timestamp::now(),
     };
     txn.open_table(IDEMPOTENCY)?

@@ -45,18 +45,22 @@ impl Store {
     pub fn open(
         data_dir: &Path,
         lock_timeout: Duration,
+        cache_bytes: usize,
     ) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
         let path = data_dir.join(STORE_FILE);
-        let db = Database::builder().create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => {
-                StoreError::AlreadyOpen(data_dir.to_owned())
-            }
-            other => StoreError::Database(other),
-        })?;
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(&path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    StoreError::AlreadyOpen(data_dir.to_owned())
+                }
+                other => StoreError::Database(other),
+            })?;
         let found = schema::migrate(&db)?;
         if found.is_none() {
             tracing::info!(path = %path.display(), "created a new store");

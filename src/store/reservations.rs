@@ -296,7 +296,8 @@ fn scan(
 
 impl Store {
     /// Atomically checks availability and inserts the reservation; with an idempotency key, a
-    /// replay of the same request returns the stored response instead.
+    /// replay of the same request returns the stored response instead (`render` makes the
+    /// response to store; it runs only when there is a key).
     pub async fn reserve(
         &self,
         req: NewReservation,
@@ -306,11 +307,7 @@ impl Store {
     ) -> Result<Replay<Result<Created, ReserveError>>, StoreError> {
         self.writer
             .write(move |txn| {
-                idempotency::guard(txn, idempotency, |txn| {
-                    let outcome = create(txn, req, &policy)?;
-                    let response = render(&outcome);
-                    Ok((outcome, response))
-                })
+                idempotency::guard(txn, idempotency, |txn| create(txn, req, &policy), render)
             })
             .await
     }
