@@ -107,9 +107,8 @@ fn expire_holds(store: Store, _: Arc<Settings>) -> JobFuture {
 
 fn complete_stays(store: Store, settings: Arc<Settings>) -> JobFuture {
     Box::pin(async move {
-        let done = store
-            .complete_past_stays(settings.time_zone.clone())
-            .await?;
+        let today = crate::domain::dates::local_today(Timestamp::now(), &settings.time_zone);
+        let done = store.complete_past_stays(today).await?;
         Ok(format!("{done} stays completed"))
     })
 }
@@ -162,4 +161,23 @@ pub fn is_fresh(status: &JobStatus, started: Instant, stale_after: Duration) -> 
         .get(EXPIRE_HOLDS)
         .and_then(|r| r.last_success)
         .is_some_and(|t| Timestamp::now().duration_since(t).unsigned_abs() < stale_after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failing_or_panicking_job_is_recorded_and_the_caller_goes_on() {
+        let status = JobStatus::default();
+        run_job("ok_job", &status, async { Ok("fine".to_owned()) }).await;
+        run_job("bad_job", &status, async { Err(StoreError::LockTimeout) }).await;
+        run_job("panicky_job", &status, async { panic!("boom") }).await;
+        let s = status.snapshot();
+        assert!(s["ok_job"].last_success.is_some());
+        assert!(s["bad_job"].last_success.is_none());
+        assert!(s["bad_job"].last_error.as_deref().unwrap().contains("waited too long"));
+        assert_eq!(s["panicky_job"].last_error.as_deref(), Some("panicked"));
+        assert_eq!(s["panicky_job"].runs, 1);
+    }
 }

@@ -406,11 +406,12 @@ impl Store {
             .await
     }
 
-    /// Marks confirmed stays whose check-out day has come as completed; returns how many.
-    pub async fn complete_past_stays(&self, time_zone: TimeZone) -> Result<usize, StoreError> {
+    /// Marks confirmed stays whose check-out day is `today` or earlier as completed; returns
+    /// how many.
+    pub async fn complete_past_stays(&self, today: Date) -> Result<usize, StoreError> {
         self.writer
             .write(move |txn| {
-                let today = date_key(local_today(Timestamp::now(), &time_zone));
+                let today = date_key(today);
                 let due: Vec<String> = {
                     let table = txn.open_table(OCCUPANCY)?;
                     table
