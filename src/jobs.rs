@@ -176,7 +176,13 @@ mod tests {
         let s = status.snapshot();
         assert!(s["ok_job"].last_success.is_some());
         assert!(s["bad_job"].last_success.is_none());
-        assert!(s["bad_job"].last_error.as_deref().unwrap().contains("waited too long"));
+        assert!(
+            s["bad_job"]
+                .last_error
+                .as_deref()
+                .unwrap()
+                .contains("waited too long")
+        );
         assert_eq!(s["panicky_job"].last_error.as_deref(), Some("panicked"));
         assert_eq!(s["panicky_job"].runs, 1);
     }

@@ -324,22 +324,59 @@ async fn logs_are_json_lines_with_request_ids_and_no_guest_data_or_tokens() {
     cmd.env("ALOJAMIENTOS_LOG__FILTER", "debug");
     let mut server = start_with(cmd, Stdio::piped()).await;
     let client = Client::new();
-    let token = login(&client, &server.base, "admin@alojamientos.local", server.password.as_deref().unwrap()).await;
-    let r = client.post(format!("{}/api/v1/admin/accommodations", server.base)).bearer_auth(&token)
-        .json(&json!({"name": "A", "kind": "room", "capacity": 2, "base_price": "1000"})).send().await.unwrap();
+    let token = login(
+        &client,
+        &server.base,
+        "admin@alojamientos.local",
+        server.password.as_deref().unwrap(),
+    )
+    .await;
+    let r = client
+        .post(format!("{}/api/v1/admin/accommodations", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "A", "kind": "room", "capacity": 2, "base_price": "1000"}))
+        .send()
+        .await
+        .unwrap();
     let id = body(r).await["id"].as_u64().unwrap();
-    let r = client.post(format!("{}/api/v1/reservations", server.base)).header("X-Trace-ID", "trace-log-1")
-        .json(&common::reserve_body(id, &day(3), &day(5))).send().await.unwrap();
+    let r = client
+        .post(format!("{}/api/v1/reservations", server.base))
+        .header("X-Trace-ID", "trace-log-1")
+        .json(&common::reserve_body(id, &day(3), &day(5)))
+        .send()
+        .await
+        .unwrap();
     let hold = body(r).await;
     let access = hold["access_token"].as_str().unwrap();
     let code = hold["code"].as_str().unwrap();
-    client.get(format!("{}/api/v1/reservations/{code}", server.base)).bearer_auth(access).send().await.unwrap();
+    client
+        .get(format!("{}/api/v1/reservations/{code}", server.base))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     server.child.start_kill().unwrap();
     let out = server.child.wait_with_output().await.unwrap();
     let logs = String::from_utf8(out.stderr).unwrap();
-    let lines: Vec<serde_json::Value> = logs.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
-    assert!(lines.iter().any(|l| l["span"]["trace_id"] == "trace-log-1" && l["span"]["request_id"].is_string()), "{logs}");
-    for secret in ["5491122334455", "ana@example.com", "Ana Pérez", access, &token, server.password.as_deref().unwrap()] {
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["trace_id"] == "trace-log-1" && l["span"]["request_id"].is_string()),
+        "{logs}"
+    );
+    for secret in [
+        "5491122334455",
+        "ana@example.com",
+        "Ana Pérez",
+        access,
+        &token,
+        server.password.as_deref().unwrap(),
+    ] {
         assert!(!logs.contains(secret), "logs leak {secret:?}");
     }
 }

@@ -6,7 +6,9 @@ use alojamientos::domain::accommodation::{AccommodationInput, Kind};
 use alojamientos::domain::contact::Contact;
 use alojamientos::domain::money::{Money, Rate};
 use alojamientos::domain::reservation::{Actor, Channel, Status};
-use alojamientos::store::{NewReservation, ReservePolicy, Replay, Store, StoreError, StoredResponse, schema};
+use alojamientos::store::{
+    NewReservation, Replay, ReservePolicy, Store, StoreError, StoredResponse, schema,
+};
 use jiff::ToSpan;
 
 fn policy() -> ReservePolicy {
@@ -32,13 +34,24 @@ async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let spec = AccommodationInput {
-        name: "A".into(), kind: Kind::Room, capacity: 2, base_price: Money::from_units(100),
-        weekend_multiplier: None, weekend_nights: None, min_stay: None, seasons: vec![], active: None, description: None,
+        name: "A".into(),
+        kind: Kind::Room,
+        capacity: 2,
+        base_price: Money::from_units(100),
+        weekend_multiplier: None,
+        weekend_nights: None,
+        min_stay: None,
+        seasons: vec![],
+        active: None,
+        description: None,
     }
     .validate()
     .unwrap();
     let acc = store.create_accommodation(spec).await.unwrap();
-    let today = policy().time_zone.to_datetime(jiff::Timestamp::now()).date();
+    let today = policy()
+        .time_zone
+        .to_datetime(jiff::Timestamp::now())
+        .date();
     let req = NewReservation {
         accommodation_id: acc.id,
         check_in: today,
@@ -50,16 +63,37 @@ async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
         actor: Actor::System,
         note: "test".into(),
     };
-    let Replay::Fresh(Ok(created)) = store.reserve(req, policy(), None, no_render).await.unwrap() else {
+    let Replay::Fresh(Ok(created)) = store.reserve(req, policy(), None, no_render).await.unwrap()
+    else {
         panic!("the booking is created")
     };
     let code = created.reservation.code.clone();
-    assert_eq!(store.complete_past_stays(today.checked_add(1.day()).unwrap()).await.unwrap(), 0, "not before check-out");
-    assert_eq!(store.complete_past_stays(today.checked_add(2.days()).unwrap()).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .complete_past_stays(today.checked_add(1.day()).unwrap())
+            .await
+            .unwrap(),
+        0,
+        "not before check-out"
+    );
+    assert_eq!(
+        store
+            .complete_past_stays(today.checked_add(2.days()).unwrap())
+            .await
+            .unwrap(),
+        1
+    );
     let r = store.reservation(&code).unwrap().unwrap();
     assert_eq!(r.status, Status::Completed);
     assert_eq!(r.history.last().unwrap().actor, Actor::System);
-    assert_eq!(store.complete_past_stays(today.checked_add(9.days()).unwrap()).await.unwrap(), 0, "only once");
+    assert_eq!(
+        store
+            .complete_past_stays(today.checked_add(9.days()).unwrap())
+            .await
+            .unwrap(),
+        0,
+        "only once"
+    );
 }
 
 #[tokio::test]
@@ -74,10 +108,15 @@ async fn the_schema_version_is_recorded_and_a_newer_one_is_refused() {
         let db = redb::Database::create(&path).unwrap();
         assert_eq!(schema::version(&db).unwrap(), Some(schema::CURRENT_VERSION));
         let txn = db.begin_write().unwrap();
-        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta")).unwrap().insert("schema_version", schema::CURRENT_VERSION + 1).unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+            .unwrap()
+            .insert("schema_version", schema::CURRENT_VERSION + 1)
+            .unwrap();
         txn.commit().unwrap();
     }
-    let err = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).err().unwrap();
+    let err = Store::open(dir.path(), Duration::from_secs(5), 1 << 20)
+        .err()
+        .unwrap();
     assert!(matches!(err, StoreError::SchemaTooNew { .. }));
     assert!(err.to_string().contains("roll back"), "{err}");
 }
