@@ -84,16 +84,6 @@ pub fn normalize_email(raw: &str) -> Option<String> {
     ok.then(|| format!("{local}@{}", domain.to_ascii_lowercase()))
 }
 
-/// Masks a phone for logs and screens: `+54911******55`.
-pub fn mask_phone(phone: &str) -> String {
-    let n = phone.chars().count();
-    phone
-        .chars()
-        .enumerate()
-        .map(|(i, c)| if i >= 6 && i + 2 < n { '*' } else { c })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,8 +143,4 @@ mod tests {
         assert_eq!(c.email, None);
     }
 
-    #[test]
-    fn masks_the_middle_of_a_phone() {
-        assert_eq!(mask_phone("+5491122334455"), "+54911******55");
-    }
 }

@@ -226,6 +226,9 @@ fn commit_batch(db: &Database, batch: &mut Vec<Box<dyn Pending>>, lock_timeout: 
 fn begin(db: &Database) -> Result<WriteTransaction, StoreError> {
     let mut txn = db.begin_write()?;
     txn.set_durability(Durability::Immediate)?;
-    txn.set_quick_repair(true);
+    // Quick repair would save the allocator state on every commit; without it a crashed store
+    // is repaired on open instead (bench/run.sh: ~0.2 s at 100k reservations), and commits are
+    // ~15 % faster.
+    txn.set_quick_repair(false);
     Ok(txn)
 }
