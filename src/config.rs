@@ -282,6 +282,8 @@ fn cron(key: &'static str, text: &str) -> Result<String, ConfigError> {
             format!("{text:?} must have six fields, seconds first (e.g. \"0 * * * * *\")"),
         ));
     }
+    tokio_cron_scheduler::Job::new_async(text, |_, _| Box::pin(async {}))
+        .map_err(|e| invalid(key, format!("{text:?} is not a valid schedule: {e}")))?;
     Ok(text.to_owned())
 }
 
@@ -384,11 +386,11 @@ impl RawSettings {
             ));
         }
         let rate_limit = if self.rate_limit.enabled {
-            if self.rate_limit.per_second == 0 || self.rate_limit.burst == 0 {
-                return Err(invalid(
-                    "rate_limit.per_second",
-                    "per_second and burst must be at least 1",
-                ));
+            if self.rate_limit.per_second == 0 {
+                return Err(invalid("rate_limit.per_second", "must be at least 1"));
+            }
+            if self.rate_limit.burst == 0 {
+                return Err(invalid("rate_limit.burst", "must be at least 1"));
             }
             Some(RateLimit {
                 per_second: self.rate_limit.per_second,
@@ -407,14 +409,30 @@ impl RawSettings {
                     invalid("metrics.listen", format!("{text:?} is not an address"))
                 })?),
             };
-        let h = &self.health;
-        if !(0.0..=100.0).contains(&h.disk_unhealthy_percent)
-            || !(0.0..=100.0).contains(&h.disk_degraded_percent)
-        {
-            return Err(invalid(
+        for (key, value) in [
+            (
+                "health.disk_degraded_percent",
+                self.health.disk_degraded_percent,
+            ),
+            (
                 "health.disk_unhealthy_percent",
-                "disk thresholds must be between 0 and 100",
+                self.health.disk_unhealthy_percent,
+            ),
+        ] {
+            if !(0.0..=100.0).contains(&value) {
+                return Err(invalid(key, "must be between 0 and 100"));
+            }
+        }
+        let lock_timeout = duration("reservations.lock_timeout", &self.reservations.lock_timeout)?;
+        if !(Duration::from_millis(100)..=Duration::from_secs(60)).contains(&lock_timeout) {
+            return Err(invalid(
+                "reservations.lock_timeout",
+                "must be between 100ms and 60s",
             ));
+        }
+        let session_ttl = duration("admin.session_ttl", &self.admin.session_ttl)?;
+        if !(Duration::from_secs(1)..=Duration::from_secs(30 * 86_400)).contains(&session_ttl) {
+            return Err(invalid("admin.session_ttl", "must be between 1s and 30d"));
         }
         let log_json = match self.log.format.as_str() {
             "json" => true,
@@ -440,14 +458,14 @@ impl RawSettings {
             hold_duration,
             deposit_share: Rate::percent(self.reservations.deposit_percent),
             max_nights: self.reservations.max_nights,
-            lock_timeout: duration("reservations.lock_timeout", &self.reservations.lock_timeout)?,
+            lock_timeout,
             idempotency_ttl: duration(
                 "reservations.idempotency_ttl",
                 &self.reservations.idempotency_ttl,
             )?,
             rate_limit,
             initial_admin_email: self.admin.initial_email,
-            session_ttl: duration("admin.session_ttl", &self.admin.session_ttl)?,
+            session_ttl,
             metrics_listen,
             metrics_token: secret("metrics.token", self.metrics.token, self.metrics.token_file)?,
             jobs: JobSchedules {

@@ -64,24 +64,19 @@ where
     F: Future<Output = Result<String, StoreError>> + Send + 'static,
 {
     let started = Instant::now();
-    let outcome = match tokio::spawn(work).await {
+    let (label, outcome) = match tokio::spawn(work).await {
         Ok(Ok(summary)) => {
             tracing::debug!(job = name, %summary, "job done");
-            Ok(())
+            ("ok", Ok(()))
         }
         Ok(Err(e)) => {
             tracing::warn!(job = name, error = %e, "job failed");
-            Err(e.to_string())
+            ("error", Err(e.to_string()))
         }
         Err(join) => {
             tracing::error!(job = name, panic = join.is_panic(), "job panicked");
-            Err("panicked".to_owned())
+            ("panic", Err("panicked".to_owned()))
         }
-    };
-    let label = match &outcome {
-        Ok(()) => "ok",
-        Err(e) if e == "panicked" => "panic",
-        Err(_) => "error",
     };
     metrics::counter!("job_runs_total", "job" => name, "outcome" => label).increment(1);
     metrics::histogram!("job_duration_seconds", "job" => name)

@@ -16,7 +16,12 @@ pub fn random_hex(bytes: usize) -> String {
 
 /// SHA-256 of a secret, hex-encoded: what the store keeps instead of tokens.
 pub fn sha256_hex(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
+    sha256_hex_bytes(secret.as_bytes())
+}
+
+/// SHA-256 of raw bytes, hex-encoded.
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -29,11 +34,6 @@ pub fn matches_sha256(secret: &str, expected_sha256: &str) -> bool {
             .as_bytes()
             .ct_eq(expected_sha256.as_bytes()),
     )
-}
-
-/// Whether two secrets are equal, in time that does not depend on where they differ.
-pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// An argon2id PHC hash of `password`.

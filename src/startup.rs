@@ -158,6 +158,9 @@ impl Application {
 }
 
 async fn create_first_admin(store: &Store, email: &str) -> anyhow::Result<Option<FirstAdmin>> {
+    if store.has_admins()? {
+        return Ok(None);
+    }
     let password = random_hex(12);
     let hash = tokio::task::spawn_blocking({
         let password = password.clone();

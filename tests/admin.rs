@@ -334,6 +334,20 @@ async fn owner_blocks_hold_dates_until_removed() {
         .await
         .unwrap();
     assert_eq!(body(r).await["error"], "block_not_found");
+    let r = app
+        .admin_post(
+            "/api/v1/admin/blocks",
+            json!({"accommodation_id": id, "check_in": day(-1), "check_out": day(2)}),
+        )
+        .await;
+    assert_eq!(body(r).await["error"], "past_dates");
+    let r = app
+        .admin_post(
+            "/api/v1/admin/blocks",
+            json!({"accommodation_id": id, "check_in": "-000001-01-01", "check_out": day(2)}),
+        )
+        .await;
+    assert_eq!(body(r).await["error"], "invalid_dates");
 }
 
 #[tokio::test]

@@ -388,18 +388,49 @@ async fn sigterm_drains_and_exits_cleanly_keeping_every_write() {
     let client = Client::new();
     let password = server.password.clone().unwrap();
     let token = login(&client, &server.base, "admin@alojamientos.local", &password).await;
-    let r = client.post(format!("{}/api/v1/admin/accommodations", server.base)).bearer_auth(&token)
-        .json(&json!({"name": "A", "kind": "room", "capacity": 2, "base_price": "1000"})).send().await.unwrap();
+    let r = client
+        .post(format!("{}/api/v1/admin/accommodations", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "A", "kind": "room", "capacity": 2, "base_price": "1000"}))
+        .send()
+        .await
+        .unwrap();
     let id = body(r).await["id"].as_u64().unwrap();
-    let hold = body(client.post(format!("{}/api/v1/reservations", server.base)).json(&common::reserve_body(id, &day(3), &day(5))).send().await.unwrap()).await;
+    let hold = body(
+        client
+            .post(format!("{}/api/v1/reservations", server.base))
+            .json(&common::reserve_body(id, &day(3), &day(5)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     let pid = i32::try_from(server.child.id().unwrap()).unwrap();
     // SAFETY: sending a signal to our own child process.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let status = tokio::time::timeout(Duration::from_secs(15), server.child.wait()).await.expect("exits within 15 s").unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(15), server.child.wait())
+        .await
+        .expect("exits within 15 s")
+        .unwrap();
     assert!(status.success(), "clean exit after SIGTERM: {status}");
 
     let restarted = start(dir.path()).await;
-    let token = login(&client, &restarted.base, "admin@alojamientos.local", &password).await;
-    let r = client.get(format!("{}/api/v1/admin/reservations/{}", restarted.base, hold["code"].as_str().unwrap())).bearer_auth(&token).send().await.unwrap();
+    let token = login(
+        &client,
+        &restarted.base,
+        "admin@alojamientos.local",
+        &password,
+    )
+    .await;
+    let r = client
+        .get(format!(
+            "{}/api/v1/admin/reservations/{}",
+            restarted.base,
+            hold["code"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }

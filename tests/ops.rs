@@ -132,7 +132,7 @@ async fn metrics_count_requests_by_route_template_and_reservations_by_channel() 
 }
 
 #[tokio::test]
-async fn metrics_can_require_a_token_and_listen_apart() {
+async fn metrics_can_require_a_token() {
     let app = TestApp::spawn_with(|c| {
         c.metrics.token = "s3cret-metrics".into();
     })
@@ -154,6 +154,27 @@ async fn metrics_can_require_a_token_and_listen_apart() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("# TYPE"));
+}
+
+#[tokio::test]
+async fn metrics_can_move_to_their_own_listener() {
+    let app = TestApp::spawn_with(|c| c.metrics.listen = "127.0.0.1:0".into()).await;
+    let addr = app.metrics_addr.expect("a metrics listener is bound");
+    assert_ne!(addr, app.addr);
+    assert_eq!(
+        app.get("/metrics").await.status(),
+        StatusCode::NOT_FOUND,
+        "not on the public listener"
+    );
+    let r = app
+        .client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().contains_key("x-request-id"));
     assert!(r.text().await.unwrap().contains("# TYPE"));
 }
 

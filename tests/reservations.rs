@@ -130,6 +130,11 @@ async fn each_invalid_request_gets_its_own_stable_code() {
             "invalid_dates",
         ),
         (reserve_body(id, &day(5), &day(200)), 422, "invalid_dates"),
+        (
+            reserve_body(id, "-000001-01-01", &day(5)),
+            422,
+            "invalid_dates",
+        ),
         (reserve_body(id, &day(-2), &day(3)), 422, "past_dates"),
         (reserve_body(id, &day(5), &day(6)), 422, "min_stay"),
         (
@@ -370,6 +375,20 @@ async fn a_guest_cannot_cancel_a_confirmed_booking_but_the_host_can() {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(body(r).await["status"], "confirmed");
+    let token = hold["access_token"].as_str().unwrap();
+    let guest_view = app
+        .client
+        .get(app.url(&format!("/api/v1/reservations/{code}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let guest_view = body(guest_view).await;
+    assert_eq!(guest_view["history"][1]["actor"]["kind"], "admin");
+    assert_eq!(
+        guest_view["history"][1]["actor"]["email"], "",
+        "the guest does not see the host's email"
+    );
     let r = app
         .client
         .post(app.url(&format!("/api/v1/reservations/{code}/cancel")))
@@ -479,4 +498,60 @@ async fn accommodations_list_shows_only_active_ones() {
     assert_eq!(ids, [a]);
     let r = app.reserve(b, &day(5), &day(8)).await;
     assert_eq!(body(r).await["error"], "accommodation_not_found");
+}
+
+#[tokio::test]
+async fn confirming_a_lapsed_hold_rechecks_the_dates_before_the_expiry_job_runs() {
+    let app = TestApp::spawn_with(|c| {
+        c.reservations.hold_duration = "1s".into();
+        c.jobs.expire_holds = "0 0 0 1 1 *".into();
+    })
+    .await;
+    let id = app.accommodation(json!({})).await;
+    let first = body(app.reserve(id, &day(5), &day(8)).await).await;
+    let lapsed = first["code"].as_str().unwrap().to_owned();
+    let expires: jiff::Timestamp = first["expires_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            jiff::Timestamp::now() > expires
+        })
+        .await
+    );
+    let second = body(app.reserve(id, &day(7), &day(9)).await).await;
+    assert_eq!(
+        second["status"], "pre_reserved",
+        "the lapsed hold no longer blocks"
+    );
+    let r = app
+        .admin_post(
+            &format!("/api/v1/admin/reservations/{lapsed}/confirm"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(body(r).await["error"], "date_overlap");
+    let still = body(
+        app.admin_get(&format!("/api/v1/admin/reservations/{lapsed}"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        still["status"], "pre_reserved",
+        "the job has not run; the refused confirm changed nothing"
+    );
+    let free = body(app.reserve(id, &day(10), &day(12)).await).await;
+    let r = app
+        .admin_post(
+            &format!(
+                "/api/v1/admin/reservations/{}/confirm",
+                free["code"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "a live hold on free dates confirms"
+    );
 }

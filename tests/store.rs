@@ -100,8 +100,10 @@ async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
 async fn the_schema_version_is_recorded_and_a_newer_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = open(dir.path());
+        let (store, writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
         store.close().await;
+        drop(store);
+        writer.join().unwrap();
     }
     let path = dir.path().join(alojamientos::store::STORE_FILE);
     {

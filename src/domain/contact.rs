@@ -142,5 +142,4 @@ mod tests {
         let c = Contact::new("Ana", "+5491122334455", Some(""), "54").unwrap();
         assert_eq!(c.email, None);
     }
-
 }

@@ -64,6 +64,17 @@ impl NightRange {
     }
 }
 
+/// Years accepted from the outside world; keeps [`date_key`] positive and meaningful.
+pub const YEARS: std::ops::RangeInclusive<i16> = 2000..=2199;
+
+/// Parses `yyyy-mm-dd` within [`YEARS`].
+pub fn parse_date(text: &str) -> Option<Date> {
+    text.trim()
+        .parse::<Date>()
+        .ok()
+        .filter(|d| YEARS.contains(&d.year()))
+}
+
 /// Encodes a date as `yyyymmdd`, which sorts like the date itself (used as a store key).
 pub fn date_key(date: Date) -> i32 {
     i32::from(date.year()) * 10_000 + i32::from(date.month()) * 100 + i32::from(date.day())
@@ -119,6 +130,21 @@ mod tests {
         assert!(!a.contains(date(2025, 1, 6)));
         let c = NightRange::new(date(2025, 1, 5), date(2025, 1, 7)).unwrap();
         assert!(a.overlaps(&c) && c.overlaps(&a));
+    }
+
+    #[test]
+    fn parse_date_accepts_plain_dates_in_range_only() {
+        assert_eq!(parse_date(" 2025-01-03 "), Some(date(2025, 1, 3)));
+        for bad in [
+            "-000001-01-01",
+            "1999-12-31",
+            "2200-01-01",
+            "2025-02-30",
+            "03/01/2025",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

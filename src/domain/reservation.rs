@@ -153,16 +153,6 @@ pub struct IllegalTransition {
 }
 
 impl Reservation {
-    /// Whether it holds its nights at `now` (a lapsed hold does not).
-    pub fn is_blocking(&self, now: Timestamp) -> bool {
-        self.occupancy().is_some_and(|o| o.is_live(now))
-    }
-
-    /// A hold whose time is up, whether or not the expiry job has seen it yet.
-    pub fn is_lapsed_hold(&self, now: Timestamp) -> bool {
-        self.status == Status::PreReserved && self.expires_at.is_some_and(|at| at <= now)
-    }
-
     /// The nights it may hold, if its status holds any.
     pub fn occupancy(&self) -> Option<Occupancy> {
         self.status.holds_dates().then_some(Occupancy {
@@ -223,12 +213,13 @@ pub fn block_code(random: [u8; 4]) -> String {
 
 /// Whether `code` has the shape of a reservation code (cheap check before a lookup).
 pub fn is_reservation_code(code: &str) -> bool {
-    code.len() == 15
-        && code.starts_with("RES")
-        && code[3..9].bytes().all(|b| b.is_ascii_digit())
-        && code[9..]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+    let b = code.as_bytes();
+    b.len() == 15
+        && b.starts_with(b"RES")
+        && b[3..9].iter().all(u8::is_ascii_digit)
+        && b[9..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
 }
 
 #[cfg(test)]
@@ -244,6 +235,10 @@ pub(crate) mod tests {
         assert!(is_reservation_code(&code));
         assert!(!is_reservation_code("RES251103a1b2c3"));
         assert!(!is_reservation_code("RES25110"));
+        assert!(
+            !is_reservation_code("RES12345é12345"),
+            "multi-byte text never panics"
+        );
         assert_eq!(block_code([1, 2, 0xAB, 0xFF]), "BLK0102ABFF");
     }
 
@@ -310,15 +305,15 @@ pub(crate) mod tests {
         let now: Timestamp = "2025-01-01T12:00:00Z".parse().unwrap();
         let mut r = hold(now);
         let later = now + jiff::SignedDuration::from_mins(31);
-        assert!(r.is_blocking(now));
-        assert!(!r.is_blocking(later));
-        assert!(r.is_lapsed_hold(later));
+        let blocking = |r: &Reservation, at| r.occupancy().is_some_and(|o| o.is_live(at));
+        assert!(blocking(&r, now));
+        assert!(!blocking(&r, later));
         r.transition(Status::Confirmed, Actor::System, "", now)
             .unwrap();
-        assert!(r.is_blocking(later));
+        assert!(blocking(&r, later));
         r.transition(Status::Cancelled, Actor::System, "", now)
             .unwrap();
-        assert!(!r.is_blocking(now));
+        assert!(!blocking(&r, now));
     }
 
     fn any_status() -> impl Strategy<Value = Status> {
@@ -327,16 +322,22 @@ pub(crate) mod tests {
 
     proptest! {
         #[test]
-        fn no_sequence_of_moves_leaves_a_terminal_state(moves in prop::collection::vec(any_status(), 0..20)) {
+        fn terminal_states_never_change_and_every_move_is_audited(moves in prop::collection::vec(any_status(), 0..20)) {
             let now: Timestamp = "2025-01-01T12:00:00Z".parse().unwrap();
             let mut r = hold(now);
+            let mut applied = 0;
             for to in moves {
                 let before = r.status;
                 let ok = r.transition(to, Actor::System, "", now).is_ok();
                 prop_assert_eq!(ok, before.can_become(to));
                 if !before.holds_dates() { prop_assert_eq!(r.status, before); }
+                if ok {
+                    applied += 1;
+                    let last = r.history.last().unwrap();
+                    prop_assert_eq!((last.from, last.to), (Some(before), to));
+                }
             }
-            prop_assert_eq!(r.history.len(), r.history.iter().filter(|e| e.from.is_some()).count());
+            prop_assert_eq!(r.history.len(), applied);
         }
     }
 }

@@ -1,7 +1,6 @@
 //! Admin API: login, accommodations, reservations, blocks, CSV export and stats.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -12,13 +11,16 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::auth::AdminAuth;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, parse_json};
-use super::public::{ReasonBody, ReserveBody, change_status, parse_date, reserve_with};
+use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
+use super::public::{
+    ReasonBody, ReserveBody, change_status, parse_date, reason_from, reserve_with,
+};
 use super::views::{CreatedView, ReservationView};
 use crate::domain::accommodation::{Accommodation, AccommodationInput};
 use crate::domain::block::OwnerBlock;
-use crate::domain::dates::NightRange;
+use crate::domain::dates::{NightRange, local_today};
 use crate::domain::reservation::{Actor, Reservation, Status};
+use crate::domain::stay::StayError;
 use crate::secret::{random_hex, verify_password};
 use crate::store::{AccommodationError, BlockError, ReservationFilter, Stats};
 
@@ -282,18 +284,6 @@ pub async fn get_reservation(
     Ok(Json(ReservationView::of(&r)))
 }
 
-fn reason_from(body: &Bytes, default: &str) -> Result<String, ApiError> {
-    let parsed = if body.is_empty() {
-        ReasonBody::default()
-    } else {
-        parse_json::<ReasonBody>(body)?
-    };
-    Ok(parsed
-        .reason
-        .filter(|r| !r.trim().is_empty())
-        .unwrap_or_else(|| default.to_owned()))
-}
-
 /// Confirms a hold (e.g. the deposit arrived by transfer). A lapsed hold is confirmed only if
 /// its dates are still free.
 #[utoipa::path(post, path = "/api/v1/admin/reservations/{code}/confirm", tag = "admin", security(("bearer" = [])),
@@ -361,9 +351,12 @@ pub async fn no_show(
     .await
 }
 
-/// Escapes one CSV cell (RFC 4180) and defuses spreadsheet formulas.
+/// Escapes one CSV cell (RFC 4180) and defuses spreadsheet formulas (a plain `+digits` phone
+/// number is left as it is).
 fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let phone =
+        value.len() > 1 && value.starts_with('+') && value[1..].bytes().all(|b| b.is_ascii_digit());
+    let value = if !phone && value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
         value.to_owned()
@@ -450,6 +443,9 @@ pub async fn stats(
     )?))
 }
 
+/// Longest owner block.
+const MAX_BLOCK_NIGHTS: u32 = 730;
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BlockBody {
@@ -511,13 +507,19 @@ pub async fn create_block(
 ) -> Result<(StatusCode, Json<BlockView>), ApiError> {
     let check_in = parse_date("check_in", &body.check_in)?;
     let check_out = parse_date("check_out", &body.check_out)?;
-    let range = NightRange::new(check_in, check_out).map_err(|_| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_dates",
-            "check_out must be after check_in",
-        )
-    })?;
+    let range = NightRange::new(check_in, check_out)
+        .ok()
+        .filter(|r| r.nights() <= MAX_BLOCK_NIGHTS)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_dates",
+                "check_out must be after check_in, at most 730 nights later",
+            )
+        })?;
+    if check_in < local_today(Timestamp::now(), &state.settings.time_zone) {
+        return Err(StayError::PastDates.into());
+    }
     let reason = body
         .reason
         .unwrap_or_default()
@@ -580,5 +582,7 @@ mod tests {
         assert_eq!(csv_cell("Pérez, Ana"), "\"Pérez, Ana\"");
         assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(csv_cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_cell("+5491122334455"), "+5491122334455");
+        assert_eq!(csv_cell("+1+2"), "'+1+2");
     }
 }

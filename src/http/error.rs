@@ -94,6 +94,11 @@ impl From<StoreError> for ApiError {
                 "busy",
                 "the server is busy, retry shortly",
             ),
+            StoreError::Closed => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the store is not taking writes (shutting down or failed)",
+            ),
             StoreError::LockTimeout | StoreError::BatchAborted => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "lock_timeout",

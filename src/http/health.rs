@@ -14,7 +14,7 @@ use super::AppState;
 use super::auth::bearer;
 use super::error::ApiError;
 use crate::jobs::{self, EXPIRE_HOLDS};
-use crate::secret::constant_time_eq;
+use crate::secret::{matches_sha256, sha256_hex};
 
 /// `ok`, `degraded` or `unhealthy`, worst first when combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
@@ -87,7 +87,7 @@ fn free_percent(path: &std::path::Path) -> Option<f64> {
 
 fn check_health(state: &AppState) -> Health {
     let started = Instant::now();
-    let db_ok = state.store.read(|_| Ok(())).is_ok();
+    let db_ok = state.store.read(|_| Ok(())).is_ok() && state.store.is_writable();
     let latency_ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
     let database = DatabaseCheck {
         status: if db_ok { Level::Ok } else { Level::Unhealthy },
@@ -168,7 +168,8 @@ pub struct Ready {
 #[utoipa::path(get, path = "/api/v1/readyz", tag = "ops",
     responses((status = 200, body = Ready), (status = 503, body = Ready)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
-    let ready = state.is_ready() && state.store.read(|_| Ok(())).is_ok();
+    let ready =
+        state.is_ready() && state.store.is_writable() && state.store.read(|_| Ok(())).is_ok();
     let code = if ready {
         StatusCode::OK
     } else {
@@ -180,7 +181,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) 
 /// Prometheus text exposition; requires `Bearer <metrics.token>` when one is configured.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(expected) = &state.settings.metrics_token {
-        let ok = bearer(&headers).is_some_and(|t| constant_time_eq(t, expected));
+        let ok = bearer(&headers).is_some_and(|t| matches_sha256(t, &sha256_hex(expected)));
         if !ok {
             return ApiError::unauthorized().into_response();
         }

@@ -25,6 +25,23 @@ fn acceptable(value: &HeaderValue) -> Option<String> {
     .then(|| s.to_owned())
 }
 
+/// Counts a request in `http_requests_in_flight` until dropped, even when the client goes away
+/// and the request future is dropped mid-way.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        metrics::gauge!("http_requests_in_flight").increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    }
+}
+
 /// Tags the request with ids (echoing the client's trace id), logs it, and records metrics
 /// labelled by route template, never by concrete path.
 pub async fn observe(req: Request, next: Next) -> Response {
@@ -46,10 +63,8 @@ pub async fn observe(req: Request, next: Next) -> Response {
         .to_owned();
     let method = req.method().as_str().to_owned();
     let span = tracing::info_span!("request", %request_id, %trace_id, %method, %route);
-    let in_flight = metrics::gauge!("http_requests_in_flight");
-    in_flight.increment(1.0);
+    let _in_flight = InFlight::enter();
     let mut response = next.run(req).instrument(span.clone()).await;
-    in_flight.decrement(1.0);
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string()).increment(1);

@@ -16,8 +16,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{Method, StatusCode, header};
 use axum::routing::get;
 use metrics_exporter_prometheus::PrometheusHandle;
 use utoipa::OpenApi;
@@ -170,22 +169,26 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// The whole application router.
+/// The whole application router. `/metrics` is served here unless `metrics.listen` gives it
+/// an address of its own.
 pub fn router(state: AppState) -> Router {
     let limited = Router::from(public_routes()).route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
         rate_limit::limit,
     ));
-    let doc = Arc::new(openapi());
-    Router::new()
+    let doc = serde_json::to_string(&openapi()).expect("the OpenAPI document serializes");
+    let mut router = Router::new()
         .merge(limited)
         .merge(Router::from(admin_routes()))
         .merge(Router::from(ops_routes()))
         .route(
             "/api/v1/openapi.json",
-            get(move || async move { axum::Json(doc.as_ref().clone()).into_response() }),
-        )
-        .route("/metrics", get(health::metrics))
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
+        );
+    if state.settings.metrics_listen.is_none() {
+        router = router.route("/metrics", get(health::metrics));
+    }
+    router
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.body_limit_bytes))
@@ -198,5 +201,6 @@ pub fn metrics_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(health::metrics))
         .fallback(fallback)
+        .layer(axum::middleware::from_fn(middleware::observe))
         .with_state(state)
 }

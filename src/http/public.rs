@@ -18,12 +18,12 @@ use super::views::{CreatedView, ReservationView};
 use crate::domain::accommodation::Accommodation;
 use crate::domain::availability::{self, DayAvailability};
 use crate::domain::contact::{Contact, InvalidContact};
-use crate::domain::dates::{NightRange, local_today};
+use crate::domain::dates::{self, NightRange, local_today};
 use crate::domain::money::Money;
 use crate::domain::pricing::{NightPrice, quote};
 use crate::domain::reservation::{Actor, Channel, Reservation, Status, is_reservation_code};
 use crate::domain::stay::{StayLimits, validate_stay};
-use crate::secret::{matches_sha256, sha256_hex};
+use crate::secret::{matches_sha256, sha256_hex_bytes};
 use crate::store::{
     ChangeError, ChangeRequest, Created, IdempotencyKey, NewReservation, Replay, ReserveError,
     StoreError, StoredResponse,
@@ -33,11 +33,11 @@ use crate::store::{
 const MAX_WINDOW_NIGHTS: u32 = 366;
 
 pub fn parse_date(field: &str, text: &str) -> Result<Date, ApiError> {
-    text.trim().parse().map_err(|_| {
+    dates::parse_date(text).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_dates",
-            format!("{field} must be a date like 2025-01-03"),
+            format!("{field} must be a date like 2025-01-03, between years 2000 and 2199"),
         )
     })
 }
@@ -283,7 +283,7 @@ fn idempotency_key(
     Ok(Some(IdempotencyKey {
         scope,
         key: key.to_owned(),
-        request_sha256: sha256_hex(&String::from_utf8_lossy(body)),
+        request_sha256: sha256_hex_bytes(body),
     }))
 }
 
@@ -429,8 +429,30 @@ pub async fn get_reservation(
     ApiPath(code): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Json<ReservationView>, ApiError> {
-    let (r, _) = authorize(&state, &headers, &code).await?;
-    Ok(Json(ReservationView::of(&r)))
+    let (r, actor) = authorize(&state, &headers, &code).await?;
+    Ok(Json(view_for(&actor, &r)))
+}
+
+/// The view `actor` may see of `r`.
+fn view_for(actor: &Actor, r: &Reservation) -> ReservationView {
+    match actor {
+        Actor::Guest => ReservationView::for_guest(r),
+        _ => ReservationView::of(r),
+    }
+}
+
+/// The `reason` of an optional JSON body `{"reason": ...}`, or `default` when absent or blank.
+pub fn reason_from(body: &[u8], default: &str) -> Result<String, ApiError> {
+    let parsed = if body.is_empty() {
+        ReasonBody::default()
+    } else {
+        parse_json::<ReasonBody>(body)?
+    };
+    Ok(parsed
+        .reason
+        .map(|r| r.trim().chars().take(500).collect::<String>())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| default.to_owned()))
 }
 
 /// Why the guest or host cancels.
@@ -445,7 +467,6 @@ impl From<ChangeError> for ApiError {
         match e {
             ChangeError::NotFound => ApiError::not_found("reservation_not_found", e.to_string()),
             ChangeError::InvalidState { .. } => ApiError::conflict("invalid_state", e.to_string()),
-            ChangeError::HoldExpired => ApiError::conflict("hold_expired", e.to_string()),
             ChangeError::DateOverlap => ApiError::conflict("date_overlap", e.to_string()),
             ChangeError::RequiresHost => {
                 ApiError::conflict("cancellation_requires_host", e.to_string())
@@ -462,6 +483,7 @@ pub async fn change_status(
     actor: Actor,
     reason: String,
 ) -> Result<Json<ReservationView>, ApiError> {
+    let guest = actor == Actor::Guest;
     let reason_kind = match &actor {
         Actor::Guest => "guest",
         Actor::Admin { .. } => "host",
@@ -482,7 +504,11 @@ pub async fn change_status(
         _ => {}
     }
     tracing::info!(code = %r.code, status = %r.status, "reservation status changed");
-    Ok(Json(ReservationView::of(&r)))
+    Ok(Json(if guest {
+        ReservationView::for_guest(&r)
+    } else {
+        ReservationView::of(&r)
+    }))
 }
 
 /// Cancels a reservation: a guest can cancel their hold; a confirmed booking needs the host.
@@ -496,11 +522,6 @@ pub async fn cancel_reservation(
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<ReservationView>, ApiError> {
     let (_, actor) = authorize(&state, &headers, &code).await?;
-    let reason = if body.is_empty() {
-        ReasonBody::default()
-    } else {
-        parse_json::<ReasonBody>(&body)?
-    };
-    let reason = reason.reason.unwrap_or_else(|| "cancelled".into());
+    let reason = reason_from(&body, "cancelled")?;
     change_status(&state, code, Status::Cancelled, actor, reason).await
 }

@@ -16,6 +16,7 @@ use super::error::ApiError;
 use crate::config::RateLimit;
 
 /// Buckets are forgotten once this many clients are tracked and they are full again.
+/// The scan runs only when the map is full.
 const MAX_TRACKED: usize = 10_000;
 
 struct Bucket {
@@ -47,6 +48,11 @@ impl RateLimiter {
             buckets.retain(|_, b| {
                 b.tokens + now.duration_since(b.updated).as_secs_f64() * rate < burst
             });
+            if buckets.len() >= MAX_TRACKED {
+                // Too many clients at once (e.g. many addresses of one network): start afresh
+                // rather than grow without bound.
+                buckets.clear();
+            }
         }
         let bucket = buckets.entry(client).or_insert(Bucket {
             tokens: burst,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::money::Money;
 use crate::domain::pricing::NightPrice;
-use crate::domain::reservation::{AuditEntry, Channel, Reservation, Status};
+use crate::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status};
 
 /// A reservation as its guest (with the access token) or an admin sees it.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -61,6 +61,19 @@ impl ReservationView {
             nightly: r.nightly.clone(),
             history: r.history.clone(),
         }
+    }
+}
+
+impl ReservationView {
+    /// The view for the guest: the host's email in the audit trail is left out.
+    pub fn for_guest(r: &Reservation) -> Self {
+        let mut view = Self::of(r);
+        for entry in &mut view.history {
+            if let Actor::Admin { email } = &mut entry.actor {
+                email.clear();
+            }
+        }
+        view
     }
 }
 

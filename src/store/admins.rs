@@ -52,6 +52,11 @@ impl Store {
             .await
     }
 
+    /// Whether any admin exists.
+    pub fn has_admins(&self) -> Result<bool, StoreError> {
+        self.read(|txn| Ok(!txn.open_table(ADMINS)?.is_empty()?))
+    }
+
     pub fn admin(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(ADMINS)?;

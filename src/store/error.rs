@@ -12,8 +12,8 @@ pub enum StoreError {
     AlreadyOpen(PathBuf),
     #[error(
         "the store has schema version {found}, newer than this binary supports ({supported}); \
-         run the newer alojamientos binary again, or roll back by restoring the backup taken \
-         before the upgrade (alojamientos restore PATH)"
+         run the newer alojamientos binary again, or roll back by putting back the copy of the \
+         data directory taken before the upgrade"
     )]
     SchemaTooNew { found: u64, supported: u64 },
     #[error("cannot prepare data directory {path}: {source}")]
@@ -47,14 +47,4 @@ pub enum StoreError {
     Panicked,
     #[error("the store is shut down")]
     Closed,
-}
-
-impl StoreError {
-    /// Whether the caller may retry later with a good chance of success (overload, not damage).
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Busy | StoreError::LockTimeout | StoreError::BatchAborted
-        )
-    }
 }

@@ -79,7 +79,12 @@ impl Store {
         f(&txn)
     }
 
-    /// Commits what is queued and stops the writer (at shutdown).
+    /// Whether writes can be taken (the writer thread runs).
+    pub fn is_writable(&self) -> bool {
+        self.writer.is_alive()
+    }
+
+    /// Stops the writer after a last commit (at shutdown, once requests have drained).
     pub async fn close(&self) {
         self.writer.close().await;
     }
@@ -87,10 +92,6 @@ impl Store {
     /// Operations waiting for or inside the writer: the "locks held" of health.
     pub fn locks_held(&self) -> usize {
         self.writer.in_flight()
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Size of the store file in bytes.

@@ -81,8 +81,6 @@ pub enum ChangeError {
     NotFound,
     #[error("a {from} reservation cannot become {to}")]
     InvalidState { from: Status, to: Status },
-    #[error("the hold has expired")]
-    HoldExpired,
     #[error("the dates were taken after the hold lapsed")]
     DateOverlap,
     #[error("a confirmed booking can only be cancelled by the host")]
@@ -208,13 +206,12 @@ fn change(
     if by_guest && req.to == Status::Cancelled && r.status == Status::Confirmed {
         return Ok(Err(ChangeError::RequiresHost));
     }
-    if req.to == Status::Confirmed && r.is_lapsed_hold(now) {
-        if by_guest {
-            return Ok(Err(ChangeError::HoldExpired));
-        }
-        if !occupancy::is_free(txn, r.accommodation_id, &r.range, now, Some(code))? {
-            return Ok(Err(ChangeError::DateOverlap));
-        }
+    // Checked on every confirmation, not only for lapsed holds: a hold's own entry is ignored,
+    // so this also protects against a wall clock that stepped back.
+    if req.to == Status::Confirmed
+        && !occupancy::is_free(txn, r.accommodation_id, &r.range, now, Some(code))?
+    {
+        return Ok(Err(ChangeError::DateOverlap));
     }
     r.transition(req.to, req.actor, req.reason, now)
         .expect("checked with can_become");

@@ -30,6 +30,7 @@ pub fn migrate(db: &Database) -> Result<Option<u64>, StoreError> {
                 supported: CURRENT_VERSION,
             });
         }
+        Some(0) => return Err(StoreError::Corrupt("schema version 0".into())),
         Some(v) => {
             for step in &MIGRATIONS[(v - 1) as usize..] {
                 step(&txn)?;

@@ -80,6 +80,16 @@ pub struct Writer {
     queue: mpsc::Sender<Box<dyn Pending>>,
     in_flight: Arc<AtomicUsize>,
     closing: Arc<AtomicBool>,
+    alive: Arc<AtomicBool>,
+}
+
+/// Clears `alive` when the writer thread ends, however it ends.
+struct Alive(Arc<AtomicBool>);
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
 }
 
 impl Writer {
@@ -91,16 +101,21 @@ impl Writer {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let closing = Arc::new(AtomicBool::new(false));
-        let (counter, stop) = (in_flight.clone(), closing.clone());
+        let alive = Arc::new(AtomicBool::new(true));
+        let (counter, stop, guard) = (in_flight.clone(), closing.clone(), Alive(alive.clone()));
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run_writer(&db, rx, lock_timeout, &counter, &stop))
+            .spawn(move || {
+                let _guard = guard;
+                run_writer(&db, rx, lock_timeout, &counter, &stop);
+            })
             .expect("spawn the store writer thread");
         (
             Writer {
                 queue: tx,
                 in_flight,
                 closing,
+                alive,
             },
             handle,
         )
@@ -128,7 +143,13 @@ impl Writer {
         answer.await.map_err(|_| StoreError::Closed)?
     }
 
-    /// Commits what is queued, then stops the thread; later writes get [`StoreError::Closed`].
+    /// Whether the writer thread is running (writes can succeed).
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    /// Runs one last (empty) commit, then stops the thread; writes queued after it get
+    /// [`StoreError::Closed`]. Call after the HTTP server has drained.
     pub async fn close(&self) {
         self.closing.store(true, Ordering::SeqCst);
         let _ = self.write(|_| Ok(())).await;

@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
     pub client: Client,
     pub admin_email: String,
     pub admin_password: String,
@@ -50,6 +51,7 @@ impl TestApp {
     async fn start(settings: Settings, dir: TempDir) -> TestApp {
         let app = Application::build(settings, false).await.unwrap();
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let admin = app
             .first_admin
             .clone()
@@ -64,6 +66,7 @@ impl TestApp {
             .unwrap();
         let mut test = TestApp {
             addr,
+            metrics_addr,
             client,
             admin_email: admin.email,
             admin_password: admin.password,
