@@ -18,6 +18,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, header};
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use metrics_exporter_prometheus::PrometheusHandle;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -192,8 +193,20 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.body_limit_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(middleware::observe))
         .with_state(state)
+}
+
+/// A handler that panicked answers 500 `internal` as JSON (and the panic is logged); the
+/// connection and the server go on.
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked");
+    axum::response::IntoResponse::into_response(ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error; it has been logged",
+    ))
 }
 
 /// The router with only the metrics endpoint, for `metrics.listen`.
