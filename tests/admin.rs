@@ -73,14 +73,14 @@ async fn login_needs_the_password_and_logout_revokes_the_session() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let token = app.login().await;
-    let stats = app
-        .client
-        .get(app.url("/api/v1/admin/stats"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stats.status(), StatusCode::OK);
+    let stats_status = |token: String| {
+        let req = app
+            .client
+            .get(app.url("/api/v1/admin/stats"))
+            .bearer_auth(token);
+        async move { req.send().await.unwrap().status() }
+    };
+    assert_eq!(stats_status(token.clone()).await, StatusCode::OK);
     let r = app
         .client
         .post(app.url("/api/v1/admin/logout"))
@@ -89,14 +89,7 @@ async fn login_needs_the_password_and_logout_revokes_the_session() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let stats = app
-        .client
-        .get(app.url("/api/v1/admin/stats"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stats.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(stats_status(token).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -356,24 +349,10 @@ async fn no_show_only_after_confirmation() {
     let id = app.accommodation(json!({})).await;
     let hold = body(app.reserve(id, &day(5), &day(8)).await).await;
     let code = hold["code"].as_str().unwrap();
-    let r = app
-        .admin_post(
-            &format!("/api/v1/admin/reservations/{code}/no-show"),
-            json!({}),
-        )
-        .await;
+    let r = app.act(code, "no-show", json!({})).await;
     assert_eq!(body(r).await["error"], "invalid_state");
-    app.admin_post(
-        &format!("/api/v1/admin/reservations/{code}/confirm"),
-        json!({}),
-    )
-    .await;
-    let r = app
-        .admin_post(
-            &format!("/api/v1/admin/reservations/{code}/no-show"),
-            json!({}),
-        )
-        .await;
+    app.act(code, "confirm", json!({})).await;
+    let r = app.act(code, "no-show", json!({})).await;
     let r = body(r).await;
     assert_eq!(r["status"], "no_show");
     assert_eq!(r["history"][2]["actor"]["email"], app.admin_email.as_str());

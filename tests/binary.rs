@@ -78,6 +78,19 @@ async fn login(client: &Client, base: &str, email: &str, password: &str) -> Stri
     body(r).await["token"].as_str().unwrap().to_owned()
 }
 
+/// Creates a room through the admin API and returns its id.
+async fn create_room(client: &Client, base: &str, token: &str, name: &str) -> u64 {
+    let r = client
+        .post(format!("{base}/api/v1/admin/accommodations"))
+        .bearer_auth(token)
+        .json(&json!({"name": name, "kind": "room", "capacity": 2, "base_price": "1000"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    body(r).await["id"].as_u64().unwrap()
+}
+
 #[tokio::test]
 async fn config_default_prints_the_shipped_example_and_version_and_help_work() {
     let out = Command::new(BIN)
@@ -230,9 +243,7 @@ async fn kill_9_mid_load_loses_no_acknowledged_reservation() {
     let token = login(&client, &server.base, email, &password).await;
     let mut units = Vec::new();
     for i in 0..8 {
-        let r = client.post(format!("{}/api/v1/admin/accommodations", server.base)).bearer_auth(&token)
-            .json(&json!({"name": format!("U{i}"), "kind": "room", "capacity": 2, "base_price": "1000"})).send().await.unwrap();
-        units.push(body(r).await["id"].as_u64().unwrap());
+        units.push(create_room(&client, &server.base, &token, &format!("U{i}")).await);
     }
     let acknowledged = Arc::new(tokio::sync::Mutex::new(Vec::<String>::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -331,14 +342,7 @@ async fn logs_are_json_lines_with_request_ids_and_no_guest_data_or_tokens() {
         server.password.as_deref().unwrap(),
     )
     .await;
-    let r = client
-        .post(format!("{}/api/v1/admin/accommodations", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "A", "kind": "room", "capacity": 2, "base_price": "1000"}))
-        .send()
-        .await
-        .unwrap();
-    let id = body(r).await["id"].as_u64().unwrap();
+    let id = create_room(&client, &server.base, &token, "A").await;
     let r = client
         .post(format!("{}/api/v1/reservations", server.base))
         .header("X-Trace-ID", "trace-log-1")
@@ -388,14 +392,7 @@ async fn sigterm_drains_and_exits_cleanly_keeping_every_write() {
     let client = Client::new();
     let password = server.password.clone().unwrap();
     let token = login(&client, &server.base, "admin@alojamientos.local", &password).await;
-    let r = client
-        .post(format!("{}/api/v1/admin/accommodations", server.base))
-        .bearer_auth(&token)
-        .json(&json!({"name": "A", "kind": "room", "capacity": 2, "base_price": "1000"}))
-        .send()
-        .await
-        .unwrap();
-    let id = body(r).await["id"].as_u64().unwrap();
+    let id = create_room(&client, &server.base, &token, "A").await;
     let hold = body(
         client
             .post(format!("{}/api/v1/reservations", server.base))

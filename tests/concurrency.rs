@@ -75,12 +75,7 @@ async fn concurrent_confirms_of_one_hold_give_one_success() {
         .map(|_| {
             let (app, code) = (app.clone(), code.clone());
             tokio::spawn(async move {
-                let r = app
-                    .admin_post(
-                        &format!("/api/v1/admin/reservations/{code}/confirm"),
-                        json!({}),
-                    )
-                    .await;
+                let r = app.act(&code, "confirm", json!({})).await;
                 (r.status(), body(r).await)
             })
         })

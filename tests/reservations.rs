@@ -368,10 +368,7 @@ async fn a_guest_cannot_cancel_a_confirmed_booking_but_the_host_can() {
     let hold = body(app.reserve(id, &day(5), &day(8)).await).await;
     let code = hold["code"].as_str().unwrap();
     let r = app
-        .admin_post(
-            &format!("/api/v1/admin/reservations/{code}/confirm"),
-            json!({"reason": "seña por transferencia"}),
-        )
+        .act(code, "confirm", json!({"reason": "seña por transferencia"}))
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(body(r).await["status"], "confirmed");
@@ -398,22 +395,14 @@ async fn a_guest_cannot_cancel_a_confirmed_booking_but_the_host_can() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(body(r).await["error"], "cancellation_requires_host");
-    let r = app
-        .admin_post(
-            &format!("/api/v1/admin/reservations/{code}/cancel"),
-            json!({}),
-        )
-        .await;
+    let r = app.act(code, "cancel", json!({})).await;
     assert_eq!(
         r.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
         "the host must give a reason"
     );
     let r = app
-        .admin_post(
-            &format!("/api/v1/admin/reservations/{code}/cancel"),
-            json!({"reason": "huésped enfermo"}),
-        )
+        .act(code, "cancel", json!({"reason": "huésped enfermo"}))
         .await;
     assert_eq!(body(r).await["status"], "cancelled");
 }
@@ -464,12 +453,7 @@ async fn a_lapsed_hold_frees_dates_at_once_and_the_job_marks_it_expired() {
         .await,
         "the expiry job marks the hold expired"
     );
-    let r = app
-        .admin_post(
-            &format!("/api/v1/admin/reservations/{code}/confirm"),
-            json!({}),
-        )
-        .await;
+    let r = app.act(&code, "confirm", json!({})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(body(r).await["error"], "invalid_state");
     let expired_metric = app.metric("prereservations_expired_total", &[]).await;
@@ -522,12 +506,7 @@ async fn confirming_a_lapsed_hold_rechecks_the_dates_before_the_expiry_job_runs(
         second["status"], "pre_reserved",
         "the lapsed hold no longer blocks"
     );
-    let r = app
-        .admin_post(
-            &format!("/api/v1/admin/reservations/{lapsed}/confirm"),
-            json!({}),
-        )
-        .await;
+    let r = app.act(&lapsed, "confirm", json!({})).await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(body(r).await["error"], "date_overlap");
     let still = body(

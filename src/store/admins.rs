@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use redb::ReadableTableMetadata;
 use serde::{Deserialize, Serialize};
 
-use super::tables::{ADMINS, SESSIONS, decode, encode};
+use super::tables::{ADMINS, SESSIONS, decode, encode, retain_json};
 use super::{Store, StoreError};
 use crate::secret::sha256_hex;
 
@@ -112,13 +112,9 @@ impl Store {
         self.writer
             .write(|txn| {
                 let now = Timestamp::now();
-                let mut removed = 0;
-                txn.open_table(SESSIONS)?.retain(|_, v| {
-                    let keep = decode::<AdminSession>(v).is_ok_and(|s| s.expires_at > now);
-                    removed += usize::from(!keep);
-                    keep
-                })?;
-                Ok(removed)
+                retain_json(&mut txn.open_table(SESSIONS)?, |s: &AdminSession| {
+                    s.expires_at > now
+                })
             })
             .await
     }

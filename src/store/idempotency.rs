@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::tables::{IDEMPOTENCY, decode, encode};
+use super::tables::{IDEMPOTENCY, decode, encode, retain_json};
 use super::{Store, StoreError};
 
 /// A client's `Idempotency-Key` for one kind of request, with a hash of that request's body.
@@ -86,14 +86,9 @@ impl Store {
             .write(move |txn| {
                 let cutoff =
                     Timestamp::now() - jiff::SignedDuration::try_from(ttl).unwrap_or_default();
-                let mut table = txn.open_table(IDEMPOTENCY)?;
-                let mut removed = 0;
-                table.retain(|_, v| {
-                    let keep = decode::<Record>(v).is_ok_and(|r| r.created_at > cutoff);
-                    removed += usize::from(!keep);
-                    keep
-                })?;
-                Ok(removed)
+                retain_json(&mut txn.open_table(IDEMPOTENCY)?, |r: &Record| {
+                    r.created_at > cutoff
+                })
             })
             .await
     }

@@ -35,6 +35,21 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("store records serialize to JSON")
 }
 
+/// Removes the records of a JSON table that `keep` rejects (or that no longer decode);
+/// returns how many were removed.
+pub fn retain_json<T: DeserializeOwned>(
+    table: &mut redb::Table<&str, &[u8]>,
+    keep: impl Fn(&T) -> bool,
+) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    table.retain(|_, v| {
+        let kept = decode::<T>(v).is_ok_and(|record| keep(&record));
+        removed += usize::from(!kept);
+        kept
+    })?;
+    Ok(removed)
+}
+
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

@@ -132,6 +132,12 @@ impl TestApp {
             .unwrap()
     }
 
+    /// An admin action on a reservation: `confirm`, `cancel`, `no-show`.
+    pub async fn act(&self, code: &str, action: &str, body: Value) -> Response {
+        self.admin_post(&format!("/api/v1/admin/reservations/{code}/{action}"), body)
+            .await
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Response {
         self.client
             .post(self.url(path))
