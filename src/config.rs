@@ -506,30 +506,31 @@ mod tests {
 
     #[test]
     fn invalid_values_name_their_key() {
-        let mut raw = RawSettings::default();
-        raw.property.time_zone = "Mars/Olympus".into();
-        assert!(
-            raw.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("property.time_zone")
-        );
-        let mut raw = RawSettings::default();
-        raw.reservations.hold_duration = "soon".into();
-        assert!(
-            raw.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("reservations.hold_duration")
-        );
-        let mut raw = RawSettings::default();
-        raw.jobs.expire_holds = "* * * * *".into();
-        assert!(
-            raw.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("jobs.expire_holds")
-        );
+        type Break = fn(&mut RawSettings);
+        let cases: [(&str, Break); 6] = [
+            ("property.time_zone", |r| {
+                r.property.time_zone = "Mars/Olympus".into()
+            }),
+            ("reservations.hold_duration", |r| {
+                r.reservations.hold_duration = "soon".into()
+            }),
+            ("jobs.expire_holds", |r| {
+                r.jobs.expire_holds = "* * * * *".into()
+            }),
+            ("jobs.complete_stays", |r| {
+                r.jobs.complete_stays = "0 99 * * * *".into()
+            }),
+            ("rate_limit.burst", |r| r.rate_limit.burst = 0),
+            ("reservations.lock_timeout", |r| {
+                r.reservations.lock_timeout = "0s".into()
+            }),
+        ];
+        for (key, break_it) in cases {
+            let mut raw = RawSettings::default();
+            break_it(&mut raw);
+            let message = raw.validate().unwrap_err().to_string();
+            assert!(message.contains(key), "{key}: {message}");
+        }
     }
 
     #[test]
