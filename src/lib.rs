@@ -4,6 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod integrations;
 pub mod jobs;
 pub mod secret;
 pub mod startup;

@@ -4,6 +4,7 @@ use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -24,6 +25,38 @@ pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `signature_hex` is the HMAC-SHA256 of `message` under `key`, compared in constant
+/// time. Hex case is ignored; anything that is not 64 hex digits is simply a mismatch.
+pub fn verify_hmac_sha256_hex(key: &[u8], message: &[u8], signature_hex: &str) -> bool {
+    let Some(expected) = decode_hex(signature_hex) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// HMAC-SHA256 of `message` under `key`, hex-encoded (what providers put in signature headers).
+pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn decode_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
         .collect()
 }
 
@@ -79,5 +112,22 @@ mod tests {
         assert_eq!(random_hex(16).len(), 32);
         assert!(matches_sha256("abc", &sha256_hex("abc")));
         assert!(!matches_sha256("abd", &sha256_hex("abc")));
+    }
+
+    #[test]
+    fn hmac_matches_rfc4231_and_rejects_malformed_hex() {
+        let key = [0x0b_u8; 20];
+        let expected = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+        assert_eq!(hmac_sha256_hex(&key, b"Hi There"), expected);
+        assert!(verify_hmac_sha256_hex(&key, b"Hi There", expected));
+        assert!(verify_hmac_sha256_hex(
+            &key,
+            b"Hi There",
+            &expected.to_uppercase()
+        ));
+        assert!(!verify_hmac_sha256_hex(&key, b"Hi there", expected));
+        assert!(!verify_hmac_sha256_hex(&key, b"Hi There", &expected[..63]));
+        assert!(!verify_hmac_sha256_hex(&key, b"Hi There", "zz"));
+        assert!(!verify_hmac_sha256_hex(&key, b"Hi There", "ñ"));
     }
 }
