@@ -5,6 +5,7 @@ pub mod availability;
 pub mod block;
 pub mod contact;
 pub mod dates;
+pub mod ical;
 pub mod money;
 pub mod pricing;
 pub mod reservation;

@@ -1,0 +1,127 @@
+//! Our calendar as OTAs read it: deterministic RFC 5545 output, so the same data always gives
+//! the same bytes (and the same ETag).
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use super::text::{escape_text, push_folded};
+use crate::domain::dates::NightRange;
+
+/// One all-day event of the export. No guest data: the summary is a neutral word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportEvent {
+    /// Stable and unguessable, in our own domain (`…@domain`).
+    pub uid: String,
+    pub range: NightRange,
+    /// The event's last change: its DTSTAMP and LAST-MODIFIED.
+    pub changed_at: Timestamp,
+    pub summary: &'static str,
+}
+
+/// Summary of a booking or a hold.
+pub const RESERVED: &str = "Reservado";
+/// Summary of an owner block or an imported stay.
+pub const BLOCKED: &str = "Bloqueado";
+
+const PRODID: &str = concat!(
+    "-//alojamientos//alojamientos ",
+    env!("CARGO_PKG_VERSION"),
+    "//ES"
+);
+
+/// The whole VCALENDAR for `events`, sorted by check-in then UID; valid when empty.
+pub fn render(calendar_name: &str, events: &[ExportEvent]) -> String {
+    let mut sorted: Vec<&ExportEvent> = events.iter().collect();
+    sorted.sort_by(|a, b| (a.range.check_in(), &a.uid).cmp(&(b.range.check_in(), &b.uid)));
+    let mut out = String::with_capacity(256 + events.len() * 220);
+    for line in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        &format!("PRODID:{PRODID}"),
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        &format!("X-WR-CALNAME:{}", escape_text(calendar_name)),
+    ] {
+        push_folded(&mut out, line);
+    }
+    for event in sorted {
+        let stamp = utc_stamp(event.changed_at);
+        push_folded(&mut out, "BEGIN:VEVENT");
+        push_folded(&mut out, &format!("UID:{}", escape_text(&event.uid)));
+        push_folded(&mut out, &format!("DTSTAMP:{stamp}"));
+        push_folded(&mut out, &format!("LAST-MODIFIED:{stamp}"));
+        push_folded(
+            &mut out,
+            &format!("DTSTART;VALUE=DATE:{}", ical_date(event.range.check_in())),
+        );
+        push_folded(
+            &mut out,
+            &format!("DTEND;VALUE=DATE:{}", ical_date(event.range.check_out())),
+        );
+        push_folded(&mut out, &format!("SUMMARY:{}", escape_text(event.summary)));
+        push_folded(&mut out, "TRANSP:OPAQUE");
+        push_folded(&mut out, "END:VEVENT");
+    }
+    push_folded(&mut out, "END:VCALENDAR");
+    out
+}
+
+/// `yyyymmdd`, the form of a `VALUE=DATE`.
+pub fn ical_date(date: Date) -> String {
+    format!("{:04}{:02}{:02}", date.year(), date.month(), date.day())
+}
+
+fn utc_stamp(at: Timestamp) -> String {
+    at.strftime("%Y%m%dT%H%M%SZ").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    fn event(uid: &str, from: Date, to: Date) -> ExportEvent {
+        ExportEvent {
+            uid: uid.into(),
+            range: NightRange::new(from, to).unwrap(),
+            changed_at: "2026-03-01T10:20:30Z".parse().unwrap(),
+            summary: RESERVED,
+        }
+    }
+
+    #[test]
+    fn empty_calendar_is_still_a_valid_vcalendar() {
+        let out = render("Cabaña", &[]);
+        assert!(out.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:"));
+        assert!(
+            out.contains("\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\nX-WR-CALNAME:Cabaña\r\n")
+        );
+        assert!(out.ends_with("END:VCALENDAR\r\n"));
+        assert!(!out.contains("VEVENT"));
+    }
+
+    #[test]
+    fn events_are_all_day_with_exclusive_end_and_sorted() {
+        let out = render(
+            "A",
+            &[
+                event("b@x", date(2026, 5, 10), date(2026, 5, 12)),
+                event("a@x", date(2026, 5, 1), date(2026, 5, 3)),
+            ],
+        );
+        let first = out.find("UID:a@x").unwrap();
+        let second = out.find("UID:b@x").unwrap();
+        assert!(first < second);
+        assert!(out.contains(
+            "DTSTAMP:20260301T102030Z\r\nLAST-MODIFIED:20260301T102030Z\r\n\
+             DTSTART;VALUE=DATE:20260501\r\nDTEND;VALUE=DATE:20260503\r\nSUMMARY:Reservado\r\n"
+        ));
+        assert!(!out.replace("\r\n", "").contains('\n'));
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let events = [event("a@x", date(2026, 5, 1), date(2026, 5, 3))];
+        assert_eq!(render("A", &events), render("A", &events));
+    }
+}

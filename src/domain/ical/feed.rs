@@ -1,0 +1,512 @@
+//! Tolerant parsing of real OTA feeds into all-day stays in the property's time zone.
+//!
+//! The document is unfolded at the byte level and split into events by us; each event is then
+//! parsed on its own by the `icalendar` crate, so one broken event is skipped and counted
+//! instead of failing the whole feed.
+
+use std::collections::HashSet;
+
+use icalendar::parser::{Component, Property, read_calendar_simple};
+use jiff::civil::{Date, DateTime};
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
+
+use super::EventKind;
+use super::text::unfold;
+use crate::domain::dates::NightRange;
+
+/// How to read one feed.
+#[derive(Debug, Clone)]
+pub struct FeedRules {
+    /// The property's zone: timed events become dates here.
+    pub tz: TimeZone,
+    /// `true` (RFC 5545): DTEND is the check-out day. `false`: DTEND is the last night.
+    pub checkout_is_dtend: bool,
+    /// UIDs in this domain are our own export coming back (echo) and are ignored.
+    pub own_uid_domain: String,
+}
+
+/// One stay of a feed, keyed by its UID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEvent {
+    pub uid: String,
+    pub range: NightRange,
+    pub kind: EventKind,
+    /// `STATUS:CANCELLED`: the event releases its dates.
+    pub cancelled: bool,
+}
+
+/// A complete parse of a feed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedFeed {
+    pub events: Vec<FeedEvent>,
+    /// Events skipped because they could not be read (no UID, bad dates, bad syntax).
+    pub broken: u32,
+    /// Events skipped on purpose: our own echo, same-day timed tasks, repeated UIDs.
+    pub ignored: u32,
+}
+
+/// Why a response is not a usable snapshot at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FeedError {
+    #[error("the response is not an iCalendar document")]
+    NotCalendar,
+    #[error("the calendar ends before END:VCALENDAR (truncated)")]
+    Truncated,
+}
+
+impl FeedError {
+    /// Stable label for metrics and the feed's `last_error`.
+    pub fn code(self) -> &'static str {
+        match self {
+            FeedError::NotCalendar => "parse",
+            FeedError::Truncated => "truncated",
+        }
+    }
+}
+
+/// Parses a feed body. Fails only when the document as a whole is unusable.
+pub fn parse(body: &[u8], rules: &FeedRules) -> Result<ParsedFeed, FeedError> {
+    let text = String::from_utf8_lossy(&unfold(body)).into_owned();
+    let lines = logical_lines(&text);
+    let start = lines
+        .iter()
+        .position(|l| l.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
+        .ok_or(FeedError::NotCalendar)?;
+    if !lines
+        .last()
+        .is_some_and(|l| l.eq_ignore_ascii_case("END:VCALENDAR"))
+    {
+        return Err(FeedError::Truncated);
+    }
+    let mut parsed = ParsedFeed::default();
+    let mut seen = HashSet::new();
+    for block in event_blocks(&lines[start..], &mut parsed.broken) {
+        match read_event(&block, rules) {
+            Read::Event(event) if seen.insert(event.uid.clone()) => parsed.events.push(event),
+            Read::Event(_) | Read::Ignored => parsed.ignored += 1,
+            Read::Broken => parsed.broken += 1,
+        }
+    }
+    Ok(parsed)
+}
+
+/// Splits unfolded text into content lines; a line that cannot start a property (a
+/// continuation that lost its leading space) is joined to the one before it.
+fn logical_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for raw in text.split('\n') {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match lines.last_mut() {
+            Some(previous) if !starts_property(line) => previous.push_str(line),
+            _ => lines.push(line.to_owned()),
+        }
+    }
+    lines
+}
+
+fn starts_property(line: &str) -> bool {
+    let name_len = line
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        .count();
+    name_len > 0 && matches!(line.as_bytes().get(name_len), Some(b':' | b';'))
+}
+
+/// The lines of each VEVENT (BEGIN and END included). An event cut short by another BEGIN or
+/// by the end of the calendar is counted in `broken`.
+fn event_blocks<'a>(lines: &'a [String], broken: &mut u32) -> Vec<Vec<&'a str>> {
+    let mut blocks = Vec::new();
+    let mut current: Option<(Vec<&'a str>, usize)> = None;
+    for line in lines {
+        let upper = line.to_ascii_uppercase();
+        if upper == "BEGIN:VEVENT" {
+            if current.replace((vec![line.as_str()], 0)).is_some() {
+                *broken += 1;
+            }
+            continue;
+        }
+        let Some((block, depth)) = current.as_mut() else {
+            continue;
+        };
+        block.push(line);
+        if upper.starts_with("BEGIN:") {
+            *depth += 1;
+        } else if upper == "END:VEVENT" && *depth == 0 {
+            blocks.extend(current.take().map(|(b, _)| b));
+        } else if upper.starts_with("END:") {
+            if upper == "END:VCALENDAR" {
+                current = None;
+                *broken += 1;
+            } else {
+                *depth = depth.saturating_sub(1);
+            }
+        }
+    }
+    blocks
+}
+
+enum Read {
+    Event(FeedEvent),
+    Ignored,
+    Broken,
+}
+
+fn read_event(lines: &[&str], rules: &FeedRules) -> Read {
+    let text = lines.join("\n") + "\n";
+    let Ok(components) = read_calendar_simple(&text) else {
+        return Read::Broken;
+    };
+    let Some(event) = components.first() else {
+        return Read::Broken;
+    };
+    let uid = match prop(event, "UID") {
+        Some(p) if !p.val.as_str().trim().is_empty() => p.val.as_str().trim().to_owned(),
+        _ => return Read::Broken,
+    };
+    if is_echo(&uid, &rules.own_uid_domain) {
+        return Read::Ignored;
+    }
+    match stay_range(event, rules) {
+        Stay::Range(range) => Read::Event(FeedEvent {
+            cancelled: prop(event, "STATUS")
+                .is_some_and(|p| p.val.as_str().trim().eq_ignore_ascii_case("CANCELLED")),
+            kind: classify(prop(event, "SUMMARY").map_or("", |p| p.val.as_str())),
+            uid,
+            range,
+        }),
+        Stay::SameDayTask => Read::Ignored,
+        Stay::Invalid => Read::Broken,
+    }
+}
+
+fn prop<'a>(component: &'a Component<'_>, name: &str) -> Option<&'a Property<'a>> {
+    component
+        .properties
+        .iter()
+        .find(|p| p.name.as_str().eq_ignore_ascii_case(name))
+}
+
+fn is_echo(uid: &str, own_domain: &str) -> bool {
+    !own_domain.is_empty()
+        && uid
+            .rsplit_once('@')
+            .is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(own_domain))
+}
+
+/// Blocks rather than bookings: Airbnb "Airbnb (Not available)", Booking.com "CLOSED - Not
+/// available", and the usual words for a closed date in English and Spanish.
+pub fn classify(summary: &str) -> EventKind {
+    let s = summary.to_lowercase();
+    const BLOCK_WORDS: [&str; 8] = [
+        "not available",
+        "unavailable",
+        "blocked",
+        "closed",
+        "no disponible",
+        "bloqueado",
+        "cerrado",
+        "owner",
+    ];
+    if BLOCK_WORDS.iter().any(|w| s.contains(w)) {
+        EventKind::Block
+    } else {
+        EventKind::Reservation
+    }
+}
+
+enum Stay {
+    Range(NightRange),
+    SameDayTask,
+    Invalid,
+}
+
+/// A DTSTART / DTEND value: an all-day date or a moment turned into a property-local time.
+enum When {
+    Date(Date),
+    Time(DateTime),
+}
+
+impl When {
+    fn date(&self) -> Date {
+        match self {
+            When::Date(d) => *d,
+            When::Time(t) => t.date(),
+        }
+    }
+}
+
+fn stay_range(event: &Component<'_>, rules: &FeedRules) -> Stay {
+    let Some(start) = prop(event, "DTSTART").and_then(|p| when(p, &rules.tz)) else {
+        return Stay::Invalid;
+    };
+    let end = match (prop(event, "DTEND"), prop(event, "DURATION")) {
+        (Some(p), _) => match when(p, &rules.tz) {
+            Some(end) if !rules.checkout_is_dtend => {
+                match end.date().checked_add(Span::new().days(1)) {
+                    Ok(d) => When::Date(d),
+                    Err(_) => return Stay::Invalid,
+                }
+            }
+            Some(end) => end,
+            None => return Stay::Invalid,
+        },
+        (None, Some(p)) => match add_duration(&start, p.val.as_str()) {
+            Some(end) => end,
+            None => return Stay::Invalid,
+        },
+        (None, None) => match &start {
+            When::Date(d) => match d.tomorrow() {
+                Ok(d) => When::Date(d),
+                Err(_) => return Stay::Invalid,
+            },
+            When::Time(_) => return Stay::SameDayTask,
+        },
+    };
+    let (from, to) = (start.date(), end.date());
+    if !(2000..=2199).contains(&from.year()) || !(2000..=2199).contains(&to.year()) {
+        return Stay::Invalid;
+    }
+    match (&start, to.cmp(&from)) {
+        (_, std::cmp::Ordering::Greater) => {
+            NightRange::new(from, to).map_or(Stay::Invalid, Stay::Range)
+        }
+        (When::Time(_), _) => Stay::SameDayTask,
+        (When::Date(_), std::cmp::Ordering::Equal) => from
+            .tomorrow()
+            .ok()
+            .and_then(|next| NightRange::new(from, next).ok())
+            .map_or(Stay::Invalid, Stay::Range),
+        (When::Date(_), std::cmp::Ordering::Less) => Stay::Invalid,
+    }
+}
+
+/// Reads a date or date-time property. `Z` times and `TZID` times become property-local;
+/// floating times (and unknown zones) are taken as property-local already.
+fn when(p: &Property<'_>, tz: &TimeZone) -> Option<When> {
+    let value = p.val.as_str().trim();
+    let param = |key: &str| {
+        p.params
+            .iter()
+            .find(|x| x.key.as_str().eq_ignore_ascii_case(key))
+            .and_then(|x| x.val.as_ref())
+            .map(|v| v.as_str().trim_matches('"').to_owned())
+    };
+    let is_date = param("VALUE").is_some_and(|v| v.eq_ignore_ascii_case("DATE"));
+    if is_date || value.len() == 8 {
+        return Date::strptime("%Y%m%d", value.get(..8)?)
+            .ok()
+            .map(When::Date);
+    }
+    if let Some(utc) = value.strip_suffix(['Z', 'z']) {
+        let civil = DateTime::strptime("%Y%m%dT%H%M%S", utc).ok()?;
+        let at: Timestamp = TimeZone::UTC.to_timestamp(civil).ok()?;
+        return Some(When::Time(tz.to_datetime(at)));
+    }
+    let civil = DateTime::strptime("%Y%m%dT%H%M%S", value).ok()?;
+    let zone = param("TZID").and_then(|name| {
+        let name = name
+            .rsplit("/mozilla.org/")
+            .next()
+            .unwrap_or(&name)
+            .to_owned();
+        jiff::tz::db().get(name.trim_start_matches('/')).ok()
+    });
+    Some(When::Time(match zone {
+        Some(zone) => tz.to_datetime(zone.to_timestamp(civil).ok()?),
+        None => civil,
+    }))
+}
+
+fn add_duration(start: &When, duration: &str) -> Option<When> {
+    let span: Span = duration.trim().parse().ok()?;
+    if span.is_negative() {
+        return None;
+    }
+    match start {
+        When::Date(d) => {
+            let end = d
+                .to_datetime(jiff::civil::Time::midnight())
+                .checked_add(span)
+                .ok()?;
+            Some(When::Date(end.date()))
+        }
+        When::Time(t) => t.checked_add(span).ok().map(When::Time),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn rules() -> FeedRules {
+        FeedRules {
+            tz: jiff::tz::db()
+                .get("America/Argentina/Buenos_Aires")
+                .unwrap(),
+            checkout_is_dtend: true,
+            own_uid_domain: "mine.example".into(),
+        }
+    }
+
+    fn calendar(events: &str) -> String {
+        format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:test\r\n{events}END:VCALENDAR\r\n")
+    }
+
+    fn one(events: &str) -> FeedEvent {
+        let parsed = parse(calendar(events).as_bytes(), &rules()).unwrap();
+        assert_eq!(parsed.events.len(), 1, "{parsed:?}");
+        parsed.events[0].clone()
+    }
+
+    fn range(a: Date, b: Date) -> NightRange {
+        NightRange::new(a, b).unwrap()
+    }
+
+    #[test]
+    fn all_day_event_has_exclusive_end() {
+        let e = one(
+            "BEGIN:VEVENT\r\nUID:1@airbnb.com\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270113\r\nSUMMARY:Reserved\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(e.range, range(date(2027, 1, 10), date(2027, 1, 13)));
+        assert_eq!(e.kind, EventKind::Reservation);
+        assert!(!e.cancelled);
+    }
+
+    #[test]
+    fn last_night_feeds_add_a_day() {
+        let mut r = rules();
+        r.checkout_is_dtend = false;
+        let text = calendar(
+            "BEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270112\r\nEND:VEVENT\r\n",
+        );
+        let parsed = parse(text.as_bytes(), &r).unwrap();
+        assert_eq!(
+            parsed.events[0].range,
+            range(date(2027, 1, 10), date(2027, 1, 13))
+        );
+    }
+
+    #[test]
+    fn utc_and_tzid_times_become_property_local_dates() {
+        // 02:00Z on the 10th is still the 9th in Buenos Aires (UTC-3).
+        let e = one(
+            "BEGIN:VEVENT\r\nUID:z\r\nDTSTART:20270110T020000Z\r\nDTEND:20270112T140000Z\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(e.range, range(date(2027, 1, 9), date(2027, 1, 12)));
+        let e = one(
+            "BEGIN:VEVENT\r\nUID:t\r\nDTSTART;TZID=\"Europe/Madrid\":20270110T010000\r\nDTEND;TZID=Europe/Madrid:20270113T110000\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(e.range, range(date(2027, 1, 9), date(2027, 1, 13)));
+        let e = one(
+            "BEGIN:VEVENT\r\nUID:f\r\nDTSTART;TZID=Nowhere/Zone:20270110T150000\r\nDTEND:20270112T100000\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(e.range, range(date(2027, 1, 10), date(2027, 1, 12)));
+    }
+
+    #[test]
+    fn duration_replaces_dtend_and_a_lone_date_is_one_night() {
+        let e = one(
+            "BEGIN:VEVENT\r\nUID:d\r\nDTSTART;VALUE=DATE:20270110\r\nDURATION:P1W\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(e.range, range(date(2027, 1, 10), date(2027, 1, 17)));
+        let e = one(
+            "BEGIN:VEVENT\r\nUID:t\r\nDTSTART:20270110T150000\r\nDURATION:P2DT20H\r\nEND:VEVENT\r\n",
+        );
+        assert_eq!(e.range, range(date(2027, 1, 10), date(2027, 1, 13)));
+        let e = one("BEGIN:VEVENT\r\nUID:o\r\nDTSTART;VALUE=DATE:20270110\r\nEND:VEVENT\r\n");
+        assert_eq!(e.range, range(date(2027, 1, 10), date(2027, 1, 11)));
+    }
+
+    #[test]
+    fn cancelled_status_and_block_summaries_are_recognised() {
+        let e = one(
+            "BEGIN:VEVENT\r\nUID:c\r\nSTATUS:CANCELLED\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270111\r\nEND:VEVENT\r\n",
+        );
+        assert!(e.cancelled);
+        for blocked in [
+            "Airbnb (Not available)",
+            "CLOSED - Not available",
+            "Blocked",
+            "No disponible",
+        ] {
+            assert_eq!(classify(blocked), EventKind::Block, "{blocked}");
+        }
+        for booked in ["Reserved", "Reserved - Juan", "Reservado", ""] {
+            assert_eq!(classify(booked), EventKind::Reservation, "{booked}");
+        }
+    }
+
+    #[test]
+    fn broken_events_are_skipped_and_counted_not_fatal() {
+        let text = calendar(concat!(
+            "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270110\r\nEND:VEVENT\r\n",
+            "BEGIN:VEVENT\r\nUID:bad-date\r\nDTSTART;VALUE=DATE:2027XX10\r\nEND:VEVENT\r\n",
+            "BEGIN:VEVENT\r\nUID:backwards\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270105\r\nEND:VEVENT\r\n",
+            "BEGIN:VEVENT\r\nUID:cut\r\n",
+            "BEGIN:VEVENT\r\nUID:ok\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270111\r\nEND:VEVENT\r\n",
+            "BEGIN:VEVENT\r\nUID:ok\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270111\r\nEND:VEVENT\r\n",
+            "BEGIN:VEVENT\r\nUID:task\r\nDTSTART:20270110T110000\r\nDTEND:20270110T150000\r\nEND:VEVENT\r\n",
+            "BEGIN:VEVENT\r\nUID:abc@MINE.example\r\nDTSTART;VALUE=DATE:20270110\r\nDTEND;VALUE=DATE:20270111\r\nEND:VEVENT\r\n",
+        ));
+        let parsed = parse(text.as_bytes(), &rules()).unwrap();
+        assert_eq!(parsed.events.len(), 1);
+        assert_eq!(parsed.events[0].uid, "ok");
+        assert_eq!(parsed.broken, 4);
+        assert_eq!(parsed.ignored, 3, "duplicate UID, same-day task, echo");
+    }
+
+    #[test]
+    fn lf_only_bom_and_lost_continuation_space_are_tolerated() {
+        let text = "\u{feff}BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:lf\nDESCRIPTION:Reservation URL: https://www.airbnb.com/hosting/\nreservations/details/HM\nDTSTART;VALUE=DATE:20270110\nDTEND;VALUE=DATE:20270111\nBEGIN:VALARM\nACTION:DISPLAY\nEND:VALARM\nEND:VEVENT\nEND:VCALENDAR\n";
+        let parsed = parse(text.as_bytes(), &rules()).unwrap();
+        assert_eq!(parsed.events.len(), 1, "{parsed:?}");
+        assert_eq!(parsed.broken, 0);
+    }
+
+    #[test]
+    fn truncated_and_non_calendar_bodies_are_not_snapshots() {
+        let text =
+            calendar("BEGIN:VEVENT\r\nUID:1\r\nDTSTART;VALUE=DATE:20270110\r\nEND:VEVENT\r\n");
+        let cut = &text.as_bytes()[..text.len() - 10];
+        assert_eq!(parse(cut, &rules()), Err(FeedError::Truncated));
+        assert_eq!(
+            parse(b"<html>oops</html>", &rules()),
+            Err(FeedError::NotCalendar)
+        );
+        assert_eq!(parse(b"", &rules()), Err(FeedError::NotCalendar));
+        let empty = parse(calendar("").as_bytes(), &rules()).unwrap();
+        assert!(empty.events.is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let _ = parse(&bytes, &rules());
+        }
+
+        #[test]
+        fn arbitrary_lines_inside_a_calendar_never_panic(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    Just("BEGIN:VEVENT".to_owned()),
+                    Just("END:VEVENT".to_owned()),
+                    Just("BEGIN:VALARM".to_owned()),
+                    Just("END:VALARM".to_owned()),
+                    Just("END:VCALENDAR".to_owned()),
+                    "(UID|DTSTART|DTEND|DURATION|STATUS|SUMMARY)(;[A-Z]{1,5}=[^:\\r\\n]{0,12})?:[ -~]{0,24}",
+                    "[ -~\\t]{0,40}",
+                ],
+                0..60,
+            )
+        ) {
+            let text = format!("BEGIN:VCALENDAR\r\n{}\r\nEND:VCALENDAR\r\n", lines.join("\r\n"));
+            let _ = parse(text.as_bytes(), &rules());
+        }
+    }
+}
