@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::money::Rate;
 
+mod ical;
+pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
+
 /// The commented example config, embedded so `alojamientos config default` can print it.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/alojamientos.toml");
 
@@ -30,6 +33,7 @@ pub struct RawSettings {
     pub jobs: JobsSection,
     pub health: HealthSection,
     pub log: LogSection,
+    pub ical: IcalSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -160,6 +164,7 @@ impl Default for RawSettings {
                 filter: "info".into(),
                 format: "json".into(),
             },
+            ical: IcalSection::default(),
         }
     }
 }
@@ -211,6 +216,7 @@ pub struct Settings {
     pub disk_unhealthy_percent: f64,
     pub log_filter: String,
     pub log_json: bool,
+    pub ical: IcalSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -478,6 +484,7 @@ impl RawSettings {
             disk_unhealthy_percent: self.health.disk_unhealthy_percent,
             log_filter: self.log.filter,
             log_json,
+            ical: self.ical.validate()?,
         })
     }
 }
@@ -507,7 +514,11 @@ mod tests {
     #[test]
     fn invalid_values_name_their_key() {
         type Break = fn(&mut RawSettings);
-        let cases: [(&str, Break); 6] = [
+        let cases: [(&str, Break); 8] = [
+            ("ical.sync_interval", |r| r.ical.sync_interval = "1m".into()),
+            ("ical.uid_domain", |r| {
+                r.ical.uid_domain = "no spaces".into()
+            }),
             ("property.time_zone", |r| {
                 r.property.time_zone = "Mars/Olympus".into()
             }),

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::config::Settings;
+use crate::integrations::ical::IcalSync;
 use crate::store::{Store, StoreError};
 
 /// What health shows of one job.
@@ -123,6 +124,7 @@ pub async fn start(
     store: Store,
     settings: Arc<Settings>,
     status: Arc<JobStatus>,
+    ical: Arc<IcalSync>,
 ) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
     let jobs: [(&'static str, &str, Work); 3] = [
@@ -142,6 +144,17 @@ pub async fn start(
         })?;
         scheduler.add(job).await?;
     }
+    let job = Job::new_async(settings.ical.check_schedule.as_str(), move |_, _| {
+        let (ical, status) = (ical.clone(), status.clone());
+        Box::pin(async move {
+            let work = async move {
+                let ran = ical.sync_due().await?;
+                Ok(format!("{ran} feeds synced"))
+            };
+            run_job("ical_sync", &status, work).await
+        })
+    })?;
+    scheduler.add(job).await?;
     scheduler.start().await?;
     Ok(scheduler)
 }

@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
 use crate::http::{self, AppState};
+use crate::integrations::ical::IcalSync;
 use crate::jobs::{self, JobStatus};
 use crate::secret::{hash_password, random_hex};
 use crate::store::{AdminUser, Store};
@@ -61,15 +62,18 @@ impl Application {
             None => None,
         };
         let job_status = Arc::new(JobStatus::default());
-        let scheduler = jobs::start(store.clone(), settings.clone(), job_status.clone())
-            .await
-            .context("starting the job scheduler")?;
-        let state = AppState::new(
-            store,
-            settings,
-            crate::telemetry::metrics_handle(),
-            job_status,
-        );
+        let metrics = crate::telemetry::metrics_handle();
+        let ical = Arc::new(IcalSync::new(store.clone(), &settings));
+        IcalSync::register_metrics();
+        let scheduler = jobs::start(
+            store.clone(),
+            settings.clone(),
+            job_status.clone(),
+            ical.clone(),
+        )
+        .await
+        .context("starting the job scheduler")?;
+        let state = AppState::new(store, settings, metrics, job_status, ical);
         Ok(Application {
             listener,
             metrics_listener,

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::auth::bearer;
 use super::error::ApiError;
+use crate::integrations::ical::oldest_age;
 use crate::jobs::{self, EXPIRE_HOLDS};
 use crate::secret::{matches_sha256, sha256_hex};
 
@@ -53,11 +54,45 @@ pub struct DiskCheck {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct IcalCheck {
+    status: Level,
+    /// Minutes since the stalest enabled feed last synced; null without enabled feeds.
+    age_minutes: Option<f64>,
+    /// Enabled feeds whose last attempt failed.
+    failing: usize,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct Checks {
     database: DatabaseCheck,
     locks: LocksCheck,
     scheduler: SchedulerCheck,
     disk: DiskCheck,
+    ical_sync: IcalCheck,
+}
+
+fn check_ical(state: &AppState) -> IcalCheck {
+    let Ok(feeds) = state.store.feeds(None) else {
+        return IcalCheck {
+            status: Level::Degraded,
+            age_minutes: None,
+            failing: 0,
+        };
+    };
+    let age = oldest_age(&feeds, Timestamp::now());
+    let (degraded, unhealthy) = state.ical.staleness_limits();
+    IcalCheck {
+        status: match age {
+            Some(a) if a >= unhealthy => Level::Unhealthy,
+            Some(a) if a >= degraded => Level::Degraded,
+            _ => Level::Ok,
+        },
+        age_minutes: age.map(|a| (a.as_secs_f64() / 60.0 * 10.0).round() / 10.0),
+        failing: feeds
+            .iter()
+            .filter(|f| f.spec.enabled && f.state.last_error.is_some())
+            .count(),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -123,10 +158,17 @@ fn check_health(state: &AppState) -> Health {
         },
         free_percent: free,
     };
-    let worst = [database.status, locks.status, scheduler.status, disk.status]
-        .into_iter()
-        .max()
-        .unwrap_or(Level::Ok);
+    let ical_sync = check_ical(state);
+    let worst = [
+        database.status,
+        locks.status,
+        scheduler.status,
+        disk.status,
+        ical_sync.status,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(Level::Ok);
     Health {
         status: match worst {
             Level::Ok => "healthy",
@@ -140,11 +182,12 @@ fn check_health(state: &AppState) -> Health {
             locks,
             scheduler,
             disk,
+            ical_sync,
         },
     }
 }
 
-/// Health of the store, the writer, the scheduler and the disk. 200 when healthy or
+/// Health of the store, the writer, the scheduler, the disk and iCal sync. 200 when healthy or
 /// degraded, 503 when unhealthy.
 #[utoipa::path(get, path = "/api/v1/healthz", tag = "ops",
     responses((status = 200, body = Health), (status = 503, body = Health)))]

@@ -4,7 +4,9 @@ mod admin;
 mod auth;
 mod error;
 mod extract;
+mod feeds;
 mod health;
+mod ical_export;
 mod middleware;
 mod public;
 mod rate_limit;
@@ -28,6 +30,7 @@ use utoipa_axum::routes;
 pub use error::ApiError;
 
 use crate::config::Settings;
+use crate::integrations::ical::IcalSync;
 use crate::jobs::JobStatus;
 use crate::store::{ReservePolicy, Store};
 use rate_limit::RateLimiter;
@@ -40,6 +43,7 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub started: Instant,
     pub jobs: Arc<JobStatus>,
+    pub ical: Arc<IcalSync>,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -50,6 +54,7 @@ impl AppState {
         settings: Arc<Settings>,
         metrics: PrometheusHandle,
         jobs: Arc<JobStatus>,
+        ical: Arc<IcalSync>,
     ) -> Self {
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
@@ -58,6 +63,7 @@ impl AppState {
             metrics,
             started: Instant::now(),
             jobs,
+            ical,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
@@ -114,6 +120,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(public::get_reservation))
         .routes(routes!(public::cancel_reservation))
         .routes(routes!(admin::login))
+        .routes(routes!(ical_export::export))
 }
 
 /// Routes that need an admin session.
@@ -136,6 +143,13 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::stats))
         .routes(routes!(admin::list_blocks, admin::create_block))
         .routes(routes!(admin::delete_block))
+        .routes(routes!(feeds::list_feeds, feeds::create_feed))
+        .routes(routes!(feeds::update_feed, feeds::delete_feed))
+        .routes(routes!(feeds::sync_feed))
+        .routes(routes!(feeds::get_export, feeds::update_export))
+        .routes(routes!(feeds::rotate_export))
+        .routes(routes!(feeds::list_imported))
+        .routes(routes!(feeds::list_conflicts))
 }
 
 /// Health and readiness (metrics and the OpenAPI document are plain routes).

@@ -4,6 +4,8 @@ mod accommodations;
 mod admins;
 mod blocks;
 mod error;
+mod feeds;
+mod ical_export;
 mod idempotency;
 mod occupancy;
 mod reservations;
@@ -21,6 +23,8 @@ pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
 pub use blocks::BlockError;
 pub use error::StoreError;
+pub use feeds::{Applied, Conflict, FeedError, Snapshot};
+pub use ical_export::{CalendarExport, ExportItem, ExportedKind};
 pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
 pub use reservations::{
     ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,

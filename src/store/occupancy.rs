@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::StoreError;
-use super::tables::{NO_EXPIRY, OCCUPANCY};
+use super::tables::{CALENDAR_CHANGED, NO_EXPIRY, OCCUPANCY};
 use crate::domain::availability::Occupancy;
 use crate::domain::dates::{NightRange, date_from_key, date_key};
 
@@ -62,7 +62,7 @@ pub fn put(
         (accommodation, date_key(occupancy.range.check_in()), code),
         (date_key(occupancy.range.check_out()), expires),
     )?;
-    Ok(())
+    touch(txn, accommodation)
 }
 
 /// Removes the entry for `code`.
@@ -74,6 +74,15 @@ pub fn remove(
 ) -> Result<(), StoreError> {
     let mut table = txn.open_table(OCCUPANCY)?;
     table.remove((accommodation, date_key(range.check_in()), code))?;
+    touch(txn, accommodation)
+}
+
+/// Records that the held dates of `accommodation` changed now (the export's Last-Modified).
+pub fn touch(txn: &WriteTransaction, accommodation: u64) -> Result<(), StoreError> {
+    let now = Timestamp::now().as_millisecond();
+    let mut table = txn.open_table(CALENDAR_CHANGED)?;
+    let last = table.get(accommodation)?.map_or(i64::MIN, |v| v.value());
+    table.insert(accommodation, now.max(last))?;
     Ok(())
 }
 

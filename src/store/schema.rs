@@ -53,6 +53,11 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::IDEMPOTENCY)?;
     txn.open_table(tables::ADMINS)?;
     txn.open_table(tables::SESSIONS)?;
+    txn.open_table(tables::FEEDS)?;
+    txn.open_table(tables::IMPORTED)?;
+    txn.open_table(tables::FEED_UIDS)?;
+    txn.open_table(tables::ICAL_EXPORTS)?;
+    txn.open_table(tables::CALENDAR_CHANGED)?;
     Ok(())
 }
 

@@ -28,6 +28,17 @@ pub const ADMINS: TableDefinition<&str, &[u8]> = TableDefinition::new("admins");
 /// SHA-256 (hex) of a session token → `AdminSession`.
 pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
 
+/// Import feed id → `Feed`.
+pub const FEEDS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical_feeds");
+/// Imported stay code → `ImportedStay`.
+pub const IMPORTED: TableDefinition<&str, &[u8]> = TableDefinition::new("ical_imported");
+/// (feed id, event UID) → imported stay code.
+pub const FEED_UIDS: TableDefinition<(u64, &str), &str> = TableDefinition::new("ical_feed_uids");
+/// Accommodation id → `ExportSettings`.
+pub const ICAL_EXPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical_exports");
+/// Accommodation id → last change of anything holding its dates (ms since the epoch).
+pub const CALENDAR_CHANGED: TableDefinition<u64, i64> = TableDefinition::new("calendar_changed");
+
 /// Occupancy entries that hold until changed (bookings, blocks) carry this expiry.
 pub const NO_EXPIRY: i64 = i64::MAX;
 

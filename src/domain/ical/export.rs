@@ -18,6 +18,19 @@ pub struct ExportEvent {
     pub summary: &'static str,
 }
 
+/// Per-accommodation export settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportSettings {
+    /// The secret part of the export URL (128 random bits, hex). Rotating it breaks old URLs.
+    pub token: String,
+    /// Key that turns our codes into unguessable, stable UIDs; never rotated, so OTAs keep
+    /// matching events across token rotations.
+    pub uid_key: String,
+    /// Re-export stays imported from feeds (off by default: it creates echo loops).
+    pub include_imported: bool,
+    pub rotated_at: Timestamp,
+}
+
 /// Summary of a booking or a hold.
 pub const RESERVED: &str = "Reservado";
 /// Summary of an owner block or an imported stay.

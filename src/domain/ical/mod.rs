@@ -3,6 +3,7 @@
 
 pub mod export;
 pub mod feed;
+pub mod import;
 pub mod snapshot;
 pub mod text;
 
@@ -25,6 +26,16 @@ impl Source {
             Source::Booking => "booking",
             Source::Vrbo => "vrbo",
             Source::Other => "other",
+        }
+    }
+
+    /// Default feed name shown to the host.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Airbnb => "Airbnb",
+            Source::Booking => "Booking.com",
+            Source::Vrbo => "Vrbo",
+            Source::Other => "Otro calendario",
         }
     }
 

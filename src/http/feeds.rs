@@ -1,0 +1,459 @@
+//! Admin API for iCal: import feeds (add, list, change, remove, sync now), the export URL and
+//! its token, imported stays and their conflicts with local bookings.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::auth::AdminAuth;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::domain::ical::export::ExportSettings;
+use crate::domain::ical::import::{Feed, FeedCounts, FeedSpec, FeedUrl, ImportedStay};
+use crate::domain::ical::{EventKind, Source};
+use crate::integrations::ical::{SyncError, SyncReport};
+use crate::store::{AccommodationError, Conflict, FeedError};
+
+/// Longest feed name.
+const MAX_NAME: usize = 100;
+
+/// A feed as the admin sees it.
+#[derive(Serialize, ToSchema)]
+pub struct FeedView {
+    id: u64,
+    accommodation_id: u64,
+    url: String,
+    source: Source,
+    name: String,
+    checkout_is_dtend: bool,
+    enabled: bool,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_attempt: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_success: Option<Timestamp>,
+    /// Stable code of the last failure: timeout, network, redirects, http_429, http_4xx,
+    /// http_5xx, too_large, empty, parse, truncated or churn_held_back.
+    last_error: Option<String>,
+    last_error_detail: Option<String>,
+    /// Failures in a row (the retry backoff grows with it; the feed is never given up).
+    failures: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    next_run: Option<Timestamp>,
+    counts: FeedCounts,
+}
+
+impl FeedView {
+    fn of(f: Feed) -> FeedView {
+        FeedView {
+            id: f.id,
+            accommodation_id: f.accommodation_id,
+            url: f.spec.url.as_str().to_owned(),
+            source: f.spec.source,
+            name: f.spec.name,
+            checkout_is_dtend: f.spec.checkout_is_dtend,
+            enabled: f.spec.enabled,
+            created_at: f.created_at,
+            last_attempt: f.state.last_attempt,
+            last_success: f.state.last_success,
+            last_error: f.state.last_error,
+            last_error_detail: f.state.last_error_detail,
+            failures: f.state.failures,
+            next_run: f.state.next_run,
+            counts: f.state.counts,
+        }
+    }
+}
+
+/// A new feed; `url` and `source` are required.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFeed {
+    url: String,
+    source: Source,
+    #[serde(default)]
+    name: Option<String>,
+    /// `true` (default): DTEND is the check-out day, as RFC 5545 says.
+    #[serde(default)]
+    checkout_is_dtend: Option<bool>,
+    #[serde(default)]
+    enabled: Option<bool>,
+}
+
+/// Changes to a feed; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedChange {
+    url: Option<String>,
+    source: Option<Source>,
+    name: Option<String>,
+    checkout_is_dtend: Option<bool>,
+    enabled: Option<bool>,
+}
+
+fn feed_url(text: &str) -> Result<FeedUrl, ApiError> {
+    FeedUrl::parse(text).map_err(|e| ApiError::validation(format!("url: {e}")))
+}
+
+fn feed_name(name: Option<String>, source: Source) -> Result<String, ApiError> {
+    let name = name.map(|n| n.trim().to_owned()).unwrap_or_default();
+    if name.chars().count() > MAX_NAME {
+        return Err(ApiError::validation(format!(
+            "name: at most {MAX_NAME} characters"
+        )));
+    }
+    Ok(if name.is_empty() {
+        source.label().to_owned()
+    } else {
+        name
+    })
+}
+
+fn feed_error(e: FeedError) -> ApiError {
+    match e {
+        FeedError::AccommodationNotFound => {
+            ApiError::not_found("accommodation_not_found", e.to_string())
+        }
+        FeedError::NotFound => ApiError::not_found("feed_not_found", e.to_string()),
+    }
+}
+
+fn accommodation_error(e: AccommodationError) -> ApiError {
+    ApiError::not_found("accommodation_not_found", e.to_string())
+}
+
+/// The import feeds of an accommodation with their last attempt, success, error, event counts
+/// and next run.
+#[utoipa::path(get, path = "/api/v1/admin/accommodations/{id}/feeds", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = [FeedView]), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_feeds(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<u64>,
+) -> Result<Json<Vec<FeedView>>, ApiError> {
+    if state.store.accommodation(id)?.is_none() {
+        return Err(accommodation_error(AccommodationError::NotFound));
+    }
+    Ok(Json(
+        state
+            .store
+            .feeds(Some(id))?
+            .into_iter()
+            .map(FeedView::of)
+            .collect(),
+    ))
+}
+
+/// Adds an import feed (an OTA's iCal export URL). It is fetched on the next scheduler round.
+#[utoipa::path(post, path = "/api/v1/admin/accommodations/{id}/feeds", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path)), request_body = NewFeed,
+    responses((status = 201, body = FeedView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_feed(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<u64>,
+    ApiJson(body): ApiJson<NewFeed>,
+) -> Result<(StatusCode, Json<FeedView>), ApiError> {
+    let spec = FeedSpec {
+        url: feed_url(&body.url)?,
+        source: body.source,
+        name: feed_name(body.name, body.source)?,
+        checkout_is_dtend: body.checkout_is_dtend.unwrap_or(true),
+        enabled: body.enabled.unwrap_or(true),
+    };
+    let feed = state
+        .store
+        .create_feed(id, spec)
+        .await?
+        .map_err(feed_error)?;
+    tracing::info!(
+        feed = feed.id,
+        accommodation = id,
+        source = feed.spec.source.as_str(),
+        "feed added"
+    );
+    Ok((StatusCode::CREATED, Json(FeedView::of(feed))))
+}
+
+/// Changes a feed. A new URL or re-enabling makes it due at once.
+#[utoipa::path(put, path = "/api/v1/admin/accommodations/{id}/feeds/{feed_id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path), ("feed_id" = u64, Path)), request_body = FeedChange,
+    responses((status = 200, body = FeedView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_feed(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath((id, feed_id)): ApiPath<(u64, u64)>,
+    ApiJson(body): ApiJson<FeedChange>,
+) -> Result<Json<FeedView>, ApiError> {
+    let url = body.url.as_deref().map(feed_url).transpose()?;
+    let name = match body.name {
+        Some(name) => Some(feed_name(Some(name), body.source.unwrap_or(Source::Other))?),
+        None => None,
+    };
+    let feed = state
+        .store
+        .update_feed(id, feed_id, move |spec| {
+            if let Some(url) = url {
+                spec.url = url;
+            }
+            if let Some(source) = body.source {
+                spec.source = source;
+            }
+            if let Some(name) = name {
+                spec.name = name;
+            }
+            if let Some(v) = body.checkout_is_dtend {
+                spec.checkout_is_dtend = v;
+            }
+            if let Some(v) = body.enabled {
+                spec.enabled = v;
+            }
+        })
+        .await?
+        .map_err(feed_error)?;
+    Ok(Json(FeedView::of(feed)))
+}
+
+/// Removes a feed and releases every date it imported.
+#[utoipa::path(delete, path = "/api/v1/admin/accommodations/{id}/feeds/{feed_id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path), ("feed_id" = u64, Path)),
+    responses((status = 200, body = FeedView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_feed(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath((id, feed_id)): ApiPath<(u64, u64)>,
+) -> Result<Json<FeedView>, ApiError> {
+    let feed = state
+        .store
+        .delete_feed(id, feed_id)
+        .await?
+        .map_err(feed_error)?;
+    tracing::info!(feed = feed.id, accommodation = id, "feed removed");
+    Ok(Json(FeedView::of(feed)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SyncQuery {
+    /// Apply a snapshot even if the churn guard would hold it back.
+    #[serde(default)]
+    accept_churn: bool,
+}
+
+/// Fetches a feed now and applies it; answers what the sync did.
+#[utoipa::path(post, path = "/api/v1/admin/accommodations/{id}/feeds/{feed_id}/sync", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path), ("feed_id" = u64, Path), SyncQuery),
+    responses((status = 200, body = SyncReport), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn sync_feed(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath((id, feed_id)): ApiPath<(u64, u64)>,
+    ApiQuery(q): ApiQuery<SyncQuery>,
+) -> Result<Json<SyncReport>, ApiError> {
+    if state
+        .store
+        .feed(feed_id)?
+        .is_none_or(|f| f.accommodation_id != id)
+    {
+        return Err(feed_error(FeedError::NotFound));
+    }
+    match state.ical.sync(feed_id, q.accept_churn).await {
+        Ok(report) => Ok(Json(report)),
+        Err(SyncError::NotFound) => Err(feed_error(FeedError::NotFound)),
+        Err(SyncError::InProgress) => Err(ApiError::conflict(
+            "sync_in_progress",
+            "this feed is being synced right now; try again in a moment",
+        )),
+        Err(SyncError::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The export of an accommodation as the admin sees it.
+#[derive(Serialize, ToSchema)]
+pub struct ExportView {
+    /// Give this URL to Airbnb, Booking.com or Vrbo ("import calendar").
+    export_url: String,
+    export_path: String,
+    include_imported: bool,
+    #[schema(value_type = String, format = DateTime)]
+    rotated_at: Timestamp,
+}
+
+fn export_view(id: u64, s: &ExportSettings, headers: &HeaderMap) -> ExportView {
+    let export_path = format!("/api/v1/ical/export/{id}/{}.ics", s.token);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| *p == "https")
+        .unwrap_or("http");
+    ExportView {
+        export_url: format!("{scheme}://{host}{export_path}"),
+        export_path,
+        include_imported: s.include_imported,
+        rotated_at: s.rotated_at,
+    }
+}
+
+/// The export URL of an accommodation and its options.
+#[utoipa::path(get, path = "/api/v1/admin/accommodations/{id}/ical", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_export(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<u64>,
+    headers: HeaderMap,
+) -> Result<Json<ExportView>, ApiError> {
+    let settings = match state.store.export_settings(id)? {
+        Some(s) => s,
+        None => state
+            .store
+            .change_export_settings(id, |_| {})
+            .await?
+            .map_err(accommodation_error)?,
+    };
+    Ok(Json(export_view(id, &settings, &headers)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportChange {
+    /// Re-export stays imported from feeds (off by default: it makes echo loops between OTAs).
+    include_imported: bool,
+}
+
+/// Changes the export options.
+#[utoipa::path(put, path = "/api/v1/admin/accommodations/{id}/ical", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path)), request_body = ExportChange,
+    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_export(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<u64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ExportChange>,
+) -> Result<Json<ExportView>, ApiError> {
+    let settings = state
+        .store
+        .change_export_settings(id, move |s| s.include_imported = body.include_imported)
+        .await?
+        .map_err(accommodation_error)?;
+    Ok(Json(export_view(id, &settings, &headers)))
+}
+
+/// Replaces the export token: the old URL answers 404 from now on.
+#[utoipa::path(post, path = "/api/v1/admin/accommodations/{id}/ical/rotate", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path)),
+    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn rotate_export(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<u64>,
+    headers: HeaderMap,
+) -> Result<Json<ExportView>, ApiError> {
+    let settings = state
+        .store
+        .rotate_export_token(id)
+        .await?
+        .map_err(accommodation_error)?;
+    tracing::info!(accommodation = id, "iCal export token rotated");
+    Ok(Json(export_view(id, &settings, &headers)))
+}
+
+/// A stay imported from a feed.
+#[derive(Serialize, ToSchema)]
+pub struct ImportedView {
+    code: String,
+    feed_id: u64,
+    accommodation_id: u64,
+    source: Source,
+    #[schema(value_type = String, format = Date)]
+    check_in: jiff::civil::Date,
+    #[schema(value_type = String, format = Date)]
+    check_out: jiff::civil::Date,
+    kind: EventKind,
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: Timestamp,
+    /// Local reservations (confirmed or live holds) overlapping it: empty when no conflict.
+    conflicts_with: Vec<String>,
+}
+
+impl ImportedView {
+    fn of(stay: ImportedStay, conflicts_with: Vec<String>) -> ImportedView {
+        ImportedView {
+            code: stay.code,
+            feed_id: stay.feed_id,
+            accommodation_id: stay.accommodation_id,
+            source: stay.source,
+            check_in: stay.range.check_in(),
+            check_out: stay.range.check_out(),
+            kind: stay.kind,
+            updated_at: stay.updated_at,
+            conflicts_with,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportedQuery {
+    accommodation_id: Option<u64>,
+}
+
+/// Stays imported from feeds, with any conflict flagged.
+#[utoipa::path(get, path = "/api/v1/admin/ical/imported", tag = "admin", security(("bearer" = [])),
+    params(ImportedQuery),
+    responses((status = 200, body = [ImportedView]), (status = 401, body = ErrorBody)))]
+pub async fn list_imported(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiQuery(q): ApiQuery<ImportedQuery>,
+) -> Result<Json<Vec<ImportedView>>, ApiError> {
+    let conflicts = state
+        .store
+        .ical_conflicts(q.accommodation_id, Timestamp::now())?;
+    let views = state
+        .store
+        .imported_stays(q.accommodation_id)?
+        .into_iter()
+        .map(|stay| {
+            let with = conflicts
+                .iter()
+                .find(|c| c.stay.code == stay.code)
+                .map(|c| c.reservations.clone())
+                .unwrap_or_default();
+            ImportedView::of(stay, with)
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+/// Imported stays that overlap local bookings or live holds: the host must sort these out.
+#[utoipa::path(get, path = "/api/v1/admin/ical/conflicts", tag = "admin", security(("bearer" = [])),
+    params(ImportedQuery),
+    responses((status = 200, body = [ImportedView]), (status = 401, body = ErrorBody)))]
+pub async fn list_conflicts(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiQuery(q): ApiQuery<ImportedQuery>,
+) -> Result<Json<Vec<ImportedView>>, ApiError> {
+    let conflicts = state
+        .store
+        .ical_conflicts(q.accommodation_id, Timestamp::now())?;
+    Ok(Json(
+        conflicts
+            .into_iter()
+            .map(|Conflict { stay, reservations }| ImportedView::of(stay, reservations))
+            .collect(),
+    ))
+}

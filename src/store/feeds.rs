@@ -1,0 +1,425 @@
+//! Import feeds and their imported stays. A feed's snapshot is planned and applied inside one
+//! write, so what it releases and creates is decided against exactly what is stored.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use redb::{ReadableTable, WriteTransaction};
+
+use super::accommodations::load_for_write;
+use super::tables::{FEED_UIDS, FEEDS, IMPORTED, META, OCCUPANCY, decode, encode};
+use super::{Store, StoreError, occupancy};
+use crate::domain::availability::Occupancy;
+use crate::domain::ical::EventKind;
+use crate::domain::ical::feed::{FeedEvent, ParsedFeed};
+use crate::domain::ical::import::{
+    Feed, FeedCounts, FeedSpec, FeedState, ImportedStay, imported_code,
+};
+use crate::domain::ical::snapshot::{ChurnGuard, Known, Plan, plan};
+use crate::domain::reservation::is_reservation_code;
+
+const NEXT_FEED_ID: &str = "next_feed_id";
+
+/// Why a feed operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedError {
+    #[error("no accommodation with that id")]
+    AccommodationNotFound,
+    #[error("no feed with that id on that accommodation")]
+    NotFound,
+}
+
+/// An imported stay that overlaps local bookings or live holds: the OTA booking is real, so
+/// it still holds its dates, but the host has to sort it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub stay: ImportedStay,
+    /// Codes of the overlapping local reservations.
+    pub reservations: Vec<String>,
+}
+
+/// What applying one snapshot did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    pub created: u32,
+    pub moved: u32,
+    pub released: u32,
+    /// Created or moved stays that now overlap local reservations.
+    pub conflicts: Vec<Conflict>,
+    /// Releases held back by the churn guard (the snapshot was not applied).
+    pub held_back: Option<u32>,
+}
+
+/// The snapshot to apply and the rules for it.
+pub struct Snapshot {
+    pub feed_id: u64,
+    /// The address it was fetched from: if the host changed it meanwhile, nothing is applied.
+    pub url: String,
+    pub parsed: ParsedFeed,
+    pub today: Date,
+    pub guard: ChurnGuard,
+    pub accept_churn: bool,
+}
+
+fn load_feed(txn: &WriteTransaction, id: u64) -> Result<Option<Feed>, StoreError> {
+    let table = txn.open_table(FEEDS)?;
+    table.get(id)?.map(|v| decode(v.value())).transpose()
+}
+
+fn save_feed(txn: &WriteTransaction, feed: &Feed) -> Result<(), StoreError> {
+    txn.open_table(FEEDS)?
+        .insert(feed.id, encode(feed).as_slice())?;
+    Ok(())
+}
+
+fn feed_stays(txn: &WriteTransaction, feed_id: u64) -> Result<Vec<ImportedStay>, StoreError> {
+    let codes: Vec<String> = {
+        let uids = txn.open_table(FEED_UIDS)?;
+        uids.range((feed_id, "")..(feed_id + 1, ""))?
+            .map(|e| e.map(|(_, v)| v.value().to_owned()))
+            .collect::<Result<_, _>>()?
+    };
+    let table = txn.open_table(IMPORTED)?;
+    let mut stays = Vec::with_capacity(codes.len());
+    for code in codes {
+        if let Some(v) = table.get(code.as_str())? {
+            stays.push(decode(v.value())?);
+        }
+    }
+    Ok(stays)
+}
+
+fn remove_stay(txn: &WriteTransaction, stay: &ImportedStay) -> Result<(), StoreError> {
+    txn.open_table(IMPORTED)?.remove(stay.code.as_str())?;
+    txn.open_table(FEED_UIDS)?
+        .remove((stay.feed_id, stay.uid.as_str()))?;
+    occupancy::remove(txn, stay.accommodation_id, &stay.code, &stay.range)
+}
+
+fn put_stay(txn: &WriteTransaction, stay: &ImportedStay) -> Result<(), StoreError> {
+    txn.open_table(IMPORTED)?
+        .insert(stay.code.as_str(), encode(stay).as_slice())?;
+    txn.open_table(FEED_UIDS)?
+        .insert((stay.feed_id, stay.uid.as_str()), stay.code.as_str())?;
+    let held = Occupancy {
+        range: stay.range,
+        hold_expires_at: None,
+    };
+    occupancy::put(txn, stay.accommodation_id, &stay.code, &held)
+}
+
+/// Local reservations (confirmed, or holds still live at `now`) overlapping `stay`.
+fn overlapping_reservations(
+    table: &impl ReadableTable<(u64, i32, &'static str), (i32, i64)>,
+    stay: &ImportedStay,
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    Ok(
+        occupancy::overlapping(table, stay.accommodation_id, &stay.range)?
+            .into_iter()
+            .filter(|(code, o)| is_reservation_code(code) && o.is_live(now))
+            .map(|(code, _)| code)
+            .collect(),
+    )
+}
+
+fn count_held(stays: &[ImportedStay], today: Date) -> (u32, u32) {
+    stays
+        .iter()
+        .filter(|s| s.range.check_out() > today)
+        .fold((0, 0), |(r, b), s| match s.kind {
+            EventKind::Reservation => (r + 1, b),
+            EventKind::Block => (r, b + 1),
+        })
+}
+
+fn apply(
+    txn: &WriteTransaction,
+    feed: &Feed,
+    plan: Plan,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    let mut applied = Applied {
+        held_back: plan.held_back,
+        ..Applied::default()
+    };
+    let existing = |uid: &str| -> Result<Option<ImportedStay>, StoreError> {
+        let code = txn
+            .open_table(FEED_UIDS)?
+            .get((feed.id, uid))?
+            .map(|v| v.value().to_owned());
+        let Some(code) = code else { return Ok(None) };
+        let table = txn.open_table(IMPORTED)?;
+        table
+            .get(code.as_str())?
+            .map(|v| decode(v.value()))
+            .transpose()
+    };
+    for (uid, _) in &plan.release {
+        if let Some(stay) = existing(uid)? {
+            remove_stay(txn, &stay)?;
+            applied.released += 1;
+        }
+    }
+    let mut changed = Vec::new();
+    for event in plan.update {
+        if let Some(mut stay) = existing(&event.uid)? {
+            remove_stay(txn, &stay)?;
+            stay.range = event.range;
+            stay.kind = event.kind;
+            stay.updated_at = now;
+            put_stay(txn, &stay)?;
+            applied.moved += 1;
+            changed.push(stay);
+        }
+    }
+    for FeedEvent {
+        uid, range, kind, ..
+    } in plan.create
+    {
+        let code = {
+            let table = txn.open_table(IMPORTED)?;
+            loop {
+                let code = imported_code(rand::random());
+                if table.get(code.as_str())?.is_none() {
+                    break code;
+                }
+            }
+        };
+        let stay = ImportedStay {
+            code,
+            feed_id: feed.id,
+            accommodation_id: feed.accommodation_id,
+            source: feed.spec.source,
+            uid,
+            range,
+            kind,
+            imported_at: now,
+            updated_at: now,
+        };
+        put_stay(txn, &stay)?;
+        applied.created += 1;
+        changed.push(stay);
+    }
+    let occupancy_table = txn.open_table(OCCUPANCY)?;
+    for stay in changed {
+        let reservations = overlapping_reservations(&occupancy_table, &stay, now)?;
+        if !reservations.is_empty() {
+            applied.conflicts.push(Conflict { stay, reservations });
+        }
+    }
+    Ok(applied)
+}
+
+impl Store {
+    /// Adds a feed; it is due at once.
+    pub async fn create_feed(
+        &self,
+        accommodation_id: u64,
+        spec: FeedSpec,
+    ) -> Result<Result<Feed, FeedError>, StoreError> {
+        self.writer
+            .write(move |txn| {
+                if load_for_write(txn, accommodation_id)?.is_none() {
+                    return Ok(Err(FeedError::AccommodationNotFound));
+                }
+                let id = {
+                    let mut meta = txn.open_table(META)?;
+                    let id = meta.get(NEXT_FEED_ID)?.map_or(1, |v| v.value());
+                    meta.insert(NEXT_FEED_ID, id + 1)?;
+                    id
+                };
+                let now = Timestamp::now();
+                let feed = Feed {
+                    id,
+                    accommodation_id,
+                    spec,
+                    created_at: now,
+                    state: FeedState {
+                        next_run: Some(now),
+                        ..FeedState::default()
+                    },
+                };
+                save_feed(txn, &feed)?;
+                Ok(Ok(feed))
+            })
+            .await
+    }
+
+    /// Every feed, optionally of one accommodation, by id.
+    pub fn feeds(&self, accommodation_id: Option<u64>) -> Result<Vec<Feed>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(FEEDS)?;
+            let mut out = Vec::new();
+            for entry in table.iter()? {
+                let feed: Feed = decode(entry?.1.value())?;
+                if accommodation_id.is_none_or(|a| a == feed.accommodation_id) {
+                    out.push(feed);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    pub fn feed(&self, id: u64) -> Result<Option<Feed>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(FEEDS)?;
+            table.get(id)?.map(|v| decode(v.value())).transpose()
+        })
+    }
+
+    /// Changes what the host set on a feed. A new address or re-enabling makes it due at once.
+    pub async fn update_feed(
+        &self,
+        accommodation_id: u64,
+        id: u64,
+        change: impl FnOnce(&mut FeedSpec) + Send + 'static,
+    ) -> Result<Result<Feed, FeedError>, StoreError> {
+        self.writer
+            .write(move |txn| {
+                let Some(mut feed) =
+                    load_feed(txn, id)?.filter(|f| f.accommodation_id == accommodation_id)
+                else {
+                    return Ok(Err(FeedError::NotFound));
+                };
+                let before = feed.spec.clone();
+                change(&mut feed.spec);
+                if feed.spec.url != before.url {
+                    feed.state.etag = None;
+                    feed.state.last_modified = None;
+                }
+                if feed.spec.url != before.url || (feed.spec.enabled && !before.enabled) {
+                    feed.state.next_run = Some(Timestamp::now());
+                    feed.state.failures = 0;
+                }
+                save_feed(txn, &feed)?;
+                Ok(Ok(feed))
+            })
+            .await
+    }
+
+    /// Removes a feed and releases every date it imported.
+    pub async fn delete_feed(
+        &self,
+        accommodation_id: u64,
+        id: u64,
+    ) -> Result<Result<Feed, FeedError>, StoreError> {
+        self.writer
+            .write(move |txn| {
+                let Some(feed) =
+                    load_feed(txn, id)?.filter(|f| f.accommodation_id == accommodation_id)
+                else {
+                    return Ok(Err(FeedError::NotFound));
+                };
+                for stay in feed_stays(txn, id)? {
+                    remove_stay(txn, &stay)?;
+                }
+                txn.open_table(FEEDS)?.remove(id)?;
+                Ok(Ok(feed))
+            })
+            .await
+    }
+
+    /// Updates the fetch state of a feed (after a failure or an unchanged response). `None`
+    /// when the feed is gone.
+    pub async fn update_feed_state(
+        &self,
+        id: u64,
+        change: impl FnOnce(&mut FeedState) + Send + 'static,
+    ) -> Result<Option<Feed>, StoreError> {
+        self.writer
+            .write(move |txn| {
+                let Some(mut feed) = load_feed(txn, id)? else {
+                    return Ok(None);
+                };
+                change(&mut feed.state);
+                save_feed(txn, &feed)?;
+                Ok(Some(feed))
+            })
+            .await
+    }
+
+    /// Plans and applies a parsed snapshot against the feed's stored stays, then lets
+    /// `record` update the feed's state, all in one commit. `None` when the feed is gone or its
+    /// address changed since the fetch.
+    pub async fn apply_snapshot(
+        &self,
+        snapshot: Snapshot,
+        record: impl FnOnce(&mut FeedState, &Applied) + Send + 'static,
+    ) -> Result<Option<(Feed, Applied)>, StoreError> {
+        self.writer
+            .write(move |txn| {
+                let Some(mut feed) = load_feed(txn, snapshot.feed_id)?
+                    .filter(|f| f.spec.url.as_str() == snapshot.url)
+                else {
+                    return Ok(None);
+                };
+                let known: Vec<Known> = feed_stays(txn, feed.id)?
+                    .into_iter()
+                    .map(|s| Known {
+                        uid: s.uid,
+                        range: s.range,
+                        kind: s.kind,
+                    })
+                    .collect();
+                let plan = plan(
+                    &known,
+                    &snapshot.parsed,
+                    snapshot.today,
+                    snapshot.guard,
+                    snapshot.accept_churn,
+                );
+                let applied = apply(txn, &feed, plan, Timestamp::now())?;
+                let (reservations, blocks) = count_held(&feed_stays(txn, feed.id)?, snapshot.today);
+                feed.state.counts = FeedCounts {
+                    events: snapshot.parsed.events.len() as u32,
+                    broken: snapshot.parsed.broken,
+                    ignored: snapshot.parsed.ignored,
+                    reservations,
+                    blocks,
+                    held_back: applied.held_back.unwrap_or(0),
+                };
+                record(&mut feed.state, &applied);
+                save_feed(txn, &feed)?;
+                Ok(Some((feed, applied)))
+            })
+            .await
+    }
+
+    /// Stays imported into an accommodation (or all), by code.
+    pub fn imported_stays(
+        &self,
+        accommodation_id: Option<u64>,
+    ) -> Result<Vec<ImportedStay>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(IMPORTED)?;
+            let mut out = Vec::new();
+            for entry in table.iter()? {
+                let stay: ImportedStay = decode(entry?.1.value())?;
+                if accommodation_id.is_none_or(|a| a == stay.accommodation_id) {
+                    out.push(stay);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Imported stays that overlap local bookings or live holds now.
+    pub fn ical_conflicts(
+        &self,
+        accommodation_id: Option<u64>,
+        now: Timestamp,
+    ) -> Result<Vec<Conflict>, StoreError> {
+        let stays = self.imported_stays(accommodation_id)?;
+        self.read(|txn| {
+            let table = txn.open_table(OCCUPANCY)?;
+            let mut out = Vec::new();
+            for stay in stays {
+                let reservations = overlapping_reservations(&table, &stay, now)?;
+                if !reservations.is_empty() {
+                    out.push(Conflict { stay, reservations });
+                }
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,204 @@
+//! What the iCal export of an accommodation reads: its settings (token, UID key) and every
+//! stay that holds its dates, from one snapshot.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+
+use super::accommodations::{AccommodationError, load, load_for_write};
+use super::tables::{
+    BLOCKS, CALENDAR_CHANGED, ICAL_EXPORTS, IMPORTED, NO_EXPIRY, OCCUPANCY, RESERVATIONS, decode,
+    encode,
+};
+use super::{Store, StoreError};
+use crate::domain::block::OwnerBlock;
+use crate::domain::dates::{NightRange, date_from_key, date_key};
+use crate::domain::ical::export::ExportSettings;
+use crate::domain::ical::import::ImportedStay;
+use crate::domain::reservation::Reservation;
+use crate::secret::random_hex;
+
+/// How an exported stay is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportedKind {
+    /// A booking or a live hold.
+    Reserved,
+    /// An owner block or an imported stay.
+    Blocked,
+}
+
+/// One stay of the export, before it gets its public UID.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportItem {
+    pub code: String,
+    pub range: NightRange,
+    pub changed_at: Timestamp,
+    pub kind: ExportedKind,
+}
+
+/// Everything one export response needs.
+#[derive(Debug, Clone)]
+pub struct CalendarExport {
+    pub accommodation_name: String,
+    pub settings: ExportSettings,
+    pub items: Vec<ExportItem>,
+    /// The latest change of what the calendar shows (including holds that lapsed since).
+    pub last_modified: Timestamp,
+}
+
+fn new_settings(now: Timestamp) -> ExportSettings {
+    ExportSettings {
+        token: random_hex(16),
+        uid_key: random_hex(32),
+        include_imported: false,
+        rotated_at: now,
+    }
+}
+
+/// Gives a new accommodation its export settings.
+pub(super) fn create_export_settings(txn: &WriteTransaction, id: u64) -> Result<(), StoreError> {
+    let settings = new_settings(Timestamp::now());
+    txn.open_table(ICAL_EXPORTS)?
+        .insert(id, encode(&settings).as_slice())?;
+    Ok(())
+}
+
+fn read_settings(txn: &ReadTransaction, id: u64) -> Result<Option<ExportSettings>, StoreError> {
+    let table = txn.open_table(ICAL_EXPORTS)?;
+    table.get(id)?.map(|v| decode(v.value())).transpose()
+}
+
+fn record<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    code: &str,
+) -> Result<Option<T>, StoreError> {
+    table.get(code)?.map(|v| decode(v.value())).transpose()
+}
+
+impl Store {
+    /// Applies `change` to an accommodation's export settings, creating them first for an
+    /// accommodation made before exports existed.
+    pub async fn change_export_settings(
+        &self,
+        accommodation_id: u64,
+        change: impl FnOnce(&mut ExportSettings) + Send + 'static,
+    ) -> Result<Result<ExportSettings, AccommodationError>, StoreError> {
+        self.writer
+            .write(move |txn| {
+                if load_for_write(txn, accommodation_id)?.is_none() {
+                    return Ok(Err(AccommodationError::NotFound));
+                }
+                let mut table = txn.open_table(ICAL_EXPORTS)?;
+                let current: Option<ExportSettings> = table
+                    .get(accommodation_id)?
+                    .map(|v| decode(v.value()))
+                    .transpose()?;
+                let mut settings = current.unwrap_or_else(|| new_settings(Timestamp::now()));
+                let before = settings.include_imported;
+                change(&mut settings);
+                table.insert(accommodation_id, encode(&settings).as_slice())?;
+                drop(table);
+                if settings.include_imported != before {
+                    super::occupancy::touch(txn, accommodation_id)?;
+                }
+                Ok(Ok(settings))
+            })
+            .await
+    }
+
+    /// Rotates the export token: the old URL stops working at once.
+    pub async fn rotate_export_token(
+        &self,
+        accommodation_id: u64,
+    ) -> Result<Result<ExportSettings, AccommodationError>, StoreError> {
+        self.change_export_settings(accommodation_id, |s| {
+            s.token = random_hex(16);
+            s.rotated_at = Timestamp::now();
+        })
+        .await
+    }
+
+    /// The export of an accommodation: stays whose check-out is after `since`, live at `now`.
+    /// `None` when the accommodation or its settings do not exist.
+    pub fn calendar_export(
+        &self,
+        accommodation_id: u64,
+        since: Date,
+        now: Timestamp,
+    ) -> Result<Option<CalendarExport>, StoreError> {
+        self.read(|txn| {
+            let (Some(acc), Some(settings)) = (
+                load(txn, accommodation_id)?,
+                read_settings(txn, accommodation_id)?,
+            ) else {
+                return Ok(None);
+            };
+            let mut last_modified = txn
+                .open_table(CALENDAR_CHANGED)?
+                .get(accommodation_id)?
+                .and_then(|v| Timestamp::from_millisecond(v.value()).ok())
+                .unwrap_or(settings.rotated_at);
+            let occupancy = txn.open_table(OCCUPANCY)?;
+            let reservations = txn.open_table(RESERVATIONS)?;
+            let blocks = txn.open_table(BLOCKS)?;
+            let imported = txn.open_table(IMPORTED)?;
+            let since = date_key(since);
+            let mut items = Vec::new();
+            let entries = occupancy
+                .range((accommodation_id, i32::MIN, "")..(accommodation_id + 1, i32::MIN, ""))?;
+            for entry in entries {
+                let (k, v) = entry?;
+                let (_, check_in, code) = k.value();
+                let (check_out, expires) = v.value();
+                if check_out <= since {
+                    continue;
+                }
+                if expires != NO_EXPIRY && expires <= now.as_millisecond() {
+                    let lapsed = Timestamp::from_millisecond(expires).unwrap_or(last_modified);
+                    last_modified = last_modified.max(lapsed);
+                    continue;
+                }
+                let range = match (date_from_key(check_in), date_from_key(check_out)) {
+                    (Some(a), Some(b)) => NightRange::new(a, b).ok(),
+                    _ => None,
+                }
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!("occupancy entry {code} has bad dates"))
+                })?;
+                let found = match &code[..code.len().min(3)] {
+                    "RES" => record::<Reservation>(&reservations, code)?.map(|r| {
+                        let changed = r.history.last().map_or(r.created_at, |h| h.at);
+                        (changed, ExportedKind::Reserved)
+                    }),
+                    "BLK" => record::<OwnerBlock>(&blocks, code)?
+                        .map(|b| (b.created_at, ExportedKind::Blocked)),
+                    "IMP" if settings.include_imported => record::<ImportedStay>(&imported, code)?
+                        .map(|s| (s.updated_at, ExportedKind::Blocked)),
+                    _ => None,
+                };
+                if let Some((changed_at, kind)) = found {
+                    items.push(ExportItem {
+                        code: code.to_owned(),
+                        range,
+                        changed_at,
+                        kind,
+                    });
+                }
+            }
+            Ok(Some(CalendarExport {
+                accommodation_name: acc.spec.name,
+                settings,
+                items,
+                last_modified,
+            }))
+        })
+    }
+
+    /// The export settings of an accommodation, if it has them.
+    pub fn export_settings(
+        &self,
+        accommodation_id: u64,
+    ) -> Result<Option<ExportSettings>, StoreError> {
+        self.read(|txn| read_settings(txn, accommodation_id))
+    }
+}
