@@ -11,26 +11,14 @@ DURATION=${BENCH_DURATION:-15s}
 READY_ROWS=${BENCH_READY_ROWS:-100000}
 PORT=${BENCH_PORT:-18080}
 DATA=$(mktemp -d)
-BASE="http://127.0.0.1:$PORT"
 export BENCH_UNITS=$UNITS BENCH_THREADS=2
 trap 'kill $PID 2>/dev/null || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$DATA"' EXIT
-
-start() {
-  ALOJAMIENTOS_SERVER__LISTEN=127.0.0.1:$PORT ALOJAMIENTOS_SERVER__DATA_DIR=$DATA \
-  ALOJAMIENTOS_RATE_LIMIT__ENABLED=false ALOJAMIENTOS_LOG__FILTER=warn \
-    "$BIN" serve >"$DATA/stdout" 2>"$DATA/stderr" &
-  PID=$!
-  until curl -sf "$BASE/api/v1/readyz" >/dev/null; do sleep 0.005; done
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 start
-PASSWORD=$(sed -n 's/^ *password: *//p' "$DATA/stdout")
-TOKEN=$(curl -sf "$BASE/api/v1/admin/login" -H 'content-type: application/json' \
-  -d "{\"email\":\"admin@alojamientos.local\",\"password\":\"$PASSWORD\"}" | sed 's/.*"token":"\([0-9a-f]*\)".*/\1/')
-for i in $(seq 1 "$UNITS"); do
-  curl -sf "$BASE/api/v1/admin/accommodations" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \
-    -d "{\"name\":\"Unidad $i\",\"kind\":\"room\",\"capacity\":4,\"base_price\":\"12000\"}" >/dev/null
-done
+login
+create_units "$UNITS"
 
 metrics_dump() { curl -sf "$BASE/metrics" > "${BENCH_METRICS:-/dev/null}"; }
 peak_rss() { awk '/VmHWM/ {print int($2/1024) " MB"}' "/proc/$PID/status"; }
@@ -43,12 +31,12 @@ echo "== quotes (GET /api/v1/accommodations/{id}/quote), 64 connections, $DURATI
 wrk -t2 -c64 -d"$DURATION" --latency -s bench/quote.lua "$BASE" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|requests in'
 echo "peak RSS under load: $(peak_rss)"
 
-ROWS=$(curl -sf "$BASE/api/v1/admin/stats" -H "authorization: Bearer $TOKEN" | sed 's/.*"pre_reserved":\([0-9]*\).*/\1/')
+ROWS=$(admin GET /api/v1/admin/stats | sed 's/.*"pre_reserved":\([0-9]*\).*/\1/')
 OFFSET=0
 while [ "$ROWS" -lt "$READY_ROWS" ]; do
   OFFSET=$((OFFSET + 2000))
   BENCH_OFFSET=$OFFSET wrk -t2 -c64 -d5s -s bench/reserve.lua "$BASE" >/dev/null
-  ROWS=$(curl -sf "$BASE/api/v1/admin/stats" -H "authorization: Bearer $TOKEN" | sed 's/.*"pre_reserved":\([0-9]*\).*/\1/')
+  ROWS=$(admin GET /api/v1/admin/stats | sed 's/.*"pre_reserved":\([0-9]*\).*/\1/')
 done
 kill -TERM $PID; wait $PID || true
 echo "== time to ready with $ROWS reservations in a $(du -h "$DATA/alojamientos.redb" | cut -f1) store"

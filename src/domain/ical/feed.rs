@@ -67,8 +67,13 @@ impl FeedError {
 
 /// Parses a feed body. Fails only when the document as a whole is unusable.
 pub fn parse(body: &[u8], rules: &FeedRules) -> Result<ParsedFeed, FeedError> {
-    let text = String::from_utf8_lossy(&unfold(body)).into_owned();
-    let lines = logical_lines(&text);
+    let unfolded = unfold(body);
+    let text = match std::str::from_utf8(&unfolded) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(&unfolded),
+    };
+    let joined = join_lost_continuations(&text);
+    let lines: Vec<&str> = joined.lines().collect();
     let start = lines
         .iter()
         .position(|l| l.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
@@ -91,21 +96,21 @@ pub fn parse(body: &[u8], rules: &FeedRules) -> Result<ParsedFeed, FeedError> {
     Ok(parsed)
 }
 
-/// Splits unfolded text into content lines; a line that cannot start a property (a
+/// Content lines joined by `\n`, blank lines dropped; a line that cannot start a property (a
 /// continuation that lost its leading space) is joined to the one before it.
-fn logical_lines(text: &str) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
+fn join_lost_continuations(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
     for raw in text.split('\n') {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if line.trim().is_empty() {
             continue;
         }
-        match lines.last_mut() {
-            Some(previous) if !starts_property(line) => previous.push_str(line),
-            _ => lines.push(line.to_owned()),
+        if !out.is_empty() && starts_property(line) {
+            out.push('\n');
         }
+        out.push_str(line);
     }
-    lines
+    out
 }
 
 fn starts_property(line: &str) -> bool {
@@ -116,15 +121,30 @@ fn starts_property(line: &str) -> bool {
     name_len > 0 && matches!(line.as_bytes().get(name_len), Some(b':' | b';'))
 }
 
-/// The lines of each VEVENT (BEGIN and END included). An event cut short by another BEGIN or
-/// by the end of the calendar is counted in `broken`.
-fn event_blocks<'a>(lines: &'a [String], broken: &mut u32) -> Vec<Vec<&'a str>> {
+fn has_prefix(line: &str, prefix: &str) -> bool {
+    line.get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+}
+
+/// The properties an event is read from; everything else (DESCRIPTION, ATTENDEE, …) is left
+/// out before parsing.
+const READ: [&str; 6] = ["UID", "DTSTART", "DTEND", "DURATION", "STATUS", "SUMMARY"];
+
+fn is_read(line: &str) -> bool {
+    READ.iter().any(|name| {
+        has_prefix(line, name) && matches!(line.as_bytes().get(name.len()), Some(b':' | b';'))
+    })
+}
+
+/// The lines of each VEVENT that matter: BEGIN, END and the [`READ`] properties of the event
+/// itself (not of nested components). An event cut short by another BEGIN or by the end of
+/// the calendar is counted in `broken`.
+fn event_blocks<'a>(lines: &[&'a str], broken: &mut u32) -> Vec<Vec<&'a str>> {
     let mut blocks = Vec::new();
     let mut current: Option<(Vec<&'a str>, usize)> = None;
-    for line in lines {
-        let upper = line.to_ascii_uppercase();
-        if upper == "BEGIN:VEVENT" {
-            if current.replace((vec![line.as_str()], 0)).is_some() {
+    for &line in lines {
+        if line.eq_ignore_ascii_case("BEGIN:VEVENT") {
+            if current.replace((vec![line], 0)).is_some() {
                 *broken += 1;
             }
             continue;
@@ -132,18 +152,18 @@ fn event_blocks<'a>(lines: &'a [String], broken: &mut u32) -> Vec<Vec<&'a str>> 
         let Some((block, depth)) = current.as_mut() else {
             continue;
         };
-        block.push(line);
-        if upper.starts_with("BEGIN:") {
+        if has_prefix(line, "BEGIN:") {
             *depth += 1;
-        } else if upper == "END:VEVENT" && *depth == 0 {
+        } else if *depth == 0 && line.eq_ignore_ascii_case("END:VEVENT") {
+            block.push(line);
             blocks.extend(current.take().map(|(b, _)| b));
-        } else if upper.starts_with("END:") {
-            if upper == "END:VCALENDAR" {
-                current = None;
-                *broken += 1;
-            } else {
-                *depth = depth.saturating_sub(1);
-            }
+        } else if line.eq_ignore_ascii_case("END:VCALENDAR") {
+            current = None;
+            *broken += 1;
+        } else if has_prefix(line, "END:") {
+            *depth = depth.saturating_sub(1);
+        } else if *depth == 0 && is_read(line) {
+            block.push(line);
         }
     }
     blocks

@@ -69,20 +69,17 @@ pub fn push_folded(out: &mut String, line: &str) {
 pub fn unfold(bytes: &[u8]) -> Vec<u8> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let newline = match bytes[i] {
-            b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
-            b'\n' => 1,
-            _ => 0,
-        };
-        if newline > 0 && matches!(bytes.get(i + newline), Some(b' ' | b'\t')) {
-            i += newline + 1;
-            continue;
+    let (mut copied, mut from) = (0, 0);
+    while let Some(offset) = bytes[from..].iter().position(|&b| b == b'\n') {
+        let newline = from + offset;
+        if matches!(bytes.get(newline + 1), Some(b' ' | b'\t')) {
+            let cr = newline > copied && bytes[newline - 1] == b'\r';
+            out.extend_from_slice(&bytes[copied..newline - usize::from(cr)]);
+            copied = newline + 2;
         }
-        out.push(bytes[i]);
-        i += 1;
+        from = newline + 1;
     }
+    out.extend_from_slice(&bytes[copied.min(bytes.len())..]);
     out
 }
 
@@ -126,7 +123,35 @@ mod tests {
         assert_eq!(text, "SUMMARY:Cabaña\nDESCRIPTION:ab\r\nX:y");
     }
 
+    /// The definition, byte by byte: a line break followed by a space or tab disappears.
+    fn unfold_reference(bytes: &[u8]) -> Vec<u8> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            let newline = match bytes[i] {
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
+                b'\n' => 1,
+                _ => 0,
+            };
+            if newline > 0 && matches!(bytes.get(i + newline), Some(b' ' | b'\t')) {
+                i += newline + 1;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        out
+    }
+
     proptest! {
+        #[test]
+        fn unfold_matches_its_definition(
+            bytes in proptest::collection::vec(prop_oneof![Just(b'\r'), Just(b'\n'), Just(b' '), Just(b'\t'), any::<u8>()], 0..200)
+        ) {
+            prop_assert_eq!(unfold(&bytes), unfold_reference(&bytes));
+        }
+
         #[test]
         fn folding_round_trips_any_text(value in "\\PC{0,300}") {
             let line = format!("SUMMARY:{}", escape_text(&value));

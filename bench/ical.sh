@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# iCal benchmarks of the release binary on this machine: latency of an export with 2,000 events,
+# and quote latency with and without a sync round of 50 feeds (500 events each) running.
+# Needs wrk, curl and python3 (serves the feeds). The parse + diff of a 10,000-event feed is
+# `cargo run --release --example ical_parse`.
+# Usage: bench/ical.sh [path/to/alojamientos]   (default: target/release/alojamientos)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${1:-target/release/alojamientos}
+PORT=${BENCH_PORT:-18081}
+FEED_PORT=${BENCH_FEED_PORT:-18082}
+DURATION=${BENCH_DURATION:-10s}
+FEEDS=50
+DATA=$(mktemp -d)
+export BENCH_UNITS=$FEEDS
+export ALOJAMIENTOS_ICAL__CHECK_SCHEDULE="0 0 0 1 1 *"   # syncs are started by this script
+trap 'kill $PID $FEED_PID 2>/dev/null || true; rm -rf "$DATA"' EXIT
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+
+day() { date -u -d "+$1 days" +%Y-%m-%d; }
+
+start
+login
+create_units "$FEEDS"
+
+echo "== filling accommodation 1 with 1,000 bookings and 1,000 owner blocks"
+for i in $(seq 0 1999); do
+  if (( i % 2 )); then
+    admin POST /api/v1/admin/blocks \
+      "{\"accommodation_id\":1,\"check_in\":\"$(day $((i + 2)))\",\"check_out\":\"$(day $((i + 3)))\",\"reason\":\"bench\"}" >/dev/null
+  else
+    admin POST /api/v1/admin/reservations \
+      "{\"accommodation_id\":1,\"check_in\":\"$(day $((i + 2)))\",\"check_out\":\"$(day $((i + 3)))\",\"guests\":2,\"contact_name\":\"Bench\",\"contact_phone\":\"+5491122334455\",\"confirmed\":true}" >/dev/null
+  fi
+done
+EXPORT=$(admin GET /api/v1/admin/accommodations/1/ical | sed 's/.*"export_path":"\([^"]*\)".*/\1/')
+echo "events in the export: $(curl -sf "$BASE$EXPORT" | grep -c '^BEGIN:VEVENT')"
+echo "== export with 2,000 events, 1 connection, $DURATION"
+wrk -t1 -c1 -d"$DURATION" --latency "$BASE$EXPORT" | grep -E 'Requests/sec|50%|99%|Non-2xx'
+
+mkdir -p "$DATA/feeds"
+{
+  printf 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n'
+  for i in $(seq 0 499); do
+    printf 'BEGIN:VEVENT\r\nUID:bench-%d@ota.example\r\nDTSTART;VALUE=DATE:%s\r\nDTEND;VALUE=DATE:%s\r\nSUMMARY:Reserved\r\nDESCRIPTION:Reservation URL: https://ota.example/hosting/reservations/det\r\n ails/HM%08d\r\nEND:VEVENT\r\n' \
+      "$i" "$(date -u -d "+$((400 + 3 * i)) days" +%Y%m%d)" "$(date -u -d "+$((402 + 3 * i)) days" +%Y%m%d)" "$i"
+  done
+  printf 'END:VCALENDAR\r\n'
+} > "$DATA/feeds/feed.ics"
+python3 -m http.server --bind 127.0.0.1 --directory "$DATA/feeds" "$FEED_PORT" >/dev/null 2>&1 &
+FEED_PID=$!
+until curl -sf "http://127.0.0.1:$FEED_PORT/feed.ics" >/dev/null; do sleep 0.05; done
+for i in $(seq 1 "$FEEDS"); do
+  admin POST "/api/v1/admin/accommodations/$i/feeds" \
+    "{\"url\":\"http://127.0.0.1:$FEED_PORT/feed.ics?unit=$i\",\"source\":\"other\"}" >/dev/null
+done
+
+quotes() {
+  wrk -t2 -c16 -d"$DURATION" --latency -s bench/quote.lua "$BASE" | grep -E 'Requests/sec|50%|99%|Non-2xx'
+}
+echo "== quotes, 16 connections, $DURATION, no sync running"
+quotes
+echo "== quotes, 16 connections, $DURATION, while 50 feeds sync over and over (4 at a time)"
+(
+  while :; do
+    for i in $(seq 1 "$FEEDS"); do
+      admin POST "/api/v1/admin/accommodations/$i/feeds/$i/sync" >/dev/null || true &
+      (( i % 4 )) || wait
+    done
+    wait
+  done
+) &
+SYNC_PID=$!
+quotes
+kill "$SYNC_PID" 2>/dev/null || true
+wait "$SYNC_PID" 2>/dev/null || true
+ROUNDS=$(curl -sf "$BASE/metrics" | awk '/^ical_sync_runs_total\{.*result="ok"/ {s+=$2} END {print s}')
+echo "feed syncs applied during the run: $ROUNDS"

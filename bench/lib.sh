@@ -1,0 +1,30 @@
+# Shared by the bench scripts: start the release binary on $PORT over $DATA, log in as the
+# first admin, create accommodations. Source it after setting BIN, PORT and DATA.
+BASE="http://127.0.0.1:$PORT"
+
+start() {
+  ALOJAMIENTOS_SERVER__LISTEN=127.0.0.1:$PORT ALOJAMIENTOS_SERVER__DATA_DIR=$DATA \
+  ALOJAMIENTOS_RATE_LIMIT__ENABLED=false ALOJAMIENTOS_LOG__FILTER=warn \
+    "$BIN" serve >"$DATA/stdout" 2>"$DATA/stderr" &
+  PID=$!
+  until curl -sf "$BASE/api/v1/readyz" >/dev/null; do sleep 0.005; done
+}
+
+login() {
+  local password
+  password=$(sed -n 's/^ *password: *//p' "$DATA/stdout")
+  TOKEN=$(curl -sf "$BASE/api/v1/admin/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"admin@alojamientos.local\",\"password\":\"$password\"}" | sed 's/.*"token":"\([0-9a-f]*\)".*/\1/')
+}
+
+# admin METHOD PATH [JSON]: an authenticated admin API call.
+admin() {
+  curl -sf -X "$1" "$BASE$2" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' ${3:+-d "$3"}
+}
+
+create_units() {
+  for i in $(seq 1 "$1"); do
+    admin POST /api/v1/admin/accommodations \
+      "{\"name\":\"Unidad $i\",\"kind\":\"room\",\"capacity\":4,\"base_price\":\"12000\"}" >/dev/null
+  done
+}
