@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::money::Rate;
 
+mod mercadopago;
+
+pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
+
 /// The commented example config, embedded so `alojamientos config default` can print it.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/alojamientos.toml");
 
@@ -30,6 +34,7 @@ pub struct RawSettings {
     pub jobs: JobsSection,
     pub health: HealthSection,
     pub log: LogSection,
+    pub mercadopago: MercadoPagoSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -160,6 +165,7 @@ impl Default for RawSettings {
                 filter: "info".into(),
                 format: "json".into(),
             },
+            mercadopago: MercadoPagoSection::default(),
         }
     }
 }
@@ -211,6 +217,7 @@ pub struct Settings {
     pub disk_unhealthy_percent: f64,
     pub log_filter: String,
     pub log_json: bool,
+    pub mercadopago: MercadoPagoSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -478,6 +485,7 @@ impl RawSettings {
             disk_unhealthy_percent: self.health.disk_unhealthy_percent,
             log_filter: self.log.filter,
             log_json,
+            mercadopago: self.mercadopago.validate()?,
         })
     }
 }
@@ -507,7 +515,7 @@ mod tests {
     #[test]
     fn invalid_values_name_their_key() {
         type Break = fn(&mut RawSettings);
-        let cases: [(&str, Break); 6] = [
+        let cases: [(&str, Break); 8] = [
             ("property.time_zone", |r| {
                 r.property.time_zone = "Mars/Olympus".into()
             }),
@@ -523,6 +531,12 @@ mod tests {
             ("rate_limit.burst", |r| r.rate_limit.burst = 0),
             ("reservations.lock_timeout", |r| {
                 r.reservations.lock_timeout = "0s".into()
+            }),
+            ("mercadopago.public_base_url", |r| {
+                r.mercadopago.public_base_url = "reservas.example.com".into()
+            }),
+            ("mercadopago.reconcile", |r| {
+                r.mercadopago.reconcile = "*/5 * * * *".into()
             }),
         ];
         for (key, break_it) in cases {

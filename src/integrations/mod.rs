@@ -2,4 +2,5 @@
 //! called from `spawn_blocking`; base URLs come from configuration so tests can point them at
 //! local fakes.
 
+pub mod mercadopago;
 pub mod outbound;

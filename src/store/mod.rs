@@ -5,7 +5,10 @@ mod admins;
 mod blocks;
 mod error;
 mod idempotency;
+mod inbox;
 mod occupancy;
+mod outbox;
+mod payments;
 mod reservations;
 pub mod schema;
 mod tables;
@@ -22,6 +25,8 @@ pub use admins::{AdminSession, AdminUser};
 pub use blocks::BlockError;
 pub use error::StoreError;
 pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
+pub use inbox::InboxEntry;
+pub use payments::{LinkError, Outcome, PaymentFilter};
 pub use reservations::{
     ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
     ReserveError, ReservePolicy, Stats,

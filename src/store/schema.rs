@@ -53,6 +53,10 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::IDEMPOTENCY)?;
     txn.open_table(tables::ADMINS)?;
     txn.open_table(tables::SESSIONS)?;
+    txn.open_table(tables::PAYMENTS)?;
+    txn.open_table(tables::RESERVATION_PAYMENTS)?;
+    txn.open_table(tables::WEBHOOK_INBOX)?;
+    txn.open_table(tables::OUTBOX)?;
     Ok(())
 }
 
