@@ -88,7 +88,8 @@ where
     status.record(name, outcome);
 }
 
-type JobFuture = Pin<Box<dyn Future<Output = Result<String, StoreError>> + Send>>;
+/// One run of a job.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, StoreError>> + Send>>;
 type Work = fn(Store, Arc<Settings>) -> JobFuture;
 
 fn expire_holds(store: Store, _: Arc<Settings>) -> JobFuture {
@@ -135,15 +136,31 @@ pub async fn start(
         ("purge_idempotency", &settings.jobs.purge_idempotency, purge),
     ];
     for (name, schedule, work) in jobs {
-        let (store, settings, status) = (store.clone(), settings.clone(), status.clone());
-        let job = Job::new_async(schedule, move |_, _| {
-            let (store, settings, status) = (store.clone(), settings.clone(), status.clone());
-            Box::pin(async move { run_job(name, &status, work(store, settings)).await })
-        })?;
-        scheduler.add(job).await?;
+        let (store, settings) = (store.clone(), settings.clone());
+        add(&scheduler, name, schedule, status.clone(), move || {
+            work(store.clone(), settings.clone())
+        })
+        .await?;
     }
     scheduler.start().await?;
     Ok(scheduler)
+}
+
+/// Adds job `name` on `schedule` to a scheduler (started or not); `work` makes each run.
+pub async fn add(
+    scheduler: &JobScheduler,
+    name: &'static str,
+    schedule: &str,
+    status: Arc<JobStatus>,
+    work: impl Fn() -> JobFuture + Send + Sync + 'static,
+) -> Result<(), JobSchedulerError> {
+    let work = Arc::new(work);
+    let job = Job::new_async(schedule, move |_, _| {
+        let (work, status) = (work.clone(), status.clone());
+        Box::pin(async move { run_job(name, &status, work()).await })
+    })?;
+    scheduler.add(job).await?;
+    Ok(())
 }
 
 /// Whether the hold-expiry job ran recently enough (or the server is younger than `stale_after`).

@@ -15,6 +15,7 @@ use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
 use crate::http::{self, AppState};
 use crate::jobs::{self, JobStatus};
+use crate::payments::Payments;
 use crate::secret::{hash_password, random_hex};
 use crate::store::{AdminUser, Store};
 
@@ -31,6 +32,7 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     state: AppState,
     scheduler: JobScheduler,
+    payments_worker: tokio::task::JoinHandle<()>,
     writer: std::thread::JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
     pub first_admin: Option<FirstAdmin>,
@@ -64,17 +66,36 @@ impl Application {
         let scheduler = jobs::start(store.clone(), settings.clone(), job_status.clone())
             .await
             .context("starting the job scheduler")?;
+        let payments = Payments::new(store.clone(), settings.clone());
+        if payments.is_configured() {
+            let p = payments.clone();
+            jobs::add(
+                &scheduler,
+                "reconcile_payments",
+                &settings.mercadopago.reconcile,
+                job_status.clone(),
+                move || {
+                    let p = p.clone();
+                    Box::pin(async move { p.reconcile().await })
+                },
+            )
+            .await
+            .context("scheduling payment reconciliation")?;
+        }
+        let payments_worker = payments.start_worker();
         let state = AppState::new(
             store,
             settings,
             crate::telemetry::metrics_handle(),
             job_status,
+            payments,
         );
         Ok(Application {
             listener,
             metrics_listener,
             state,
             scheduler,
+            payments_worker,
             writer,
             first_admin,
         })
@@ -103,6 +124,7 @@ impl Application {
             metrics_listener,
             state,
             mut scheduler,
+            payments_worker,
             writer,
             ..
         } = self;
@@ -144,6 +166,7 @@ impl Application {
         if let Err(e) = scheduler.shutdown().await {
             tracing::warn!(error = %e, "job scheduler did not stop cleanly");
         }
+        payments_worker.abort();
         state.store.close().await;
         let joined = tokio::task::spawn_blocking(move || writer.join());
         if tokio::time::timeout(Duration::from_secs(10), joined)

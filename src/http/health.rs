@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::auth::bearer;
 use super::error::ApiError;
+use crate::integrations::mercadopago::ApiStatus;
 use crate::jobs::{self, EXPIRE_HOLDS};
 use crate::secret::{matches_sha256, sha256_hex};
 
@@ -52,12 +53,46 @@ pub struct DiskCheck {
     free_percent: f64,
 }
 
+/// Mercado Pago, from recent API results (health never calls the API).
+#[derive(Serialize, ToSchema)]
+pub struct MercadoPagoCheck {
+    /// `not_configured` (no access token), `configured`, or `failing` (latest call failed).
+    status: ApiStatus,
+    /// `configured`, or `not_configured`: no webhook secret, every notification is refused.
+    webhook: &'static str,
+    /// Notifications recorded but not yet processed.
+    pending_notifications: u64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Checks {
     database: DatabaseCheck,
     locks: LocksCheck,
     scheduler: SchedulerCheck,
     disk: DiskCheck,
+    mercadopago: MercadoPagoCheck,
+}
+
+/// Payments degrade health when the API is failing, or when links are made (access token)
+/// but notifications are refused (no webhook secret).
+fn mercadopago_check(state: &AppState) -> (Level, MercadoPagoCheck) {
+    let status = state.payments.api_status();
+    let webhook_ok = state.settings.mercadopago.webhook_secret.is_some();
+    let level = match status {
+        ApiStatus::Failing => Level::Degraded,
+        ApiStatus::Configured if !webhook_ok => Level::Degraded,
+        _ => Level::Ok,
+    };
+    let check = MercadoPagoCheck {
+        status,
+        webhook: if webhook_ok {
+            "configured"
+        } else {
+            "not_configured"
+        },
+        pending_notifications: state.store.inbox_len().unwrap_or(0),
+    };
+    (level, check)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -123,10 +158,17 @@ fn check_health(state: &AppState) -> Health {
         },
         free_percent: free,
     };
-    let worst = [database.status, locks.status, scheduler.status, disk.status]
-        .into_iter()
-        .max()
-        .unwrap_or(Level::Ok);
+    let (payments_level, mercadopago) = mercadopago_check(state);
+    let worst = [
+        database.status,
+        locks.status,
+        scheduler.status,
+        disk.status,
+        payments_level,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(Level::Ok);
     Health {
         status: match worst {
             Level::Ok => "healthy",
@@ -140,11 +182,12 @@ fn check_health(state: &AppState) -> Health {
             locks,
             scheduler,
             disk,
+            mercadopago,
         },
     }
 }
 
-/// Health of the store, the writer, the scheduler and the disk. 200 when healthy or
+/// Health of the store, the writer, the scheduler, the disk and Mercado Pago. 200 when healthy or
 /// degraded, 503 when unhealthy.
 #[utoipa::path(get, path = "/api/v1/healthz", tag = "ops",
     responses((status = 200, body = Health), (status = 503, body = Health)))]

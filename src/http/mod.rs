@@ -6,9 +6,11 @@ mod error;
 mod extract;
 mod health;
 mod middleware;
+mod payments;
 mod public;
 mod rate_limit;
 mod views;
+mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +31,7 @@ pub use error::ApiError;
 
 use crate::config::Settings;
 use crate::jobs::JobStatus;
+use crate::payments::Payments;
 use crate::store::{ReservePolicy, Store};
 use rate_limit::RateLimiter;
 
@@ -40,6 +43,7 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub started: Instant,
     pub jobs: Arc<JobStatus>,
+    pub payments: Payments,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -50,6 +54,7 @@ impl AppState {
         settings: Arc<Settings>,
         metrics: PrometheusHandle,
         jobs: Arc<JobStatus>,
+        payments: Payments,
     ) -> Self {
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
@@ -58,6 +63,7 @@ impl AppState {
             metrics,
             started: Instant::now(),
             jobs,
+            payments,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
@@ -87,7 +93,7 @@ impl AppState {
 #[openapi(
     info(title = "alojamientos", description = "Booking appliance for small accommodation hosts"),
     modifiers(&BearerAuth),
-    tags((name = "public"), (name = "admin"), (name = "ops"))
+    tags((name = "public"), (name = "admin"), (name = "webhooks"), (name = "ops"))
 )]
 struct ApiDoc;
 
@@ -113,6 +119,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(public::pre_reserve))
         .routes(routes!(public::get_reservation))
         .routes(routes!(public::cancel_reservation))
+        .routes(routes!(payments::guest_payment_link))
         .routes(routes!(admin::login))
 }
 
@@ -136,6 +143,17 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::stats))
         .routes(routes!(admin::list_blocks, admin::create_block))
         .routes(routes!(admin::delete_block))
+        .routes(routes!(payments::admin_payment_link))
+        .routes(routes!(payments::list_payments))
+        .routes(routes!(payments::reservation_payments))
+        .routes(routes!(payments::outbox))
+}
+
+/// Provider notifications: signed, not limited per client (providers retry what we refuse).
+fn webhook_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(webhooks::mercadopago))
+        .routes(routes!(webhooks::mercadopago_original_path))
 }
 
 /// Health and readiness (metrics and the OpenAPI document are plain routes).
@@ -150,6 +168,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(public_routes())
         .merge(admin_routes())
+        .merge(webhook_routes())
         .merge(ops_routes())
         .into_openapi()
 }
@@ -181,6 +200,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(limited)
         .merge(Router::from(admin_routes()))
+        .merge(Router::from(webhook_routes()))
         .merge(Router::from(ops_routes()))
         .route(
             "/api/v1/openapi.json",
