@@ -167,6 +167,7 @@ impl Application {
             tracing::warn!(error = %e, "job scheduler did not stop cleanly");
         }
         payments_worker.abort();
+        let _ = payments_worker.await;
         state.store.close().await;
         let joined = tokio::task::spawn_blocking(move || writer.join());
         if tokio::time::timeout(Duration::from_secs(10), joined)
