@@ -134,11 +134,9 @@ fn apply(txn: &WriteTransaction, payment: &ProviderPayment) -> Result<Outcome, S
         Some(code) => load(txn, code)?,
         None => None,
     };
-    if first {
-        if let (Some(code), Some(_)) = (&code, &reservation) {
-            txn.open_table(RESERVATION_PAYMENTS)?
-                .insert((code.as_str(), payment.id.as_str()), ())?;
-        }
+    if first && let (Some(code), Some(_)) = (&code, &reservation) {
+        txn.open_table(RESERVATION_PAYMENTS)?
+            .insert((code.as_str(), payment.id.as_str()), ())?;
     }
     let outcome = match (&mut reservation, news) {
         (_, false) => Outcome::Unchanged,
@@ -260,7 +258,7 @@ impl Store {
                     out.push(p);
                 }
             }
-            out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+            out.sort_by_key(|p| std::cmp::Reverse(p.updated_at));
             Ok(out)
         })
     }
