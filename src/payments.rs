@@ -24,6 +24,8 @@ const SWEEP_BATCH: usize = 100;
 const MAX_REFUSED_ATTEMPTS: u32 = 5;
 /// Longest wait between attempts at a notification that keeps failing.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(3_600);
+/// Longest a guest taking a hold waits for its payment link (the pre-reservation SLO is 3 s).
+const HOLD_LINK_BUDGET: Duration = Duration::from_secs(2);
 
 /// Why a payment link could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -117,16 +119,20 @@ impl Payments {
             .await??)
     }
 
-    /// The link for a hold just taken: one attempt, and the hold stands whatever happens
-    /// (the guest can ask for the link again).
+    /// The link for a hold just taken: one attempt within a short budget, and the hold
+    /// stands whatever happens (the guest can ask for the link again).
     pub async fn link_for_new_hold(&self, r: &Reservation) -> Option<Reservation> {
         if !self.is_configured() || r.status != Status::PreReserved {
             return None;
         }
-        match self.link(r, 0).await {
-            Ok(linked) => Some(linked),
-            Err(e) => {
+        match tokio::time::timeout(HOLD_LINK_BUDGET, self.link(r, 0)).await {
+            Ok(Ok(linked)) => Some(linked),
+            Ok(Err(e)) => {
                 tracing::warn!(code = %r.code, error = %e, "no payment link for the new hold");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(code = %r.code, "no payment link for the new hold: Mercado Pago is slow");
                 None
             }
         }

@@ -39,6 +39,30 @@ async fn spawn(fake: &FakeMp, configure: impl FnOnce(&mut RawSettings)) -> TestA
     .await
 }
 
+/// A fake Mercado Pago, the app pointed at it, and one accommodation.
+async fn setup(configure: impl FnOnce(&mut RawSettings)) -> (FakeMp, TestApp, u64) {
+    let fake = FakeMp::start().await;
+    let app = spawn(&fake, configure).await;
+    let acc = app.accommodation(json!({})).await;
+    (fake, app, acc)
+}
+
+/// The guest asks for their hold's payment link.
+async fn guest_link(app: &TestApp, held: &Hold) -> Response {
+    let path = format!("/api/v1/reservations/{}/payment-link", held.code);
+    let req = app.client.post(app.url(&path)).bearer_auth(&held.token);
+    req.send().await.unwrap()
+}
+
+/// Mercado Pago API attempts counted for `endpoint` with `result`.
+async fn api_calls(app: &TestApp, endpoint: &str, result: &str) -> f64 {
+    app.metric(
+        "mercadopago_api_requests_total",
+        &[("endpoint", endpoint), ("result", result)],
+    )
+    .await
+}
+
 struct Hold {
     code: String,
     token: String,
@@ -279,22 +303,14 @@ async fn without_a_secret_the_webhook_refuses_everything_and_health_says_so() {
     let acc = off.accommodation(json!({})).await;
     let held = hold(&off, acc, 30, 33).await;
     assert_eq!(held.created["payment_url"], Value::Null);
-    let r = off
-        .client
-        .post(off.url(&format!("/api/v1/reservations/{}/payment-link", held.code)))
-        .bearer_auth(&held.token)
-        .send()
-        .await
-        .unwrap();
+    let r = guest_link(&off, &held).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body(r).await["error"], "payments_not_configured");
 }
 
 #[tokio::test]
 async fn hold_link_notification_and_confirmation_over_real_http() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |_| {}).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|_| {}).await;
     let held = hold(&app, acc, 30, 33).await;
     let url = held.created["payment_url"]
         .as_str()
@@ -327,13 +343,7 @@ async fn hold_link_notification_and_confirmation_over_real_http() {
     assert_eq!(to.as_second(), expires.as_second());
 
     // The guest's own view and the on-demand link give the same preference.
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/reservations/{}/payment-link", held.code)))
-        .bearer_auth(&held.token)
-        .send()
-        .await
-        .unwrap();
+    let r = guest_link(&app, &held).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(body(r).await["payment_url"], url);
     assert_eq!(fake.preferences().len(), 1, "a live link is reused");
@@ -371,21 +381,29 @@ async fn hold_link_notification_and_confirmation_over_real_http() {
             .await
             >= 1.0
     );
-    assert!(
-        app.metric(
-            "mercadopago_api_requests_total",
-            &[("endpoint", "payment"), ("result", "ok")]
-        )
-        .await
-            >= 1.0
-    );
+    assert!(api_calls(&app, "payment", "ok").await >= 1.0);
+}
+
+#[tokio::test]
+async fn a_replayed_hold_request_shows_the_same_link() {
+    let (fake, app, acc) = setup(|_| {}).await;
+    let request = || {
+        app.client
+            .post(app.url("/api/v1/reservations"))
+            .header("idempotency-key", "hold-once")
+            .json(&reserve_body(acc, &day(30), &day(33)))
+    };
+    let first = body(request().send().await.unwrap()).await;
+    let again = body(request().send().await.unwrap()).await;
+    assert_eq!(first["code"], again["code"]);
+    assert!(first["payment_url"].is_string());
+    assert_eq!(first["payment_url"], again["payment_url"]);
+    assert_eq!(fake.preferences().len(), 1);
 }
 
 #[tokio::test]
 async fn duplicate_and_concurrent_notifications_count_once() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |_| {}).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|_| {}).await;
     let held = hold(&app, acc, 30, 33).await;
     fake.set_payment(payment("9002", "approved", &held.deposit, Some(&held.code)));
     notify(&app, "9002").await;
@@ -462,9 +480,7 @@ async fn duplicate_and_concurrent_notifications_count_once() {
 
 #[tokio::test]
 async fn statuses_out_of_order_never_undo_a_decision() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |_| {}).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|_| {}).await;
 
     // pending, then approved
     let a = hold(&app, acc, 30, 33).await;
@@ -503,9 +519,7 @@ async fn statuses_out_of_order_never_undo_a_decision() {
 
 #[tokio::test]
 async fn a_payment_under_the_deposit_keeps_the_hold_and_tells_the_host() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |_| {}).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|_| {}).await;
     let held = hold(&app, acc, 30, 33).await;
     let short = format!("{}", held.deposit.parse::<f64>().unwrap() - 1.0);
     fake.set_payment(payment("9005", "approved", &short, Some(&held.code)));
@@ -538,9 +552,7 @@ async fn a_payment_under_the_deposit_keeps_the_hold_and_tells_the_host() {
 
 #[tokio::test]
 async fn a_late_payment_confirms_when_the_dates_are_still_free() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |raw| raw.reservations.hold_duration = "1s".into()).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|raw| raw.reservations.hold_duration = "1s".into()).await;
     let held = hold(&app, acc, 30, 33).await;
     wait_status(&app, &held.code, "expired").await;
     fake.set_payment(payment("9007", "approved", &held.deposit, Some(&held.code)));
@@ -561,9 +573,7 @@ async fn a_late_payment_confirms_when_the_dates_are_still_free() {
 
 #[tokio::test]
 async fn a_late_payment_for_taken_dates_needs_a_refund_and_never_double_books() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |raw| raw.reservations.hold_duration = "1s".into()).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|raw| raw.reservations.hold_duration = "1s".into()).await;
     let first = hold(&app, acc, 30, 33).await;
     wait_status(&app, &first.code, "expired").await;
     let second = hold(&app, acc, 31, 34).await;
@@ -618,9 +628,7 @@ async fn orphan_payments_are_kept_for_the_host() {
 
 #[tokio::test]
 async fn a_refund_on_a_confirmed_stay_is_flagged_not_cancelled() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |_| {}).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|_| {}).await;
     let held = hold(&app, acc, 30, 33).await;
     fake.set_payment(payment("9011", "approved", &held.deposit, Some(&held.code)));
     notify(&app, "9011").await;
@@ -642,9 +650,7 @@ async fn a_refund_on_a_confirmed_stay_is_flagged_not_cancelled() {
 
 #[tokio::test]
 async fn api_failures_are_retried_and_a_hold_stands_without_a_link() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |_| {}).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|_| {}).await;
 
     // Mercado Pago down while the hold is taken: the hold stands, without a link.
     fake.fail("preferences", &[Fault::Status(500)]);
@@ -665,13 +671,7 @@ async fn api_failures_are_retried_and_a_hold_stands_without_a_link() {
         "preferences",
         &[Fault::Status(503), Fault::Delay(Duration::from_secs(2))],
     );
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/reservations/{}/payment-link", held.code)))
-        .bearer_auth(&held.token)
-        .send()
-        .await
-        .unwrap();
+    let r = guest_link(&app, &held).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         body(r).await["payment_url"]
@@ -694,33 +694,18 @@ async fn api_failures_are_retried_and_a_hold_stands_without_a_link() {
     notify(&app, "9012").await;
     wait_status(&app, &held.code, "confirmed").await;
     assert!(fake.hits("payment") >= 3);
-    assert!(
-        app.metric(
-            "mercadopago_api_requests_total",
-            &[("endpoint", "payment"), ("result", "server_error")]
-        )
-        .await
-            >= 1.0
-    );
+    assert!(api_calls(&app, "payment", "server_error").await >= 1.0);
 }
 
 #[tokio::test]
 async fn a_4xx_is_not_retried() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |_| {}).await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|_| {}).await;
     fake.fail("preferences", &[Fault::Status(500)]);
     let held = hold(&app, acc, 30, 33).await;
     assert_eq!(held.created["payment_url"], Value::Null);
     let before = fake.hits("preferences");
     fake.fail("preferences", &[Fault::Status(400)]);
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/reservations/{}/payment-link", held.code)))
-        .bearer_auth(&held.token)
-        .send()
-        .await
-        .unwrap();
+    let r = guest_link(&app, &held).await;
     assert_eq!(r.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(body(r).await["error"], "payment_provider_unavailable");
     assert_eq!(fake.hits("preferences"), before + 1, "a 400 is not retried");
@@ -740,12 +725,7 @@ async fn a_4xx_is_not_retried() {
 
 #[tokio::test]
 async fn reconciliation_recovers_a_lost_notification() {
-    let fake = FakeMp::start().await;
-    let app = spawn(&fake, |raw| {
-        raw.mercadopago.reconcile = "* * * * * *".into()
-    })
-    .await;
-    let acc = app.accommodation(json!({})).await;
+    let (fake, app, acc) = setup(|raw| raw.mercadopago.reconcile = "* * * * * *".into()).await;
     let held = hold(&app, acc, 30, 33).await;
     assert!(held.created["payment_url"].is_string());
     fake.set_payment(payment("9013", "approved", &held.deposit, Some(&held.code)));

@@ -153,7 +153,10 @@ fn admin_routes() -> OpenApiRouter<AppState> {
 fn webhook_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(webhooks::mercadopago))
-        .routes(routes!(webhooks::mercadopago_original_path))
+        .route(
+            webhooks::ORIGINAL_PATH,
+            axum::routing::post(webhooks::mercadopago),
+        )
 }
 
 /// Health and readiness (metrics and the OpenAPI document are plain routes).

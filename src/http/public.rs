@@ -317,18 +317,26 @@ fn stored(response: StoredResponse) -> Response {
         .into_response()
 }
 
-/// A replayed creation shows the hold's current payment link (made after the response was
-/// stored).
+/// A replayed creation shows the hold's payment link, made after the response was stored
+/// (the stored body is replayed untouched otherwise).
 fn with_current_link(state: &AppState, mut response: StoredResponse) -> StoredResponse {
-    if response.status != StatusCode::CREATED.as_u16() {
+    if response.status != StatusCode::CREATED.as_u16() || !state.payments.is_configured() {
         return response;
     }
     let Ok(mut body) = serde_json::from_str::<serde_json::Value>(&response.body) else {
         return response;
     };
     let code = body["code"].as_str().unwrap_or_default().to_owned();
-    if let Ok(Some(r)) = state.store.reservation(&code) {
-        body["payment_url"] = serde_json::json!(ReservationView::of(&r).payment_url);
+    let link = state
+        .store
+        .reservation(&code)
+        .ok()
+        .flatten()
+        .and_then(|r| ReservationView::of(&r).payment_url);
+    if body["payment_url"].is_null()
+        && let Some(url) = link
+    {
+        body["payment_url"] = serde_json::Value::String(url);
         response.body = body.to_string();
     }
     response

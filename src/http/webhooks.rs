@@ -18,6 +18,9 @@ use crate::domain::webhook_signature::{Presented, verify};
 
 const SOURCE: &str = "mercadopago";
 
+/// The original system's webhook path, kept as an alias.
+pub const ORIGINAL_PATH: &str = "/api/v1/mercadopago/webhook";
+
 /// The query string of a notification: `?data.id=…&type=payment`, or the older
 /// `?topic=payment&id=…`.
 #[derive(Deserialize, IntoParams)]
@@ -67,6 +70,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 fn invalid_signature(detail: String) -> ApiError {
+    tracing::warn!(source = SOURCE, reason = %detail, "webhook notification refused");
     metrics::counter!("webhook_signature_invalid_total", "source" => SOURCE).increment(1);
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", detail)
 }
@@ -140,7 +144,8 @@ async fn receive(
 }
 
 /// Mercado Pago payment notifications. Verified with `x-signature` / `x-request-id`;
-/// recorded durably before the 200, processed afterwards.
+/// recorded durably before the 200, processed afterwards. Also served on
+/// [`ORIGINAL_PATH`].
 #[utoipa::path(post, path = "/api/v1/webhooks/mercadopago", tag = "webhooks",
     params(NotificationQuery,
         ("x-signature" = String, Header, description = "ts=<unix time>,v1=<hex HMAC-SHA256>"),
@@ -148,20 +153,6 @@ async fn receive(
     responses((status = 200, body = NotificationAck), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn mercadopago(
-    State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<NotificationQuery>,
-    headers: HeaderMap,
-    ApiBytes(body): ApiBytes,
-) -> Result<Json<NotificationAck>, ApiError> {
-    receive(&state, query, &headers, &body).await
-}
-
-/// Same as `POST /api/v1/webhooks/mercadopago` (the original system's path).
-#[utoipa::path(post, path = "/api/v1/mercadopago/webhook", tag = "webhooks",
-    params(NotificationQuery),
-    responses((status = 200, body = NotificationAck), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn mercadopago_original_path(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<NotificationQuery>,
     headers: HeaderMap,

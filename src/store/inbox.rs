@@ -21,6 +21,16 @@ pub struct InboxEntry {
     pub last_error: Option<String>,
 }
 
+fn entry(
+    table: &redb::Table<&str, &[u8]>,
+    payment_id: &str,
+) -> Result<Option<InboxEntry>, StoreError> {
+    table
+        .get(payment_id)?
+        .map(|v| decode(v.value()))
+        .transpose()
+}
+
 impl Store {
     /// Records a notification for `payment_id` (merged with one still waiting).
     pub async fn record_notification(&self, payment_id: String) -> Result<(), StoreError> {
@@ -28,9 +38,8 @@ impl Store {
             .write(move |txn| {
                 let now = Timestamp::now();
                 let mut table = txn.open_table(WEBHOOK_INBOX)?;
-                let entry = match table.get(payment_id.as_str())? {
-                    Some(v) => {
-                        let mut e: InboxEntry = decode(v.value())?;
+                let entry = match entry(&table, &payment_id)? {
+                    Some(mut e) => {
                         e.notifications += 1;
                         e.next_attempt_at = now;
                         e
@@ -81,11 +90,7 @@ impl Store {
         self.writer
             .write(move |txn| {
                 let mut table = txn.open_table(WEBHOOK_INBOX)?;
-                let current = table
-                    .get(payment_id.as_str())?
-                    .map(|v| decode::<InboxEntry>(v.value()))
-                    .transpose()?;
-                if let Some(mut e) = current {
+                if let Some(mut e) = entry(&table, &payment_id)? {
                     e.attempts += 1;
                     e.last_error = Some(error);
                     e.next_attempt_at = retry_at;
@@ -106,11 +111,7 @@ impl Store {
         self.writer
             .write(move |txn| {
                 let mut table = txn.open_table(WEBHOOK_INBOX)?;
-                let current = table
-                    .get(payment_id.as_str())?
-                    .map(|v| decode::<InboxEntry>(v.value()))
-                    .transpose()?;
-                if let Some(mut e) = current {
+                if let Some(mut e) = entry(&table, &payment_id)? {
                     if e.notifications <= seen {
                         table.remove(payment_id.as_str())?;
                     } else {
