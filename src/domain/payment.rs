@@ -61,23 +61,21 @@ impl PaymentStatus {
             .unwrap_or(PaymentStatus::Unknown)
     }
 
-    /// How far along a payment's life a status is: waiting (0), decided (1), reversed or
-    /// disputed after approval (2). A payment never moves back a stage, so a lower stage seen
-    /// later is a stale, out-of-order report.
+    /// How far along a payment's life a status is: waiting (0), decided or disputed (1),
+    /// money returned (2). A payment never moves back a stage, so a lower stage seen later is
+    /// a stale, out-of-order report. A dispute (`in_mediation`) can end `approved` again.
     fn stage(self) -> u8 {
         match self {
             PaymentStatus::Pending
             | PaymentStatus::InProcess
             | PaymentStatus::Authorized
             | PaymentStatus::Unknown => 0,
-            PaymentStatus::Approved | PaymentStatus::Rejected | PaymentStatus::Cancelled => 1,
-            PaymentStatus::Refunded | PaymentStatus::ChargedBack | PaymentStatus::InMediation => 2,
+            PaymentStatus::Approved
+            | PaymentStatus::Rejected
+            | PaymentStatus::Cancelled
+            | PaymentStatus::InMediation => 1,
+            PaymentStatus::Refunded | PaymentStatus::ChargedBack => 2,
         }
-    }
-
-    /// Whether nothing more is expected for this payment (reconciliation stops asking).
-    pub fn is_final(self) -> bool {
-        self.stage() > 0
     }
 }
 
@@ -107,18 +105,6 @@ pub enum PaymentFlag {
     NeedsRefund,
     /// Refunded, charged back or disputed after it counted for a stay.
     Reversed,
-}
-
-impl PaymentFlag {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentFlag::Orphan => "orphan",
-            PaymentFlag::AmountMismatch => "amount_mismatch",
-            PaymentFlag::CurrencyMismatch => "currency_mismatch",
-            PaymentFlag::NeedsRefund => "needs_refund",
-            PaymentFlag::Reversed => "reversed",
-        }
-    }
 }
 
 /// One status a payment was seen in.
@@ -279,12 +265,9 @@ pub enum Effect {
     Reverse,
 }
 
-/// Decides what payment `payment` (whose status is news) does to `booking`; `counted` says
-/// whether its amount already counts for the booking.
-pub fn decide(booking: Option<Booking<'_>>, payment: &ProviderPayment, counted: bool) -> Effect {
-    let Some(b) = booking else {
-        return Effect::Record;
-    };
+/// Decides what payment `payment` (whose status is news) does to booking `b`; `counted`
+/// says whether its amount already counts for the booking.
+pub fn decide(b: Booking<'_>, payment: &ProviderPayment, counted: bool) -> Effect {
     match payment.status {
         PaymentStatus::Approved if counted => Effect::Record,
         PaymentStatus::Approved if !payment.currency.eq_ignore_ascii_case(b.currency) => {
@@ -344,8 +327,6 @@ mod tests {
             assert_eq!(PaymentStatus::parse(s.as_str()), s);
         }
         assert_eq!(PaymentStatus::parse("weird"), PaymentStatus::Unknown);
-        assert!(PaymentStatus::Approved.is_final());
-        assert!(!PaymentStatus::InProcess.is_final());
     }
 
     #[test]
@@ -375,41 +356,31 @@ mod tests {
     fn approval_of_the_deposit_confirms_holds_and_lapsed_holds() {
         let p = payment(PaymentStatus::Approved, 14_400);
         for status in [Status::PreReserved, Status::Expired] {
-            assert_eq!(decide(Some(booking(status)), &p, false), Effect::Confirm);
+            assert_eq!(decide(booking(status), &p, false), Effect::Confirm);
         }
-        assert_eq!(
-            decide(Some(booking(Status::Confirmed)), &p, false),
-            Effect::Count
-        );
-        assert_eq!(
-            decide(Some(booking(Status::Confirmed)), &p, true),
-            Effect::Record
-        );
+        assert_eq!(decide(booking(Status::Confirmed), &p, false), Effect::Count);
+        assert_eq!(decide(booking(Status::Confirmed), &p, true), Effect::Record);
         for status in [Status::Cancelled, Status::Completed, Status::NoShow] {
-            assert_eq!(
-                decide(Some(booking(status)), &p, false),
-                Effect::NeedsRefund
-            );
+            assert_eq!(decide(booking(status), &p, false), Effect::NeedsRefund);
         }
-        assert_eq!(decide(None, &p, false), Effect::Record);
     }
 
     #[test]
     fn short_or_foreign_payments_are_flagged_and_add_up() {
         let short = payment(PaymentStatus::Approved, 10_000);
         assert_eq!(
-            decide(Some(booking(Status::PreReserved)), &short, false),
+            decide(booking(Status::PreReserved), &short, false),
             Effect::Flag(PaymentFlag::AmountMismatch)
         );
         let topped_up = Booking {
             paid: Money::from_units(4_400),
             ..booking(Status::PreReserved)
         };
-        assert_eq!(decide(Some(topped_up), &short, false), Effect::Confirm);
+        assert_eq!(decide(topped_up, &short, false), Effect::Confirm);
         let mut usd = payment(PaymentStatus::Approved, 20_000);
         usd.currency = "USD".into();
         assert_eq!(
-            decide(Some(booking(Status::PreReserved)), &usd, false),
+            decide(booking(Status::PreReserved), &usd, false),
             Effect::Flag(PaymentFlag::CurrencyMismatch)
         );
     }
@@ -424,18 +395,37 @@ mod tests {
         ] {
             let p = payment(s, 14_400);
             assert_eq!(
-                decide(Some(booking(Status::PreReserved)), &p, false),
+                decide(booking(Status::PreReserved), &p, false),
                 Effect::Record
             );
         }
         let refunded = payment(PaymentStatus::Refunded, 14_400);
         assert_eq!(
-            decide(Some(booking(Status::Confirmed)), &refunded, true),
+            decide(booking(Status::Confirmed), &refunded, true),
             Effect::Reverse
         );
         assert_eq!(
-            decide(Some(booking(Status::PreReserved)), &refunded, false),
+            decide(booking(Status::PreReserved), &refunded, false),
             Effect::Record
+        );
+    }
+
+    #[test]
+    fn a_dispute_won_counts_the_payment_again() {
+        let now = Timestamp::UNIX_EPOCH;
+        let mut r = PaymentRecord::new(&payment(PaymentStatus::Approved, 1), now);
+        assert!(r.observe(&payment(PaymentStatus::Approved, 1), now));
+        let disputed = payment(PaymentStatus::InMediation, 14_400);
+        assert!(r.observe(&disputed, now));
+        assert_eq!(
+            decide(booking(Status::Confirmed), &disputed, true),
+            Effect::Reverse
+        );
+        let won = payment(PaymentStatus::Approved, 14_400);
+        assert!(r.observe(&won, now));
+        assert_eq!(
+            decide(booking(Status::Confirmed), &won, false),
+            Effect::Count
         );
     }
 

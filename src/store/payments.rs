@@ -10,7 +10,7 @@ use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::money::Money;
 use crate::domain::payment::{
-    Booking, Effect, PaymentFlag, PaymentRecord, PaymentState, ProviderPayment, paid_state,
+    Booking, Effect, PaymentFlag, PaymentRecord, PaymentState, ProviderPayment, decide, paid_state,
 };
 use crate::domain::reservation::{Channel, Reservation, Status};
 
@@ -160,7 +160,7 @@ fn apply(txn: &WriteTransaction, payment: &ProviderPayment) -> Result<Outcome, S
                 currency: &r.currency,
                 paid: r.payment.paid,
             };
-            match crate::domain::payment::decide(Some(booking), payment, record.counted) {
+            match decide(booking, payment, record.counted) {
                 Effect::Record => Outcome::Recorded,
                 Effect::Confirm => confirm(txn, r, &mut record, now)?,
                 Effect::Count => {
