@@ -15,6 +15,9 @@ use crate::domain::money::Rate;
 
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
+mod mercadopago;
+
+pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
 
 /// The commented example config, embedded so `alojamientos config default` can print it.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/alojamientos.toml");
@@ -34,6 +37,7 @@ pub struct RawSettings {
     pub health: HealthSection,
     pub log: LogSection,
     pub ical: IcalSection,
+    pub mercadopago: MercadoPagoSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,6 +169,7 @@ impl Default for RawSettings {
                 format: "json".into(),
             },
             ical: IcalSection::default(),
+            mercadopago: MercadoPagoSection::default(),
         }
     }
 }
@@ -217,6 +222,7 @@ pub struct Settings {
     pub log_filter: String,
     pub log_json: bool,
     pub ical: IcalSettings,
+    pub mercadopago: MercadoPagoSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -485,6 +491,7 @@ impl RawSettings {
             log_filter: self.log.filter,
             log_json,
             ical: self.ical.validate()?,
+            mercadopago: self.mercadopago.validate()?,
         })
     }
 }
@@ -514,7 +521,7 @@ mod tests {
     #[test]
     fn invalid_values_name_their_key() {
         type Break = fn(&mut RawSettings);
-        let cases: [(&str, Break); 8] = [
+        let cases: [(&str, Break); 10] = [
             ("ical.sync_interval", |r| r.ical.sync_interval = "1m".into()),
             ("ical.uid_domain", |r| {
                 r.ical.uid_domain = "no spaces".into()
@@ -534,6 +541,12 @@ mod tests {
             ("rate_limit.burst", |r| r.rate_limit.burst = 0),
             ("reservations.lock_timeout", |r| {
                 r.reservations.lock_timeout = "0s".into()
+            }),
+            ("mercadopago.public_base_url", |r| {
+                r.mercadopago.public_base_url = "reservas.example.com".into()
+            }),
+            ("mercadopago.reconcile", |r| {
+                r.mercadopago.reconcile = "*/5 * * * *".into()
             }),
         ];
         for (key, break_it) in cases {

@@ -12,7 +12,6 @@ use serde::Serialize;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
 use crate::config::Settings;
-use crate::integrations::ical::IcalSync;
 use crate::store::{Store, StoreError};
 
 /// What health shows of one job.
@@ -89,7 +88,8 @@ where
     status.record(name, outcome);
 }
 
-type JobFuture = Pin<Box<dyn Future<Output = Result<String, StoreError>> + Send>>;
+/// One run of a job.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, StoreError>> + Send>>;
 type Work = fn(Store, Arc<Settings>) -> JobFuture;
 
 fn expire_holds(store: Store, _: Arc<Settings>) -> JobFuture {
@@ -124,7 +124,6 @@ pub async fn start(
     store: Store,
     settings: Arc<Settings>,
     status: Arc<JobStatus>,
-    ical: Arc<IcalSync>,
 ) -> Result<JobScheduler, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
     let jobs: [(&'static str, &str, Work); 3] = [
@@ -137,26 +136,31 @@ pub async fn start(
         ("purge_idempotency", &settings.jobs.purge_idempotency, purge),
     ];
     for (name, schedule, work) in jobs {
-        let (store, settings, status) = (store.clone(), settings.clone(), status.clone());
-        let job = Job::new_async(schedule, move |_, _| {
-            let (store, settings, status) = (store.clone(), settings.clone(), status.clone());
-            Box::pin(async move { run_job(name, &status, work(store, settings)).await })
-        })?;
-        scheduler.add(job).await?;
-    }
-    let job = Job::new_async(settings.ical.check_schedule.as_str(), move |_, _| {
-        let (ical, status) = (ical.clone(), status.clone());
-        Box::pin(async move {
-            let work = async move {
-                let ran = ical.sync_due().await?;
-                Ok(format!("{ran} feeds synced"))
-            };
-            run_job("ical_sync", &status, work).await
+        let (store, settings) = (store.clone(), settings.clone());
+        add(&scheduler, name, schedule, status.clone(), move || {
+            work(store.clone(), settings.clone())
         })
-    })?;
-    scheduler.add(job).await?;
+        .await?;
+    }
     scheduler.start().await?;
     Ok(scheduler)
+}
+
+/// Adds job `name` on `schedule` to a scheduler (started or not); `work` makes each run.
+pub async fn add(
+    scheduler: &JobScheduler,
+    name: &'static str,
+    schedule: &str,
+    status: Arc<JobStatus>,
+    work: impl Fn() -> JobFuture + Send + Sync + 'static,
+) -> Result<(), JobSchedulerError> {
+    let work = Arc::new(work);
+    let job = Job::new_async(schedule, move |_, _| {
+        let (work, status) = (work.clone(), status.clone());
+        Box::pin(async move { run_job(name, &status, work()).await })
+    })?;
+    scheduler.add(job).await?;
+    Ok(())
 }
 
 /// Whether the hold-expiry job ran recently enough (or the server is younger than `stale_after`).

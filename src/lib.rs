@@ -6,6 +6,7 @@ pub mod domain;
 pub mod http;
 pub mod integrations;
 pub mod jobs;
+pub mod payments;
 pub mod secret;
 pub mod startup;
 pub mod store;

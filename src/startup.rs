@@ -16,6 +16,7 @@ use crate::domain::money::Money;
 use crate::http::{self, AppState};
 use crate::integrations::ical::IcalSync;
 use crate::jobs::{self, JobStatus};
+use crate::payments::Payments;
 use crate::secret::{hash_password, random_hex};
 use crate::store::{AdminUser, Store};
 
@@ -32,6 +33,7 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     state: AppState,
     scheduler: JobScheduler,
+    payments_worker: tokio::task::JoinHandle<()>,
     writer: std::thread::JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
     pub first_admin: Option<FirstAdmin>,
@@ -65,20 +67,49 @@ impl Application {
         let metrics = crate::telemetry::metrics_handle();
         let ical = Arc::new(IcalSync::new(store.clone(), &settings));
         IcalSync::register_metrics();
-        let scheduler = jobs::start(
-            store.clone(),
-            settings.clone(),
+        let scheduler = jobs::start(store.clone(), settings.clone(), job_status.clone())
+            .await
+            .context("starting the job scheduler")?;
+        let sync = ical.clone();
+        jobs::add(
+            &scheduler,
+            "ical_sync",
+            &settings.ical.check_schedule,
             job_status.clone(),
-            ical.clone(),
+            move || {
+                let sync = sync.clone();
+                Box::pin(async move {
+                    let ran = sync.sync_due().await?;
+                    Ok(format!("{ran} feeds synced"))
+                })
+            },
         )
         .await
-        .context("starting the job scheduler")?;
-        let state = AppState::new(store, settings, metrics, job_status, ical);
+        .context("scheduling iCal sync")?;
+        let payments = Payments::new(store.clone(), settings.clone());
+        if payments.is_configured() {
+            let p = payments.clone();
+            jobs::add(
+                &scheduler,
+                "reconcile_payments",
+                &settings.mercadopago.reconcile,
+                job_status.clone(),
+                move || {
+                    let p = p.clone();
+                    Box::pin(async move { p.reconcile().await })
+                },
+            )
+            .await
+            .context("scheduling payment reconciliation")?;
+        }
+        let payments_worker = payments.start_worker();
+        let state = AppState::new(store, settings, metrics, job_status, ical, payments);
         Ok(Application {
             listener,
             metrics_listener,
             state,
             scheduler,
+            payments_worker,
             writer,
             first_admin,
         })
@@ -107,6 +138,7 @@ impl Application {
             metrics_listener,
             state,
             mut scheduler,
+            payments_worker,
             writer,
             ..
         } = self;
@@ -148,6 +180,8 @@ impl Application {
         if let Err(e) = scheduler.shutdown().await {
             tracing::warn!(error = %e, "job scheduler did not stop cleanly");
         }
+        payments_worker.abort();
+        let _ = payments_worker.await;
         state.store.close().await;
         let joined = tokio::task::spawn_blocking(move || writer.join());
         if tokio::time::timeout(Duration::from_secs(10), joined)

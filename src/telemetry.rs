@@ -120,4 +120,32 @@ fn describe() {
         "locks_held",
         "Writes holding or waiting for the store writer"
     );
+    describe_histogram!(
+        "webhook_processing_seconds",
+        "Time to verify and durably record (or ignore) a webhook notification, by source and type"
+    );
+    describe_counter!(
+        "webhook_signature_invalid_total",
+        "Webhook notifications refused with 401 invalid_signature, by source"
+    );
+    describe_counter!(
+        "payments_total",
+        "Payment statuses newly recorded (duplicates and stale reports excluded), by status"
+    );
+    describe_counter!(
+        "payment_amount_mismatch_total",
+        "Approved payments under the deposit or in another currency (hold kept, host told)"
+    );
+    describe_counter!(
+        "payments_needs_refund_total",
+        "Approved payments for stays that could not be confirmed (dates taken, stay gone)"
+    );
+    describe_counter!(
+        "mercadopago_api_requests_total",
+        "Mercado Pago API attempts by endpoint (preferences, payment, search) and result"
+    );
+    describe_histogram!(
+        "mercadopago_api_duration_seconds",
+        "Mercado Pago API attempt latency, by endpoint"
+    );
 }

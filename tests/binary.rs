@@ -7,89 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use common::binary::{BIN, command, create_room, login, start, start_with};
 use common::{body, day};
 use reqwest::{Client, StatusCode};
-use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_alojamientos");
-
-fn command(dir: &std::path::Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.env_clear()
-        .env("ALOJAMIENTOS_SERVER__DATA_DIR", dir)
-        .env("ALOJAMIENTOS_SERVER__LISTEN", "127.0.0.1:0")
-        .env("ALOJAMIENTOS_RATE_LIMIT__ENABLED", "false")
-        .env("ALOJAMIENTOS_LOG__FILTER", "warn")
-        .kill_on_drop(true);
-    c
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    password: Option<String>,
-}
-
-/// Starts `serve` and reads its stdout until it says where it listens.
-async fn start(dir: &std::path::Path) -> Server {
-    start_with(command(dir), Stdio::null()).await
-}
-
-async fn start_with(mut command: Command, stderr: Stdio) -> Server {
-    let mut child = command
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut password = None;
-    let base = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(p) = line.trim().strip_prefix("password: ") {
-                password = Some(p.trim().to_owned());
-            }
-            if let Some(url) = line.strip_prefix("alojamientos listening on ") {
-                return url.trim().to_owned();
-            }
-        }
-        panic!("the server exited before listening");
-    })
-    .await
-    .expect("the server starts within 20 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Server {
-        child,
-        base,
-        password,
-    }
-}
-
-async fn login(client: &Client, base: &str, email: &str, password: &str) -> String {
-    let r = client
-        .post(format!("{base}/api/v1/admin/login"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    body(r).await["token"].as_str().unwrap().to_owned()
-}
-
-/// Creates a room through the admin API and returns its id.
-async fn create_room(client: &Client, base: &str, token: &str, name: &str) -> u64 {
-    let r = client
-        .post(format!("{base}/api/v1/admin/accommodations"))
-        .bearer_auth(token)
-        .json(&json!({"name": name, "kind": "room", "capacity": 2, "base_price": "1000"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    body(r).await["id"].as_u64().unwrap()
-}
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
 
 #[tokio::test]
 async fn config_default_prints_the_shipped_example_and_version_and_help_work() {

@@ -10,6 +10,7 @@ use super::availability::Occupancy;
 use super::contact::Contact;
 use super::dates::NightRange;
 use super::money::Money;
+use super::payment::PaymentSummary;
 use super::pricing::NightPrice;
 
 /// Where a reservation is in its life.
@@ -142,6 +143,9 @@ pub struct Reservation {
     /// SHA-256 (hex) of the guest's access token.
     pub access_token_sha256: String,
     pub history: Vec<AuditEntry>,
+    /// Payment link and what was paid.
+    #[serde(default)]
+    pub payment: PaymentSummary,
 }
 
 /// A transition that the state machine does not allow.
@@ -186,6 +190,29 @@ impl Reservation {
             reason: reason.into(),
         });
         self.status = to;
+        Ok(())
+    }
+}
+
+impl Reservation {
+    /// Confirms a hold that lapsed because its deposit arrived late (the only way out of
+    /// `expired`); the caller has checked that its dates are still free.
+    pub fn confirm_late_payment(
+        &mut self,
+        reason: impl Into<String>,
+        now: Timestamp,
+    ) -> Result<(), IllegalTransition> {
+        if self.status != Status::Expired {
+            return self.transition(Status::Confirmed, Actor::System, reason, now);
+        }
+        self.history.push(AuditEntry {
+            at: now,
+            from: Some(Status::Expired),
+            to: Status::Confirmed,
+            actor: Actor::System,
+            reason: reason.into(),
+        });
+        self.status = Status::Confirmed;
         Ok(())
     }
 }
@@ -281,7 +308,28 @@ pub(crate) mod tests {
             expires_at: Some(now + jiff::SignedDuration::from_mins(30)),
             access_token_sha256: String::new(),
             history: vec![],
+            payment: PaymentSummary::default(),
         }
+    }
+
+    #[test]
+    fn only_a_late_payment_revives_an_expired_hold() {
+        let now: Timestamp = "2025-01-01T12:00:00Z".parse().unwrap();
+        let mut r = hold(now);
+        r.transition(Status::Expired, Actor::System, "lapsed", now)
+            .unwrap();
+        assert!(
+            r.transition(Status::Confirmed, Actor::System, "", now)
+                .is_err()
+        );
+        r.confirm_late_payment("deposit paid late", now).unwrap();
+        assert_eq!(r.status, Status::Confirmed);
+        assert_eq!(r.history.last().unwrap().from, Some(Status::Expired));
+        let mut cancelled = hold(now);
+        cancelled
+            .transition(Status::Cancelled, Actor::Guest, "", now)
+            .unwrap();
+        assert!(cancelled.confirm_late_payment("late", now).is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::AppState;
 use super::auth::bearer;
 use super::error::ApiError;
 use crate::integrations::ical::oldest_age;
+use crate::integrations::mercadopago::ApiStatus;
 use crate::jobs::{self, EXPIRE_HOLDS};
 use crate::secret::{matches_sha256, sha256_hex};
 
@@ -53,6 +54,17 @@ pub struct DiskCheck {
     free_percent: f64,
 }
 
+/// Mercado Pago, from recent API results (health never calls the API).
+#[derive(Serialize, ToSchema)]
+pub struct MercadoPagoCheck {
+    /// `not_configured` (no access token), `configured`, or `failing` (latest call failed).
+    status: ApiStatus,
+    /// `configured`, or `not_configured`: no webhook secret, every notification is refused.
+    webhook: &'static str,
+    /// Notifications recorded but not yet processed.
+    pending_notifications: u64,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct IcalCheck {
     status: Level,
@@ -69,6 +81,7 @@ pub struct Checks {
     scheduler: SchedulerCheck,
     disk: DiskCheck,
     ical_sync: IcalCheck,
+    mercadopago: MercadoPagoCheck,
 }
 
 fn check_ical(state: &AppState) -> IcalCheck {
@@ -93,6 +106,28 @@ fn check_ical(state: &AppState) -> IcalCheck {
             .filter(|f| f.spec.enabled && f.state.last_error.is_some())
             .count(),
     }
+}
+
+/// Payments degrade health when the API is failing, or when links are made (access token)
+/// but notifications are refused (no webhook secret).
+fn mercadopago_check(state: &AppState) -> (Level, MercadoPagoCheck) {
+    let status = state.payments.api_status();
+    let webhook_ok = state.settings.mercadopago.webhook_secret.is_some();
+    let level = match status {
+        ApiStatus::Failing => Level::Degraded,
+        ApiStatus::Configured if !webhook_ok => Level::Degraded,
+        _ => Level::Ok,
+    };
+    let check = MercadoPagoCheck {
+        status,
+        webhook: if webhook_ok {
+            "configured"
+        } else {
+            "not_configured"
+        },
+        pending_notifications: state.store.inbox_len().unwrap_or(0),
+    };
+    (level, check)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -159,12 +194,14 @@ fn check_health(state: &AppState) -> Health {
         free_percent: free,
     };
     let ical_sync = check_ical(state);
+    let (payments_level, mercadopago) = mercadopago_check(state);
     let worst = [
         database.status,
         locks.status,
         scheduler.status,
         disk.status,
         ical_sync.status,
+        payments_level,
     ]
     .into_iter()
     .max()
@@ -183,12 +220,13 @@ fn check_health(state: &AppState) -> Health {
             scheduler,
             disk,
             ical_sync,
+            mercadopago,
         },
     }
 }
 
-/// Health of the store, the writer, the scheduler, the disk and iCal sync. 200 when healthy or
-/// degraded, 503 when unhealthy.
+/// Health of the store, the writer, the scheduler, the disk, iCal sync and Mercado Pago. 200
+/// when healthy or degraded, 503 when unhealthy.
 #[utoipa::path(get, path = "/api/v1/healthz", tag = "ops",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {

@@ -8,9 +8,11 @@ mod feeds;
 mod health;
 mod ical_export;
 mod middleware;
+mod payments;
 mod public;
 mod rate_limit;
 mod views;
+mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,6 +34,7 @@ pub use error::ApiError;
 use crate::config::Settings;
 use crate::integrations::ical::IcalSync;
 use crate::jobs::JobStatus;
+use crate::payments::Payments;
 use crate::store::{ReservePolicy, Store};
 use rate_limit::RateLimiter;
 
@@ -44,6 +47,7 @@ pub struct AppState {
     pub started: Instant,
     pub jobs: Arc<JobStatus>,
     pub ical: Arc<IcalSync>,
+    pub payments: Payments,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -55,6 +59,7 @@ impl AppState {
         metrics: PrometheusHandle,
         jobs: Arc<JobStatus>,
         ical: Arc<IcalSync>,
+        payments: Payments,
     ) -> Self {
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
@@ -64,6 +69,7 @@ impl AppState {
             started: Instant::now(),
             jobs,
             ical,
+            payments,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
@@ -93,7 +99,7 @@ impl AppState {
 #[openapi(
     info(title = "alojamientos", description = "Booking appliance for small accommodation hosts"),
     modifiers(&BearerAuth),
-    tags((name = "public"), (name = "admin"), (name = "ops"))
+    tags((name = "public"), (name = "admin"), (name = "webhooks"), (name = "ops"))
 )]
 struct ApiDoc;
 
@@ -119,6 +125,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(public::pre_reserve))
         .routes(routes!(public::get_reservation))
         .routes(routes!(public::cancel_reservation))
+        .routes(routes!(payments::guest_payment_link))
         .routes(routes!(admin::login))
         .routes(routes!(ical_export::export))
 }
@@ -150,6 +157,20 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(feeds::rotate_export))
         .routes(routes!(feeds::list_imported))
         .routes(routes!(feeds::list_conflicts))
+        .routes(routes!(payments::admin_payment_link))
+        .routes(routes!(payments::list_payments))
+        .routes(routes!(payments::reservation_payments))
+        .routes(routes!(payments::outbox))
+}
+
+/// Provider notifications: signed, not limited per client (providers retry what we refuse).
+fn webhook_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(webhooks::mercadopago))
+        .route(
+            webhooks::ORIGINAL_PATH,
+            axum::routing::post(webhooks::mercadopago),
+        )
 }
 
 /// Health and readiness (metrics and the OpenAPI document are plain routes).
@@ -164,6 +185,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(public_routes())
         .merge(admin_routes())
+        .merge(webhook_routes())
         .merge(ops_routes())
         .into_openapi()
 }
@@ -195,6 +217,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(limited)
         .merge(Router::from(admin_routes()))
+        .merge(Router::from(webhook_routes()))
         .merge(Router::from(ops_routes()))
         .route(
             "/api/v1/openapi.json",

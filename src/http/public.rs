@@ -317,6 +317,31 @@ fn stored(response: StoredResponse) -> Response {
         .into_response()
 }
 
+/// A replayed creation shows the hold's payment link, made after the response was stored
+/// (the stored body is replayed untouched otherwise).
+fn with_current_link(state: &AppState, mut response: StoredResponse) -> StoredResponse {
+    if response.status != StatusCode::CREATED.as_u16() || !state.payments.is_configured() {
+        return response;
+    }
+    let Ok(mut body) = serde_json::from_str::<serde_json::Value>(&response.body) else {
+        return response;
+    };
+    let code = body["code"].as_str().unwrap_or_default().to_owned();
+    let link = state
+        .store
+        .reservation(&code)
+        .ok()
+        .flatten()
+        .and_then(|r| ReservationView::of(&r).payment_url);
+    if body["payment_url"].is_null()
+        && let Some(url) = link
+    {
+        body["payment_url"] = serde_json::Value::String(url);
+        response.body = body.to_string();
+    }
+    response
+}
+
 /// Takes a reservation through the atomic path shared by the public and admin APIs.
 pub async fn reserve_with(
     state: &AppState,
@@ -330,7 +355,7 @@ pub async fn reserve_with(
     let channel = req.channel.as_str();
     let policy = state.reserve_policy();
     match state.store.reserve(req, policy, key, render).await {
-        Ok(Replay::Fresh(outcome)) => {
+        Ok(Replay::Fresh(mut outcome)) => {
             match &outcome {
                 Ok(created) => {
                     metrics::counter!("reservations_created_total", "channel" => channel)
@@ -347,9 +372,14 @@ pub async fn reserve_with(
                 }
                 Err(_) => {}
             }
+            if let Ok(created) = &mut outcome
+                && let Some(linked) = state.payments.link_for_new_hold(&created.reservation).await
+            {
+                created.reservation = linked;
+            }
             Ok(stored(render(&outcome)))
         }
-        Ok(Replay::Stored(response)) => Ok(stored(response)),
+        Ok(Replay::Stored(response)) => Ok(stored(with_current_link(state, response))),
         Ok(Replay::KeyReused) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",
@@ -393,7 +423,7 @@ pub async fn pre_reserve(
 
 /// Who may see a reservation: an admin, or the guest holding its access token. Anything
 /// else gets 401 (no credentials) or 404 (wrong ones), never a hint that the code exists.
-async fn authorize(
+pub(super) async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     code: &str,

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::domain::money::Money;
+use crate::domain::payment::PaymentState;
 use crate::domain::pricing::NightPrice;
 use crate::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status};
 
@@ -35,6 +36,11 @@ pub struct ReservationView {
     pub created_at: Timestamp,
     pub nightly: Vec<NightPrice>,
     pub history: Vec<AuditEntry>,
+    pub payment_status: PaymentState,
+    #[schema(value_type = String, example = "14400.00")]
+    pub paid_amount: Money,
+    /// Where the guest pays the deposit (live holds with a Mercado Pago link).
+    pub payment_url: Option<String>,
 }
 
 impl ReservationView {
@@ -60,6 +66,11 @@ impl ReservationView {
             created_at: r.created_at,
             nightly: r.nightly.clone(),
             history: r.history.clone(),
+            payment_status: r.payment.state,
+            paid_amount: r.payment.paid,
+            payment_url: (r.status == Status::PreReserved)
+                .then(|| r.payment.payment_url.clone())
+                .flatten(),
         }
     }
 }

@@ -3,4 +3,5 @@
 //! local fakes.
 
 pub mod ical;
+pub mod mercadopago;
 pub mod outbound;

@@ -7,7 +7,10 @@ mod error;
 mod feeds;
 mod ical_export;
 mod idempotency;
+mod inbox;
 mod occupancy;
+mod outbox;
+mod payments;
 mod reservations;
 pub mod schema;
 mod tables;
@@ -26,6 +29,8 @@ pub use error::StoreError;
 pub use feeds::{Applied, Conflict, FeedError, Snapshot};
 pub use ical_export::{CalendarExport, ExportItem, ExportedKind};
 pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
+pub use inbox::InboxEntry;
+pub use payments::{LinkError, Outcome, PaymentFilter};
 pub use reservations::{
     ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
     ReserveError, ReservePolicy, Stats,

@@ -87,12 +87,12 @@ pub enum ChangeError {
     RequiresHost,
 }
 
-fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
+pub(super) fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
     table.get(code)?.map(|v| decode(v.value())).transpose()
 }
 
-fn save(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
+pub(super) fn save(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
     txn.open_table(RESERVATIONS)?
         .insert(r.code.as_str(), encode(r).as_slice())?;
     Ok(())
@@ -162,6 +162,7 @@ fn create(
             actor: req.actor,
             reason: req.note,
         }],
+        payment: Default::default(),
     };
     save(txn, &reservation)?;
     index(txn, &reservation)?;
@@ -172,7 +173,7 @@ fn create(
 }
 
 /// Makes the occupancy and hold-expiry indexes agree with `r`'s status.
-fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
+pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
     let mut expiry = txn.open_table(HOLD_EXPIRY)?;
     if let Some(at) = r.expires_at {
         if r.status == Status::PreReserved {

@@ -58,6 +58,10 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::FEED_UIDS)?;
     txn.open_table(tables::ICAL_EXPORTS)?;
     txn.open_table(tables::CALENDAR_CHANGED)?;
+    txn.open_table(tables::PAYMENTS)?;
+    txn.open_table(tables::RESERVATION_PAYMENTS)?;
+    txn.open_table(tables::WEBHOOK_INBOX)?;
+    txn.open_table(tables::OUTBOX)?;
     Ok(())
 }
 

@@ -27,6 +27,15 @@ pub const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idem
 pub const ADMINS: TableDefinition<&str, &[u8]> = TableDefinition::new("admins");
 /// SHA-256 (hex) of a session token → `AdminSession`.
 pub const SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("sessions");
+/// Provider payment id → `PaymentRecord`.
+pub const PAYMENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("payments");
+/// (reservation code, provider payment id) → (): a reservation's payments.
+pub const RESERVATION_PAYMENTS: TableDefinition<(&str, &str), ()> =
+    TableDefinition::new("reservation_payments");
+/// Provider payment id → `InboxEntry`: webhook notifications recorded but not yet processed.
+pub const WEBHOOK_INBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("webhook_inbox");
+/// Event sequence number → `DomainEvent`: notifications for guests and the host to deliver.
+pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 
 /// Import feed id → `Feed`.
 pub const FEEDS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical_feeds");

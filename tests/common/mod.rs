@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod fake_feeds;
+pub mod fake_mp;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

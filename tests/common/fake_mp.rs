@@ -1,0 +1,213 @@
+//! A fake Mercado Pago API on 127.0.0.1 that tests script: payments to report (in order),
+//! faults to inject per endpoint, and a log of what it was asked.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// The access token the fake accepts.
+pub const TOKEN: &str = "TEST-fake-access-token";
+
+/// Something to do instead of (or before) answering.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    Status(u16),
+    /// Wait this long, then answer normally (the client should have timed out).
+    Delay(Duration),
+}
+
+#[derive(Default)]
+struct FakeState {
+    /// Payment id → the answers to give, in order; the last one repeats.
+    payments: HashMap<String, VecDeque<Value>>,
+    faults: HashMap<&'static str, VecDeque<Fault>>,
+    hits: HashMap<&'static str, usize>,
+    preferences: Vec<Value>,
+}
+
+#[derive(Clone)]
+pub struct FakeMp {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<FakeState>>,
+}
+
+/// A payment object as the API returns it.
+pub fn payment(id: &str, status: &str, amount: &str, reference: Option<&str>) -> Value {
+    json!({
+        "id": id.parse::<u64>().unwrap(),
+        "status": status,
+        "status_detail": if status == "approved" { "accredited" } else { "pending_contingency" },
+        "transaction_amount": amount.parse::<f64>().unwrap(),
+        "currency_id": "ARS",
+        "external_reference": reference,
+        "date_approved": null,
+        "live_mode": false,
+    })
+}
+
+impl FakeMp {
+    pub async fn start() -> FakeMp {
+        let state = Arc::new(Mutex::new(FakeState::default()));
+        let app = axum::Router::new()
+            .route("/checkout/preferences", post(preference))
+            .route("/v1/payments/search", get(search))
+            .route("/v1/payments/{id}", get(fetch))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeMp { addr, state }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// From now on the API reports `value` for its payment id.
+    pub fn set_payment(&self, value: Value) {
+        self.script_payment(vec![value]);
+    }
+
+    /// The API reports these, one per request, then keeps reporting the last.
+    pub fn script_payment(&self, values: Vec<Value>) {
+        let id = values[0]["id"].to_string();
+        self.state
+            .lock()
+            .unwrap()
+            .payments
+            .insert(id, values.into());
+    }
+
+    /// The next requests to `endpoint` (`preferences`, `payment`, `search`) meet these faults.
+    pub fn fail(&self, endpoint: &'static str, faults: &[Fault]) {
+        let mut s = self.state.lock().unwrap();
+        s.faults.entry(endpoint).or_default().extend(faults);
+    }
+
+    /// Forgets every fault still queued.
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
+    }
+
+    /// Requests `endpoint` received.
+    pub fn hits(&self, endpoint: &'static str) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .hits
+            .get(endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Bodies of the preferences created.
+    pub fn preferences(&self) -> Vec<Value> {
+        self.state.lock().unwrap().preferences.clone()
+    }
+}
+
+type Shared = State<Arc<Mutex<FakeState>>>;
+
+/// Counts the request, checks the token and applies the next fault, if any.
+async fn gate(
+    state: &Arc<Mutex<FakeState>>,
+    endpoint: &'static str,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    let fault = {
+        let mut s = state.lock().unwrap();
+        *s.hits.entry(endpoint).or_default() += 1;
+        s.faults.get_mut(endpoint).and_then(VecDeque::pop_front)
+    };
+    match fault {
+        Some(Fault::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap();
+            return Some(
+                (
+                    status,
+                    Json(json!({"message": "scripted failure", "status": code})),
+                )
+                    .into_response(),
+            );
+        }
+        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        None => {}
+    }
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == format!("Bearer {TOKEN}"));
+    (!authorized).then(|| {
+        (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "invalid access token"})),
+        )
+            .into_response()
+    })
+}
+
+async fn preference(State(state): Shared, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+    if let Some(r) = gate(&state, "preferences", &headers).await {
+        return r;
+    }
+    let mut s = state.lock().unwrap();
+    s.preferences.push(body);
+    let id = format!("pref-{}", s.preferences.len());
+    let url = format!("https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id={id}");
+    (
+        StatusCode::CREATED,
+        Json(json!({"id": id, "init_point": url})),
+    )
+        .into_response()
+}
+
+fn current(s: &mut FakeState, id: &str) -> Option<Value> {
+    let answers = s.payments.get_mut(id)?;
+    if answers.len() > 1 {
+        answers.pop_front()
+    } else {
+        answers.front().cloned()
+    }
+}
+
+async fn fetch(State(state): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Some(r) = gate(&state, "payment", &headers).await {
+        return r;
+    }
+    match current(&mut state.lock().unwrap(), &id) {
+        Some(p) => Json(p).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "Payment not found"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn search(
+    State(state): Shared,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = gate(&state, "search", &headers).await {
+        return r;
+    }
+    let reference = q.get("external_reference").cloned().unwrap_or_default();
+    let s = state.lock().unwrap();
+    let results: Vec<Value> = s
+        .payments
+        .values()
+        .filter_map(|answers| answers.back().cloned())
+        .filter(|p| p["external_reference"] == json!(reference))
+        .collect();
+    Json(json!({"results": results, "paging": {"total": results.len(), "limit": 30, "offset": 0}}))
+        .into_response()
+}
