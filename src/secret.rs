@@ -8,11 +8,22 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
+}
+
 /// `bytes` random bytes, hex-encoded.
 pub fn random_hex(bytes: usize) -> String {
-    (0..bytes)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect()
+    hex(&(0..bytes)
+        .map(|_| rand::random::<u8>())
+        .collect::<Vec<u8>>())
 }
 
 /// SHA-256 of a secret, hex-encoded: what the store keeps instead of tokens.
@@ -22,10 +33,7 @@ pub fn sha256_hex(secret: &str) -> String {
 
 /// SHA-256 of raw bytes, hex-encoded.
 pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
 }
 
 /// Whether `signature_hex` is the HMAC-SHA256 of `message` under `key`, compared in constant
@@ -39,15 +47,29 @@ pub fn verify_hmac_sha256_hex(key: &[u8], message: &[u8], signature_hex: &str) -
     mac.verify_slice(&expected).is_ok()
 }
 
+/// HMAC-SHA256 under one key, keyed once and reused for many messages.
+#[derive(Clone)]
+pub struct Keyed(Hmac<Sha256>);
+
+impl Keyed {
+    pub fn new(key: &[u8]) -> Keyed {
+        Keyed(Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length"))
+    }
+
+    /// The first `bytes` bytes of the MAC of `message`, hex-encoded.
+    pub fn hex_prefix(&self, message: &[u8], bytes: usize) -> String {
+        let mut mac = self.0.clone();
+        mac.update(message);
+        let tag = mac.finalize().into_bytes();
+        hex(&tag[..bytes.min(tag.len())])
+    }
+}
+
 /// HMAC-SHA256 of `message` under `key`, hex-encoded (what providers put in signature headers).
 pub fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(message);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&mac.finalize().into_bytes())
 }
 
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
@@ -97,6 +119,15 @@ pub fn verify_password(password: &str, hash: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_and_keyed_macs_match_the_one_shot_forms() {
+        assert_eq!(hex(&[0x00, 0xab, 0xff, 0x10]), "00abff10");
+        let keyed = Keyed::new(b"key");
+        let full = hmac_sha256_hex(b"key", b"RES123");
+        assert_eq!(keyed.hex_prefix(b"RES123", 32), full);
+        assert_eq!(keyed.hex_prefix(b"RES123", 16), full[..32]);
+    }
 
     #[test]
     fn passwords_verify_only_against_their_hash() {

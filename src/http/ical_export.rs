@@ -46,13 +46,12 @@ pub async fn export(
         count("not_found");
         return Err(not_found());
     };
+    let uid = state.ical.export_uids(&calendar.settings.uid_key);
     let events: Vec<ExportEvent> = calendar
         .items
         .iter()
         .map(|item| ExportEvent {
-            uid: state
-                .ical
-                .export_uid(&calendar.settings.uid_key, &item.code),
+            uid: uid(&item.code),
             range: item.range,
             changed_at: item.changed_at,
             summary: match item.kind {

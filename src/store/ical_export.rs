@@ -11,11 +11,8 @@ use super::tables::{
     encode,
 };
 use super::{Store, StoreError};
-use crate::domain::block::OwnerBlock;
 use crate::domain::dates::{NightRange, date_from_key, date_key};
 use crate::domain::ical::export::ExportSettings;
-use crate::domain::ical::import::ImportedStay;
-use crate::domain::reservation::Reservation;
 use crate::secret::random_hex;
 
 /// How an exported stay is shown.
@@ -44,6 +41,32 @@ pub struct CalendarExport {
     pub items: Vec<ExportItem>,
     /// The latest change of what the calendar shows (including holds that lapsed since).
     pub last_modified: Timestamp,
+}
+
+/// The only part of a stored booking, block or imported stay the export reads; serde skips
+/// the rest without building it.
+#[derive(serde::Deserialize)]
+struct Stamps {
+    created_at: Option<Timestamp>,
+    updated_at: Option<Timestamp>,
+    #[serde(default)]
+    history: Vec<Stamp>,
+}
+
+#[derive(serde::Deserialize)]
+struct Stamp {
+    at: Timestamp,
+}
+
+impl Stamps {
+    /// The record's last change: its last audit entry, else its update, else its creation.
+    fn last_change(&self) -> Option<Timestamp> {
+        self.history
+            .last()
+            .map(|h| h.at)
+            .or(self.updated_at)
+            .or(self.created_at)
+    }
 }
 
 fn new_settings(now: Timestamp) -> ExportSettings {
@@ -165,17 +188,15 @@ impl Store {
                 .ok_or_else(|| {
                     StoreError::Corrupt(format!("occupancy entry {code} has bad dates"))
                 })?;
-                let found = match &code[..code.len().min(3)] {
-                    "RES" => record::<Reservation>(&reservations, code)?.map(|r| {
-                        let changed = r.history.last().map_or(r.created_at, |h| h.at);
-                        (changed, ExportedKind::Reserved)
-                    }),
-                    "BLK" => record::<OwnerBlock>(&blocks, code)?
-                        .map(|b| (b.created_at, ExportedKind::Blocked)),
-                    "IMP" if settings.include_imported => record::<ImportedStay>(&imported, code)?
-                        .map(|s| (s.updated_at, ExportedKind::Blocked)),
-                    _ => None,
+                let (table, kind) = match &code[..code.len().min(3)] {
+                    "RES" => (&reservations, ExportedKind::Reserved),
+                    "BLK" => (&blocks, ExportedKind::Blocked),
+                    "IMP" if settings.include_imported => (&imported, ExportedKind::Blocked),
+                    _ => continue,
                 };
+                let found = record::<Stamps>(table, code)?
+                    .and_then(|s| s.last_change())
+                    .map(|changed| (changed, kind));
                 if let Some((changed_at, kind)) = found {
                     items.push(ExportItem {
                         code: code.to_owned(),

@@ -57,21 +57,35 @@ pub fn render(calendar_name: &str, events: &[ExportEvent]) -> String {
     ] {
         push_folded(&mut out, line);
     }
+    let mut line = String::with_capacity(128);
+    let mut stamp = String::with_capacity(16);
     for event in sorted {
-        let stamp = utc_stamp(event.changed_at);
+        stamp.clear();
+        push_utc_stamp(&mut stamp, event.changed_at);
         push_folded(&mut out, "BEGIN:VEVENT");
-        push_folded(&mut out, &format!("UID:{}", escape_text(&event.uid)));
-        push_folded(&mut out, &format!("DTSTAMP:{stamp}"));
-        push_folded(&mut out, &format!("LAST-MODIFIED:{stamp}"));
-        push_folded(
-            &mut out,
-            &format!("DTSTART;VALUE=DATE:{}", ical_date(event.range.check_in())),
-        );
-        push_folded(
-            &mut out,
-            &format!("DTEND;VALUE=DATE:{}", ical_date(event.range.check_out())),
-        );
-        push_folded(&mut out, &format!("SUMMARY:{}", escape_text(event.summary)));
+        line.clear();
+        line.push_str("UID:");
+        line.push_str(&escape_text(&event.uid));
+        push_folded(&mut out, &line);
+        for name in ["DTSTAMP:", "LAST-MODIFIED:"] {
+            line.clear();
+            line.push_str(name);
+            line.push_str(&stamp);
+            push_folded(&mut out, &line);
+        }
+        for (name, date) in [
+            ("DTSTART;VALUE=DATE:", event.range.check_in()),
+            ("DTEND;VALUE=DATE:", event.range.check_out()),
+        ] {
+            line.clear();
+            line.push_str(name);
+            push_date(&mut line, date);
+            push_folded(&mut out, &line);
+        }
+        line.clear();
+        line.push_str("SUMMARY:");
+        line.push_str(&escape_text(event.summary));
+        push_folded(&mut out, &line);
         push_folded(&mut out, "TRANSP:OPAQUE");
         push_folded(&mut out, "END:VEVENT");
     }
@@ -81,11 +95,33 @@ pub fn render(calendar_name: &str, events: &[ExportEvent]) -> String {
 
 /// `yyyymmdd`, the form of a `VALUE=DATE`.
 pub fn ical_date(date: Date) -> String {
-    format!("{:04}{:02}{:02}", date.year(), date.month(), date.day())
+    let mut out = String::with_capacity(8);
+    push_date(&mut out, date);
+    out
 }
 
-fn utc_stamp(at: Timestamp) -> String {
-    at.strftime("%Y%m%dT%H%M%SZ").to_string()
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = (value / 10u32.pow(place)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
+fn push_date(out: &mut String, date: Date) {
+    push_digits(out, u32::try_from(date.year()).unwrap_or(0), 4);
+    push_digits(out, u32::from(date.month().unsigned_abs()), 2);
+    push_digits(out, u32::from(date.day().unsigned_abs()), 2);
+}
+
+/// `yyyymmddThhmmssZ`, a UTC DATE-TIME.
+fn push_utc_stamp(out: &mut String, at: Timestamp) {
+    let utc = jiff::tz::TimeZone::UTC.to_datetime(at);
+    push_date(out, utc.date());
+    out.push('T');
+    for part in [utc.hour(), utc.minute(), utc.second()] {
+        push_digits(out, u32::from(part.unsigned_abs()), 2);
+    }
+    out.push('Z');
 }
 
 #[cfg(test)]
@@ -130,6 +166,14 @@ mod tests {
              DTSTART;VALUE=DATE:20260501\r\nDTEND;VALUE=DATE:20260503\r\nSUMMARY:Reservado\r\n"
         ));
         assert!(!out.replace("\r\n", "").contains('\n'));
+    }
+
+    #[test]
+    fn dates_and_stamps_are_zero_padded() {
+        assert_eq!(ical_date(date(2007, 3, 9)), "20070309");
+        let mut s = String::new();
+        push_utc_stamp(&mut s, "2026-01-02T03:04:05.9Z".parse().unwrap());
+        assert_eq!(s, "20260102T030405Z");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::domain::ical::feed::{FeedRules, ParsedFeed, parse};
 use crate::domain::ical::import::{Feed, FeedState};
 use crate::domain::ical::snapshot::ChurnGuard;
 use crate::integrations::outbound::{Limits, agent, backoff};
-use crate::secret::hmac_sha256_hex;
+use crate::secret::Keyed;
 use crate::store::{Applied, Snapshot, Store, StoreError};
 use fetch::{FetchError, Fetched};
 
@@ -142,11 +142,17 @@ impl IcalSync {
         }
     }
 
-    /// The public UID of a stay in our export: an HMAC of its code, so the code itself (which
-    /// a guest could use with our API) never leaves.
-    pub fn export_uid(&self, uid_key: &str, code: &str) -> String {
-        let mac = hmac_sha256_hex(uid_key.as_bytes(), code.as_bytes());
-        format!("{}@{}", &mac[..32], self.settings.uid_domain)
+    /// Public UIDs for one accommodation's export: an HMAC of each stay's code under the
+    /// accommodation's UID key, so the code itself (which a guest could use with our API)
+    /// never leaves, and UIDs stay stable across token rotations.
+    pub fn export_uids(&self, uid_key: &str) -> impl Fn(&str) -> String + '_ {
+        let keyed = Keyed::new(uid_key.as_bytes());
+        move |code| {
+            let mut uid = keyed.hex_prefix(code.as_bytes(), 16);
+            uid.push('@');
+            uid.push_str(&self.settings.uid_domain);
+            uid
+        }
     }
 
     fn claim(&self, id: u64) -> Option<InFlight<'_>> {
