@@ -985,3 +985,45 @@ async fn feed_input_is_validated_and_admin_only() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(body(r).await["error"], "feed_not_found");
 }
+
+#[tokio::test]
+async fn a_lapsed_hold_leaves_the_export_even_before_the_expiry_job_runs() {
+    let app = TestApp::spawn_with(|r| {
+        r.ical.check_schedule = NEVER.into();
+        r.jobs.expire_holds = NEVER.into();
+        r.reservations.hold_duration = "2s".into();
+    })
+    .await;
+    let acc = app.accommodation(json!({})).await;
+    hold(&app, acc, 5, 7).await;
+    let start = format!("DTSTART;VALUE=DATE:{}", ymd(5));
+    let first = export_text(&app, acc).await;
+    assert!(first.contains(&start), "a live hold is exported");
+    assert_eq!(
+        export_text(&app, acc).await,
+        first,
+        "served again unchanged"
+    );
+    let gone = eventually(Duration::from_secs(10), || async {
+        !export_text(&app, acc).await.contains(&start)
+    })
+    .await;
+    assert!(gone, "the lapsed hold is still exported");
+
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/admin/accommodations/{acc}")))
+        .bearer_auth(&app.admin_token)
+        .json(
+            &json!({"name": "Nombre nuevo", "kind": "cabin", "capacity": 4, "base_price": "12000"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        export_text(&app, acc)
+            .await
+            .contains("X-WR-CALNAME:Nombre nuevo")
+    );
+}

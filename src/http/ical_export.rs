@@ -8,9 +8,6 @@ use jiff::{Span, Timestamp};
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use crate::domain::dates::local_today;
-use crate::domain::ical::export::{BLOCKED, ExportEvent, RESERVED, render};
-use crate::secret::{matches_sha256, sha256_hex};
-use crate::store::ExportedKind;
 
 fn not_found() -> ApiError {
     ApiError::not_found("not_found", "no such calendar")
@@ -40,30 +37,13 @@ pub async fn export(
     let since = local_today(now, &state.settings.time_zone)
         .checked_sub(history)
         .unwrap_or(jiff::civil::Date::MIN);
-    let calendar = state.store.calendar_export(id, since, now)?;
-    let Some(calendar) = calendar.filter(|c| matches_sha256(token, &sha256_hex(&c.settings.token)))
-    else {
+    let Some(rendered) = state.ical.export(id, token, since, now)? else {
         count("not_found");
         return Err(not_found());
     };
-    let uid = state.ical.export_uids(&calendar.settings.uid_key);
-    let events: Vec<ExportEvent> = calendar
-        .items
-        .iter()
-        .map(|item| ExportEvent {
-            uid: uid(&item.code),
-            range: item.range,
-            changed_at: item.changed_at,
-            summary: match item.kind {
-                ExportedKind::Reserved => RESERVED,
-                ExportedKind::Blocked => BLOCKED,
-            },
-        })
-        .collect();
-    let body = render(&calendar.accommodation_name, &events);
-    let etag = format!("\"{}\"", &sha256_hex(&body)[..32]);
-    let last_modified = http_date(calendar.last_modified);
-    if not_modified(&headers, &etag, calendar.last_modified) {
+    let etag = rendered.etag.to_string();
+    let last_modified = http_date(rendered.last_modified);
+    if not_modified(&headers, &etag, rendered.last_modified) {
         count("not_modified");
         return Ok((
             StatusCode::NOT_MODIFIED,
@@ -85,7 +65,7 @@ pub async fn export(
                 "private, max-age=0, must-revalidate".to_owned(),
             ),
         ],
-        body,
+        rendered.body,
     )
         .into_response();
     response.headers_mut().insert(

@@ -33,14 +33,40 @@ pub struct ExportItem {
     pub kind: ExportedKind,
 }
 
+/// What decides whether a rendered export is still current, read without scanning stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportHead {
+    pub accommodation_name: String,
+    pub settings: ExportSettings,
+    /// Last change of anything holding the accommodation's dates; strictly increasing.
+    pub changed: Timestamp,
+}
+
 /// Everything one export response needs.
 #[derive(Debug, Clone)]
 pub struct CalendarExport {
-    pub accommodation_name: String,
-    pub settings: ExportSettings,
+    pub head: ExportHead,
     pub items: Vec<ExportItem>,
     /// The latest change of what the calendar shows (including holds that lapsed since).
     pub last_modified: Timestamp,
+    /// When the first live hold in it lapses (and the calendar changes without a write).
+    pub valid_until: Option<Timestamp>,
+}
+
+fn read_head(txn: &ReadTransaction, id: u64) -> Result<Option<ExportHead>, StoreError> {
+    let (Some(acc), Some(settings)) = (load(txn, id)?, read_settings(txn, id)?) else {
+        return Ok(None);
+    };
+    let changed = txn
+        .open_table(CALENDAR_CHANGED)?
+        .get(id)?
+        .and_then(|v| Timestamp::from_millisecond(v.value()).ok())
+        .unwrap_or(settings.rotated_at);
+    Ok(Some(ExportHead {
+        accommodation_name: acc.spec.name,
+        settings,
+        changed,
+    }))
 }
 
 /// The only part of a stored booking, block or imported stay the export reads; serde skips
@@ -150,17 +176,11 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<CalendarExport>, StoreError> {
         self.read(|txn| {
-            let (Some(acc), Some(settings)) = (
-                load(txn, accommodation_id)?,
-                read_settings(txn, accommodation_id)?,
-            ) else {
+            let Some(head) = read_head(txn, accommodation_id)? else {
                 return Ok(None);
             };
-            let mut last_modified = txn
-                .open_table(CALENDAR_CHANGED)?
-                .get(accommodation_id)?
-                .and_then(|v| Timestamp::from_millisecond(v.value()).ok())
-                .unwrap_or(settings.rotated_at);
+            let mut last_modified = head.changed;
+            let mut valid_until: Option<Timestamp> = None;
             let occupancy = txn.open_table(OCCUPANCY)?;
             let reservations = txn.open_table(RESERVATIONS)?;
             let blocks = txn.open_table(BLOCKS)?;
@@ -181,6 +201,12 @@ impl Store {
                     last_modified = last_modified.max(lapsed);
                     continue;
                 }
+                if let Some(lapses) = (expires != NO_EXPIRY)
+                    .then(|| Timestamp::from_millisecond(expires).ok())
+                    .flatten()
+                {
+                    valid_until = Some(valid_until.map_or(lapses, |v| v.min(lapses)));
+                }
                 let range = match (date_from_key(check_in), date_from_key(check_out)) {
                     (Some(a), Some(b)) => NightRange::new(a, b).ok(),
                     _ => None,
@@ -191,7 +217,7 @@ impl Store {
                 let (table, kind) = match &code[..code.len().min(3)] {
                     "RES" => (&reservations, ExportedKind::Reserved),
                     "BLK" => (&blocks, ExportedKind::Blocked),
-                    "IMP" if settings.include_imported => (&imported, ExportedKind::Blocked),
+                    "IMP" if head.settings.include_imported => (&imported, ExportedKind::Blocked),
                     _ => continue,
                 };
                 let found = record::<Stamps>(table, code)?
@@ -207,12 +233,17 @@ impl Store {
                 }
             }
             Ok(Some(CalendarExport {
-                accommodation_name: acc.spec.name,
-                settings,
+                head,
                 items,
                 last_modified,
+                valid_until,
             }))
         })
+    }
+
+    /// The cheap part of an export: name, settings and version.
+    pub fn export_head(&self, accommodation_id: u64) -> Result<Option<ExportHead>, StoreError> {
+        self.read(|txn| read_head(txn, accommodation_id))
     }
 
     /// The export settings of an accommodation, if it has them.

@@ -27,7 +27,7 @@ pub use admins::{AdminSession, AdminUser};
 pub use blocks::BlockError;
 pub use error::StoreError;
 pub use feeds::{Applied, Conflict, FeedError, Snapshot};
-pub use ical_export::{CalendarExport, ExportItem, ExportedKind};
+pub use ical_export::{CalendarExport, ExportHead, ExportItem, ExportedKind};
 pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
 pub use inbox::InboxEntry;
 pub use payments::{LinkError, Outcome, PaymentFilter};

@@ -77,12 +77,13 @@ pub fn remove(
     touch(txn, accommodation)
 }
 
-/// Records that the held dates of `accommodation` changed now (the export's Last-Modified).
+/// Records that the held dates of `accommodation` changed now (the export's Last-Modified and
+/// cache version): strictly increasing, even for two changes within one millisecond.
 pub fn touch(txn: &WriteTransaction, accommodation: u64) -> Result<(), StoreError> {
     let now = Timestamp::now().as_millisecond();
     let mut table = txn.open_table(CALENDAR_CHANGED)?;
     let last = table.get(accommodation)?.map_or(i64::MIN, |v| v.value());
-    table.insert(accommodation, now.max(last))?;
+    table.insert(accommodation, now.max(last.saturating_add(1)))?;
     Ok(())
 }
 

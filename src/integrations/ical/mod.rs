@@ -1,6 +1,7 @@
 //! iCal sync with OTAs: fetching feeds on schedule or on demand and applying their snapshots,
 //! and the public UIDs of our export.
 
+mod export;
 mod fetch;
 
 use std::collections::HashSet;
@@ -21,6 +22,8 @@ use crate::domain::ical::snapshot::ChurnGuard;
 use crate::integrations::outbound::{Limits, agent, backoff};
 use crate::secret::Keyed;
 use crate::store::{Applied, Snapshot, Store, StoreError};
+use export::ExportCache;
+pub use export::Rendered;
 use fetch::{FetchError, Fetched};
 
 /// Feeds fetched at the same time by one scheduler round.
@@ -87,6 +90,7 @@ pub struct IcalSync {
     agent: Agent,
     in_flight: Mutex<HashSet<u64>>,
     parallel: Arc<Semaphore>,
+    exports: ExportCache,
 }
 
 /// Marks a feed as being synced until dropped.
@@ -139,6 +143,7 @@ impl IcalSync {
             time_zone: settings.time_zone.clone(),
             in_flight: Mutex::new(HashSet::new()),
             parallel: Arc::new(Semaphore::new(PARALLEL_FETCHES)),
+            exports: ExportCache::default(),
         }
     }
 
