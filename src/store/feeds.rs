@@ -353,10 +353,11 @@ impl Store {
                 else {
                     return Ok(None);
                 };
-                let known: Vec<Known> = feed_stays(txn, feed.id)?
-                    .into_iter()
+                let stored = feed_stays(txn, feed.id)?;
+                let known: Vec<Known> = stored
+                    .iter()
                     .map(|s| Known {
-                        uid: s.uid,
+                        uid: s.uid.clone(),
                         range: s.range,
                         kind: s.kind,
                     })
@@ -368,8 +369,14 @@ impl Store {
                     snapshot.guard,
                     snapshot.accept_churn,
                 );
+                let unchanged = plan.is_empty();
                 let applied = apply(txn, &feed, plan, Timestamp::now())?;
-                let (reservations, blocks) = count_held(&feed_stays(txn, feed.id)?, snapshot.today);
+                let now_stored = if unchanged {
+                    stored
+                } else {
+                    feed_stays(txn, feed.id)?
+                };
+                let (reservations, blocks) = count_held(&now_stored, snapshot.today);
                 feed.state.counts = FeedCounts {
                     events: snapshot.parsed.events.len() as u32,
                     broken: snapshot.parsed.broken,

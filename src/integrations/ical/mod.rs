@@ -236,7 +236,7 @@ impl IcalSync {
             checkout_is_dtend: feed.spec.checkout_is_dtend,
             own_uid_domain: self.settings.uid_domain.clone(),
         };
-        tokio::task::spawn_blocking(move || {
+        in_background(move || {
             match fetch::fetch(&agent, &url, etag.as_deref(), last_modified.as_deref(), max) {
                 Ok(Fetched::NotModified) => Ok(None),
                 Ok(Fetched::Body {
@@ -250,9 +250,9 @@ impl IcalSync {
             }
         })
         .await
-        .unwrap_or_else(|_| {
+        .unwrap_or_else(|| {
             Err(Failure::Fetch(FetchError::Network(
-                "fetch task failed".into(),
+                "fetch thread failed".into(),
             )))
         })
     }
@@ -430,6 +430,28 @@ impl IcalSync {
             ] {
                 metrics::counter!(name, "source" => source).increment(0);
             }
+        }
+    }
+}
+
+/// Runs blocking work (a fetch and its parse) on a thread of its own at a lower CPU priority
+/// (nice +10), so a sync round yields the cores to API requests; `None` if it panicked.
+async fn in_background<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("ical-fetch".into())
+        .spawn(move || {
+            // SAFETY: plain syscalls on the calling thread; raising niceness never needs privileges.
+            unsafe {
+                libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+            }
+            let _ = tx.send(work());
+        });
+    match spawned {
+        Ok(_) => rx.await.ok(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start a fetch thread");
+            None
         }
     }
 }
