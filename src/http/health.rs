@@ -74,6 +74,32 @@ pub struct IcalCheck {
     failing: usize,
 }
 
+/// Store snapshots: degraded when the newest is older than `backup.stale_after`.
+#[derive(Serialize, ToSchema)]
+pub struct BackupCheck {
+    status: Level,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_success: Option<Timestamp>,
+    /// Hours since the newest snapshot; null before the first.
+    age_hours: Option<f64>,
+}
+
+fn check_backup(state: &AppState) -> BackupCheck {
+    let last = state.backups.last_success();
+    BackupCheck {
+        status: if state.backups.is_stale() {
+            Level::Degraded
+        } else {
+            Level::Ok
+        },
+        last_success: last,
+        age_hours: last.map(|t| {
+            let secs = Timestamp::now().duration_since(t).as_secs_f64();
+            (secs / 3600.0 * 10.0).round() / 10.0
+        }),
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Checks {
     database: DatabaseCheck,
@@ -82,6 +108,7 @@ pub struct Checks {
     disk: DiskCheck,
     ical_sync: IcalCheck,
     mercadopago: MercadoPagoCheck,
+    backup: BackupCheck,
 }
 
 fn check_ical(state: &AppState) -> IcalCheck {
@@ -195,6 +222,7 @@ fn check_health(state: &AppState) -> Health {
     };
     let ical_sync = check_ical(state);
     let (payments_level, mercadopago) = mercadopago_check(state);
+    let backup = check_backup(state);
     let worst = [
         database.status,
         locks.status,
@@ -202,6 +230,7 @@ fn check_health(state: &AppState) -> Health {
         disk.status,
         ical_sync.status,
         payments_level,
+        backup.status,
     ]
     .into_iter()
     .max()
@@ -221,6 +250,7 @@ fn check_health(state: &AppState) -> Health {
             disk,
             ical_sync,
             mercadopago,
+            backup,
         },
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod backups;
 mod error;
 mod extract;
 mod feeds;
@@ -31,6 +32,7 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 
+use crate::backups::Backups;
 use crate::config::Settings;
 use crate::integrations::ical::IcalSync;
 use crate::jobs::JobStatus;
@@ -48,6 +50,9 @@ pub struct AppState {
     pub jobs: Arc<JobStatus>,
     pub ical: Arc<IcalSync>,
     pub payments: Payments,
+    pub backups: Arc<Backups>,
+    /// SHA-256 of the control file's token, accepted by the operator endpoints.
+    pub control_token_sha256: Arc<str>,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -60,6 +65,8 @@ impl AppState {
         jobs: Arc<JobStatus>,
         ical: Arc<IcalSync>,
         payments: Payments,
+        backups: Arc<Backups>,
+        control_token_sha256: Arc<str>,
     ) -> Self {
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
@@ -70,6 +77,8 @@ impl AppState {
             jobs,
             ical,
             payments,
+            backups,
+            control_token_sha256,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
@@ -161,6 +170,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::list_payments))
         .routes(routes!(payments::reservation_payments))
         .routes(routes!(payments::outbox))
+        .routes(routes!(backups::take_backup, backups::list_backups))
 }
 
 /// Provider notifications: signed, not limited per client (providers retry what we refuse).
