@@ -14,7 +14,7 @@ use crate::backups::Backups;
 use crate::config::Settings;
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, OpsState};
 use crate::integrations::ical::IcalSync;
 use crate::jobs::{self, JobStatus};
 use crate::payments::Payments;
@@ -138,8 +138,10 @@ impl Application {
             job_status,
             ical,
             payments,
-            backups,
-            sha256_hex(&control.token).into(),
+            OpsState {
+                backups,
+                control_token_sha256: sha256_hex(&control.token).into(),
+            },
         );
         Ok(Application {
             listener,

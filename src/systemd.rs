@@ -32,10 +32,10 @@ pub fn notify(state: &str) {
 /// Half of `WatchdogSec` when systemd watches this process (`WATCHDOG_USEC`, and
 /// `WATCHDOG_PID` is absent or ours): how often to send `WATCHDOG=1`.
 pub fn watchdog_interval() -> Option<Duration> {
-    if let Some(pid) = std::env::var("WATCHDOG_PID").ok() {
-        if pid.parse::<u32>().ok() != Some(std::process::id()) {
-            return None;
-        }
+    if let Ok(pid) = std::env::var("WATCHDOG_PID")
+        && pid.parse::<u32>().ok() != Some(std::process::id())
+    {
+        return None;
     }
     let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
     (usec > 0).then(|| Duration::from_micros(usec / 2))

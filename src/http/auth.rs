@@ -57,7 +57,7 @@ impl FromRequestParts<AppState> for OperatorAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        if crate::secret::matches_sha256(token, &state.control_token_sha256)
+        if crate::secret::matches_sha256(token, &state.ops.control_token_sha256)
             || state.store.session(token)?.is_some()
         {
             Ok(OperatorAuth)

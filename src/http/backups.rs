@@ -31,7 +31,7 @@ pub async fn take_backup(
     _: OperatorAuth,
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<SnapshotInfo>), ApiError> {
-    Ok((StatusCode::CREATED, Json(state.backups.take().await?)))
+    Ok((StatusCode::CREATED, Json(state.ops.backups.take().await?)))
 }
 
 /// One snapshot on disk.
@@ -47,6 +47,7 @@ pub struct BackupView {
 pub async fn list_backups(_: OperatorAuth, State(state): State<AppState>) -> Json<Vec<BackupView>> {
     Json(
         state
+            .ops
             .backups
             .list()
             .into_iter()

@@ -85,9 +85,9 @@ pub struct BackupCheck {
 }
 
 fn check_backup(state: &AppState) -> BackupCheck {
-    let last = state.backups.last_success();
+    let last = state.ops.backups.last_success();
     BackupCheck {
-        status: if state.backups.is_stale() {
+        status: if state.ops.backups.is_stale() {
             Level::Degraded
         } else {
             Level::Ok

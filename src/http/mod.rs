@@ -40,6 +40,14 @@ use crate::payments::Payments;
 use crate::store::{ReservePolicy, Store};
 use rate_limit::RateLimiter;
 
+/// What the operator endpoints need: the backups and the control file's token.
+#[derive(Clone)]
+pub struct OpsState {
+    pub backups: Arc<Backups>,
+    /// SHA-256 of the control file's token, accepted by the operator endpoints.
+    pub control_token_sha256: Arc<str>,
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -50,9 +58,7 @@ pub struct AppState {
     pub jobs: Arc<JobStatus>,
     pub ical: Arc<IcalSync>,
     pub payments: Payments,
-    pub backups: Arc<Backups>,
-    /// SHA-256 of the control file's token, accepted by the operator endpoints.
-    pub control_token_sha256: Arc<str>,
+    pub ops: OpsState,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -65,8 +71,7 @@ impl AppState {
         jobs: Arc<JobStatus>,
         ical: Arc<IcalSync>,
         payments: Payments,
-        backups: Arc<Backups>,
-        control_token_sha256: Arc<str>,
+        ops: OpsState,
     ) -> Self {
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
@@ -77,8 +82,7 @@ impl AppState {
             jobs,
             ical,
             payments,
-            backups,
-            control_token_sha256,
+            ops,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
