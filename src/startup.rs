@@ -73,6 +73,7 @@ impl Application {
         let metrics = crate::telemetry::metrics_handle();
         let ical = Arc::new(IcalSync::new(store.clone(), &settings));
         IcalSync::register_metrics();
+        crate::telemetry::init_series();
         let scheduler = jobs::start(store.clone(), settings.clone(), job_status.clone())
             .await
             .context("starting the job scheduler")?;

@@ -289,6 +289,26 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) 
     (code, Json(Ready { ready }))
 }
 
+/// Sets `health_check_status{check}`, `disk_free_percent` and `reservations_holds_live`.
+fn record_health(state: &AppState) {
+    let health = check_health(state);
+    let c = &health.checks;
+    for (check, level) in [
+        ("database", c.database.status),
+        ("locks", c.locks.status),
+        ("scheduler", c.scheduler.status),
+        ("disk", c.disk.status),
+        ("ical_sync", c.ical_sync.status),
+        ("backup", c.backup.status),
+    ] {
+        metrics::gauge!("health_check_status", "check" => check).set(level as u8 as f64);
+    }
+    metrics::gauge!("disk_free_percent").set(c.disk.free_percent);
+    if let Ok(holds) = state.store.live_holds() {
+        metrics::gauge!("reservations_holds_live").set(holds as f64);
+    }
+}
+
 /// Prometheus text exposition; requires `Bearer <metrics.token>` when one is configured.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(expected) = &state.settings.metrics_token {
@@ -299,6 +319,8 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     }
     metrics::gauge!("store_file_size_bytes").set(state.store.file_size() as f64);
     metrics::gauge!("locks_held").set(state.store.locks_held() as f64);
+    record_health(&state);
+    crate::telemetry::process::record();
     (
         [(
             header::CONTENT_TYPE,

@@ -121,6 +121,12 @@ impl Store {
         )
     }
 
+    /// Holds not yet expired by the hold-expiry job (lapsed ones included until it runs).
+    pub fn live_holds(&self) -> Result<u64, StoreError> {
+        use redb::ReadableTableMetadata;
+        self.read(|txn| Ok(txn.open_table(tables::HOLD_EXPIRY)?.len()?))
+    }
+
     /// Size of the store file in bytes.
     pub fn file_size(&self) -> u64 {
         std::fs::metadata(&self.path).map_or(0, |m| m.len())
