@@ -75,6 +75,11 @@ pub fn init_series() {
     }
     metrics::counter!("webhook_signature_invalid_total", "source" => "mercadopago").increment(0);
     metrics::counter!("backup_runs_total", "outcome" => "error").increment(0);
+    metrics::counter!("payments_total", "status" => "approved").increment(0);
+    for endpoint in ["preferences", "payment", "search"] {
+        metrics::counter!("mercadopago_api_requests_total", "endpoint" => endpoint, "result" => "ok")
+            .increment(0);
+    }
     metrics::gauge!("backup_last_success_timestamp_seconds").increment(0.0);
     metrics::gauge!("backup_size_bytes").increment(0.0);
     process::record();
@@ -90,7 +95,10 @@ fn describe() {
         "backup_last_success_timestamp_seconds",
         "Unix time of the newest successful store snapshot"
     );
-    describe_histogram!("backup_duration_seconds", "Time to write one store snapshot");
+    describe_histogram!(
+        "backup_duration_seconds",
+        "Time to write one store snapshot"
+    );
     describe_gauge!("backup_size_bytes", "Size of the newest store snapshot");
     describe_gauge!(
         "health_check_status",

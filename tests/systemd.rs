@@ -34,7 +34,11 @@ async fn notifies_ready_pings_the_watchdog_while_healthy_and_says_stopping() {
         .env("ALOJAMIENTOS_JOBS__EXPIRE_HOLDS", "* * * * * *");
     let mut server = start_with(cmd, Stdio::null()).await;
     let first = collect(&socket, Duration::from_secs(2)).await;
-    assert_eq!(first.first().map(String::as_str), Some("READY=1"), "{first:?}");
+    assert_eq!(
+        first.first().map(String::as_str),
+        Some("READY=1"),
+        "{first:?}"
+    );
     let pings = first.iter().filter(|m| *m == "WATCHDOG=1").count();
     assert!(pings >= 5, "pings every 100 ms: {first:?}");
     let pid = server.child.id().unwrap() as i32;

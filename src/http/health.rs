@@ -320,6 +320,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     metrics::gauge!("store_file_size_bytes").set(state.store.file_size() as f64);
     metrics::gauge!("locks_held").set(state.store.locks_held() as f64);
     record_health(&state);
+    let _ = state.ical.record_staleness();
     crate::telemetry::process::record();
     (
         [(
