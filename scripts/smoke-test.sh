@@ -31,7 +31,7 @@ id=$(get "$api/accommodations" | jq -r '.[0].id // empty')
 [ -n "$id" ] || fail "no active accommodation to quote"
 check_in=$(date -u -d '+60 days' +%F); check_out=$(date -u -d '+63 days' +%F)
 total=$(get -f "$api/accommodations/$id/quote?check_in=$check_in&check_out=$check_out&guests=1" | jq -r .total_price)
-[ -n "$total" ] && [ "$total" != null ] || fail "quote for accommodation $id has no total_price"
+if [ -z "$total" ] || [ "$total" = null ]; then fail "quote for accommodation $id has no total_price"; fi
 pass "quote $check_in..$check_out for accommodation $id: $total"
 
 export_path=${ICAL_EXPORT_PATH:-}

@@ -17,7 +17,7 @@ export SYSTEMCTL=$PWD/tests/install/fake-systemctl.sh READY_TIMEOUT=10
 export READY_URL=http://127.0.0.1:$port/api/v1/readyz
 export ALOJAMIENTOS_SERVER__DATA_DIR=$work/data ALOJAMIENTOS_SERVER__LISTEN=127.0.0.1:$port
 export ALOJAMIENTOS_LOG__FILTER=warn
-fail() { echo "FAIL: $*"; cat "$work/server.log" 2>/dev/null | tail -20; exit 1; }
+fail() { echo "FAIL: $*"; tail -20 "$work/server.log" 2>/dev/null; exit 1; }
 
 # Build 2: the same program, different bytes (trailing data is ignored by the ELF loader).
 cp "$bin" "$work/build2"; echo "second build" >>"$work/build2"
@@ -38,7 +38,8 @@ systemd/install.sh "$work/build2" || fail "upgrade"
 second=$(readlink "$PREFIX/current")
 [ "$second" != "$first" ] || fail "current did not move"
 ls "$PREFIX"/pre-upgrade/*.redb >/dev/null || fail "no pre-upgrade backup"
-"$bin" check "$(ls "$PREFIX"/pre-upgrade/*.redb | head -1)" >/dev/null || fail "pre-upgrade backup does not check"
+backups=("$PREFIX"/pre-upgrade/*.redb)
+"$bin" check "${backups[0]}" >/dev/null || fail "pre-upgrade backup does not check"
 [ "$(readlink -f "$BIN_LINK")" = "$(readlink -f "$PREFIX/$second/alojamientos")" ] || fail "bin link"
 
 echo "== upgrade to a broken release rolls back"
@@ -48,6 +49,7 @@ took=$(( $(date +%s) - start ))
 grep -q "rolled back" "$work/rollback.log" || { cat "$work/rollback.log"; fail "no rollback message"; }
 [ "$(readlink "$PREFIX/current")" = "$second" ] || fail "current is not the previous version"
 curl -fsS "$READY_URL" >/dev/null || fail "not ready after rollback"
-[ "$(ls "$PREFIX"/pre-upgrade/*.redb | wc -l)" -eq 2 ] || fail "expected two pre-upgrade backups"
+backups=("$PREFIX"/pre-upgrade/*.redb)
+[ "${#backups[@]}" -eq 2 ] || fail "expected two pre-upgrade backups"
 echo "rollback after a failed upgrade: ${took} s in all (READY_TIMEOUT=10 s of it waiting for the broken release)"
 echo "PASS"
