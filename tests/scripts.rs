@@ -8,14 +8,17 @@ use serde_json::json;
 
 async fn smoke(base: &str, admin_token: &str) -> (bool, String) {
     let out = tokio::process::Command::new("bash")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/smoke-test.sh"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/smoke-test.sh"
+        ))
         .arg(base)
         .env("ADMIN_TOKEN", admin_token)
         .output()
         .await
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
