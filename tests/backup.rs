@@ -5,12 +5,10 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use common::binary::{command, create_room, login, start};
-use common::{TestApp, body, day, eventually};
+use common::binary::{HoldLoad, command, create_room, login, start};
+use common::{TestApp, body, eventually};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
@@ -39,38 +37,10 @@ async fn a_backup_under_write_load_restores_every_reservation_acknowledged_befor
     for i in 0..8 {
         units.push(create_room(&client, &server.base, &token, &format!("U{i}")).await);
     }
-    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut workers = Vec::new();
-    for w in 0..16u64 {
-        let (client, base, acked, stop, units) = (
-            client.clone(),
-            server.base.clone(),
-            acknowledged.clone(),
-            stop.clone(),
-            units.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let mut n = 0i64;
-            while !stop.load(Ordering::Relaxed) {
-                let unit = units[(w % 8) as usize];
-                let start = 1 + (w as i64 / 8) * 300 + n;
-                n += 1;
-                let r = client
-                    .post(format!("{base}/api/v1/reservations"))
-                    .json(&common::reserve_body(unit, &day(start), &day(start + 1)))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), StatusCode::CREATED);
-                let code = body(r).await["code"].as_str().unwrap().to_owned();
-                acked.lock().unwrap().push(code);
-            }
-        }));
-    }
-    let loaded = || async { acknowledged.lock().unwrap().len() >= 200 };
+    let load = HoldLoad::start(&client, &server.base, &units, 16);
+    let loaded = || async { load.acknowledged().len() >= 200 };
     assert!(eventually(Duration::from_secs(60), loaded).await);
-    let before: Vec<String> = acknowledged.lock().unwrap().clone();
+    let before = load.acknowledged();
     let out = dir.path().join("offsite").join("snap.redb");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     let (ok, stdout, stderr) = verb(dir.path(), &["backup", "--out", out.to_str().unwrap()]).await;
@@ -78,17 +48,14 @@ async fn a_backup_under_write_load_restores_every_reservation_acknowledged_befor
     assert!(stderr.contains("running server"), "{stderr}");
     let info: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(info["path"], out.to_str().unwrap());
-    let during = acknowledged.lock().unwrap().len();
+    let during = load.acknowledged().len();
     assert!(
         eventually(Duration::from_secs(30), || async {
-            acknowledged.lock().unwrap().len() > during + 50
+            load.acknowledged().len() > during + 50
         })
         .await
     );
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
+    load.stop().await;
     assert!(
         info["reservations"].as_u64().unwrap() >= before.len() as u64,
         "{info}"

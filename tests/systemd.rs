@@ -23,16 +23,28 @@ async fn collect(socket: &UnixDatagram, window: Duration) -> Vec<String> {
     got
 }
 
+/// Starts the binary with a notify socket and a 200 ms watchdog, plus `env`.
+async fn start_notified(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (common::binary::Server, UnixDatagram) {
+    let sock_path = dir.join("notify.sock");
+    let socket = UnixDatagram::bind(&sock_path).unwrap();
+    let mut cmd = command(dir);
+    cmd.env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "200000")
+        .envs(env.iter().copied());
+    (start_with(cmd, Stdio::null()).await, socket)
+}
+
 #[tokio::test]
 async fn notifies_ready_pings_the_watchdog_while_healthy_and_says_stopping() {
     let dir = tempfile::tempdir().unwrap();
-    let sock_path = dir.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&sock_path).unwrap();
-    let mut cmd = command(dir.path());
-    cmd.env("NOTIFY_SOCKET", &sock_path)
-        .env("WATCHDOG_USEC", "200000")
-        .env("ALOJAMIENTOS_JOBS__EXPIRE_HOLDS", "* * * * * *");
-    let mut server = start_with(cmd, Stdio::null()).await;
+    let (mut server, socket) = start_notified(
+        dir.path(),
+        &[("ALOJAMIENTOS_JOBS__EXPIRE_HOLDS", "* * * * * *")],
+    )
+    .await;
     let first = collect(&socket, Duration::from_secs(2)).await;
     assert_eq!(
         first.first().map(String::as_str),
@@ -52,14 +64,14 @@ async fn notifies_ready_pings_the_watchdog_while_healthy_and_says_stopping() {
 #[tokio::test]
 async fn the_watchdog_stops_pinging_when_the_scheduler_stalls() {
     let dir = tempfile::tempdir().unwrap();
-    let sock_path = dir.path().join("notify.sock");
-    let socket = UnixDatagram::bind(&sock_path).unwrap();
-    let mut cmd = command(dir.path());
-    cmd.env("NOTIFY_SOCKET", &sock_path)
-        .env("WATCHDOG_USEC", "200000")
-        .env("ALOJAMIENTOS_JOBS__EXPIRE_HOLDS", "0 0 0 1 1 *")
-        .env("ALOJAMIENTOS_JOBS__STALE_AFTER", "1s");
-    let _server = start_with(cmd, Stdio::null()).await;
+    let (_server, socket) = start_notified(
+        dir.path(),
+        &[
+            ("ALOJAMIENTOS_JOBS__EXPIRE_HOLDS", "0 0 0 1 1 *"),
+            ("ALOJAMIENTOS_JOBS__STALE_AFTER", "1s"),
+        ],
+    )
+    .await;
     let early = collect(&socket, Duration::from_millis(900)).await;
     assert!(early.iter().any(|m| m == "WATCHDOG=1"), "{early:?}");
     collect(&socket, Duration::from_millis(600)).await;
