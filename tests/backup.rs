@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::binary::{HoldLoad, command, create_room, login, start};
+use common::binary::{HoldLoad, command, create_room, login, missing_reservations, start};
 use common::{TestApp, body, eventually};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -73,21 +73,7 @@ async fn a_backup_under_write_load_restores_every_reservation_acknowledged_befor
 
     let restored = start(restored_dir.path()).await;
     let token = login(&client, &restored.base, email, &password).await;
-    let mut missing = Vec::new();
-    for code in &before {
-        let r = client
-            .get(format!(
-                "{}/api/v1/admin/reservations/{code}",
-                restored.base
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        if r.status() != StatusCode::OK {
-            missing.push(code.clone());
-        }
-    }
+    let missing = missing_reservations(&client, &restored.base, &token, &before).await;
     assert!(
         missing.is_empty(),
         "{} of {} reservations acknowledged before the backup are missing",

@@ -5,7 +5,9 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::binary::{BIN, HoldLoad, command, create_room, login, start, start_with};
+use common::binary::{
+    BIN, HoldLoad, command, create_room, login, missing_reservations, start, start_with,
+};
 use common::{body, day};
 use reqwest::{Client, StatusCode};
 use tokio::io::AsyncWriteExt;
@@ -183,21 +185,7 @@ async fn kill_9_mid_load_loses_no_acknowledged_reservation() {
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     let token = login(&client, &restarted.base, email, &password).await;
-    let mut missing = Vec::new();
-    for code in &acked {
-        let r = client
-            .get(format!(
-                "{}/api/v1/admin/reservations/{code}",
-                restarted.base
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        if r.status() != StatusCode::OK {
-            missing.push(code.clone());
-        }
-    }
+    let missing = missing_reservations(&client, &restarted.base, &token, &acked).await;
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged reservations lost: {missing:?}",

@@ -156,3 +156,25 @@ impl HoldLoad {
         self.acknowledged()
     }
 }
+
+/// The codes among `codes` that the admin API of `base` does not know.
+pub async fn missing_reservations(
+    client: &Client,
+    base: &str,
+    token: &str,
+    codes: &[String],
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    for code in codes {
+        let r = client
+            .get(format!("{base}/api/v1/admin/reservations/{code}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        if r.status() != StatusCode::OK {
+            missing.push(code.clone());
+        }
+    }
+    missing
+}
