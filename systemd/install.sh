@@ -13,7 +13,8 @@
 #
 # Settings (environment): PREFIX (/opt/alojamientos), BIN_LINK (/usr/local/bin/alojamientos),
 # SERVICE (alojamientos), CONFIG (/etc/alojamientos/alojamientos.toml), READY_URL
-# (http://127.0.0.1:8080/api/v1/readyz), READY_TIMEOUT (60), SYSTEMCTL (systemctl).
+# (http://127.0.0.1:8080/api/v1/readyz), READY_TIMEOUT (60), SYSTEMCTL (systemctl),
+# ALOJAMIENTOS_SERVER__DATA_DIR (/var/lib/alojamientos, as in the unit).
 set -euo pipefail
 
 PREFIX=${PREFIX:-/opt/alojamientos}
@@ -23,6 +24,9 @@ CONFIG=${CONFIG:-/etc/alojamientos/alojamientos.toml}
 READY_URL=${READY_URL:-http://127.0.0.1:8080/api/v1/readyz}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 SYSTEMCTL=${SYSTEMCTL:-systemctl}
+# The unit gives the server its data directory through this variable; the CLI verbs run here
+# (backup, check, restore) need the same one.
+export ALOJAMIENTOS_SERVER__DATA_DIR=${ALOJAMIENTOS_SERVER__DATA_DIR:-/var/lib/alojamientos}
 
 log() { printf '%s install: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "$*"; exit 1; }
