@@ -386,3 +386,68 @@ pub fn restore(
     sync_dir(data_dir)?;
     Ok((report, aside))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migrated(dir: &Path) -> Database {
+        let db = Database::create(dir.join("live.redb")).unwrap();
+        schema::migrate(&db).unwrap();
+        db
+    }
+
+    #[test]
+    fn a_snapshot_copies_every_table_the_schema_creates_and_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = migrated(dir.path());
+        let info = snapshot_to(&db, &dir.path().join("snap.redb")).unwrap();
+        assert_eq!(info.sha256, file_sha256(&info.path).unwrap());
+        let report = verify(&info.path, true).unwrap();
+        assert_eq!(report.schema_version, schema::CURRENT_VERSION);
+        assert!(report.checksum_verified);
+    }
+
+    #[test]
+    fn a_table_the_backup_does_not_know_fails_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = migrated(dir.path());
+        let txn = db.begin_write().unwrap();
+        txn.open_table(TableDefinition::<u64, u64>::new("added_later"))
+            .unwrap();
+        txn.commit().unwrap();
+        let err = snapshot_to(&db, &dir.path().join("snap.redb")).unwrap_err();
+        assert!(matches!(err, BackupError::UnknownTable(ref t) if t == "added_later"));
+        assert!(!dir.path().join("snap.redb").exists());
+    }
+
+    #[test]
+    fn a_snapshot_from_a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = migrated(dir.path());
+        let txn = db.begin_write().unwrap();
+        txn.open_table(tables::META)
+            .unwrap()
+            .insert("schema_version", schema::CURRENT_VERSION + 1)
+            .unwrap();
+        txn.commit().unwrap();
+        let info = snapshot_to(&db, &dir.path().join("snap.redb")).unwrap();
+        let err = verify(&info.path, true).unwrap_err();
+        assert!(matches!(err, BackupError::SchemaTooNew { .. }), "{err}");
+    }
+
+    #[test]
+    fn prune_keeps_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        for day in 1..=5 {
+            let name = format!("{SNAPSHOT_PREFIX}2026010{day}T000000.000Z{SNAPSHOT_SUFFIX}");
+            std::fs::write(dir.path().join(&name), b"x").unwrap();
+            std::fs::write(checksum_path(&dir.path().join(name)), b"x").unwrap();
+        }
+        assert_eq!(prune(dir.path(), 2), 3);
+        let left = list_snapshots(dir.path());
+        assert_eq!(left.len(), 2);
+        assert!(left[0].to_string_lossy().contains("20260104"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+    }
+}
