@@ -1,5 +1,7 @@
 //! Command-line verbs.
 
+mod backup;
+
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -41,6 +43,25 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Take a consistent snapshot now: the running server makes it (in `backup.dir`), or,
+    /// when none runs, this command snapshots the store file itself.
+    Backup {
+        /// Also (or, without a server, only) write the snapshot here, with PATH.sha256.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Replace the store by a verified snapshot; the server must be stopped. The replaced
+    /// store is kept beside it as alojamientos.redb.replaced-<time>.
+    Restore {
+        /// Snapshot file (with its .sha256 beside it).
+        path: PathBuf,
+    },
+    /// Verify a store or snapshot: checksum (if a .sha256 is beside it), redb integrity,
+    /// schema version, records decode. Without PATH, the store (server stopped).
+    Check {
+        /// Snapshot or store file.
+        path: Option<PathBuf>,
+    },
     /// Print the version.
     Version,
 }
@@ -77,6 +98,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin {
             command: AdminCommand::Add { email },
         } => add_admin(load(cli.config)?, &email).await,
+        Command::Backup { out } => backup::backup(load(cli.config)?, out).await,
+        Command::Restore { path } => backup::restore(&load(cli.config)?, &path),
+        Command::Check { path } => backup::check(&load(cli.config)?, path),
     }
 }
 

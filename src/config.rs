@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::money::Rate;
 
+mod backup;
+pub use backup::{BackupSection, BackupSettings};
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
@@ -38,6 +40,7 @@ pub struct RawSettings {
     pub log: LogSection,
     pub ical: IcalSection,
     pub mercadopago: MercadoPagoSection,
+    pub backup: BackupSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,6 +173,7 @@ impl Default for RawSettings {
             },
             ical: IcalSection::default(),
             mercadopago: MercadoPagoSection::default(),
+            backup: BackupSection::default(),
         }
     }
 }
@@ -223,6 +227,7 @@ pub struct Settings {
     pub log_json: bool,
     pub ical: IcalSettings,
     pub mercadopago: MercadoPagoSettings,
+    pub backup: BackupSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -241,6 +246,14 @@ pub struct JobSchedules {
 }
 
 impl Settings {
+    /// Directory of the store snapshots: `backup.dir`, or `<data_dir>/backups`.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
     /// Reads defaults, then the file (if given), then the environment, and validates.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(RawSettings::default()));
@@ -492,6 +505,7 @@ impl RawSettings {
             log_json,
             ical: self.ical.validate()?,
             mercadopago: self.mercadopago.validate()?,
+            backup: self.backup.validate()?,
         })
     }
 }
@@ -521,7 +535,9 @@ mod tests {
     #[test]
     fn invalid_values_name_their_key() {
         type Break = fn(&mut RawSettings);
-        let cases: [(&str, Break); 10] = [
+        let cases: [(&str, Break); 12] = [
+            ("backup.keep", |r| r.backup.keep = 0),
+            ("backup.schedule", |r| r.backup.schedule = "daily".into()),
             ("ical.sync_interval", |r| r.ical.sync_interval = "1m".into()),
             ("ical.uid_domain", |r| {
                 r.ical.uid_domain = "no spaces".into()

@@ -1,7 +1,9 @@
 //! alojamientos: a single-binary booking appliance for small accommodation hosts.
 
+pub mod backups;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod domain;
 pub mod http;
 pub mod integrations;
@@ -10,4 +12,5 @@ pub mod payments;
 pub mod secret;
 pub mod startup;
 pub mod store;
+pub mod systemd;
 pub mod telemetry;

@@ -10,15 +10,16 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_cron_scheduler::JobScheduler;
 
+use crate::backups::Backups;
 use crate::config::Settings;
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
-use crate::http::{self, AppState};
+use crate::http::{self, AppState, OpsState};
 use crate::integrations::ical::IcalSync;
 use crate::jobs::{self, JobStatus};
 use crate::payments::Payments;
-use crate::secret::{hash_password, random_hex};
-use crate::store::{AdminUser, Store};
+use crate::secret::{hash_password, random_hex, sha256_hex};
+use crate::store::{AdminUser, Store, StoreError};
 
 /// The first admin's credentials, created on a store that has none.
 #[derive(Debug, Clone)]
@@ -52,9 +53,14 @@ impl Application {
         if demo {
             seed_demo(&store).await?;
         }
-        let listener = TcpListener::bind(settings.listen)
-            .await
-            .with_context(|| format!("cannot listen on {} (server.listen)", settings.listen))?;
+        let listener = match crate::systemd::take_listener()
+            .context("taking the listening socket passed by systemd")?
+        {
+            Some(socket) => TcpListener::from_std(socket)?,
+            None => TcpListener::bind(settings.listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (server.listen)", settings.listen))?,
+        };
         let metrics_listener = match settings.metrics_listen {
             Some(addr) => Some(
                 TcpListener::bind(addr)
@@ -67,6 +73,7 @@ impl Application {
         let metrics = crate::telemetry::metrics_handle();
         let ical = Arc::new(IcalSync::new(store.clone(), &settings));
         IcalSync::register_metrics();
+        crate::telemetry::init_series();
         let scheduler = jobs::start(store.clone(), settings.clone(), job_status.clone())
             .await
             .context("starting the job scheduler")?;
@@ -102,8 +109,41 @@ impl Application {
             .await
             .context("scheduling payment reconciliation")?;
         }
+        let backups = Backups::new(store.clone(), &settings);
+        let b = backups.clone();
+        jobs::add(
+            &scheduler,
+            "backup",
+            &settings.backup.schedule,
+            job_status.clone(),
+            move || {
+                let b = b.clone();
+                Box::pin(async move {
+                    let info = b
+                        .take()
+                        .await
+                        .map_err(|e| StoreError::Backup(e.to_string()))?;
+                    Ok(format!("snapshot {}", info.path.display()))
+                })
+            },
+        )
+        .await
+        .context("scheduling backups")?;
         let payments_worker = payments.start_worker();
-        let state = AppState::new(store, settings, metrics, job_status, ical, payments);
+        let control = crate::control::write(&settings.data_dir, listener.local_addr()?)
+            .context("writing the control file in the data directory")?;
+        let state = AppState::new(
+            store,
+            settings,
+            metrics,
+            job_status,
+            ical,
+            payments,
+            OpsState {
+                backups,
+                control_token_sha256: sha256_hex(&control.token).into(),
+            },
+        );
         Ok(Application {
             listener,
             metrics_listener,
@@ -167,7 +207,14 @@ impl Application {
             let _ = rx.wait_for(|s| *s).await;
         });
         let server = tokio::spawn(async move { server.await });
+        crate::systemd::notify("READY=1");
+        let watchdog = crate::systemd::watchdog_interval()
+            .map(|every| tokio::spawn(watchdog(state.clone(), every)));
         shutdown.await;
+        crate::systemd::notify("STOPPING=1");
+        if let Some(w) = watchdog {
+            w.abort();
+        }
         tracing::info!("shutting down: draining in-flight requests");
         ready_state.set_ready(false);
         let _ = stop_tx.send(true);
@@ -183,6 +230,7 @@ impl Application {
         payments_worker.abort();
         let _ = payments_worker.await;
         state.store.close().await;
+        crate::control::remove(&state.settings.data_dir);
         let joined = tokio::task::spawn_blocking(move || writer.join());
         if tokio::time::timeout(Duration::from_secs(10), joined)
             .await
@@ -192,6 +240,24 @@ impl Application {
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Pings systemd's watchdog every `every` while the store answers a read and commits a write
+/// and the hold-expiry job keeps running; when either stops, the pings stop and systemd
+/// restarts the service after `WatchdogSec`.
+async fn watchdog(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let store_ok = state.store.ping(every).await;
+        let scheduler_ok = jobs::is_fresh(&state.jobs, state.started, state.settings.stale_after);
+        if store_ok && scheduler_ok {
+            crate::systemd::notify("WATCHDOG=1");
+        } else {
+            tracing::error!(store_ok, scheduler_ok, "not pinging the systemd watchdog");
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! Structured logs (JSON lines for journald) and the Prometheus metrics registry.
 
+pub mod process;
+
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -51,8 +53,76 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
+/// Creates at zero the counters that alerts and dashboards use but that only move on rare
+/// events, so every series is there from the first scrape (rate() of a missing series is not 0).
+pub fn init_series() {
+    for name in [
+        "reservations_lock_failed_total",
+        "reservations_date_overlap_total",
+        "reservations_created_total",
+        "reservations_confirmed_total",
+    ] {
+        metrics::counter!(name, "channel" => "web").increment(0);
+    }
+    for name in [
+        "prereservations_expired_total",
+        "store_lock_timeouts_total",
+        "payments_needs_refund_total",
+        "payment_amount_mismatch_total",
+        "http_rate_limited_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    metrics::counter!("webhook_signature_invalid_total", "source" => "mercadopago").increment(0);
+    metrics::counter!("backup_runs_total", "outcome" => "error").increment(0);
+    metrics::counter!("payments_total", "status" => "approved").increment(0);
+    for endpoint in ["preferences", "payment", "search"] {
+        metrics::counter!("mercadopago_api_requests_total", "endpoint" => endpoint, "result" => "ok")
+            .increment(0);
+    }
+    metrics::gauge!("backup_last_success_timestamp_seconds").increment(0.0);
+    metrics::gauge!("backup_size_bytes").increment(0.0);
+    process::record();
+}
+
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        "backup_runs_total",
+        "Store snapshots taken, by outcome (ok, error)"
+    );
+    describe_gauge!(
+        "backup_last_success_timestamp_seconds",
+        "Unix time of the newest successful store snapshot"
+    );
+    describe_histogram!(
+        "backup_duration_seconds",
+        "Time to write one store snapshot"
+    );
+    describe_gauge!("backup_size_bytes", "Size of the newest store snapshot");
+    describe_gauge!(
+        "health_check_status",
+        "Each health check's level: 0 ok, 1 degraded, 2 unhealthy"
+    );
+    describe_gauge!(
+        "disk_free_percent",
+        "Free space on the file system of the data directory, in percent"
+    );
+    describe_gauge!(
+        "reservations_holds_live",
+        "Holds (pre-reservations) waiting for payment or expiry"
+    );
+    describe_gauge!("process_cpu_seconds_total", "CPU time used by the process");
+    describe_gauge!(
+        "process_resident_memory_bytes",
+        "Resident memory of the process"
+    );
+    describe_gauge!("process_open_fds", "Open file descriptors");
+    describe_gauge!("process_max_fds", "Limit of open file descriptors");
+    describe_gauge!(
+        "process_start_time_seconds",
+        "Unix time the process started"
+    );
     describe_counter!(
         "http_requests_total",
         "HTTP requests by method, route template and status"

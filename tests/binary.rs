@@ -3,11 +3,11 @@
 mod common;
 
 use std::process::Stdio;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::binary::{BIN, command, create_room, login, start, start_with};
+use common::binary::{
+    BIN, HoldLoad, command, create_room, login, missing_reservations, start, start_with,
+};
 use common::{body, day};
 use reqwest::{Client, StatusCode};
 use tokio::io::AsyncWriteExt;
@@ -167,57 +167,15 @@ async fn kill_9_mid_load_loses_no_acknowledged_reservation() {
     for i in 0..8 {
         units.push(create_room(&client, &server.base, &token, &format!("U{i}")).await);
     }
-    let acknowledged = Arc::new(tokio::sync::Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut workers = Vec::new();
-    for w in 0..32u64 {
-        let (client, base, acked, stop, units) = (
-            client.clone(),
-            server.base.clone(),
-            acknowledged.clone(),
-            stop.clone(),
-            units.clone(),
-        );
-        workers.push(tokio::spawn(async move {
-            let mut n = 0i64;
-            while !stop.load(Ordering::Relaxed) {
-                let unit = units[(w % 8) as usize];
-                let start = 1 + (w as i64 / 8) * 100 + n;
-                n += 1;
-                let req = client
-                    .post(format!("{base}/api/v1/reservations"))
-                    .json(&common::reserve_body(unit, &day(start), &day(start + 1)));
-                match req.send().await {
-                    Ok(r) if r.status() == StatusCode::CREATED => {
-                        if let Ok(b) = r.json::<serde_json::Value>().await {
-                            acked
-                                .lock()
-                                .await
-                                .push(b["code"].as_str().unwrap().to_owned());
-                        }
-                    }
-                    Ok(r) => assert_eq!(
-                        r.status(),
-                        StatusCode::CONFLICT,
-                        "only conflicts or successes"
-                    ),
-                    Err(_) => break,
-                }
-            }
-        }));
-    }
-    let loaded = || async { acknowledged.lock().await.len() >= 300 };
+    let load = HoldLoad::start(&client, &server.base, &units, 32);
+    let loaded = || async { load.acknowledged().len() >= 300 };
     assert!(
         common::eventually(Duration::from_secs(60), loaded).await,
         "load reaches 300 holds"
     );
     server.child.start_kill().unwrap();
     server.child.wait().await.unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
-    let acked = acknowledged.lock().await.clone();
+    let acked = load.stop().await;
 
     let restarted = start(dir.path()).await;
     let health = client
@@ -227,21 +185,7 @@ async fn kill_9_mid_load_loses_no_acknowledged_reservation() {
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
     let token = login(&client, &restarted.base, email, &password).await;
-    let mut missing = Vec::new();
-    for code in &acked {
-        let r = client
-            .get(format!(
-                "{}/api/v1/admin/reservations/{code}",
-                restarted.base
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        if r.status() != StatusCode::OK {
-            missing.push(code.clone());
-        }
-    }
+    let missing = missing_reservations(&client, &restarted.base, &token, &acked).await;
     assert!(
         missing.is_empty(),
         "{} of {} acknowledged reservations lost: {missing:?}",

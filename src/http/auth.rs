@@ -47,3 +47,22 @@ pub fn admin_email(state: &AppState, headers: &HeaderMap) -> Result<Option<Strin
     };
     Ok(state.store.session(token)?.map(|s| s.email))
 }
+
+/// A request from an operator: a logged-in admin, or a local tool holding the control file's
+/// token (the `backup` verb). Extracting it answers 401 otherwise.
+pub struct OperatorAuth;
+
+impl FromRequestParts<AppState> for OperatorAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        if crate::secret::matches_sha256(token, &state.ops.control_token_sha256)
+            || state.store.session(token)?.is_some()
+        {
+            Ok(OperatorAuth)
+        } else {
+            Err(ApiError::unauthorized())
+        }
+    }
+}

@@ -74,6 +74,32 @@ pub struct IcalCheck {
     failing: usize,
 }
 
+/// Store snapshots: degraded when the newest is older than `backup.stale_after`.
+#[derive(Serialize, ToSchema)]
+pub struct BackupCheck {
+    status: Level,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    last_success: Option<Timestamp>,
+    /// Hours since the newest snapshot; null before the first.
+    age_hours: Option<f64>,
+}
+
+fn check_backup(state: &AppState) -> BackupCheck {
+    let last = state.ops.backups.last_success();
+    BackupCheck {
+        status: if state.ops.backups.is_stale() {
+            Level::Degraded
+        } else {
+            Level::Ok
+        },
+        last_success: last,
+        age_hours: last.map(|t| {
+            let secs = Timestamp::now().duration_since(t).as_secs_f64();
+            (secs / 3600.0 * 10.0).round() / 10.0
+        }),
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Checks {
     database: DatabaseCheck,
@@ -82,6 +108,7 @@ pub struct Checks {
     disk: DiskCheck,
     ical_sync: IcalCheck,
     mercadopago: MercadoPagoCheck,
+    backup: BackupCheck,
 }
 
 fn check_ical(state: &AppState) -> IcalCheck {
@@ -195,6 +222,7 @@ fn check_health(state: &AppState) -> Health {
     };
     let ical_sync = check_ical(state);
     let (payments_level, mercadopago) = mercadopago_check(state);
+    let backup = check_backup(state);
     let worst = [
         database.status,
         locks.status,
@@ -202,6 +230,7 @@ fn check_health(state: &AppState) -> Health {
         disk.status,
         ical_sync.status,
         payments_level,
+        backup.status,
     ]
     .into_iter()
     .max()
@@ -221,6 +250,7 @@ fn check_health(state: &AppState) -> Health {
             disk,
             ical_sync,
             mercadopago,
+            backup,
         },
     }
 }
@@ -259,6 +289,26 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) 
     (code, Json(Ready { ready }))
 }
 
+/// Sets `health_check_status{check}`, `disk_free_percent` and `reservations_holds_live`.
+fn record_health(state: &AppState) {
+    let health = check_health(state);
+    let c = &health.checks;
+    for (check, level) in [
+        ("database", c.database.status),
+        ("locks", c.locks.status),
+        ("scheduler", c.scheduler.status),
+        ("disk", c.disk.status),
+        ("ical_sync", c.ical_sync.status),
+        ("backup", c.backup.status),
+    ] {
+        metrics::gauge!("health_check_status", "check" => check).set(level as u8 as f64);
+    }
+    metrics::gauge!("disk_free_percent").set(c.disk.free_percent);
+    if let Ok(holds) = state.store.live_holds() {
+        metrics::gauge!("reservations_holds_live").set(holds as f64);
+    }
+}
+
 /// Prometheus text exposition; requires `Bearer <metrics.token>` when one is configured.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(expected) = &state.settings.metrics_token {
@@ -269,6 +319,9 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     }
     metrics::gauge!("store_file_size_bytes").set(state.store.file_size() as f64);
     metrics::gauge!("locks_held").set(state.store.locks_held() as f64);
+    record_health(&state);
+    let _ = state.ical.record_staleness();
+    crate::telemetry::process::record();
     (
         [(
             header::CONTENT_TYPE,

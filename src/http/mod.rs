@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod backups;
 mod error;
 mod extract;
 mod feeds;
@@ -31,12 +32,21 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 
+use crate::backups::Backups;
 use crate::config::Settings;
 use crate::integrations::ical::IcalSync;
 use crate::jobs::JobStatus;
 use crate::payments::Payments;
 use crate::store::{ReservePolicy, Store};
 use rate_limit::RateLimiter;
+
+/// What the operator endpoints need: the backups and the control file's token.
+#[derive(Clone)]
+pub struct OpsState {
+    pub backups: Arc<Backups>,
+    /// SHA-256 of the control file's token, accepted by the operator endpoints.
+    pub control_token_sha256: Arc<str>,
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -48,6 +58,7 @@ pub struct AppState {
     pub jobs: Arc<JobStatus>,
     pub ical: Arc<IcalSync>,
     pub payments: Payments,
+    pub ops: OpsState,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -60,6 +71,7 @@ impl AppState {
         jobs: Arc<JobStatus>,
         ical: Arc<IcalSync>,
         payments: Payments,
+        ops: OpsState,
     ) -> Self {
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
@@ -70,6 +82,7 @@ impl AppState {
             jobs,
             ical,
             payments,
+            ops,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
@@ -161,6 +174,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::list_payments))
         .routes(routes!(payments::reservation_payments))
         .routes(routes!(payments::outbox))
+        .routes(routes!(backups::take_backup, backups::list_backups))
 }
 
 /// Provider notifications: signed, not limited per client (providers retry what we refuse).

@@ -12,8 +12,9 @@ pub enum StoreError {
     AlreadyOpen(PathBuf),
     #[error(
         "the store has schema version {found}, newer than this binary supports ({supported}); \
-         run the newer alojamientos binary again, or roll back by putting back the copy of the \
-         data directory taken before the upgrade"
+         run the newer alojamientos binary again, or roll back the data too: with the server \
+         stopped, `alojamientos restore /opt/alojamientos/pre-upgrade/<snapshot>.redb` (the \
+         backup systemd/install.sh took before the upgrade)"
     )]
     SchemaTooNew { found: u64, supported: u64 },
     #[error("cannot prepare data directory {path}: {source}")]
@@ -45,6 +46,8 @@ pub enum StoreError {
     BatchAborted,
     #[error("a store operation panicked")]
     Panicked,
+    #[error("backup: {0}")]
+    Backup(String),
     #[error("the store is shut down")]
     Closed,
 }

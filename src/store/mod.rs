@@ -2,6 +2,7 @@
 
 mod accommodations;
 mod admins;
+pub mod backup;
 mod blocks;
 mod error;
 mod feeds;
@@ -101,6 +102,29 @@ impl Store {
     /// Operations waiting for or inside the writer: the "locks held" of health.
     pub fn locks_held(&self) -> usize {
         self.writer.in_flight()
+    }
+
+    /// Writes a consistent snapshot to `dest` (blocking: call from `spawn_blocking`).
+    pub fn snapshot_to(&self, dest: &Path) -> Result<backup::SnapshotInfo, backup::BackupError> {
+        backup::snapshot_to(&self.db, dest)
+    }
+
+    /// Proves the store works end to end: a read snapshot opens and an empty write commits
+    /// through the writer within `limit`.
+    pub async fn ping(&self, limit: Duration) -> bool {
+        if self.read(|_| Ok(())).is_err() || !self.is_writable() {
+            return false;
+        }
+        matches!(
+            tokio::time::timeout(limit, self.writer.write(|_| Ok(()))).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Holds not yet expired by the hold-expiry job (lapsed ones included until it runs).
+    pub fn live_holds(&self) -> Result<u64, StoreError> {
+        use redb::ReadableTableMetadata;
+        self.read(|txn| Ok(txn.open_table(tables::HOLD_EXPIRY)?.len()?))
     }
 
     /// Size of the store file in bytes.

@@ -88,3 +88,93 @@ pub async fn create_room(client: &Client, base: &str, token: &str, name: &str) -
     assert_eq!(r.status(), StatusCode::CREATED);
     body(r).await["id"].as_u64().unwrap()
 }
+
+/// Guests taking one-night holds on `units` from `tasks` concurrent tasks until stopped; each
+/// task walks its own dates, so only the server's answers decide what is acknowledged.
+pub struct HoldLoad {
+    pub acknowledged: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl HoldLoad {
+    /// Starts the load; a 201 is recorded, a 409 tolerated, a connection error ends the task.
+    pub fn start(client: &Client, base: &str, units: &[u64], tasks: u64) -> HoldLoad {
+        use std::sync::atomic::Ordering;
+        let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let lanes = units.len() as u64;
+        let tasks = (0..tasks)
+            .map(|w| {
+                let (client, base, acked, stop) = (
+                    client.clone(),
+                    base.to_owned(),
+                    acknowledged.clone(),
+                    stop.clone(),
+                );
+                let unit = units[(w % lanes) as usize];
+                tokio::spawn(async move {
+                    let mut n = 0i64;
+                    while !stop.load(Ordering::Relaxed) {
+                        let start = 1 + (w / lanes) as i64 * 300 + n;
+                        n += 1;
+                        let req = client.post(format!("{base}/api/v1/reservations")).json(
+                            &super::reserve_body(unit, &super::day(start), &super::day(start + 1)),
+                        );
+                        match req.send().await {
+                            Ok(r) if r.status() == StatusCode::CREATED => {
+                                if let Ok(b) = r.json::<serde_json::Value>().await {
+                                    let code = b["code"].as_str().unwrap().to_owned();
+                                    acked.lock().unwrap().push(code);
+                                }
+                            }
+                            Ok(r) => assert_eq!(r.status(), StatusCode::CONFLICT),
+                            Err(_) => break,
+                        }
+                    }
+                })
+            })
+            .collect();
+        HoldLoad {
+            acknowledged,
+            stop,
+            tasks,
+        }
+    }
+
+    /// Holds acknowledged so far.
+    pub fn acknowledged(&self) -> Vec<String> {
+        self.acknowledged.lock().unwrap().clone()
+    }
+
+    /// Stops every task and returns all acknowledged holds.
+    pub async fn stop(mut self) -> Vec<String> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in &mut self.tasks {
+            t.await.unwrap();
+        }
+        self.acknowledged()
+    }
+}
+
+/// The codes among `codes` that the admin API of `base` does not know.
+pub async fn missing_reservations(
+    client: &Client,
+    base: &str,
+    token: &str,
+    codes: &[String],
+) -> Vec<String> {
+    let mut missing = Vec::new();
+    for code in codes {
+        let r = client
+            .get(format!("{base}/api/v1/admin/reservations/{code}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        if r.status() != StatusCode::OK {
+            missing.push(code.clone());
+        }
+    }
+    missing
+}

@@ -52,6 +52,11 @@ impl TestApp {
         Self::start(raw.validate().unwrap(), dir).await
     }
 
+    /// Starts on settings prepared by the caller, in a directory it may have filled first.
+    pub async fn spawn_in(raw: RawSettings, dir: TempDir) -> TestApp {
+        Self::start(raw.validate().unwrap(), dir).await
+    }
+
     async fn start(settings: Settings, dir: TempDir) -> TestApp {
         let app = Application::build(settings, false).await.unwrap();
         let addr = app.local_addr();

@@ -1,0 +1,453 @@
+//! Consistent snapshots of the store. redb has no online backup and copying the live file while
+//! writes happen is not safe, so a snapshot copies every table from one read transaction (an
+//! MVCC view that sees every commit acknowledged before it began) into a fresh redb file, which
+//! is fsync'd, checksummed and renamed into place. Restore and integrity checks work on files.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use redb::{
+    Database, Durability, Key, MultimapTableHandle, ReadTransaction, ReadableDatabase,
+    ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle, Value, WriteTransaction,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{STORE_FILE, StoreError, schema, tables};
+
+/// File names of snapshots start with this and end with [`SNAPSHOT_SUFFIX`].
+pub const SNAPSHOT_PREFIX: &str = "alojamientos-";
+/// Extension of snapshot files; each has a `<name>.sha256` beside it (`sha256sum -c` format).
+pub const SNAPSHOT_SUFFIX: &str = ".redb";
+
+/// Why a snapshot, restore or check failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the store holds table {0:?}, which the backup does not know how to copy")]
+    UnknownTable(String),
+    #[error("{0}: no checksum file beside it ({0}.sha256)")]
+    MissingChecksum(PathBuf),
+    #[error("{path}: checksum mismatch (expected {expected}, found {found})")]
+    ChecksumMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
+    #[error("{0}: redb's integrity check failed")]
+    Integrity(PathBuf),
+    #[error("{path}: schema version {found} is newer than this binary supports ({supported})")]
+    SchemaTooNew {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
+    move |source| BackupError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// One finished snapshot.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct SnapshotInfo {
+    #[schema(value_type = String)]
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub duration_ms: u64,
+    /// Reservations in the snapshot.
+    pub reservations: u64,
+}
+
+/// What a verified store or snapshot holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub schema_version: u64,
+    pub reservations: u64,
+    pub accommodations: u64,
+    /// Whether a `.sha256` file was found and matched.
+    pub checksum_verified: bool,
+}
+
+fn copy_table<K: Key + 'static, V: Value + 'static>(
+    src: &ReadTransaction,
+    dst: &WriteTransaction,
+    def: TableDefinition<K, V>,
+) -> Result<u64, StoreError> {
+    let from = src.open_table(def)?;
+    let mut to = dst.open_table(def)?;
+    let mut n = 0;
+    for entry in from.iter()? {
+        let (k, v) = entry?;
+        to.insert(k.value(), v.value())?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Copies every table of `src` into `dst`; returns the number of reservations copied. Fails on
+/// a table it does not know, so a table added later cannot be silently left out.
+fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, BackupError> {
+    let known = [
+        tables::META.name(),
+        tables::ACCOMMODATIONS.name(),
+        tables::RESERVATIONS.name(),
+        tables::BLOCKS.name(),
+        tables::OCCUPANCY.name(),
+        tables::HOLD_EXPIRY.name(),
+        tables::IDEMPOTENCY.name(),
+        tables::ADMINS.name(),
+        tables::SESSIONS.name(),
+        tables::PAYMENTS.name(),
+        tables::RESERVATION_PAYMENTS.name(),
+        tables::WEBHOOK_INBOX.name(),
+        tables::OUTBOX.name(),
+        tables::FEEDS.name(),
+        tables::IMPORTED.name(),
+        tables::FEED_UIDS.name(),
+        tables::ICAL_EXPORTS.name(),
+        tables::CALENDAR_CHANGED.name(),
+    ];
+    for handle in src.list_tables().map_err(StoreError::from)? {
+        if !known.contains(&handle.name()) {
+            return Err(BackupError::UnknownTable(handle.name().to_owned()));
+        }
+    }
+    if let Some(multimap) = src.list_multimap_tables().map_err(StoreError::from)?.next() {
+        return Err(BackupError::UnknownTable(multimap.name().to_owned()));
+    }
+    copy_table(src, dst, tables::META)?;
+    copy_table(src, dst, tables::ACCOMMODATIONS)?;
+    let reservations = copy_table(src, dst, tables::RESERVATIONS)?;
+    copy_table(src, dst, tables::BLOCKS)?;
+    copy_table(src, dst, tables::OCCUPANCY)?;
+    copy_table(src, dst, tables::HOLD_EXPIRY)?;
+    copy_table(src, dst, tables::IDEMPOTENCY)?;
+    copy_table(src, dst, tables::ADMINS)?;
+    copy_table(src, dst, tables::SESSIONS)?;
+    copy_table(src, dst, tables::PAYMENTS)?;
+    copy_table(src, dst, tables::RESERVATION_PAYMENTS)?;
+    copy_table(src, dst, tables::WEBHOOK_INBOX)?;
+    copy_table(src, dst, tables::OUTBOX)?;
+    copy_table(src, dst, tables::FEEDS)?;
+    copy_table(src, dst, tables::IMPORTED)?;
+    copy_table(src, dst, tables::FEED_UIDS)?;
+    copy_table(src, dst, tables::ICAL_EXPORTS)?;
+    copy_table(src, dst, tables::CALENDAR_CHANGED)?;
+    Ok(reservations)
+}
+
+/// SHA-256 of a file, hex-encoded.
+pub fn file_sha256(path: &Path) -> Result<String, BackupError> {
+    let mut file = File::open(path).map_err(io(path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).map_err(io(path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn checksum_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".sha256");
+    PathBuf::from(name)
+}
+
+fn sync_dir(dir: &Path) -> Result<(), BackupError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
+}
+
+/// Writes `contents` to `path` through a temporary file, fsync and rename.
+fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), BackupError> {
+    let tmp = path.with_extension("tmp-write");
+    let mut file = File::create(&tmp).map_err(io(&tmp))?;
+    file.write_all(contents).map_err(io(&tmp))?;
+    file.sync_all().map_err(io(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(io(path))
+}
+
+/// Writes a snapshot of `db` (as of one read transaction) to `dest`, with `dest.sha256`.
+pub fn snapshot_to(db: &Database, dest: &Path) -> Result<SnapshotInfo, BackupError> {
+    let started = Instant::now();
+    let dir = dest.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let tmp = dest.with_extension("redb.partial");
+    let _ = std::fs::remove_file(&tmp);
+    let src = db.begin_read().map_err(StoreError::from)?;
+    let reservations = {
+        let copy = Database::create(&tmp).map_err(StoreError::from)?;
+        let mut txn = copy.begin_write().map_err(StoreError::from)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(StoreError::from)?;
+        let result = copy_all(&src, &txn);
+        match result {
+            Ok(n) => {
+                txn.commit().map_err(StoreError::from)?;
+                n
+            }
+            Err(e) => {
+                drop(txn);
+                drop(copy);
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        }
+    };
+    drop(src);
+    File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&tmp))?;
+    let sha256 = file_sha256(&tmp)?;
+    std::fs::rename(&tmp, dest).map_err(io(dest))?;
+    let file_name = dest.file_name().unwrap_or_default().to_string_lossy();
+    write_atomically(
+        &checksum_path(dest),
+        format!("{sha256}  {file_name}\n").as_bytes(),
+    )?;
+    sync_dir(dir)?;
+    let size_bytes = std::fs::metadata(dest).map_err(io(dest))?.len();
+    Ok(SnapshotInfo {
+        path: dest.to_owned(),
+        size_bytes,
+        sha256,
+        duration_ms: started.elapsed().as_millis() as u64,
+        reservations,
+    })
+}
+
+/// A new snapshot file name for now, e.g. `alojamientos-20261128T031500.123Z.redb`.
+pub fn snapshot_name() -> String {
+    let now = jiff::Timestamp::now();
+    format!(
+        "{SNAPSHOT_PREFIX}{}{SNAPSHOT_SUFFIX}",
+        now.strftime("%Y%m%dT%H%M%S%.3fZ")
+    )
+}
+
+/// Snapshots in `dir`, oldest first (names sort by time).
+pub fn list_snapshots(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(SNAPSHOT_PREFIX) && n.ends_with(SNAPSHOT_SUFFIX))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// Deletes the oldest snapshots (and their checksums) beyond `keep`; returns how many went.
+pub fn prune(dir: &Path, keep: usize) -> usize {
+    let all = list_snapshots(dir);
+    let excess = all.len().saturating_sub(keep);
+    for old in &all[..excess] {
+        let _ = std::fs::remove_file(old);
+        let _ = std::fs::remove_file(checksum_path(old));
+    }
+    excess
+}
+
+/// Checks the file's `.sha256` (required when `require_checksum`), redb's integrity check, the
+/// schema version, and that every record table opens. The file must not be open elsewhere.
+pub fn verify(path: &Path, require_checksum: bool) -> Result<CheckReport, BackupError> {
+    let sums = checksum_path(path);
+    let checksum_verified = match std::fs::read_to_string(&sums) {
+        Ok(text) => {
+            let expected = text.split_whitespace().next().unwrap_or("").to_lowercase();
+            let found = file_sha256(path)?;
+            if expected != found {
+                return Err(BackupError::ChecksumMismatch {
+                    path: path.to_owned(),
+                    expected,
+                    found,
+                });
+            }
+            true
+        }
+        Err(_) if require_checksum => return Err(BackupError::MissingChecksum(path.to_owned())),
+        Err(_) => false,
+    };
+    if !path.is_file() {
+        return Err(BackupError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
+    }
+    let mut db = Database::open(path).map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => {
+            BackupError::Store(StoreError::AlreadyOpen(path.to_owned()))
+        }
+        other => BackupError::Store(other.into()),
+    })?;
+    if !db.check_integrity().map_err(StoreError::from)? {
+        return Err(BackupError::Integrity(path.to_owned()));
+    }
+    let schema_version = schema::version(&db)?.unwrap_or(0);
+    if schema_version > schema::CURRENT_VERSION {
+        return Err(BackupError::SchemaTooNew {
+            path: path.to_owned(),
+            found: schema_version,
+            supported: schema::CURRENT_VERSION,
+        });
+    }
+    let txn = db.begin_read().map_err(StoreError::from)?;
+    let reservations = count_decoded(&txn, tables::RESERVATIONS)?;
+    let accommodations = txn
+        .open_table(tables::ACCOMMODATIONS)
+        .map_err(StoreError::from)?
+        .len()
+        .map_err(StoreError::from)?;
+    Ok(CheckReport {
+        schema_version,
+        reservations,
+        accommodations,
+        checksum_verified,
+    })
+}
+
+/// Counts a JSON table's records, failing on one that does not decode.
+fn count_decoded(
+    txn: &ReadTransaction,
+    def: TableDefinition<&str, &[u8]>,
+) -> Result<u64, StoreError> {
+    let table = txn.open_table(def)?;
+    let mut n = 0;
+    for entry in table.iter()? {
+        let (_, v) = entry?;
+        tables::decode::<serde_json::Value>(v.value())?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Replaces the store in `data_dir` by a verified copy of `snapshot`. The replaced store is
+/// kept as `alojamientos.redb.replaced-<time>` (returned). The server must be stopped.
+pub fn restore(
+    data_dir: &Path,
+    snapshot: &Path,
+) -> Result<(CheckReport, Option<PathBuf>), BackupError> {
+    let live = data_dir.join(STORE_FILE);
+    if live.exists() {
+        match Database::open(&live) {
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(StoreError::AlreadyOpen(data_dir.to_owned()).into());
+            }
+            Ok(db) => drop(db),
+            Err(_) => {}
+        }
+    }
+    let report = verify(snapshot, true)?;
+    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    let incoming = data_dir.join(format!("{STORE_FILE}.restoring"));
+    std::fs::copy(snapshot, &incoming).map_err(io(&incoming))?;
+    File::open(&incoming)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&incoming))?;
+    if file_sha256(&incoming)? != file_sha256(snapshot)? {
+        let _ = std::fs::remove_file(&incoming);
+        return Err(BackupError::Integrity(incoming));
+    }
+    let aside = if live.exists() {
+        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
+        let aside = data_dir.join(format!("{STORE_FILE}.replaced-{stamp}"));
+        std::fs::rename(&live, &aside).map_err(io(&aside))?;
+        Some(aside)
+    } else {
+        None
+    };
+    std::fs::rename(&incoming, &live).map_err(io(&live))?;
+    sync_dir(data_dir)?;
+    Ok((report, aside))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migrated(dir: &Path) -> Database {
+        let db = Database::create(dir.join("live.redb")).unwrap();
+        schema::migrate(&db).unwrap();
+        db
+    }
+
+    #[test]
+    fn a_snapshot_copies_every_table_the_schema_creates_and_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = migrated(dir.path());
+        let info = snapshot_to(&db, &dir.path().join("snap.redb")).unwrap();
+        assert_eq!(info.sha256, file_sha256(&info.path).unwrap());
+        let report = verify(&info.path, true).unwrap();
+        assert_eq!(report.schema_version, schema::CURRENT_VERSION);
+        assert!(report.checksum_verified);
+    }
+
+    #[test]
+    fn a_table_the_backup_does_not_know_fails_the_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = migrated(dir.path());
+        let txn = db.begin_write().unwrap();
+        txn.open_table(TableDefinition::<u64, u64>::new("added_later"))
+            .unwrap();
+        txn.commit().unwrap();
+        let err = snapshot_to(&db, &dir.path().join("snap.redb")).unwrap_err();
+        assert!(matches!(err, BackupError::UnknownTable(ref t) if t == "added_later"));
+        assert!(!dir.path().join("snap.redb").exists());
+    }
+
+    #[test]
+    fn a_snapshot_from_a_newer_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = migrated(dir.path());
+        let txn = db.begin_write().unwrap();
+        txn.open_table(tables::META)
+            .unwrap()
+            .insert("schema_version", schema::CURRENT_VERSION + 1)
+            .unwrap();
+        txn.commit().unwrap();
+        let info = snapshot_to(&db, &dir.path().join("snap.redb")).unwrap();
+        let err = verify(&info.path, true).unwrap_err();
+        assert!(matches!(err, BackupError::SchemaTooNew { .. }), "{err}");
+    }
+
+    #[test]
+    fn prune_keeps_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        for day in 1..=5 {
+            let name = format!("{SNAPSHOT_PREFIX}2026010{day}T000000.000Z{SNAPSHOT_SUFFIX}");
+            std::fs::write(dir.path().join(&name), b"x").unwrap();
+            std::fs::write(checksum_path(&dir.path().join(name)), b"x").unwrap();
+        }
+        assert_eq!(prune(dir.path(), 2), 3);
+        let left = list_snapshots(dir.path());
+        assert_eq!(left.len(), 2);
+        assert!(left[0].to_string_lossy().contains("20260104"));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 4);
+    }
+}

@@ -1,0 +1,69 @@
+//! The two systemd protocols the service uses, hand-written because each is a few lines:
+//! sd_notify (`READY=1`, `WATCHDOG=1`, `STOPPING=1` as datagrams to `$NOTIFY_SOCKET`) and
+//! socket activation (a listening socket passed as fd 3 with `LISTEN_FDS` / `LISTEN_PID`).
+
+use std::os::fd::FromRawFd;
+use std::os::unix::net::UnixDatagram;
+use std::time::Duration;
+
+/// First file descriptor systemd passes (`SD_LISTEN_FDS_START`).
+const LISTEN_FDS_START: i32 = 3;
+
+/// Sends `state` (e.g. `READY=1`) to systemd; does nothing outside a `Type=notify` service.
+pub fn notify(state: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let sent = UnixDatagram::unbound().and_then(|socket| {
+        let bytes = path.as_encoded_bytes();
+        if let Some(name) = bytes.strip_prefix(b"@") {
+            use std::os::linux::net::SocketAddrExt;
+            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+            socket.send_to_addr(state.as_bytes(), &addr)
+        } else {
+            socket.send_to(state.as_bytes(), &path)
+        }
+    });
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, state, "cannot notify systemd");
+    }
+}
+
+/// Half of `WatchdogSec` when systemd watches this process (`WATCHDOG_USEC`, and
+/// `WATCHDOG_PID` is absent or ours): how often to send `WATCHDOG=1`.
+pub fn watchdog_interval() -> Option<Duration> {
+    if let Ok(pid) = std::env::var("WATCHDOG_PID")
+        && pid.parse::<u32>().ok() != Some(std::process::id())
+    {
+        return None;
+    }
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    (usec > 0).then(|| Duration::from_micros(usec / 2))
+}
+
+/// The listening TCP socket systemd passed (socket activation), if any and if meant for us.
+pub fn take_listener() -> std::io::Result<Option<std::net::TcpListener>> {
+    let for_us = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|p| p.parse::<u32>().ok())
+        == Some(std::process::id());
+    let count: i32 = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if !for_us || count < 1 {
+        return Ok(None);
+    }
+    if count > 1 {
+        tracing::warn!(
+            count,
+            "systemd passed several sockets; serving on the first"
+        );
+    }
+    // SAFETY: systemd hands fd 3 to this process (LISTEN_PID is ours) as a listening socket
+    // that nothing else in the process owns; it is taken once, at start.
+    let listener = unsafe { std::net::TcpListener::from_raw_fd(LISTEN_FDS_START) };
+    listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    Ok(Some(listener))
+}

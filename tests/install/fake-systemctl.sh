@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Stand-in for systemctl in tests/install/upgrade_rollback.sh: runs $PREFIX/current/alojamientos
+# serve in the background (pid in $STATE/pid); `restart` and `stop` are what install.sh uses.
+set -euo pipefail
+stop() {
+  if [ -f "$STATE/pid" ]; then
+    pid=$(cat "$STATE/pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    rm -f "$STATE/pid"
+  fi
+}
+case "$1" in
+  stop) stop ;;
+  restart)
+    stop
+    "$PREFIX/current/alojamientos" serve >>"$STATE/server.log" 2>&1 &
+    echo $! >"$STATE/pid"
+    ;;
+  *) echo "fake-systemctl: unsupported $1" >&2; exit 2 ;;
+esac
