@@ -16,8 +16,10 @@ use crate::domain::money::Rate;
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
+mod whatsapp;
 
 pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
+pub use whatsapp::{WhatsAppSection, WhatsAppSettings};
 
 /// The commented example config, embedded so `alojamientos config default` can print it.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/alojamientos.toml");
@@ -38,6 +40,7 @@ pub struct RawSettings {
     pub log: LogSection,
     pub ical: IcalSection,
     pub mercadopago: MercadoPagoSection,
+    pub whatsapp: WhatsAppSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -170,6 +173,7 @@ impl Default for RawSettings {
             },
             ical: IcalSection::default(),
             mercadopago: MercadoPagoSection::default(),
+            whatsapp: WhatsAppSection::default(),
         }
     }
 }
@@ -223,6 +227,7 @@ pub struct Settings {
     pub log_json: bool,
     pub ical: IcalSettings,
     pub mercadopago: MercadoPagoSettings,
+    pub whatsapp: WhatsAppSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -492,6 +497,7 @@ impl RawSettings {
             log_json,
             ical: self.ical.validate()?,
             mercadopago: self.mercadopago.validate()?,
+            whatsapp: self.whatsapp.validate()?,
         })
     }
 }

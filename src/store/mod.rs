@@ -14,6 +14,7 @@ mod payments;
 mod reservations;
 pub mod schema;
 mod tables;
+mod whatsapp;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,7 @@ pub use reservations::{
     ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
     ReserveError, ReservePolicy, Stats,
 };
+pub use whatsapp::{DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus};
 use writer::Writer;
 
 /// File name of the store inside the data directory.
