@@ -19,6 +19,7 @@ use crate::jobs::{self, JobStatus};
 use crate::payments::Payments;
 use crate::secret::{hash_password, random_hex};
 use crate::store::{AdminUser, Store};
+use crate::whatsapp::WhatsApp;
 
 /// The first admin's credentials, created on a store that has none.
 #[derive(Debug, Clone)]
@@ -34,6 +35,7 @@ pub struct Application {
     state: AppState,
     scheduler: JobScheduler,
     payments_worker: tokio::task::JoinHandle<()>,
+    whatsapp_worker: tokio::task::JoinHandle<()>,
     writer: std::thread::JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
     pub first_admin: Option<FirstAdmin>,
@@ -103,13 +105,18 @@ impl Application {
             .context("scheduling payment reconciliation")?;
         }
         let payments_worker = payments.start_worker();
-        let state = AppState::new(store, settings, metrics, job_status, ical, payments);
+        let whatsapp = WhatsApp::new(store.clone(), settings.clone(), payments.clone());
+        let whatsapp_worker = whatsapp.start_worker();
+        let state = AppState::new(
+            store, settings, metrics, job_status, ical, payments, whatsapp,
+        );
         Ok(Application {
             listener,
             metrics_listener,
             state,
             scheduler,
             payments_worker,
+            whatsapp_worker,
             writer,
             first_admin,
         })
@@ -139,6 +146,7 @@ impl Application {
             state,
             mut scheduler,
             payments_worker,
+            whatsapp_worker,
             writer,
             ..
         } = self;
@@ -182,6 +190,8 @@ impl Application {
         }
         payments_worker.abort();
         let _ = payments_worker.await;
+        whatsapp_worker.abort();
+        let _ = whatsapp_worker.await;
         state.store.close().await;
         let joined = tokio::task::spawn_blocking(move || writer.join());
         if tokio::time::timeout(Duration::from_secs(10), joined)

@@ -104,7 +104,12 @@ pub struct WhatsAppSettings {
     pub policies: String,
 }
 
-fn bounded(key: &'static str, text: &str, min: Duration, max: Duration) -> Result<Duration, ConfigError> {
+fn bounded(
+    key: &'static str,
+    text: &str,
+    min: Duration,
+    max: Duration,
+) -> Result<Duration, ConfigError> {
     let d = duration(key, text)?;
     if !(min..=max).contains(&d) {
         return Err(invalid(key, format!("must be between {min:?} and {max:?}")));
@@ -121,16 +126,25 @@ impl WhatsAppSection {
     pub fn validate(self) -> Result<WhatsAppSettings, ConfigError> {
         let base = self.api_base_url.trim().trim_end_matches('/');
         if !(base.starts_with("https://") || base.starts_with("http://")) || base.contains(' ') {
-            return Err(invalid("whatsapp.api_base_url", format!("{base:?} is not an http(s) URL")));
+            return Err(invalid(
+                "whatsapp.api_base_url",
+                format!("{base:?} is not an http(s) URL"),
+            ));
         }
         let version = self.api_version.trim();
         if !version.starts_with('v') || version.len() < 2 || version.contains('/') {
             return Err(invalid("whatsapp.api_version", "must look like v21.0"));
         }
-        let host_phone = non_empty(&self.host_phone)
-            .map(|p| p.trim_start_matches('+').replace([' ', '-'], ""));
-        if host_phone.as_ref().is_some_and(|p| p.len() < 8 || !p.bytes().all(|b| b.is_ascii_digit())) {
-            return Err(invalid("whatsapp.host_phone", "must be an international number such as 5491122334455"));
+        let host_phone =
+            non_empty(&self.host_phone).map(|p| p.trim_start_matches('+').replace([' ', '-'], ""));
+        if host_phone
+            .as_ref()
+            .is_some_and(|p| p.len() < 8 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(invalid(
+                "whatsapp.host_phone",
+                "must be an international number such as 5491122334455",
+            ));
         }
         if !(1..=50).contains(&self.max_attempts) {
             return Err(invalid("whatsapp.max_attempts", "must be between 1 and 50"));
@@ -140,19 +154,42 @@ impl WhatsAppSection {
             api_base_url: base.to_owned(),
             api_version: version.to_owned(),
             phone_number_id: non_empty(&self.phone_number_id),
-            access_token: secret("whatsapp.access_token", self.access_token, self.access_token_file)?,
+            access_token: secret(
+                "whatsapp.access_token",
+                self.access_token,
+                self.access_token_file,
+            )?,
             app_secret: secret("whatsapp.app_secret", self.app_secret, self.app_secret_file)?,
-            verify_token: secret("whatsapp.verify_token", self.verify_token, self.verify_token_file)?,
+            verify_token: secret(
+                "whatsapp.verify_token",
+                self.verify_token,
+                self.verify_token_file,
+            )?,
             host_phone,
-            conversation_timeout: bounded("whatsapp.conversation_timeout", &self.conversation_timeout, s(1), s(7 * 86_400))?,
-            handover_timeout: bounded("whatsapp.handover_timeout", &self.handover_timeout, s(1), s(30 * 86_400))?,
+            conversation_timeout: bounded(
+                "whatsapp.conversation_timeout",
+                &self.conversation_timeout,
+                s(1),
+                s(7 * 86_400),
+            )?,
+            handover_timeout: bounded(
+                "whatsapp.handover_timeout",
+                &self.handover_timeout,
+                s(1),
+                s(30 * 86_400),
+            )?,
             template_name: non_empty(&self.template_name),
             template_language: self.template_language.trim().to_owned(),
             timeout: bounded("whatsapp.timeout", &self.timeout, ms(100), s(120))?,
             retry_base: bounded("whatsapp.retry_base", &self.retry_base, ms(1), s(600))?,
             retry_cap: bounded("whatsapp.retry_cap", &self.retry_cap, ms(1), s(86_400))?,
             max_attempts: self.max_attempts,
-            outbox_sweep: bounded("whatsapp.outbox_sweep", &self.outbox_sweep, ms(20), s(3_600))?,
+            outbox_sweep: bounded(
+                "whatsapp.outbox_sweep",
+                &self.outbox_sweep,
+                ms(20),
+                s(3_600),
+            )?,
             check_in_time: self.check_in_time,
             check_out_time: self.check_out_time,
             address: self.address,

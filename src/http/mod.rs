@@ -8,11 +8,13 @@ mod feeds;
 mod health;
 mod ical_export;
 mod middleware;
+mod nlu;
 mod payments;
 mod public;
 mod rate_limit;
 mod views;
 mod webhooks;
+mod whatsapp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,6 +38,7 @@ use crate::integrations::ical::IcalSync;
 use crate::jobs::JobStatus;
 use crate::payments::Payments;
 use crate::store::{ReservePolicy, Store};
+use crate::whatsapp::WhatsApp;
 use rate_limit::RateLimiter;
 
 /// What every handler can reach.
@@ -48,6 +51,7 @@ pub struct AppState {
     pub jobs: Arc<JobStatus>,
     pub ical: Arc<IcalSync>,
     pub payments: Payments,
+    pub whatsapp: WhatsApp,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -60,6 +64,7 @@ impl AppState {
         jobs: Arc<JobStatus>,
         ical: Arc<IcalSync>,
         payments: Payments,
+        whatsapp: WhatsApp,
     ) -> Self {
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
@@ -70,6 +75,7 @@ impl AppState {
             jobs,
             ical,
             payments,
+            whatsapp,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
@@ -85,13 +91,7 @@ impl AppState {
     }
 
     pub fn reserve_policy(&self) -> ReservePolicy {
-        ReservePolicy {
-            time_zone: self.settings.time_zone.clone(),
-            hold: self.settings.hold_duration,
-            deposit_share: self.settings.deposit_share,
-            currency: self.settings.currency.clone(),
-            max_nights: self.settings.max_nights,
-        }
+        crate::whatsapp::reserve_policy(&self.settings)
     }
 }
 
@@ -161,12 +161,14 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::list_payments))
         .routes(routes!(payments::reservation_payments))
         .routes(routes!(payments::outbox))
+        .routes(routes!(nlu::analyze_text))
 }
 
 /// Provider notifications: signed, not limited per client (providers retry what we refuse).
 fn webhook_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(webhooks::mercadopago))
+        .routes(routes!(whatsapp::verify, whatsapp::events))
         .route(
             webhooks::ORIGINAL_PATH,
             axum::routing::post(webhooks::mercadopago),

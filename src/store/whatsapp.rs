@@ -8,7 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::tables::{CONVERSATIONS, META, OUTBOX, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, decode, encode};
+use super::tables::{
+    CONVERSATIONS, META, OUTBOX, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, decode, encode,
+};
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
 
@@ -99,7 +101,8 @@ fn enqueue(txn: &WriteTransaction, messages: Vec<NewOutbound>) -> Result<(), Sto
             wamid: None,
             last_error: None,
         };
-        txn.open_table(WA_OUTBOX)?.insert(id, encode(&record).as_slice())?;
+        txn.open_table(WA_OUTBOX)?
+            .insert(id, encode(&record).as_slice())?;
     }
     Ok(())
 }
@@ -137,11 +140,15 @@ impl Store {
                     seen.insert(m.id.as_str(), m.received_at.as_millisecond())?;
                     drop(seen);
                     let seq = next_id(txn, NEXT_INBOX)?;
-                    txn.open_table(WA_INBOX)?.insert(seq, encode(&m).as_slice())?;
+                    txn.open_table(WA_INBOX)?
+                        .insert(seq, encode(&m).as_slice())?;
                     fresh += 1;
                 }
                 for s in statuses {
-                    let id = txn.open_table(WA_WAMID)?.get(s.wamid.as_str())?.map(|v| v.value());
+                    let id = txn
+                        .open_table(WA_WAMID)?
+                        .get(s.wamid.as_str())?
+                        .map(|v| v.value());
                     if let Some(id) = id {
                         update_outbound(txn, id, |m| {
                             if s.status > m.status {
@@ -220,7 +227,11 @@ impl Store {
     }
 
     /// Pending messages due at `now`, oldest first.
-    pub fn due_outbound(&self, now: Timestamp, limit: usize) -> Result<Vec<OutboundMessage>, StoreError> {
+    pub fn due_outbound(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(WA_OUTBOX)?;
             let mut out = Vec::new();
@@ -252,7 +263,10 @@ impl Store {
             .into_iter()
             .filter(|m| m.status == OutboundStatus::Pending)
             .collect();
-        Ok((pending.len() as u64, pending.iter().map(|m| m.created_at).min()))
+        Ok((
+            pending.len() as u64,
+            pending.iter().map(|m| m.created_at).min(),
+        ))
     }
 
     /// Marks message `id` sent as `wamid`.
@@ -294,7 +308,10 @@ impl Store {
     /// Domain events recorded after the channel's cursor, with their sequence numbers.
     pub fn undelivered_events(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
         self.read(|txn| {
-            let cursor = txn.open_table(META)?.get(EVENTS_CURSOR)?.map_or(0, |v| v.value());
+            let cursor = txn
+                .open_table(META)?
+                .get(EVENTS_CURSOR)?
+                .map_or(0, |v| v.value());
             let table = txn.open_table(OUTBOX)?;
             let mut out = Vec::new();
             for entry in table.range(cursor + 1..)? {
@@ -306,7 +323,11 @@ impl Store {
     }
 
     /// Moves the event cursor to `seq` and queues the messages those events became.
-    pub async fn events_delivered(&self, seq: u64, messages: Vec<NewOutbound>) -> Result<(), StoreError> {
+    pub async fn events_delivered(
+        &self,
+        seq: u64,
+        messages: Vec<NewOutbound>,
+    ) -> Result<(), StoreError> {
         self.writer
             .write(move |txn| {
                 txn.open_table(META)?.insert(EVENTS_CURSOR, seq)?;

@@ -23,6 +23,8 @@ pub struct Analysis {
     pub check_out: Option<Date>,
     pub guests: Option<u32>,
     pub accommodation_id: Option<u64>,
+    /// Nights asked for (`3 noches`, `una semana`).
+    pub nights: Option<u32>,
     /// The message says yes / no (for confirmations).
     pub yes: bool,
     pub no: bool,
@@ -42,6 +44,7 @@ pub fn analyze(message: &str, today: Date, accommodations: &[(u64, String)]) -> 
         check_out: stay.check_out,
         guests: guests::guests(&tokens),
         accommodation_id: accommodation::named(&tokens, accommodations),
+        nights: when::nights(&tokens),
         yes: intent::is_yes(&tokens),
         no: intent::is_no(&tokens),
         topic: intent::topic(&tokens),

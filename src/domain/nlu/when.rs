@@ -196,7 +196,7 @@ fn resolve(mention: Mention, from: Date) -> Option<Date> {
 }
 
 /// `3 noches`, `una semana`: the nights asked for.
-fn nights(tokens: &[String]) -> Option<u32> {
+pub fn nights(tokens: &[String]) -> Option<u32> {
     tokens.windows(2).find_map(|w| {
         let n = number(&w[0])?;
         match w[1].as_str() {
