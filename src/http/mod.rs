@@ -162,6 +162,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::reservation_payments))
         .routes(routes!(payments::outbox))
         .routes(routes!(nlu::analyze_text))
+        .routes(routes!(whatsapp::outbox))
 }
 
 /// Provider notifications: signed, not limited per client (providers retry what we refuse).

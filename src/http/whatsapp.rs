@@ -254,3 +254,15 @@ pub async fn events(
         new_messages,
     }))
 }
+
+/// Every WhatsApp message the bot sent or will send, oldest first, with its delivery status
+/// (`pending`, `sent`, `delivered`, `read`, `failed`), attempts and last error.
+#[utoipa::path(get, path = "/api/v1/admin/whatsapp/outbox", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody)))]
+pub async fn outbox(
+    _admin: super::auth::AdminAuth,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
+    let messages = state.store.outbound_messages()?;
+    Ok(Json(serde_json::json!({ "messages": messages })))
+}
