@@ -4,11 +4,13 @@
 
 mod common;
 
+use std::process::Stdio;
 use std::time::Duration;
 
 use alojamientos::config::RawSettings;
 use alojamientos::secret::hmac_sha256_hex;
-use alojamientos::startup::Application;
+
+use common::binary::{command, start_with};
 use common::fake_graph::{self, FakeGraph, PHONE_ID, shown};
 use common::{TestApp, body, day, eventually};
 use reqwest::StatusCode;
@@ -72,13 +74,17 @@ fn payload(messages: Vec<Value>, statuses: Vec<Value>) -> Value {
 }
 
 async fn post_signed(app: &TestApp, body: &Value) -> reqwest::Response {
+    post_to(&app.client, &app.url(""), body).await
+}
+
+async fn post_to(client: &reqwest::Client, base: &str, body: &Value) -> reqwest::Response {
     let raw = body.to_string();
     let sig = format!(
         "sha256={}",
         hmac_sha256_hex(SECRET.as_bytes(), raw.as_bytes())
     );
-    app.client
-        .post(app.url(HOOK))
+    client
+        .post(format!("{base}{HOOK}"))
         .header("x-hub-signature-256", sig)
         .header("content-type", "application/json")
         .body(raw)
@@ -212,10 +218,11 @@ async fn a_redelivered_message_gets_one_reply_and_every_message_of_a_payload_is_
         1,
         "the retry got no second reply"
     );
-    assert_eq!(
+    // Metrics are shared by the tests of this process: at least this test's six.
+    assert!(
         app.metric("whatsapp_messages_received_total", &[("type", "text")])
-            .await,
-        6.0
+            .await
+            >= 6.0
     );
 }
 
@@ -410,18 +417,18 @@ async fn graph_outages_are_retried_and_statuses_update_the_outbox() {
     let guest = "5491122334400";
     say(&app, &graph, "wamid.r1", guest, "hola", 1).await;
     assert_eq!(graph.attempts(), 4);
-    assert_eq!(
+    assert!(
         app.metric("outbox_delivery_failures_total", &[("channel", "whatsapp")])
-            .await,
-        3.0
+            .await
+            >= 3.0
     );
-    assert_eq!(
+    assert!(
         app.metric(
             "whatsapp_messages_sent_total",
-            &[("kind", "text"), ("result", "sent")]
+            &[("kind", "text"), ("result", "retry")]
         )
-        .await,
-        1.0
+        .await
+            >= 3.0
     );
     let status =
         json!({"id": "wamid.TEST1", "status": "read", "timestamp": "1", "recipient_id": guest});
@@ -433,35 +440,57 @@ async fn graph_outages_are_retried_and_statuses_update_the_outbox() {
 }
 
 #[tokio::test]
-async fn a_message_queued_during_an_outage_is_sent_once_after_a_restart() {
-    let (graph, app) = setup(|_| {}).await;
+async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
+    let graph = FakeGraph::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = |graph: &FakeGraph| {
+        let mut c = command(dir.path());
+        for (key, value) in [
+            ("API_BASE_URL", graph.url()),
+            ("API_VERSION", fake_graph::VERSION.into()),
+            ("PHONE_NUMBER_ID", PHONE_ID.into()),
+            ("ACCESS_TOKEN", fake_graph::TOKEN.into()),
+            ("APP_SECRET", SECRET.into()),
+            ("OUTBOX_SWEEP", "50ms".into()),
+            ("RETRY_BASE", "10ms".into()),
+            ("RETRY_CAP", "50ms".into()),
+        ] {
+            c.env(format!("ALOJAMIENTOS_WHATSAPP__{key}"), value);
+        }
+        start_with(c, Stdio::null())
+    };
+    let client = reqwest::Client::new();
     graph.fail(&[500; 10_000]);
+    let mut first = server(&graph).await;
     let guest = "5491122334411";
-    post_signed(
-        &app,
+    let r = post_to(
+        &client,
+        &first.base,
         &payload(vec![text("wamid.x1", guest, "hola")], vec![]),
     )
     .await;
+    assert_eq!(r.status(), StatusCode::OK);
     assert!(eventually(WAIT, || async { graph.attempts() >= 2 }).await);
-    let dir = app.stop().await;
+    first.child.start_kill().unwrap();
+    first.child.wait().await.unwrap();
     graph.clear_faults();
-    let g = graph.clone();
-    let mut raw = common::test_settings(dir.path());
-    configure(&mut raw, &g);
-    let restarted = Application::build(raw.validate().unwrap(), false)
-        .await
-        .unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(restarted.run(async move {
-        let _ = stopped.await;
-    }));
+    let second = server(&graph).await;
     wait_replies(&graph, guest, 1).await;
-    // Another sweep or two pass; the message is not sent again.
-    let before = graph.attempts();
-    assert!(eventually(WAIT, || async { graph.attempts() == before }).await);
+    // Meta retries the same delivery after the crash: still one reply.
+    post_to(
+        &client,
+        &second.base,
+        &payload(vec![text("wamid.x1", guest, "hola")], vec![]),
+    )
+    .await;
+    post_to(
+        &client,
+        &second.base,
+        &payload(vec![text("wamid.x2", "5491100000008", "hola")], vec![]),
+    )
+    .await;
+    wait_replies(&graph, "5491100000008", 1).await;
     assert_eq!(graph.sent_to(guest).len(), 1);
-    let _ = stop.send(());
-    server.await.unwrap().unwrap();
 }
 
 #[tokio::test]

@@ -8,19 +8,40 @@ use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, duration, invalid, secret};
 
+/// A string that the environment may have turned into a number (`…__PHONE_NUMBER_ID=1029…`).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Unsigned(u64),
+        Signed(i64),
+    }
+    Ok(match Raw::deserialize(d)? {
+        Raw::Text(t) => t,
+        Raw::Unsigned(n) => n.to_string(),
+        Raw::Signed(n) => n.to_string(),
+    })
+}
+
 /// `[whatsapp]` as written in the file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WhatsAppSection {
     pub api_base_url: String,
     pub api_version: String,
+    #[serde(deserialize_with = "text_or_number")]
     pub phone_number_id: String,
+    #[serde(deserialize_with = "text_or_number")]
     pub access_token: String,
     pub access_token_file: Option<PathBuf>,
+    #[serde(deserialize_with = "text_or_number")]
     pub app_secret: String,
     pub app_secret_file: Option<PathBuf>,
+    #[serde(deserialize_with = "text_or_number")]
     pub verify_token: String,
     pub verify_token_file: Option<PathBuf>,
+    #[serde(deserialize_with = "text_or_number")]
     pub host_phone: String,
     pub conversation_timeout: String,
     pub handover_timeout: String,

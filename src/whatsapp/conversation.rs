@@ -187,7 +187,10 @@ impl WhatsApp {
                 )])
             }
             Intent::Desconocido
-                if a.check_in.is_none() && a.guests.is_none() && a.accommodation_id.is_none() =>
+                if a.check_in.is_none()
+                    && a.guests.is_none()
+                    && a.nights.is_none()
+                    && a.accommodation_id.is_none() =>
             {
                 Ok(vec![outgoing::text(
                     to,
