@@ -12,6 +12,7 @@ use alojamientos::secret::hmac_sha256_hex;
 
 use common::binary::{command, start_with};
 use common::fake_graph::{self, FakeGraph, PHONE_ID, shown};
+use common::fake_mp::{self, FakeMp};
 use common::{TestApp, body, day, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -522,4 +523,69 @@ async fn the_host_can_see_what_the_bot_understands() {
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let outbox = body(app.admin_get("/api/v1/admin/whatsapp/outbox").await).await;
     assert_eq!(outbox["messages"], json!([]), "no side effects");
+}
+
+#[tokio::test]
+async fn from_hola_to_a_paid_booking_confirmed_over_whatsapp() {
+    let mp = FakeMp::start().await;
+    let mp_url = mp.url();
+    let (graph, app) = setup(move |raw| {
+        let m = &mut raw.mercadopago;
+        m.api_base_url = mp_url;
+        m.access_token = fake_mp::TOKEN.into();
+        m.webhook_secret = "mp-secret".into();
+        m.inbox_sweep = "100ms".into();
+        m.reconcile = "0 0 0 1 1 *".into();
+    })
+    .await;
+    app.accommodation(json!({"name": "Cabaña del Lago"})).await;
+    let guest = "5491122334455";
+    let hello = say(&app, &graph, "wamid.p1", guest, "hola", 1).await;
+    assert!(shown(&hello).contains("¿Para qué fechas"), "{hello}");
+    let ask = format!("del {} al {} somos 2 adultos", dmy(25), dmy(27));
+    say(&app, &graph, "wamid.p2", guest, &ask, 2).await;
+    let held = say(&app, &graph, "wamid.p3", guest, "sí", 3).await;
+    let text = shown(&held);
+    assert!(
+        text.contains("mercadopago") || text.contains("http"),
+        "a payment link: {text}"
+    );
+    let code = text.split("Código: ").nth(1).unwrap()[..15].to_owned();
+    let r = body(
+        app.admin_get(&format!("/api/v1/admin/reservations/{code}"))
+            .await,
+    )
+    .await;
+    let deposit = r["deposit_amount"].as_str().unwrap().to_owned();
+    assert!(text.contains(r["payment_url"].as_str().unwrap()), "{text}");
+
+    mp.set_payment(fake_mp::payment("9001", "approved", &deposit, Some(&code)));
+    let ts = jiff::Timestamp::now().as_second();
+    let manifest = format!("id:9001;request-id:req-1;ts:{ts};");
+    let sig = format!(
+        "ts={ts},v1={}",
+        hmac_sha256_hex(b"mp-secret", manifest.as_bytes())
+    );
+    let notified = app
+        .client
+        .post(app.url("/api/v1/webhooks/mercadopago?data.id=9001&type=payment"))
+        .header("x-signature", sig)
+        .header("x-request-id", "req-1")
+        .json(&json!({"type": "payment", "data": {"id": "9001"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(notified.status(), StatusCode::OK);
+    let confirmed = wait_replies(&graph, guest, 4).await;
+    let text = shown(&confirmed);
+    assert!(
+        text.contains("Recibimos tu pago") && text.contains(&code),
+        "{text}"
+    );
+    let r = body(
+        app.admin_get(&format!("/api/v1/admin/reservations/{code}"))
+            .await,
+    )
+    .await;
+    assert_eq!(r["status"], "confirmed");
 }
