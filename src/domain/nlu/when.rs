@@ -182,7 +182,7 @@ fn next_day(from: Date, day: i8, m: Option<i8>, y: Option<i16>) -> Option<Date> 
         {
             return Some(c);
         }
-        cursor = cursor + if m.is_some() { 1.year() } else { 1.month() };
+        cursor += if m.is_some() { 1.year() } else { 1.month() };
     }
     None
 }
