@@ -434,6 +434,12 @@ async fn graph_outages_are_retried_and_statuses_update_the_outbox() {
     let status =
         json!({"id": "wamid.TEST1", "status": "read", "timestamp": "1", "recipient_id": guest});
     post_signed(&app, &payload(vec![], vec![status])).await;
+    let health = body(app.get("/api/v1/healthz").await).await;
+    assert_eq!(
+        health["checks"]["whatsapp"]["status"], "configured",
+        "{health}"
+    );
+    assert_eq!(health["checks"]["outbox"]["pending"], 0, "{health}");
     let outbox = body(app.admin_get("/api/v1/admin/whatsapp/outbox").await).await;
     let m = &outbox["messages"][0];
     assert_eq!(m["status"], "read", "{outbox}");
@@ -472,6 +478,20 @@ async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(eventually(WAIT, || async { graph.attempts() >= 2 }).await);
+    let health: Value = client
+        .get(format!("{}/api/v1/healthz", first.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        health["checks"]["whatsapp"]["status"], "failing",
+        "{health}"
+    );
+    assert_eq!(health["checks"]["outbox"]["pending"], 1, "{health}");
+    assert_eq!(health["status"], "degraded", "{health}");
     first.child.start_kill().unwrap();
     first.child.wait().await.unwrap();
     graph.clear_faults();
