@@ -609,3 +609,45 @@ async fn from_hola_to_a_paid_booking_confirmed_over_whatsapp() {
     .await;
     assert_eq!(r["status"], "confirmed");
 }
+
+#[tokio::test]
+async fn a_voice_note_is_transcribed_and_answered_like_text() {
+    let scripts = tempfile::tempdir().unwrap();
+    let stt = scripts.path().join("stt.sh");
+    let transcript = format!("hay lugar del {} al {} para dos", dmy(60), dmy(62));
+    // The fake STT checks it got the downloaded file, then prints the transcript.
+    std::fs::write(
+        &stt,
+        format!("#!/bin/sh\ngrep -q OggS \"$1\" && echo '{transcript}'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stt, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let command = stt.display().to_string();
+    let (graph, app) = setup(move |raw| raw.whatsapp.stt_command = command).await;
+    app.accommodation(json!({"name": "Cabaña del Lago"})).await;
+    let voice = |id: &str, from: &str| {
+        json!({"from": from, "id": id, "timestamp": "1700000000", "type": "audio",
+            "audio": {"id": "MEDIA1", "mime_type": "audio/ogg; codecs=opus", "voice": true}})
+    };
+    post_signed(
+        &app,
+        &payload(vec![voice("wamid.v1", "5491122334455")], vec![]),
+    )
+    .await;
+    let quote = wait_replies(&graph, "5491122334455", 1).await;
+    assert!(
+        shown(&quote).contains("Cabaña del Lago") && shown(&quote).contains("Total"),
+        "{quote}"
+    );
+    assert!(app.metric("stt_duration_seconds_count", &[]).await >= 1.0);
+}
+
+#[tokio::test]
+async fn without_speech_to_text_a_voice_note_gets_asked_to_write() {
+    let (graph, app) = setup(|_| {}).await;
+    let voice = json!({"from": "5491122334455", "id": "wamid.v2", "timestamp": "1700000000",
+        "type": "audio", "audio": {"id": "MEDIA2", "voice": true}});
+    post_signed(&app, &payload(vec![voice], vec![])).await;
+    let reply = wait_replies(&graph, "5491122334455", 1).await;
+    assert!(shown(&reply).contains("escribís"), "{reply}");
+}

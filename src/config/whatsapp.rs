@@ -57,6 +57,9 @@ pub struct WhatsAppSection {
     pub address: String,
     pub contact: String,
     pub policies: String,
+    pub stt_command: String,
+    pub stt_timeout: String,
+    pub media_max_bytes: u64,
 }
 
 impl Default for WhatsAppSection {
@@ -86,6 +89,9 @@ impl Default for WhatsAppSection {
             address: String::new(),
             contact: String::new(),
             policies: String::new(),
+            stt_command: String::new(),
+            stt_timeout: "60s".into(),
+            media_max_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -123,6 +129,12 @@ pub struct WhatsAppSettings {
     pub address: String,
     pub contact: String,
     pub policies: String,
+    /// Speech-to-text program for voice notes (the audio file's path is its last argument;
+    /// the transcript is its standard output); none: guests are asked to write.
+    pub stt_command: Option<Vec<String>>,
+    pub stt_timeout: Duration,
+    /// Voice notes larger than this are not downloaded.
+    pub media_max_bytes: u64,
 }
 
 fn bounded(
@@ -165,6 +177,12 @@ impl WhatsAppSection {
             return Err(invalid(
                 "whatsapp.host_phone",
                 "must be an international number such as 5491122334455",
+            ));
+        }
+        if !(1024..=100 * 1024 * 1024).contains(&self.media_max_bytes) {
+            return Err(invalid(
+                "whatsapp.media_max_bytes",
+                "must be between 1024 and 104857600",
             ));
         }
         if !(1..=50).contains(&self.max_attempts) {
@@ -216,6 +234,10 @@ impl WhatsAppSection {
             address: self.address,
             contact: self.contact,
             policies: self.policies,
+            stt_command: non_empty(&self.stt_command)
+                .map(|c| c.split_whitespace().map(str::to_owned).collect()),
+            stt_timeout: bounded("whatsapp.stt_timeout", &self.stt_timeout, s(1), s(600))?,
+            media_max_bytes: self.media_max_bytes,
         })
     }
 }

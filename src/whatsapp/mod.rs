@@ -5,6 +5,7 @@
 mod conversation;
 mod outgoing;
 mod texts;
+mod voice;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,7 +130,10 @@ impl WhatsApp {
         for (seq, msg) in self.store.whatsapp_inbox(BATCH)? {
             let now = Timestamp::now();
             let mut conv: Conversation = self.store.conversation(&msg.from)?.unwrap_or_default();
-            let text = msg.text.clone();
+            let text = match msg.kind.as_str() {
+                "audio" => self.transcribe(&msg).await,
+                _ => msg.text.clone(),
+            };
             let replies = self.reply(&mut conv, &msg, text, now).await?;
             self.store
                 .answer_inbound(seq, msg.from.clone(), conv, replies)

@@ -64,11 +64,37 @@ async fn messages(
         .into_response()
 }
 
+/// `GET /{version}/{media id}`: the media's short-lived URL.
+async fn media_info(
+    State(_): State<Arc<Mutex<FakeState>>>,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    Json(json!({"url": format!("http://{host}/media/{id}"), "mime_type": "audio/ogg", "id": id}))
+        .into_response()
+}
+
+/// `GET /media/{id}`: the bytes of a voice note (needs the token, as Meta's CDN does).
+async fn media_file(headers: HeaderMap) -> Response {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if auth != Some(&format!("Bearer {TOKEN}")) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    b"OggS fake voice note".to_vec().into_response()
+}
+
 impl FakeGraph {
     pub async fn start() -> FakeGraph {
         let state = Arc::new(Mutex::new(FakeState::default()));
         let app = axum::Router::new()
             .route("/{version}/{phone}/messages", post(messages))
+            .route("/media/{id}", axum::routing::get(media_file))
+            .route("/{version}/{id}", axum::routing::get(media_info))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
