@@ -651,3 +651,33 @@ async fn without_speech_to_text_a_voice_note_gets_asked_to_write() {
     let reply = wait_replies(&graph, "5491122334455", 1).await;
     assert!(shown(&reply).contains("escribís"), "{reply}");
 }
+
+#[tokio::test]
+async fn a_hold_is_reminded_before_it_lapses_and_announced_when_it_did() {
+    let mp = FakeMp::start().await;
+    let mp_url = mp.url();
+    let (graph, app) = setup(move |raw| {
+        raw.reservations.hold_duration = "5s".into();
+        raw.whatsapp.reminder_before = "4s".into();
+        raw.mercadopago.api_base_url = mp_url;
+        raw.mercadopago.access_token = fake_mp::TOKEN.into();
+        raw.mercadopago.reconcile = "0 0 0 1 1 *".into();
+    })
+    .await;
+    app.accommodation(json!({"name": "Cabaña del Lago"})).await;
+    let guest = "5491122334422";
+    let ask = format!("quiero reservar del {} al {} para 2", dmy(70), dmy(72));
+    say(&app, &graph, "wamid.e1", guest, &ask, 1).await;
+    let held = say(&app, &graph, "wamid.e2", guest, "dale", 2).await;
+    let code = shown(&held).split("Código: ").nth(1).unwrap()[..15].to_owned();
+    let reminder = wait_replies(&graph, guest, 3).await;
+    assert!(
+        shown(&reminder).contains("Te recuerdo") && shown(&reminder).contains(&code),
+        "{reminder}"
+    );
+    let expired = wait_replies(&graph, guest, 4).await;
+    assert!(shown(&expired).contains("venció"), "{expired}");
+    // Another guest's answer proves the sweeps went on: nothing more for this guest.
+    say(&app, &graph, "wamid.e3", "5491100000007", "hola", 1).await;
+    assert_eq!(graph.sent_to(guest).len(), 4);
+}

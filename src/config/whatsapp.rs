@@ -45,6 +45,7 @@ pub struct WhatsAppSection {
     pub host_phone: String,
     pub conversation_timeout: String,
     pub handover_timeout: String,
+    pub reminder_before: String,
     pub template_name: String,
     pub template_language: String,
     pub timeout: String,
@@ -77,6 +78,7 @@ impl Default for WhatsAppSection {
             host_phone: String::new(),
             conversation_timeout: "30m".into(),
             handover_timeout: "12h".into(),
+            reminder_before: "10m".into(),
             template_name: String::new(),
             template_language: "es_AR".into(),
             timeout: "10s".into(),
@@ -115,6 +117,8 @@ pub struct WhatsAppSettings {
     pub conversation_timeout: Duration,
     /// After a handover the bot stays silent in that chat this long (or until handed back).
     pub handover_timeout: Duration,
+    /// A guest whose hold lapses within this gets one reminder with the payment link.
+    pub reminder_before: Duration,
     /// Approved template for messages outside the 24-hour window (none: those wait).
     pub template_name: Option<String>,
     pub template_language: String,
@@ -216,6 +220,12 @@ impl WhatsAppSection {
                 &self.handover_timeout,
                 s(1),
                 s(30 * 86_400),
+            )?,
+            reminder_before: bounded(
+                "whatsapp.reminder_before",
+                &self.reminder_before,
+                s(1),
+                s(86_400),
             )?,
             template_name: non_empty(&self.template_name),
             template_language: self.template_language.trim().to_owned(),

@@ -221,6 +221,42 @@ impl Store {
             .await
     }
 
+    /// Every conversation whose state passes `keep`, with its phone.
+    pub fn conversations<T: DeserializeOwned>(
+        &self,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(CONVERSATIONS)?;
+            let mut out = Vec::new();
+            for entry in table.iter()? {
+                let (k, v) = entry?;
+                if let Ok(c) = decode::<T>(v.value())
+                    && keep(&c)
+                {
+                    out.push((k.value().to_owned(), c));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Saves a conversation and queues messages in one commit.
+    pub async fn save_conversation<T: Serialize + Send + 'static>(
+        &self,
+        phone: String,
+        state: T,
+        messages: Vec<NewOutbound>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |txn| {
+                txn.open_table(CONVERSATIONS)?
+                    .insert(phone.as_str(), encode(&state).as_slice())?;
+                enqueue(txn, messages)
+            })
+            .await
+    }
+
     /// Queues messages for sending.
     pub async fn enqueue_whatsapp(&self, messages: Vec<NewOutbound>) -> Result<(), StoreError> {
         self.writer.write(move |txn| enqueue(txn, messages)).await

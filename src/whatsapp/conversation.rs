@@ -47,6 +47,12 @@ pub struct Conversation {
     pub handover_until: Option<Timestamp>,
     /// Reservations taken in this chat, oldest first.
     pub reservations: Vec<String>,
+    /// Holds still watched for a reminder or an expiry notice.
+    #[serde(default)]
+    pub watched: Vec<String>,
+    /// Holds already reminded.
+    #[serde(default)]
+    pub reminded: Vec<String>,
 }
 
 impl Conversation {
@@ -521,6 +527,7 @@ impl WhatsApp {
         };
         conv.step = Step::Idle;
         conv.reservations.push(reservation.code.clone());
+        conv.watched.push(reservation.code.clone());
         let linked = self
             .payments
             .link_for_new_hold(&reservation)

@@ -4,6 +4,7 @@
 
 mod conversation;
 mod outgoing;
+mod reminders;
 mod texts;
 mod voice;
 
@@ -95,6 +96,7 @@ impl WhatsApp {
                 for (what, result) in [
                     ("inbox", this.answer_inbox().await),
                     ("events", this.deliver_events().await),
+                    ("holds", this.follow_holds().await),
                     ("outbox", this.send_due().await),
                 ] {
                     if let Err(e) = result {
