@@ -409,6 +409,21 @@ async fn after_a_handover_the_bot_is_silent_and_the_host_is_told() {
     // Another guest's reply proves the worker went past the silenced message.
     say(&app, &graph, "wamid.h3", "5491100000009", "hola", 1).await;
     assert_eq!(graph.sent_to(guest).len(), 1, "silent after the handover");
+    // The host hands the chat back: the bot answers again.
+    let path = format!("/api/v1/admin/whatsapp/conversations/{guest}/resume");
+    assert_eq!(
+        app.admin_post(&path, json!({})).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let missing = app
+        .admin_post(
+            "/api/v1/admin/whatsapp/conversations/5490000/resume",
+            json!({}),
+        )
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let back = say(&app, &graph, "wamid.h4", guest, "hola", 2).await;
+    assert!(shown(&back).contains("Hola"), "{back}");
 }
 
 #[tokio::test]

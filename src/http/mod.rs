@@ -163,6 +163,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::outbox))
         .routes(routes!(nlu::analyze_text))
         .routes(routes!(whatsapp::outbox))
+        .routes(routes!(whatsapp::resume))
 }
 
 /// Provider notifications: signed, not limited per client (providers retry what we refuse).

@@ -67,7 +67,7 @@ pub async fn verify(
         .as_deref()
         .ok_or_else(forbidden)?;
     let presented = q.verify_token.as_deref().unwrap_or("");
-    let token_ok = crate::secret::sha256_hex(presented) == crate::secret::sha256_hex(expected);
+    let token_ok = crate::secret::matches_sha256(presented, &crate::secret::sha256_hex(expected));
     match (q.mode.as_deref(), q.challenge) {
         (Some("subscribe"), Some(challenge)) if token_ok => {
             Ok(([(header::CONTENT_TYPE, "text/plain")], challenge).into_response())
@@ -265,4 +265,24 @@ pub async fn outbox(
 ) -> Result<Json<Value>, ApiError> {
     let messages = state.store.outbound_messages()?;
     Ok(Json(serde_json::json!({ "messages": messages })))
+}
+
+/// Hands a chat back to the bot after a handover (before `whatsapp.handover_timeout`).
+#[utoipa::path(post, path = "/api/v1/admin/whatsapp/conversations/{phone}/resume", tag = "admin",
+    security(("bearer" = [])), params(("phone" = String, Path, description = "international digits")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn resume(
+    _admin: super::auth::AdminAuth,
+    State(state): State<AppState>,
+    super::extract::ApiPath(phone): super::extract::ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    let phone = phone.trim_start_matches('+').to_owned();
+    if state.whatsapp.resume(phone).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(
+            "conversation_not_found",
+            "no WhatsApp conversation with that number",
+        ))
+    }
 }

@@ -372,6 +372,23 @@ impl Store {
             .await
     }
 
+    /// Forgets message ids received more than `ttl` ago (Meta retries for hours, not days).
+    pub async fn purge_whatsapp_seen(&self, ttl: std::time::Duration) -> Result<usize, StoreError> {
+        let cutoff =
+            Timestamp::now().as_millisecond() - i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        self.writer
+            .write(move |txn| {
+                let mut removed = 0;
+                txn.open_table(WA_SEEN)?.retain(|_, at| {
+                    let keep = at >= cutoff;
+                    removed += usize::from(!keep);
+                    keep
+                })?;
+                Ok(removed)
+            })
+            .await
+    }
+
     /// How many guest messages wait in the inbox.
     pub fn whatsapp_inbox_len(&self) -> Result<u64, StoreError> {
         self.read(|txn| Ok(txn.open_table(WA_INBOX)?.len()?))

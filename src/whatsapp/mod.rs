@@ -87,6 +87,16 @@ impl WhatsApp {
         Ok(fresh)
     }
 
+    /// Ends a handover: the bot answers `phone` again. `false` when there is no such chat.
+    pub async fn resume(&self, phone: String) -> Result<bool, StoreError> {
+        let Some(mut conv) = self.store.conversation::<Conversation>(&phone)? else {
+            return Ok(false);
+        };
+        conv.handover_until = None;
+        self.store.save_conversation(phone, conv, vec![]).await?;
+        Ok(true)
+    }
+
     /// Starts the worker: answers recorded messages, turns domain events into messages and
     /// sends what is due, on every wake-up and every `whatsapp.outbox_sweep`.
     pub fn start_worker(&self) -> JoinHandle<()> {
