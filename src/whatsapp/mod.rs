@@ -97,8 +97,9 @@ impl WhatsApp {
         Ok(true)
     }
 
-    /// Starts the worker: answers recorded messages, turns domain events into messages and
-    /// sends what is due, on every wake-up and every `whatsapp.outbox_sweep`.
+    /// Starts the worker: answers recorded messages, turns domain events into messages, follows
+    /// holds and sends what is due (replies go out in the same pass that made them), on every
+    /// wake-up and every `whatsapp.outbox_sweep`.
     pub fn start_worker(&self) -> JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
@@ -151,15 +152,7 @@ impl WhatsApp {
                 .answer_inbound(seq, msg.from.clone(), conv, replies)
                 .await?;
         }
-        self.wake_sender();
         Ok(())
-    }
-
-    fn wake_sender(&self) {
-        // The outbox is swept in the same loop; a pending wake-up runs it again at once.
-        if self.store.outbound_backlog().is_ok_and(|(n, _)| n > 0) {
-            self.wake.notify_one();
-        }
     }
 
     /// A message for `to`: free text inside the 24-hour window, the approved template outside
