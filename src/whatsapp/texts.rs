@@ -92,4 +92,25 @@ mod tests {
         assert_eq!(money(Money::from_cents(90_000)), "$ 900");
         assert_eq!(date(jiff::civil::date(2026, 11, 27)), "vie 27/11");
     }
+
+    #[test]
+    fn every_text_the_code_renders_exists() {
+        let sources = [
+            include_str!("conversation.rs"),
+            include_str!("mod.rs"),
+            include_str!("reminders.rs"),
+        ];
+        let mut used = 0;
+        for source in sources {
+            for piece in source.split("render(\"").skip(1) {
+                let key = piece.split('"').next().unwrap();
+                assert!(
+                    TEXTS.contains_key(key),
+                    "assets/whatsapp/es-AR.toml lacks {key}"
+                );
+                used += 1;
+            }
+        }
+        assert!(used > 30, "{used}");
+    }
 }
