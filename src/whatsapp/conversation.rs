@@ -22,6 +22,10 @@ use crate::store::{
     Replay, ReserveError, StoreError, StoredResponse,
 };
 
+/// The kind of the inbox entry by which the host hands a chat back to the bot (it goes through
+/// the worker like a message, so it cannot race with one).
+pub const RESUME_KIND: &str = "resume";
+
 /// What the bot waits for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -127,6 +131,10 @@ impl WhatsApp {
         now: Timestamp,
     ) -> Result<Vec<NewOutbound>, StoreError> {
         let wa = &self.settings.whatsapp;
+        if msg.kind == RESUME_KIND {
+            conv.handover_until = None;
+            return Ok(vec![]);
+        }
         let idle = !conv.is_active(now, wa.conversation_timeout);
         conv.last_message_at = Some(now);
         if conv.handover_until.is_some_and(|t| t > now) {

@@ -87,13 +87,23 @@ impl WhatsApp {
         Ok(fresh)
     }
 
-    /// Ends a handover: the bot answers `phone` again. `false` when there is no such chat.
+    /// Ends a handover: the bot answers `phone` again (through the inbox, in order with the
+    /// guest's messages). `false` when there is no such chat.
     pub async fn resume(&self, phone: String) -> Result<bool, StoreError> {
-        let Some(mut conv) = self.store.conversation::<Conversation>(&phone)? else {
+        if self.store.conversation::<Conversation>(&phone)?.is_none() {
             return Ok(false);
+        }
+        let request = InboundMessage {
+            id: format!("resume-{}", crate::secret::random_hex(8)),
+            from: phone,
+            profile_name: None,
+            received_at: Timestamp::now(),
+            kind: conversation::RESUME_KIND.into(),
+            text: None,
+            reply_id: None,
+            media_id: None,
         };
-        conv.handover_until = None;
-        self.store.save_conversation(phone, conv, vec![]).await?;
+        self.receive(vec![request], vec![]).await?;
         Ok(true)
     }
 
