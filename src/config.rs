@@ -18,8 +18,10 @@ pub use backup::{BackupSection, BackupSettings};
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
+mod whatsapp;
 
 pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
+pub use whatsapp::{WhatsAppSection, WhatsAppSettings};
 
 /// The commented example config, embedded so `alojamientos config default` can print it.
 pub const DEFAULT_CONFIG: &str = include_str!("../config/alojamientos.toml");
@@ -41,6 +43,7 @@ pub struct RawSettings {
     pub ical: IcalSection,
     pub mercadopago: MercadoPagoSection,
     pub backup: BackupSection,
+    pub whatsapp: WhatsAppSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -174,6 +177,7 @@ impl Default for RawSettings {
             ical: IcalSection::default(),
             mercadopago: MercadoPagoSection::default(),
             backup: BackupSection::default(),
+            whatsapp: WhatsAppSection::default(),
         }
     }
 }
@@ -228,6 +232,7 @@ pub struct Settings {
     pub ical: IcalSettings,
     pub mercadopago: MercadoPagoSettings,
     pub backup: BackupSettings,
+    pub whatsapp: WhatsAppSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -506,6 +511,7 @@ impl RawSettings {
             ical: self.ical.validate()?,
             mercadopago: self.mercadopago.validate()?,
             backup: self.backup.validate()?,
+            whatsapp: self.whatsapp.validate()?,
         })
     }
 }

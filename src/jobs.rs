@@ -109,12 +109,16 @@ fn complete_stays(store: Store, settings: Arc<Settings>) -> JobFuture {
     })
 }
 
+/// How long received WhatsApp message ids are kept to drop Meta's redeliveries.
+const WHATSAPP_SEEN_TTL: Duration = Duration::from_secs(7 * 86_400);
+
 fn purge(store: Store, settings: Arc<Settings>) -> JobFuture {
     Box::pin(async move {
         let keys = store.purge_idempotency(settings.idempotency_ttl).await?;
         let sessions = store.purge_sessions().await?;
+        let seen = store.purge_whatsapp_seen(WHATSAPP_SEEN_TTL).await?;
         Ok(format!(
-            "{keys} idempotency keys and {sessions} sessions purged"
+            "{keys} idempotency keys, {sessions} sessions and {seen} WhatsApp message ids purged"
         ))
     })
 }

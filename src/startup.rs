@@ -14,12 +14,13 @@ use crate::backups::Backups;
 use crate::config::Settings;
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
-use crate::http::{self, AppState, OpsState};
+use crate::http::{self, AppState, OpsState, Services};
 use crate::integrations::ical::IcalSync;
 use crate::jobs::{self, JobStatus};
 use crate::payments::Payments;
 use crate::secret::{hash_password, random_hex, sha256_hex};
 use crate::store::{AdminUser, Store, StoreError};
+use crate::whatsapp::WhatsApp;
 
 /// The first admin's credentials, created on a store that has none.
 #[derive(Debug, Clone)]
@@ -35,6 +36,7 @@ pub struct Application {
     state: AppState,
     scheduler: JobScheduler,
     payments_worker: tokio::task::JoinHandle<()>,
+    whatsapp_worker: tokio::task::JoinHandle<()>,
     writer: std::thread::JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
     pub first_admin: Option<FirstAdmin>,
@@ -132,16 +134,21 @@ impl Application {
         let payments_worker = payments.start_worker();
         let control = crate::control::write(&settings.data_dir, listener.local_addr()?)
             .context("writing the control file in the data directory")?;
+        let whatsapp = WhatsApp::new(store.clone(), settings.clone(), payments.clone());
+        let whatsapp_worker = whatsapp.start_worker();
         let state = AppState::new(
             store,
             settings,
             metrics,
             job_status,
-            ical,
-            payments,
-            OpsState {
-                backups,
-                control_token_sha256: sha256_hex(&control.token).into(),
+            Services {
+                ical,
+                payments,
+                ops: OpsState {
+                    backups,
+                    control_token_sha256: sha256_hex(&control.token).into(),
+                },
+                whatsapp,
             },
         );
         Ok(Application {
@@ -150,6 +157,7 @@ impl Application {
             state,
             scheduler,
             payments_worker,
+            whatsapp_worker,
             writer,
             first_admin,
         })
@@ -179,6 +187,7 @@ impl Application {
             state,
             mut scheduler,
             payments_worker,
+            whatsapp_worker,
             writer,
             ..
         } = self;
@@ -229,6 +238,8 @@ impl Application {
         }
         payments_worker.abort();
         let _ = payments_worker.await;
+        whatsapp_worker.abort();
+        let _ = whatsapp_worker.await;
         state.store.close().await;
         crate::control::remove(&state.settings.data_dir);
         let joined = tokio::task::spawn_blocking(move || writer.join());

@@ -8,6 +8,7 @@ pub mod dates;
 pub mod events;
 pub mod ical;
 pub mod money;
+pub mod nlu;
 pub mod payment;
 pub mod pricing;
 pub mod reservation;

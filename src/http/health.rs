@@ -100,6 +100,62 @@ fn check_backup(state: &AppState) -> BackupCheck {
     }
 }
 
+/// The WhatsApp channel, from recent Graph API sends (health never calls the API).
+#[derive(Serialize, ToSchema)]
+pub struct WhatsAppCheck {
+    /// `not_configured` (no phone number id or token), `configured`, or `failing`.
+    status: ApiStatus,
+    /// `configured`, or `not_configured`: no app secret, every event is refused.
+    webhook: &'static str,
+    /// Guest messages recorded but not yet answered.
+    pending_messages: u64,
+}
+
+/// Messages waiting to be sent over WhatsApp.
+#[derive(Serialize, ToSchema)]
+pub struct OutboxCheck {
+    status: Level,
+    pending: u64,
+    /// Age of the oldest pending message in seconds; null when none waits.
+    oldest_age_s: Option<u64>,
+}
+
+/// A pending message older than this degrades health (the API is down or refusing).
+const OUTBOX_DEGRADED_S: u64 = 300;
+
+fn whatsapp_checks(state: &AppState) -> (Level, WhatsAppCheck, OutboxCheck) {
+    let status = state.whatsapp.api_status();
+    let webhook_ok = state.settings.whatsapp.app_secret.is_some();
+    let (pending, oldest) = state.store.outbound_backlog().unwrap_or((0, None));
+    metrics::gauge!("outbox_pending", "channel" => "whatsapp").set(pending as f64);
+    let oldest_age_s = oldest.map(|t| Timestamp::now().duration_since(t).as_secs().max(0) as u64);
+    let outbox_level = if oldest_age_s.is_some_and(|a| a >= OUTBOX_DEGRADED_S) {
+        Level::Degraded
+    } else {
+        Level::Ok
+    };
+    let level = match status {
+        ApiStatus::Failing => Level::Degraded,
+        ApiStatus::Configured if !webhook_ok => Level::Degraded,
+        _ => Level::Ok,
+    };
+    let whatsapp = WhatsAppCheck {
+        status,
+        webhook: if webhook_ok {
+            "configured"
+        } else {
+            "not_configured"
+        },
+        pending_messages: state.store.whatsapp_inbox_len().unwrap_or(0),
+    };
+    let outbox = OutboxCheck {
+        status: outbox_level,
+        pending,
+        oldest_age_s,
+    };
+    (level.max(outbox_level), whatsapp, outbox)
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Checks {
     database: DatabaseCheck,
@@ -109,6 +165,8 @@ pub struct Checks {
     ical_sync: IcalCheck,
     mercadopago: MercadoPagoCheck,
     backup: BackupCheck,
+    whatsapp: WhatsAppCheck,
+    outbox: OutboxCheck,
 }
 
 fn check_ical(state: &AppState) -> IcalCheck {
@@ -223,6 +281,7 @@ fn check_health(state: &AppState) -> Health {
     let ical_sync = check_ical(state);
     let (payments_level, mercadopago) = mercadopago_check(state);
     let backup = check_backup(state);
+    let (whatsapp_level, whatsapp, outbox) = whatsapp_checks(state);
     let worst = [
         database.status,
         locks.status,
@@ -231,6 +290,7 @@ fn check_health(state: &AppState) -> Health {
         ical_sync.status,
         payments_level,
         backup.status,
+        whatsapp_level,
     ]
     .into_iter()
     .max()
@@ -251,6 +311,8 @@ fn check_health(state: &AppState) -> Health {
             ical_sync,
             mercadopago,
             backup,
+            whatsapp,
+            outbox,
         },
     }
 }

@@ -9,11 +9,13 @@ mod feeds;
 mod health;
 mod ical_export;
 mod middleware;
+mod nlu;
 mod payments;
 mod public;
 mod rate_limit;
 mod views;
 mod webhooks;
+mod whatsapp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +40,7 @@ use crate::integrations::ical::IcalSync;
 use crate::jobs::JobStatus;
 use crate::payments::Payments;
 use crate::store::{ReservePolicy, Store};
+use crate::whatsapp::WhatsApp;
 use rate_limit::RateLimiter;
 
 /// What the operator endpoints need: the backups and the control file's token.
@@ -59,8 +62,17 @@ pub struct AppState {
     pub ical: Arc<IcalSync>,
     pub payments: Payments,
     pub ops: OpsState,
+    pub whatsapp: WhatsApp,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
+}
+
+/// The provider adapters and operations state handlers reach through [`AppState`].
+pub struct Services {
+    pub ical: Arc<IcalSync>,
+    pub payments: Payments,
+    pub ops: OpsState,
+    pub whatsapp: WhatsApp,
 }
 
 impl AppState {
@@ -69,10 +81,14 @@ impl AppState {
         settings: Arc<Settings>,
         metrics: PrometheusHandle,
         jobs: Arc<JobStatus>,
-        ical: Arc<IcalSync>,
-        payments: Payments,
-        ops: OpsState,
+        services: Services,
     ) -> Self {
+        let Services {
+            ical,
+            payments,
+            ops,
+            whatsapp,
+        } = services;
         let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
         AppState {
             store,
@@ -83,6 +99,7 @@ impl AppState {
             ical,
             payments,
             ops,
+            whatsapp,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
@@ -98,13 +115,7 @@ impl AppState {
     }
 
     pub fn reserve_policy(&self) -> ReservePolicy {
-        ReservePolicy {
-            time_zone: self.settings.time_zone.clone(),
-            hold: self.settings.hold_duration,
-            deposit_share: self.settings.deposit_share,
-            currency: self.settings.currency.clone(),
-            max_nights: self.settings.max_nights,
-        }
+        crate::whatsapp::reserve_policy(&self.settings)
     }
 }
 
@@ -175,12 +186,16 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::reservation_payments))
         .routes(routes!(payments::outbox))
         .routes(routes!(backups::take_backup, backups::list_backups))
+        .routes(routes!(nlu::analyze_text))
+        .routes(routes!(whatsapp::outbox))
+        .routes(routes!(whatsapp::resume))
 }
 
 /// Provider notifications: signed, not limited per client (providers retry what we refuse).
 fn webhook_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(webhooks::mercadopago))
+        .routes(routes!(whatsapp::verify, whatsapp::events))
         .route(
             webhooks::ORIGINAL_PATH,
             axum::routing::post(webhooks::mercadopago),

@@ -49,7 +49,8 @@ pub struct ApiHealth {
 }
 
 impl ApiHealth {
-    fn record(&self, ok: bool) {
+    /// Notes the outcome of one call.
+    pub fn record(&self, ok: bool) {
         let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
         if ok {
             last.0 = Some(Instant::now());

@@ -5,3 +5,4 @@
 pub mod ical;
 pub mod mercadopago;
 pub mod outbound;
+pub mod whatsapp;

@@ -15,6 +15,7 @@ mod payments;
 mod reservations;
 pub mod schema;
 mod tables;
+mod whatsapp;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ pub use reservations::{
     ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
     ReserveError, ReservePolicy, Stats,
 };
+pub use whatsapp::{DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus};
 use writer::Writer;
 
 /// File name of the store inside the data directory.

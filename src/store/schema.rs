@@ -62,6 +62,11 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::RESERVATION_PAYMENTS)?;
     txn.open_table(tables::WEBHOOK_INBOX)?;
     txn.open_table(tables::OUTBOX)?;
+    txn.open_table(tables::WA_SEEN)?;
+    txn.open_table(tables::WA_INBOX)?;
+    txn.open_table(tables::WA_OUTBOX)?;
+    txn.open_table(tables::WA_WAMID)?;
+    txn.open_table(tables::CONVERSATIONS)?;
     Ok(())
 }
 

@@ -36,6 +36,16 @@ pub const RESERVATION_PAYMENTS: TableDefinition<(&str, &str), ()> =
 pub const WEBHOOK_INBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("webhook_inbox");
 /// Event sequence number → `DomainEvent`: notifications for guests and the host to deliver.
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// WhatsApp message id → when it was first received (ms): Meta's retries are dropped.
+pub const WA_SEEN: TableDefinition<&str, i64> = TableDefinition::new("whatsapp_seen");
+/// Sequence number → `InboundMessage`: guest messages recorded but not yet answered.
+pub const WA_INBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("whatsapp_inbox");
+/// Message id → `OutboundMessage`: messages to send, sent and failed.
+pub const WA_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("whatsapp_outbox");
+/// Graph API message id (`wamid…`) → outbound message id, for delivery statuses.
+pub const WA_WAMID: TableDefinition<&str, u64> = TableDefinition::new("whatsapp_wamid");
+/// Guest phone (international digits) → conversation state.
+pub const CONVERSATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("conversations");
 
 /// Import feed id → `Feed`.
 pub const FEEDS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical_feeds");

@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod fake_feeds;
+pub mod fake_graph;
 pub mod fake_mp;
 
 use std::net::SocketAddr;

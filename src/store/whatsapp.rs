@@ -1,0 +1,396 @@
+//! The WhatsApp channel's durable state: received message ids (dedupe), the inbox of guest
+//! messages still to answer, the outbox of messages to send with their delivery status, and
+//! per-phone conversation state.
+
+use jiff::Timestamp;
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::tables::{
+    CONVERSATIONS, META, OUTBOX, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, decode, encode,
+};
+use super::{Store, StoreError};
+use crate::domain::events::DomainEvent;
+
+const NEXT_INBOX: &str = "next_whatsapp_inbox_id";
+const NEXT_OUTBOX: &str = "next_whatsapp_outbox_id";
+const EVENTS_CURSOR: &str = "whatsapp_events_cursor";
+
+/// A guest message as received, waiting for its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboundMessage {
+    /// WhatsApp's message id.
+    pub id: String,
+    /// The guest's number (international digits).
+    pub from: String,
+    pub profile_name: Option<String>,
+    #[serde(with = "jiff::fmt::serde::timestamp::second::required")]
+    pub received_at: Timestamp,
+    /// `text`, `interactive`, `audio`, `image`, `location`, …
+    pub kind: String,
+    pub text: Option<String>,
+    /// The id of the button or list row chosen.
+    pub reply_id: Option<String>,
+    pub media_id: Option<String>,
+}
+
+/// Where an outbound message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundStatus {
+    Pending,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+/// A delivery status reported by the webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryStatus {
+    pub wamid: String,
+    pub status: OutboundStatus,
+    pub error: Option<String>,
+}
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewOutbound {
+    /// International digits.
+    pub to: String,
+    /// `text`, `buttons`, `list`, `template`: the metric label.
+    pub kind: String,
+    /// The Graph API message body without `to` and `messaging_product`.
+    pub body: Value,
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboundMessage {
+    pub id: u64,
+    #[serde(flatten)]
+    pub message: NewOutbound,
+    pub status: OutboundStatus,
+    pub attempts: u32,
+    pub created_at: Timestamp,
+    pub next_attempt_at: Timestamp,
+    pub wamid: Option<String>,
+    pub last_error: Option<String>,
+}
+
+fn next_id(txn: &WriteTransaction, key: &str) -> Result<u64, StoreError> {
+    let mut meta = txn.open_table(META)?;
+    let id = meta.get(key)?.map_or(1, |v| v.value());
+    meta.insert(key, id + 1)?;
+    Ok(id)
+}
+
+fn enqueue(txn: &WriteTransaction, messages: Vec<NewOutbound>) -> Result<(), StoreError> {
+    let now = Timestamp::now();
+    for message in messages {
+        let id = next_id(txn, NEXT_OUTBOX)?;
+        let record = OutboundMessage {
+            id,
+            message,
+            status: OutboundStatus::Pending,
+            attempts: 0,
+            created_at: now,
+            next_attempt_at: now,
+            wamid: None,
+            last_error: None,
+        };
+        txn.open_table(WA_OUTBOX)?
+            .insert(id, encode(&record).as_slice())?;
+    }
+    Ok(())
+}
+
+fn update_outbound(
+    txn: &WriteTransaction,
+    id: u64,
+    change: impl FnOnce(&mut OutboundMessage),
+) -> Result<(), StoreError> {
+    let mut table = txn.open_table(WA_OUTBOX)?;
+    let found: Option<OutboundMessage> = table.get(id)?.map(|v| decode(v.value())).transpose()?;
+    if let Some(mut m) = found {
+        change(&mut m);
+        table.insert(id, encode(&m).as_slice())?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Records new guest messages (dropping ids seen before) and applies delivery statuses,
+    /// in one durable commit; returns how many messages were new.
+    pub async fn record_whatsapp(
+        &self,
+        messages: Vec<InboundMessage>,
+        statuses: Vec<DeliveryStatus>,
+    ) -> Result<usize, StoreError> {
+        self.writer
+            .write(move |txn| {
+                let mut fresh = 0;
+                for m in messages {
+                    let mut seen = txn.open_table(WA_SEEN)?;
+                    if seen.get(m.id.as_str())?.is_some() {
+                        continue;
+                    }
+                    seen.insert(m.id.as_str(), m.received_at.as_millisecond())?;
+                    drop(seen);
+                    let seq = next_id(txn, NEXT_INBOX)?;
+                    txn.open_table(WA_INBOX)?
+                        .insert(seq, encode(&m).as_slice())?;
+                    fresh += 1;
+                }
+                for s in statuses {
+                    let id = txn
+                        .open_table(WA_WAMID)?
+                        .get(s.wamid.as_str())?
+                        .map(|v| v.value());
+                    if let Some(id) = id {
+                        update_outbound(txn, id, |m| {
+                            if s.status > m.status {
+                                m.status = s.status;
+                                if s.error.is_some() {
+                                    m.last_error = s.error;
+                                }
+                            }
+                        })?;
+                    }
+                }
+                Ok(fresh)
+            })
+            .await
+    }
+
+    /// Guest messages waiting for an answer, oldest first.
+    pub fn whatsapp_inbox(&self, limit: usize) -> Result<Vec<(u64, InboundMessage)>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(WA_INBOX)?;
+            let mut out = Vec::new();
+            for entry in table.iter()?.take(limit) {
+                let (k, v) = entry?;
+                out.push((k.value(), decode(v.value())?));
+            }
+            Ok(out)
+        })
+    }
+
+    /// The conversation state of `phone`, if any.
+    pub fn conversation<T: DeserializeOwned>(&self, phone: &str) -> Result<Option<T>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(CONVERSATIONS)?;
+            table.get(phone)?.map(|v| decode(v.value())).transpose()
+        })
+    }
+
+    /// Conversations whose state passes `active`.
+    pub fn count_conversations<T: DeserializeOwned>(
+        &self,
+        active: impl Fn(&T) -> bool,
+    ) -> Result<usize, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(CONVERSATIONS)?;
+            let mut n = 0;
+            for entry in table.iter()? {
+                if decode::<T>(entry?.1.value()).is_ok_and(|c| active(&c)) {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+    }
+
+    /// Answers inbox entry `seq` in one commit: the conversation's new state and the replies.
+    pub async fn answer_inbound<T: Serialize + Send + 'static>(
+        &self,
+        seq: u64,
+        phone: String,
+        state: T,
+        replies: Vec<NewOutbound>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |txn| {
+                txn.open_table(WA_INBOX)?.remove(seq)?;
+                txn.open_table(CONVERSATIONS)?
+                    .insert(phone.as_str(), encode(&state).as_slice())?;
+                enqueue(txn, replies)
+            })
+            .await
+    }
+
+    /// Every conversation whose state passes `keep`, with its phone.
+    pub fn conversations<T: DeserializeOwned>(
+        &self,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(CONVERSATIONS)?;
+            let mut out = Vec::new();
+            for entry in table.iter()? {
+                let (k, v) = entry?;
+                if let Ok(c) = decode::<T>(v.value())
+                    && keep(&c)
+                {
+                    out.push((k.value().to_owned(), c));
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Saves a conversation and queues messages in one commit.
+    pub async fn save_conversation<T: Serialize + Send + 'static>(
+        &self,
+        phone: String,
+        state: T,
+        messages: Vec<NewOutbound>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |txn| {
+                txn.open_table(CONVERSATIONS)?
+                    .insert(phone.as_str(), encode(&state).as_slice())?;
+                enqueue(txn, messages)
+            })
+            .await
+    }
+
+    /// Queues messages for sending.
+    pub async fn enqueue_whatsapp(&self, messages: Vec<NewOutbound>) -> Result<(), StoreError> {
+        self.writer.write(move |txn| enqueue(txn, messages)).await
+    }
+
+    /// Pending messages due at `now`, oldest first.
+    pub fn due_outbound(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboundMessage>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(WA_OUTBOX)?;
+            let mut out = Vec::new();
+            for entry in table.iter()? {
+                let m: OutboundMessage = decode(entry?.1.value())?;
+                if m.status == OutboundStatus::Pending && m.next_attempt_at <= now {
+                    out.push(m);
+                    if out.len() == limit {
+                        break;
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every outbound message, oldest first.
+    pub fn outbound_messages(&self) -> Result<Vec<OutboundMessage>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(WA_OUTBOX)?;
+            table.iter()?.map(|e| decode(e?.1.value())).collect()
+        })
+    }
+
+    /// How many messages wait to be sent, and the creation time of the oldest.
+    pub fn outbound_backlog(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
+        let pending: Vec<OutboundMessage> = self
+            .outbound_messages()?
+            .into_iter()
+            .filter(|m| m.status == OutboundStatus::Pending)
+            .collect();
+        Ok((
+            pending.len() as u64,
+            pending.iter().map(|m| m.created_at).min(),
+        ))
+    }
+
+    /// Marks message `id` sent as `wamid`.
+    pub async fn outbound_sent(&self, id: u64, wamid: String) -> Result<(), StoreError> {
+        self.writer
+            .write(move |txn| {
+                txn.open_table(WA_WAMID)?.insert(wamid.as_str(), id)?;
+                update_outbound(txn, id, |m| {
+                    m.attempts += 1;
+                    m.status = m.status.max(OutboundStatus::Sent);
+                    m.wamid = Some(wamid);
+                    m.last_error = None;
+                })
+            })
+            .await
+    }
+
+    /// Notes a failed attempt: tried again at `retry_at`, or failed for good without one.
+    pub async fn outbound_failed(
+        &self,
+        id: u64,
+        error: String,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |txn| {
+                update_outbound(txn, id, |m| {
+                    m.attempts += 1;
+                    m.last_error = Some(error);
+                    match retry_at {
+                        Some(at) => m.next_attempt_at = at,
+                        None => m.status = OutboundStatus::Failed,
+                    }
+                })
+            })
+            .await
+    }
+
+    /// Domain events recorded after the channel's cursor, with their sequence numbers.
+    pub fn undelivered_events(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
+        self.read(|txn| {
+            let cursor = txn
+                .open_table(META)?
+                .get(EVENTS_CURSOR)?
+                .map_or(0, |v| v.value());
+            let table = txn.open_table(OUTBOX)?;
+            let mut out = Vec::new();
+            for entry in table.range(cursor + 1..)? {
+                let (k, v) = entry?;
+                out.push((k.value(), decode(v.value())?));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Moves the event cursor to `seq` and queues the messages those events became.
+    pub async fn events_delivered(
+        &self,
+        seq: u64,
+        messages: Vec<NewOutbound>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |txn| {
+                txn.open_table(META)?.insert(EVENTS_CURSOR, seq)?;
+                enqueue(txn, messages)
+            })
+            .await
+    }
+
+    /// Forgets message ids received more than `ttl` ago (Meta retries for hours, not days).
+    pub async fn purge_whatsapp_seen(&self, ttl: std::time::Duration) -> Result<usize, StoreError> {
+        let cutoff =
+            Timestamp::now().as_millisecond() - i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        self.writer
+            .write(move |txn| {
+                let mut removed = 0;
+                txn.open_table(WA_SEEN)?.retain(|_, at| {
+                    let keep = at >= cutoff;
+                    removed += usize::from(!keep);
+                    keep
+                })?;
+                Ok(removed)
+            })
+            .await
+    }
+
+    /// How many guest messages wait in the inbox.
+    pub fn whatsapp_inbox_len(&self) -> Result<u64, StoreError> {
+        self.read(|txn| Ok(txn.open_table(WA_INBOX)?.len()?))
+    }
+}

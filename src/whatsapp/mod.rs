@@ -1,0 +1,311 @@
+//! The WhatsApp guest channel between the webhook, the store and the Graph API: guest
+//! messages are recorded durably and answered by a worker; replies, host notifications and
+//! payment news go through a durable outbox with retries and jittered backoff.
+
+mod conversation;
+mod outgoing;
+mod reminders;
+mod texts;
+mod voice;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+pub use conversation::Conversation;
+
+use crate::config::Settings;
+use crate::domain::events::{Audience, DomainEvent, EventKind};
+use crate::domain::reservation::Channel;
+use crate::integrations::mercadopago::{ApiHealth, ApiStatus};
+use crate::integrations::outbound::backoff;
+use crate::integrations::whatsapp::{Graph, SendError};
+use crate::payments::Payments;
+use crate::store::{
+    DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, ReservePolicy, Store, StoreError,
+};
+use texts::render;
+
+/// Messages handled per sweep.
+const BATCH: usize = 50;
+
+/// The hold policy from the configuration (the same for the API and the bot).
+pub fn reserve_policy(settings: &Settings) -> ReservePolicy {
+    ReservePolicy {
+        time_zone: settings.time_zone.clone(),
+        hold: settings.hold_duration,
+        deposit_share: settings.deposit_share,
+        currency: settings.currency.clone(),
+        max_nights: settings.max_nights,
+    }
+}
+
+/// The channel service; cheap to clone.
+#[derive(Clone)]
+pub struct WhatsApp {
+    store: Store,
+    settings: Arc<Settings>,
+    payments: Payments,
+    graph: Option<Graph>,
+    health: Arc<ApiHealth>,
+    wake: Arc<Notify>,
+}
+
+impl WhatsApp {
+    pub fn new(store: Store, settings: Arc<Settings>, payments: Payments) -> WhatsApp {
+        let graph = Graph::new(&settings.whatsapp);
+        WhatsApp {
+            store,
+            settings,
+            payments,
+            graph,
+            health: Arc::new(ApiHealth::default()),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The Graph API's status for health, from recent sends (never calls it).
+    pub fn api_status(&self) -> ApiStatus {
+        if self.graph.is_some() {
+            self.health.status()
+        } else {
+            ApiStatus::NotConfigured
+        }
+    }
+
+    /// Records guest messages and delivery statuses durably, then wakes the worker.
+    pub async fn receive(
+        &self,
+        messages: Vec<InboundMessage>,
+        statuses: Vec<DeliveryStatus>,
+    ) -> Result<usize, StoreError> {
+        let fresh = self.store.record_whatsapp(messages, statuses).await?;
+        self.wake.notify_one();
+        Ok(fresh)
+    }
+
+    /// Ends a handover: the bot answers `phone` again (through the inbox, in order with the
+    /// guest's messages). `false` when there is no such chat.
+    pub async fn resume(&self, phone: String) -> Result<bool, StoreError> {
+        if self.store.conversation::<Conversation>(&phone)?.is_none() {
+            return Ok(false);
+        }
+        let request = InboundMessage {
+            id: format!("resume-{}", crate::secret::random_hex(8)),
+            from: phone,
+            profile_name: None,
+            received_at: Timestamp::now(),
+            kind: conversation::RESUME_KIND.into(),
+            text: None,
+            reply_id: None,
+            media_id: None,
+        };
+        self.receive(vec![request], vec![]).await?;
+        Ok(true)
+    }
+
+    /// Starts the worker: answers recorded messages, turns domain events into messages, follows
+    /// holds and sends what is due (replies go out in the same pass that made them), on every
+    /// wake-up and every `whatsapp.outbox_sweep`.
+    pub fn start_worker(&self) -> JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                for (what, result) in [
+                    ("inbox", this.answer_inbox().await),
+                    ("events", this.deliver_events().await),
+                    ("holds", this.follow_holds().await),
+                    ("outbox", this.send_due().await),
+                ] {
+                    if let Err(e) = result {
+                        tracing::error!(error = %e, what, "WhatsApp worker step failed");
+                    }
+                }
+                this.publish_gauges();
+                tokio::select! {
+                    () = this.wake.notified() => {}
+                    () = tokio::time::sleep(this.settings.whatsapp.outbox_sweep) => {}
+                }
+            }
+        })
+    }
+
+    fn publish_gauges(&self) {
+        if let Ok((pending, _)) = self.store.outbound_backlog() {
+            metrics::gauge!("outbox_pending", "channel" => "whatsapp").set(pending as f64);
+        }
+        let (now, idle) = (
+            Timestamp::now(),
+            self.settings.whatsapp.conversation_timeout,
+        );
+        if let Ok(n) = self
+            .store
+            .count_conversations(|c: &Conversation| c.is_active(now, idle))
+        {
+            metrics::gauge!("conversations_active").set(n as f64);
+        }
+    }
+
+    async fn answer_inbox(&self) -> Result<(), StoreError> {
+        for (seq, msg) in self.store.whatsapp_inbox(BATCH)? {
+            let now = Timestamp::now();
+            let mut conv: Conversation = self.store.conversation(&msg.from)?.unwrap_or_default();
+            let text = match msg.kind.as_str() {
+                "audio" => self.transcribe(&msg).await,
+                _ => msg.text.clone(),
+            };
+            let replies = self.reply(&mut conv, &msg, text, now).await?;
+            self.store
+                .answer_inbound(seq, msg.from.clone(), conv, replies)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A message for `to`: free text inside the 24-hour window, the approved template outside
+    /// it, nothing when no template is configured.
+    fn notification(
+        &self,
+        to: &str,
+        body: String,
+        now: Timestamp,
+    ) -> Result<Option<NewOutbound>, StoreError> {
+        let conv: Option<Conversation> = self.store.conversation(to)?;
+        if conv.is_some_and(|c| c.window_open(now)) {
+            return Ok(Some(outgoing::text(to, body)));
+        }
+        let wa = &self.settings.whatsapp;
+        Ok(wa
+            .template_name
+            .as_deref()
+            .map(|name| outgoing::template(to, name, &wa.template_language, body)))
+    }
+
+    /// A notification for the host's number, if one is configured.
+    fn to_host(&self, body: String, now: Timestamp) -> Result<Vec<NewOutbound>, StoreError> {
+        match &self.settings.whatsapp.host_phone {
+            Some(host) => Ok(self.notification(host, body, now)?.into_iter().collect()),
+            None => Ok(vec![]),
+        }
+    }
+
+    /// Turns the domain events recorded by payments into guest and host messages.
+    async fn deliver_events(&self) -> Result<(), StoreError> {
+        let events = self.store.undelivered_events()?;
+        let Some((last, _)) = events.last() else {
+            return Ok(());
+        };
+        let now = Timestamp::now();
+        let mut messages = Vec::new();
+        for (_, event) in &events {
+            messages.extend(self.event_messages(event, now)?);
+        }
+        self.store.events_delivered(*last, messages).await
+    }
+
+    fn event_messages(
+        &self,
+        event: &DomainEvent,
+        now: Timestamp,
+    ) -> Result<Vec<NewOutbound>, StoreError> {
+        let reservation = match &event.reservation_code {
+            Some(code) => self.store.reservation(code)?,
+            None => None,
+        };
+        let vars = reservation
+            .as_ref()
+            .map(|r| self.reservation_vars(r))
+            .unwrap_or_else(|| {
+                vec![
+                    ("code", event.payment_id.clone().unwrap_or_default()),
+                    ("property", self.settings.property_name.clone()),
+                ]
+            });
+        match event.audience {
+            Audience::Guest => {
+                let Some(r) = reservation.filter(|r| r.channel == Channel::Whatsapp) else {
+                    return Ok(vec![]);
+                };
+                let key = if event.kind == EventKind::BookingConfirmed {
+                    "confirmed"
+                } else {
+                    "payment_problem"
+                };
+                let to = r.contact.phone.trim_start_matches('+').to_owned();
+                Ok(self
+                    .notification(&to, render(key, &vars), now)?
+                    .into_iter()
+                    .collect())
+            }
+            Audience::Host => {
+                let what = match event.kind {
+                    EventKind::BookingConfirmed => "event_confirmed",
+                    EventKind::PaymentUnderDeposit => "event_under_deposit",
+                    EventKind::PaymentCurrencyMismatch => "event_currency",
+                    EventKind::PaymentNeedsRefund => "event_refund",
+                    EventKind::PaymentReversed => "event_reversed",
+                    EventKind::OrphanPayment => "event_orphan",
+                };
+                let mut host_vars = vars;
+                host_vars.push(("event", render(what, &[])));
+                self.to_host(render("host_event", &host_vars), now)
+            }
+        }
+    }
+
+    /// Sends every due message once; failures wait with jittered backoff (429 / 5xx /
+    /// network) or fail for good (other 4xx, or after `whatsapp.max_attempts`).
+    async fn send_due(&self) -> Result<(), StoreError> {
+        let Some(graph) = &self.graph else {
+            return Ok(());
+        };
+        for m in self.store.due_outbound(Timestamp::now(), BATCH)? {
+            let (g, to, body) = (graph.clone(), m.message.to.clone(), m.message.body.clone());
+            let sent = tokio::task::spawn_blocking(move || g.send(&to, &body))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(SendError::Unavailable("the request panicked".into(), None))
+                });
+            self.record_send(m, sent).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_send(
+        &self,
+        m: OutboundMessage,
+        sent: Result<String, SendError>,
+    ) -> Result<(), StoreError> {
+        let kind = m.message.kind.clone();
+        let wa = &self.settings.whatsapp;
+        match sent {
+            Ok(wamid) => {
+                self.health.record(true);
+                metrics::counter!("whatsapp_messages_sent_total", "kind" => kind, "result" => "sent").increment(1);
+                self.store.outbound_sent(m.id, wamid).await
+            }
+            Err(e) => {
+                metrics::counter!("outbox_delivery_failures_total", "channel" => "whatsapp")
+                    .increment(1);
+                let retry = match &e {
+                    SendError::Unavailable(_, hint) if m.attempts + 1 < wa.max_attempts => {
+                        self.health.record(false);
+                        let wait =
+                            backoff(m.attempts + 1, wa.retry_base, wa.retry_cap, rand::random())
+                                .max(hint.unwrap_or(Duration::ZERO))
+                                .min(wa.retry_cap);
+                        Some(Timestamp::now() + SignedDuration::try_from(wait).unwrap_or_default())
+                    }
+                    _ => None,
+                };
+                let result = if retry.is_some() { "retry" } else { "failed" };
+                metrics::counter!("whatsapp_messages_sent_total", "kind" => kind, "result" => result).increment(1);
+                tracing::warn!(message = m.id, error = %e, result, "WhatsApp send failed");
+                self.store.outbound_failed(m.id, e.to_string(), retry).await
+            }
+        }
+    }
+}
