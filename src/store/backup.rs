@@ -119,6 +119,11 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::FEED_UIDS.name(),
         tables::ICAL_EXPORTS.name(),
         tables::CALENDAR_CHANGED.name(),
+        tables::WA_SEEN.name(),
+        tables::WA_INBOX.name(),
+        tables::WA_OUTBOX.name(),
+        tables::WA_WAMID.name(),
+        tables::CONVERSATIONS.name(),
     ];
     for handle in src.list_tables().map_err(StoreError::from)? {
         if !known.contains(&handle.name()) {
@@ -146,6 +151,11 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::FEED_UIDS)?;
     copy_table(src, dst, tables::ICAL_EXPORTS)?;
     copy_table(src, dst, tables::CALENDAR_CHANGED)?;
+    copy_table(src, dst, tables::WA_SEEN)?;
+    copy_table(src, dst, tables::WA_INBOX)?;
+    copy_table(src, dst, tables::WA_OUTBOX)?;
+    copy_table(src, dst, tables::WA_WAMID)?;
+    copy_table(src, dst, tables::CONVERSATIONS)?;
     Ok(reservations)
 }
 

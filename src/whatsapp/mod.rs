@@ -56,6 +56,10 @@ pub struct WhatsApp {
 
 impl WhatsApp {
     pub fn new(store: Store, settings: Arc<Settings>, payments: Payments) -> WhatsApp {
+        for result in ["sent", "retry", "failed"] {
+            metrics::counter!("whatsapp_messages_sent_total", "kind" => "text", "result" => result)
+                .increment(0);
+        }
         let graph = Graph::new(&settings.whatsapp);
         WhatsApp {
             store,
