@@ -82,6 +82,11 @@ fn decode_hex(hex: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Whether two byte strings are equal, compared in constant time.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    bool::from(a.ct_eq(b))
+}
+
 /// Whether `secret` hashes to `expected_sha256`, compared in constant time.
 pub fn matches_sha256(secret: &str, expected_sha256: &str) -> bool {
     bool::from(

@@ -22,7 +22,7 @@ use crate::domain::dates::{NightRange, local_today};
 use crate::domain::reservation::{Actor, Reservation, Status};
 use crate::domain::stay::StayError;
 use crate::secret::{random_hex, verify_password};
-use crate::store::{AccommodationError, BlockError, ReservationFilter, Stats};
+use crate::store::{AccommodationError, AdminSession, BlockError, ReservationFilter, Stats};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +46,18 @@ pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<LoginView>, ApiError> {
+    let (token, session) = open_session(&state, body).await?;
+    Ok(Json(LoginView {
+        token,
+        expires_at: session.expires_at,
+    }))
+}
+
+/// Checks an admin's password and opens a session: its token and record.
+pub async fn open_session(
+    state: &AppState,
+    body: LoginBody,
+) -> Result<(String, AdminSession), ApiError> {
     let email = body.email.trim().to_lowercase();
     let user = state.store.admin(&email)?;
     let hash = user.map(|u| u.password_hash);
@@ -65,10 +77,7 @@ pub async fn login(
         .store
         .create_session(&token, email, state.settings.session_ttl)
         .await?;
-    Ok(Json(LoginView {
-        token,
-        expires_at: session.expires_at,
-    }))
+    Ok((token, session))
 }
 
 /// Ends the current session: its token stops working at once.

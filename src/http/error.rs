@@ -45,6 +45,15 @@ impl ApiError {
         )
     }
 
+    /// A cookie-authenticated request that changes state without its session's CSRF token.
+    pub fn csrf_invalid() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_invalid",
+            "this request needs the session's X-CSRF-Token header",
+        )
+    }
+
     pub fn not_found(code: &'static str, detail: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, code, detail)
     }

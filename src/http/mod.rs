@@ -1,8 +1,10 @@
 //! The HTTP adapter: router, middleware stack and shared state.
 
 mod admin;
+mod admin_ui;
 mod auth;
 mod backups;
+mod conversations;
 mod error;
 mod extract;
 mod feeds;
@@ -13,6 +15,7 @@ mod nlu;
 mod payments;
 mod public;
 mod rate_limit;
+mod session;
 mod views;
 mod webhooks;
 mod whatsapp;
@@ -151,6 +154,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(public::cancel_reservation))
         .routes(routes!(payments::guest_payment_link))
         .routes(routes!(admin::login))
+        .routes(routes!(session::create_session))
         .routes(routes!(ical_export::export))
 }
 
@@ -158,6 +162,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
 fn admin_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(admin::logout))
+        .routes(routes!(session::current_session, session::delete_session))
         .routes(routes!(
             admin::list_accommodations,
             admin::create_accommodation
@@ -189,6 +194,9 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(nlu::analyze_text))
         .routes(routes!(whatsapp::outbox))
         .routes(routes!(whatsapp::resume))
+        .routes(routes!(conversations::list_conversations))
+        .routes(routes!(conversations::get_conversation))
+        .routes(routes!(conversations::take_over))
 }
 
 /// Provider notifications: signed, not limited per client (providers retry what we refuse).
@@ -248,6 +256,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Router::from(admin_routes()))
         .merge(Router::from(webhook_routes()))
         .merge(Router::from(ops_routes()))
+        .merge(admin_ui::routes())
         .route(
             "/api/v1/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
@@ -260,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.settings.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(admin_ui::security_headers))
         .layer(axum::middleware::from_fn(middleware::observe))
         .with_state(state)
 }

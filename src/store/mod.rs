@@ -15,6 +15,7 @@ mod payments;
 mod reservations;
 pub mod schema;
 mod tables;
+mod thread;
 mod whatsapp;
 mod writer;
 
@@ -37,6 +38,7 @@ pub use reservations::{
     ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
     ReserveError, ReservePolicy, Stats,
 };
+pub use thread::{Direction, ThreadEntry};
 pub use whatsapp::{DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus};
 use writer::Writer;
 

@@ -46,6 +46,8 @@ pub const WA_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("whatsap
 pub const WA_WAMID: TableDefinition<&str, u64> = TableDefinition::new("whatsapp_wamid");
 /// Guest phone (international digits) → conversation state.
 pub const CONVERSATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("conversations");
+/// (Guest phone, sequence) → `ThreadEntry`: the last messages of each chat, both ways.
+pub const WA_THREAD: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("whatsapp_thread");
 
 /// Import feed id → `Feed`.
 pub const FEEDS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical_feeds");

@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::tables::{
     CONVERSATIONS, META, OUTBOX, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, decode, encode,
 };
+use super::thread::ThreadEntry;
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
 
@@ -101,6 +102,11 @@ fn enqueue(txn: &WriteTransaction, messages: Vec<NewOutbound>) -> Result<(), Sto
             wamid: None,
             last_error: None,
         };
+        super::thread::append(
+            txn,
+            &record.message.to,
+            ThreadEntry::outbound(&record.message, now),
+        )?;
         txn.open_table(WA_OUTBOX)?
             .insert(id, encode(&record).as_slice())?;
     }
@@ -140,6 +146,7 @@ impl Store {
                     seen.insert(m.id.as_str(), m.received_at.as_millisecond())?;
                     drop(seen);
                     let seq = next_id(txn, NEXT_INBOX)?;
+                    super::thread::append(txn, &m.from, ThreadEntry::inbound(&m))?;
                     txn.open_table(WA_INBOX)?
                         .insert(seq, encode(&m).as_slice())?;
                     fresh += 1;

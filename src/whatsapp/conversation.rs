@@ -25,6 +25,8 @@ use crate::store::{
 /// The kind of the inbox entry by which the host hands a chat back to the bot (it goes through
 /// the worker like a message, so it cannot race with one).
 pub const RESUME_KIND: &str = "resume";
+/// The inbox kind of the host taking a chat over from the bot.
+pub const TAKE_OVER_KIND: &str = "take_over";
 
 /// What the bot waits for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +135,11 @@ impl WhatsApp {
         let wa = &self.settings.whatsapp;
         if msg.kind == RESUME_KIND {
             conv.handover_until = None;
+            return Ok(vec![]);
+        }
+        if msg.kind == TAKE_OVER_KIND {
+            conv.handover_until =
+                Some(now + SignedDuration::try_from(wa.handover_timeout).unwrap_or_default());
             return Ok(vec![]);
         }
         let idle = !conv.is_active(now, wa.conversation_timeout);

@@ -2,6 +2,7 @@
 //! messages are recorded durably and answered by a worker; replies, host notifications and
 //! payment news go through a durable outbox with retries and jittered backoff.
 
+mod chats;
 mod conversation;
 mod outgoing;
 mod reminders;
@@ -15,6 +16,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+pub use chats::{Chat, ChatSummary};
 pub use conversation::Conversation;
 
 use crate::config::Settings;
@@ -94,15 +96,27 @@ impl WhatsApp {
     /// Ends a handover: the bot answers `phone` again (through the inbox, in order with the
     /// guest's messages). `false` when there is no such chat.
     pub async fn resume(&self, phone: String) -> Result<bool, StoreError> {
+        self.control(phone, conversation::RESUME_KIND).await
+    }
+
+    /// Starts a handover from the host's side: the bot stays silent in `phone`'s chat until it
+    /// is handed back or `whatsapp.handover_timeout` passes. `false` when there is no such chat.
+    pub async fn take_over(&self, phone: String) -> Result<bool, StoreError> {
+        self.control(phone, conversation::TAKE_OVER_KIND).await
+    }
+
+    /// Queues a host command for `phone`'s chat in the inbox, so it applies in order with the
+    /// guest's messages.
+    async fn control(&self, phone: String, kind: &str) -> Result<bool, StoreError> {
         if self.store.conversation::<Conversation>(&phone)?.is_none() {
             return Ok(false);
         }
         let request = InboundMessage {
-            id: format!("resume-{}", crate::secret::random_hex(8)),
+            id: format!("{kind}-{}", crate::secret::random_hex(8)),
             from: phone,
             profile_name: None,
             received_at: Timestamp::now(),
-            kind: conversation::RESUME_KIND.into(),
+            kind: kind.into(),
             text: None,
             reply_id: None,
             media_id: None,

@@ -1,0 +1,146 @@
+//! The web UI's session: log in to an HttpOnly, SameSite=Strict cookie, learn the CSRF token,
+//! log out.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::admin::{LoginBody, open_session};
+use super::auth::{AdminAuth, SESSION_COOKIE, csrf_token};
+use super::error::{ApiError, ErrorBody};
+use super::extract::ApiJson;
+
+/// The logged-in admin as the web UI sees it.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    email: String,
+    /// Send as `X-CSRF-Token` with every request that changes state.
+    csrf_token: String,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: Timestamp,
+}
+
+/// Whether the browser reached us over plain HTTP on this machine (`localhost`, `127.0.0.1`,
+/// `[::1]`), the one case where the cookie cannot be `Secure`.
+fn plain_loopback(headers: &HeaderMap) -> bool {
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    let loopback = name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback && !forwarded_https
+}
+
+fn cookie(headers: &HeaderMap, value: &str, max_age_s: u64) -> HeaderValue {
+    let secure = if plain_loopback(headers) {
+        ""
+    } else {
+        "; Secure"
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}{secure}"
+    ))
+    .expect("a hex token makes a valid header value")
+}
+
+/// Logs in: sets the session cookie and returns the CSRF token.
+#[utoipa::path(post, path = "/api/v1/admin/session", tag = "admin", request_body = LoginBody,
+    responses((status = 200, body = SessionView), (status = 401, body = ErrorBody)))]
+pub async fn create_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    let (token, session) = open_session(&state, body).await?;
+    let view = SessionView {
+        csrf_token: csrf_token(&token),
+        email: session.email,
+        expires_at: session.expires_at,
+    };
+    let max_age = state.settings.session_ttl.as_secs();
+    Ok((
+        [(header::SET_COOKIE, cookie(&headers, &token, max_age))],
+        Json(view),
+    )
+        .into_response())
+}
+
+/// The current session (cookie or bearer), with its CSRF token.
+#[utoipa::path(get, path = "/api/v1/admin/session", tag = "admin",
+    responses((status = 200, body = SessionView), (status = 401, body = ErrorBody)))]
+pub async fn current_session(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+) -> Result<Json<SessionView>, ApiError> {
+    let session = state
+        .store
+        .session(&admin.token)?
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(Json(SessionView {
+        csrf_token: csrf_token(&admin.token),
+        email: admin.email,
+        expires_at: session.expires_at,
+    }))
+}
+
+/// Logs out: the session ends at once and the cookie is cleared.
+#[utoipa::path(delete, path = "/api/v1/admin/session", tag = "admin",
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn delete_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    admin: AdminAuth,
+) -> Result<Response, ApiError> {
+    state.store.delete_session(&admin.token).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cookie(&headers, "", 0))],
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(host: &str, proto: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, host.parse().unwrap());
+        if let Some(p) = proto {
+            h.insert("x-forwarded-proto", p.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn cookie_is_secure_unless_plain_http_on_loopback() {
+        for host in ["127.0.0.1:8080", "localhost", "[::1]:8080", "LOCALHOST:1"] {
+            assert!(plain_loopback(&with(host, None)), "{host}");
+        }
+        assert!(!plain_loopback(&with("127.0.0.1:8080", Some("https"))));
+        assert!(!plain_loopback(&with("cabanas.example.com", None)));
+        assert!(!plain_loopback(&with("10.0.0.2:8080", None)));
+        assert!(!plain_loopback(&HeaderMap::new()));
+        let c = cookie(&with("cabanas.example.com", None), "t", 60);
+        assert_eq!(
+            c,
+            "alojamientos_session=t; Path=/; HttpOnly; SameSite=Strict; Max-Age=60; Secure"
+        );
+    }
+}
