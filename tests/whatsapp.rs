@@ -427,6 +427,53 @@ async fn after_a_handover_the_bot_is_silent_and_the_host_is_told() {
 }
 
 #[tokio::test]
+async fn the_host_reads_a_chat_and_takes_it_over_from_the_bot() {
+    let (graph, app) = setup(|_| {}).await;
+    let guest = "5491122334455";
+    let reply = say(&app, &graph, "wamid.c1", guest, "hola", 1).await;
+    let chats = body(app.admin_get("/api/v1/admin/whatsapp/conversations").await).await;
+    assert_eq!(chats[0]["phone"], guest);
+    assert_eq!(chats[0]["profile_name"], "Ana");
+    assert_eq!(chats[0]["handover"], false);
+    let path = format!("/api/v1/admin/whatsapp/conversations/{guest}");
+    let chat = body(app.admin_get(&path).await).await;
+    let messages = chat["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["direction"], "in");
+    assert_eq!(messages[0]["text"], "hola");
+    assert_eq!(messages[1]["direction"], "out");
+    assert_eq!(messages[1]["text"].as_str().unwrap(), shown(&reply));
+
+    // The host takes over: the bot stays silent in that chat, and the command is not shown.
+    let take = app.admin_post(&format!("{path}/handover"), json!({})).await;
+    assert_eq!(take.status(), StatusCode::NO_CONTENT);
+    let taken = eventually(WAIT, || async {
+        body(app.admin_get(&path).await).await["handover"] == true
+    })
+    .await;
+    assert!(taken, "the chat is handed over to the host");
+    say(&app, &graph, "wamid.c2", guest, "hay lugar?", 1).await;
+    say(&app, &graph, "wamid.c3", "5491100000009", "hola", 1).await;
+    assert_eq!(
+        graph.sent_to(guest).len(),
+        1,
+        "silent while the host answers"
+    );
+    let chat = body(app.admin_get(&path).await).await;
+    let texts: Vec<&str> = chat["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert_eq!(texts[2], "hay lugar?");
+    let missing = app
+        .admin_get("/api/v1/admin/whatsapp/conversations/5490000")
+        .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn graph_outages_are_retried_and_statuses_update_the_outbox() {
     let (graph, app) = setup(|_| {}).await;
     graph.fail(&[500, 429, 503]);

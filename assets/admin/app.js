@@ -74,6 +74,7 @@ function toast(text, error) {
 }
 
 function failed(e) {
+  if (!(e instanceof ApiFailure)) console.error(e);
   const text = e instanceof ApiFailure ? (ERRORS[e.code] || e.message) : "No se pudo conectar con el servidor.";
   toast(text, true);
 }
@@ -115,6 +116,9 @@ const SOURCES = { airbnb: "Airbnb", booking: "Booking.com", vrbo: "Vrbo", other:
 const KINDS = { cabin: "Cabaña", apartment: "Departamento", house: "Casa", room: "Habitación" };
 const DAYS = { monday: "Lun", tuesday: "Mar", wednesday: "Mié", thursday: "Jue", friday: "Vie", saturday: "Sáb", sunday: "Dom" };
 
+const HEALTH = { healthy: "bien", ok: "bien", degraded: "con demoras", unhealthy: "con problemas", not_configured: "sin configurar" };
+const CHECKS = { database: "Base de datos", locks: "Reservas en curso", scheduler: "Tareas programadas", disk: "Disco",
+  ical_sync: "Calendarios", mercadopago: "Mercado Pago", backup: "Copias de seguridad", whatsapp: "WhatsApp", outbox: "Envíos pendientes" };
 const badge = (status) => h("span", { class: `badge ${status}` }, STATUS[status] || status);
 
 function actor(a) {
@@ -198,7 +202,7 @@ async function dashboardView(main) {
     api("GET", "/admin/payments?flag=amount_mismatch"),
     api("GET", "/admin/payments?flag=needs_refund"),
     api("GET", "/admin/ical/conflicts"),
-    fetch("/healthz").then((r) => r.json()).catch(() => null),
+    fetch(`${API}/healthz`).then((r) => r.json()).catch(() => null),
   ]);
   const feeds = (await Promise.all(accs.map((a) => api("GET", `/admin/accommodations/${a.id}/feeds`)))).flat();
   const arrivals = current.items.filter((r) => r.check_in === day);
@@ -240,8 +244,10 @@ async function dashboardView(main) {
           feeds.length ? "Todos al día." : "No hay calendarios importados.")),
       h("section", { class: "card", "aria-labelledby": "h-health" },
         h("h2", { id: "h-health" }, "Estado del sistema"),
-        health ? h("ul", { class: "plain" }, Object.entries(health.checks || {}).map(([name, c]) =>
-          h("li", {}, `${name}: `, h("strong", { class: `health-${c.status}` }, c.status)))) : h("p", { class: "muted" }, "Sin datos."))));
+        health ? [h("p", {}, "General: ", h("strong", { id: "health", class: `health-${health.status === "healthy" ? "ok" : health.status}` }, HEALTH[health.status] || health.status)),
+          h("ul", { class: "plain" }, Object.entries(health.checks || {}).map(([name, c]) =>
+            h("li", {}, `${CHECKS[name] || name}: `, h("strong", { class: `health-${c.status}` }, HEALTH[c.status] || c.status))))]
+          : h("p", { class: "muted" }, "Sin datos."))));
 }
 
 function monthParam(q) {
@@ -387,14 +393,16 @@ async function calendarView(main) {
   for (let i = 0; i < offset; i++) grid.append(h("div", { class: "day out" }));
   for (const d of days) {
     const here = covering(acc.id, d);
-    const cell = h("div", { class: `day${here.length ? "" : " free"}${d === today() ? " today" : ""}`, dataset: { date: d } });
-    const num = h("button", { type: "button", class: "num", "aria-label": `${fmtDay(d)}${here.length ? ", ocupado" : ", libre"}` }, Number(d.slice(8)));
-    cell.append(num, here.map((o) => {
+    const past = d < today();
+    const free = !here.length && !past;
+    const cell = h("div", { class: `day${free ? " free" : ""}${past ? " past" : ""}${d === today() ? " today" : ""}`, dataset: { date: d } });
+    const num = h("button", { type: "button", class: "num", disabled: past, "aria-label": `${fmtDay(d)}${here.length ? ", ocupado" : past ? "" : ", libre"}` }, Number(d.slice(8)));
+    cell.append(num, ...here.map((o) => {
       const chip = h("button", { type: "button", class: `chip t-${o.type}`, title: `${o.label}: ${fmtDay(o.from)} → ${fmtDay(o.to)}` }, o.label);
       chip.addEventListener("click", () => showItem(o));
       return chip;
     }));
-    if (!here.length) {
+    if (free) {
       num.addEventListener("click", () => {
         if (!start || d < start) {
           for (const c of grid.querySelectorAll(".selected")) c.classList.remove("selected");
@@ -455,7 +463,7 @@ async function reservationView(main, code) {
   const path = `/admin/reservations/${encodeURIComponent(code)}`;
   const [r, accs, payments, outbox] = await Promise.all([
     api("GET", path), accommodations(), api("GET", `${path}/payments`),
-    api("GET", "/admin/whatsapp/outbox").catch(() => []),
+    api("GET", "/admin/whatsapp/outbox").then((o) => o.messages, () => []),
   ]);
   const digits = r.contact_phone.replace(/\D/g, "");
   const messages = outbox.filter((m) => m.to === digits);

@@ -1,0 +1,441 @@
+//! The host's web UI: its session cookie, CSRF protection, headers and assets over plain
+//! HTTP, and the whole host workflow in a real headless chromium.
+
+mod common;
+
+use common::webdriver::{Browser, browser};
+use common::{TestApp, body, day};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use serde_json::{Value, json};
+
+/// Logs in through the UI's endpoint: the `Set-Cookie` header and the CSRF token.
+async fn ui_login(app: &TestApp, host: Option<&str>) -> (String, String) {
+    let mut req = app
+        .client
+        .post(app.url("/api/v1/admin/session"))
+        .json(&json!({"email": app.admin_email, "password": app.admin_password}));
+    if let Some(h) = host {
+        req = req.header(header::HOST, h);
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = r.headers()[header::SET_COOKIE].to_str().unwrap().to_owned();
+    let csrf = body(r).await["csrf_token"].as_str().unwrap().to_owned();
+    (cookie, csrf)
+}
+
+fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn session_cookie_is_httponly_strict_and_secure_off_loopback() {
+    let app = TestApp::spawn().await;
+    let (local, _) = ui_login(&app, None).await;
+    assert!(local.starts_with("alojamientos_session="), "{local}");
+    assert!(local.contains("; HttpOnly"), "{local}");
+    assert!(local.contains("; SameSite=Strict"), "{local}");
+    assert!(!local.contains("Secure"), "plain HTTP on loopback: {local}");
+    let (public, _) = ui_login(&app, Some("cabanas.example.com")).await;
+    assert!(public.contains("; Secure"), "{public}");
+
+    let me = app
+        .client
+        .get(app.url("/api/v1/admin/session"))
+        .header(header::COOKIE, cookie_pair(&local))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(body(me).await["email"], app.admin_email.as_str());
+
+    let bad = app
+        .client
+        .post(app.url("/api/v1/admin/session"))
+        .json(&json!({"email": app.admin_email, "password": "wrong"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(bad.headers().get(header::SET_COOKIE).is_none());
+    assert_eq!(body(bad).await["error"], "invalid_credentials");
+}
+
+#[tokio::test]
+async fn forged_form_post_with_the_cookie_is_rejected() {
+    let app = TestApp::spawn().await;
+    let id = app.accommodation(json!({})).await;
+    let (set_cookie, csrf) = ui_login(&app, None).await;
+    let cookie = cookie_pair(&set_cookie);
+    let block = json!({"accommodation_id": id, "check_in": day(10), "check_out": day(12)});
+
+    // What a hostile page's <form> would send: the browser's cookie, a form body, no token.
+    let forged = app
+        .client
+        .post(app.url("/api/v1/admin/blocks"))
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(format!(
+            "accommodation_id={id}&check_in={}&check_out={}",
+            day(10),
+            day(12)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(body(forged).await["error"], "csrf_invalid");
+
+    let send = |token: Option<String>| {
+        let mut req = app
+            .client
+            .post(app.url("/api/v1/admin/blocks"))
+            .header(header::COOKIE, &cookie)
+            .json(&block);
+        if let Some(t) = token {
+            req = req.header("x-csrf-token", t);
+        }
+        req.send()
+    };
+    let wrong = send(Some("0".repeat(64))).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    let blocks = body(app.admin_get("/api/v1/admin/blocks").await).await;
+    assert_eq!(blocks.as_array().unwrap().len(), 0, "nothing was blocked");
+
+    let right = send(Some(csrf.clone())).await.unwrap();
+    assert_eq!(right.status(), StatusCode::CREATED);
+
+    // Logging out needs the token too, and ends the session.
+    let logout = |token: Option<&str>| {
+        let mut req = app
+            .client
+            .delete(app.url("/api/v1/admin/session"))
+            .header(header::COOKIE, &cookie);
+        if let Some(t) = token {
+            req = req.header("x-csrf-token", t);
+        }
+        req.send()
+    };
+    assert_eq!(logout(None).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let out = logout(Some(&csrf)).await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert!(
+        out.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let after = app
+        .client
+        .get(app.url("/api/v1/admin/session"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+fn assert_security_headers(h: &HeaderMap) {
+    let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(h.contains_key(header::REFERRER_POLICY));
+}
+
+#[tokio::test]
+async fn page_and_assets_are_cached_compressed_and_guarded() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/admin/").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_security_headers(page.headers());
+    assert_eq!(page.headers()[header::CACHE_CONTROL], "no-cache");
+    let etag = page.headers()[header::ETAG].to_str().unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("lang=\"es-AR\""));
+    assert!(!html.contains("<script>"), "no inline script");
+
+    let again = app
+        .client
+        .get(app.url("/admin/"))
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    let mut total = 0;
+    for src in html
+        .split('"')
+        .filter(|s| s.starts_with("/admin/assets/"))
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let r = app
+            .client
+            .get(app.url(src))
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{src}");
+        assert_security_headers(r.headers());
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "gzip", "{src}");
+        assert!(
+            r.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable"),
+            "{src}"
+        );
+        total += r.bytes().await.unwrap().len();
+    }
+    assert!(total > 0 && total < 100 * 1024, "{total} bytes of assets");
+    let stale = app.get("/admin/assets/app.0000000000000000.js").await;
+    assert_eq!(stale.status(), StatusCode::NOT_FOUND);
+    let json_api = app.get("/api/v1/accommodations").await;
+    assert_security_headers(json_api.headers());
+}
+
+/// Reads an admin JSON resource with the test's bearer token.
+async fn admin_json(app: &TestApp, path: &str) -> Value {
+    body(app.admin_get(path).await).await
+}
+
+async fn login_in_browser(b: &Browser, app: &TestApp) {
+    b.goto(&app.url("/admin/")).await;
+    b.type_into("#login-form input[name=email]", &app.admin_email)
+        .await;
+    b.type_into("#login-form input[name=password]", &app.admin_password)
+        .await;
+    b.click("#login-form button[type=submit]").await;
+    b.ready("#/").await;
+}
+
+/// No page may scroll sideways on a 360 px phone.
+async fn assert_fits_phone(b: &Browser, page: &str) {
+    let widths = b
+        .js(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            json!([]),
+        )
+        .await;
+    let (scroll, inner) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    assert!(
+        scroll <= inner,
+        "{page} scrolls sideways at {inner} px: {scroll} px wide"
+    );
+}
+
+#[tokio::test]
+async fn host_workflow_in_a_real_browser() {
+    let Some(b) = browser().await else { return };
+    let app = TestApp::spawn().await;
+    b.resize(1280, 1000).await;
+
+    // Log in: the session cookie is HttpOnly and SameSite=Strict.
+    login_in_browser(&b, &app).await;
+    let cookies = b.cookies().await;
+    let session = cookies
+        .iter()
+        .find(|c| c["name"] == "alojamientos_session")
+        .expect("the session cookie is set");
+    assert_eq!(session["httpOnly"], true);
+    assert_eq!(session["sameSite"], "Strict");
+    assert_eq!(
+        b.js("return document.cookie;", json!([])).await,
+        "",
+        "page scripts cannot read the session"
+    );
+
+    // Create an accommodation.
+    b.goto(&app.url("/admin/#/alojamientos/nuevo")).await;
+    b.ready("#/alojamientos/nuevo").await;
+    b.type_into("#acc-form input[name=name]", "Cabaña del Lago")
+        .await;
+    b.type_into("#acc-form input[name=capacity]", "4").await;
+    b.type_into("#acc-form input[name=base_price]", "30000")
+        .await;
+    b.click("#acc-form button[type=submit]").await;
+    b.wait_for(
+        "/^#\\/alojamientos\\/\\d+$/.test(document.getElementById('main').dataset.ready || '')",
+    )
+    .await;
+    let accs = admin_json(&app, "/api/v1/admin/accommodations").await;
+    assert_eq!(accs[0]["name"], "Cabaña del Lago");
+    assert_eq!(accs[0]["base_price"], "30000.00");
+    let id = accs[0]["id"].as_u64().unwrap();
+
+    // A guest's hold, taken through the public API, shows on the dashboard with a countdown.
+    let hold = app.reserve(id, &day(3), &day(5)).await;
+    assert_eq!(hold.status(), StatusCode::CREATED);
+    let code = body(hold).await["code"].as_str().unwrap().to_owned();
+    b.goto(&app.url("/admin/#/")).await;
+    b.ready("#/").await;
+    b.wait_for(&format!(
+        "document.getElementById('holds').innerText.includes({})",
+        json!(code)
+    ))
+    .await;
+    let first = b.text("#holds .countdown").await;
+    assert!(
+        first.contains(':'),
+        "countdown shows minutes and seconds: {first}"
+    );
+    b.wait_for(&format!(
+        "document.querySelector('#holds .countdown').innerText !== {}",
+        json!(first)
+    ))
+    .await;
+    b.screenshot("dashboard-desktop").await;
+
+    // Confirm it from its detail page.
+    b.goto(&app.url(&format!("/admin/#/reservas/{code}"))).await;
+    b.ready(&format!("#/reservas/{code}")).await;
+    b.click("#actions button").await;
+    b.wait_for("document.querySelector('h1 .badge.confirmed')")
+        .await;
+    let r = admin_json(&app, &format!("/api/v1/admin/reservations/{code}")).await;
+    assert_eq!(r["status"], "confirmed");
+    b.screenshot("reservation-desktop").await;
+
+    // It is on the calendar.
+    let month = &day(3)[..7];
+    b.goto(&app.url(&format!("/admin/#/calendario?alojamiento={id}&mes={month}")))
+        .await;
+    b.ready(&format!("#/calendario?alojamiento={id}&mes={month}"))
+        .await;
+    b.wait_for(&format!(
+        "document.querySelector('.day[data-date=\"{}\"] .chip.t-confirmed')",
+        day(3)
+    ))
+    .await;
+    // Select two free nights of one month and block them.
+    let n = if day(10)[..7] == day(11)[..7] { 10 } else { 11 };
+    let (from, to) = (day(n), day(n + 1));
+    let block_month = &from[..7];
+    b.goto(&app.url(&format!(
+        "/admin/#/calendario?alojamiento={id}&mes={block_month}"
+    )))
+    .await;
+    b.ready(&format!("#/calendario?alojamiento={id}&mes={block_month}"))
+        .await;
+    b.click(&format!(".day[data-date=\"{from}\"] .num")).await;
+    b.click(&format!(".day[data-date=\"{to}\"] .num")).await;
+    b.type_into("#block-form input[name=reason]", "Pintura")
+        .await;
+    b.click("#block-form button[type=submit]").await;
+    b.wait_for(&format!(
+        "document.querySelector('.day[data-date=\"{from}\"] .chip.t-block')"
+    ))
+    .await;
+    let blocks = admin_json(&app, "/api/v1/admin/blocks").await;
+    assert_eq!(blocks[0]["check_in"], from.as_str());
+    assert_eq!(blocks[0]["reason"], "Pintura");
+    b.screenshot("calendar-desktop").await;
+
+    // Cancel a booking with a reason.
+    b.goto(&app.url(&format!("/admin/#/reservas/{code}"))).await;
+    b.ready(&format!("#/reservas/{code}")).await;
+    b.click("#actions button.danger").await;
+    b.type_into("#cancel-form input[name=reason]", "El huésped no viaja")
+        .await;
+    b.click("#cancel-form button[type=submit]").await;
+    b.wait_for("document.querySelector('h1 .badge.cancelled')")
+        .await;
+    let r = admin_json(&app, &format!("/api/v1/admin/reservations/{code}")).await;
+    assert_eq!(r["status"], "cancelled");
+    assert_eq!(
+        r["history"].as_array().unwrap().last().unwrap()["reason"],
+        "El huésped no viaja"
+    );
+
+    // Rotate the iCal export URL: the old one stops working.
+    b.goto(&app.url(&format!("/admin/#/alojamientos/{id}")))
+        .await;
+    b.ready(&format!("#/alojamientos/{id}")).await;
+    let old = b
+        .js(
+            "return document.getElementById('export-url').value;",
+            json!([]),
+        )
+        .await;
+    let old = old.as_str().unwrap().to_owned();
+    assert_eq!(
+        app.client.get(&old).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    b.click("#rotate").await;
+    b.accept_dialog().await;
+    b.wait_for(&format!(
+        "document.getElementById('export-url').value !== {}",
+        json!(old)
+    ))
+    .await;
+    let new = b
+        .js(
+            "return document.getElementById('export-url').value;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        app.client.get(&old).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.client
+            .get(new.as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    b.screenshot("accommodation-desktop").await;
+
+    // Every main page fits a phone.
+    b.resize(360, 800).await;
+    for (hash, name) in [
+        ("#/".to_owned(), "dashboard-phone"),
+        (
+            format!("#/calendario?alojamiento={id}&mes={month}"),
+            "calendar-phone",
+        ),
+        ("#/calendario?vista=linea".to_owned(), "timeline-phone"),
+        ("#/reservas".to_owned(), "reservations-phone"),
+        (format!("#/reservas/{code}"), "reservation-phone"),
+        (format!("#/alojamientos/{id}"), "accommodation-phone"),
+        ("#/conversaciones".to_owned(), "conversations-phone"),
+    ] {
+        b.goto(&app.url(&format!("/admin/{hash}"))).await;
+        b.ready(&hash).await;
+        assert_fits_phone(&b, &hash).await;
+        b.screenshot(name).await;
+    }
+    b.resize(1280, 1000).await;
+    b.goto(&app.url("/admin/#/reservas")).await;
+    b.ready("#/reservas").await;
+    b.wait_for(&format!(
+        "document.getElementById('reservations').innerText.includes({})",
+        json!(code)
+    ))
+    .await;
+    b.screenshot("reservations-desktop").await;
+
+    // Log out: back to the login form, and the old cookie no longer works.
+    let cookie = format!(
+        "alojamientos_session={}",
+        session["value"].as_str().unwrap()
+    );
+    b.click("#logout").await;
+    b.wait_for("document.getElementById('login-form')").await;
+    let after = app
+        .client
+        .get(app.url("/api/v1/admin/session"))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
