@@ -12,8 +12,10 @@ use serde_json::{Value, json};
 use super::eventually;
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// The browser and its driver: Debian's packages unless `CHROMIUM` / `CHROMEDRIVER` say otherwise.
+fn program(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
 
 /// A browser session; chromedriver is killed when it is dropped.
 pub struct Browser {
@@ -26,15 +28,17 @@ pub struct Browser {
 /// Starts chromium, or `None` (after saying why) when it is not installed and
 /// `ALOJAMIENTOS_BROWSER_TESTS` is not `required` (`.ci/run` sets it).
 pub async fn browser() -> Option<Browser> {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+    let chromium = program("CHROMIUM", "/usr/bin/chromium");
+    let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+    if !chromedriver.exists() || !chromium.exists() {
         let required = std::env::var("ALOJAMIENTOS_BROWSER_TESTS").is_ok_and(|v| v == "required");
-        assert!(
-            !required,
-            "chromium and chromedriver are required: apt-get install chromium chromium-driver"
+        let why = format!(
+            "no {} / {} (apt-get install chromium chromium-driver)",
+            chromium.display(),
+            chromedriver.display()
         );
-        eprintln!(
-            "SKIPPED: no {CHROMIUM} / {CHROMEDRIVER} (apt-get install chromium chromium-driver)"
-        );
+        assert!(!required, "the browser test is required: {why}");
+        eprintln!("SKIPPED: {why}");
         return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -42,7 +46,7 @@ pub async fn browser() -> Option<Browser> {
         .local_addr()
         .unwrap()
         .port();
-    let driver = Command::new(CHROMEDRIVER)
+    let driver = Command::new(&chromedriver)
         .arg(format!("--port={port}"))
         .env("TZ", "America/Argentina/Buenos_Aires")
         .stdout(Stdio::null())
@@ -67,7 +71,7 @@ pub async fn browser() -> Option<Browser> {
     let caps = json!({"capabilities": {"alwaysMatch": {
         "browserName": "chrome",
         "goog:chromeOptions": {
-            "binary": CHROMIUM,
+            "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                      "--lang=es-AR", format!("--user-data-dir={}", profile.path().display())]
         }
