@@ -25,6 +25,16 @@ async fn ui_login(app: &TestApp, host: Option<&str>) -> (String, String) {
     (cookie, csrf)
 }
 
+/// `GET /admin/session` with only the cookie `name=value`.
+async fn session_with(app: &TestApp, cookie: &str) -> reqwest::Response {
+    app.client
+        .get(app.url("/api/v1/admin/session"))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn cookie_pair(set_cookie: &str) -> String {
     set_cookie.split(';').next().unwrap().to_owned()
 }
@@ -40,13 +50,7 @@ async fn session_cookie_is_httponly_strict_and_secure_off_loopback() {
     let (public, _) = ui_login(&app, Some("cabanas.example.com")).await;
     assert!(public.contains("; Secure"), "{public}");
 
-    let me = app
-        .client
-        .get(app.url("/api/v1/admin/session"))
-        .header(header::COOKIE, cookie_pair(&local))
-        .send()
-        .await
-        .unwrap();
+    let me = session_with(&app, &cookie_pair(&local)).await;
     assert_eq!(me.status(), StatusCode::OK);
     assert_eq!(body(me).await["email"], app.admin_email.as_str());
 
@@ -126,13 +130,7 @@ async fn forged_form_post_with_the_cookie_is_rejected() {
             .unwrap()
             .contains("Max-Age=0")
     );
-    let after = app
-        .client
-        .get(app.url("/api/v1/admin/session"))
-        .header(header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let after = session_with(&app, &cookie).await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -430,12 +428,6 @@ async fn host_workflow_in_a_real_browser() {
     );
     b.click("#logout").await;
     b.wait_for("document.getElementById('login-form')").await;
-    let after = app
-        .client
-        .get(app.url("/api/v1/admin/session"))
-        .header(header::COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
+    let after = session_with(&app, &cookie).await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
