@@ -3,6 +3,8 @@
 "use strict";
 
 const API = "/api/v1";
+/** A feed without a success for this long is shown as stale (`ical.degraded_after`, default). */
+const STALE_MS = 20 * 60 * 1000;
 const session = { email: null, csrf: null };
 
 // ---------------------------------------------------------------- helpers
@@ -208,7 +210,8 @@ async function dashboardView(main) {
   const arrivals = current.items.filter((r) => r.check_in === day);
   const departures = current.items.filter((r) => r.check_out === day);
   const live = holds.items.filter((r) => r.expires_at && new Date(r.expires_at) > Date.now());
-  const troubled = feeds.filter((f) => f.enabled && (f.last_error || !f.last_success));
+  const stale = (f) => !f.last_success || Date.now() - new Date(f.last_success) > STALE_MS;
+  const troubled = feeds.filter((f) => f.enabled && (f.last_error || stale(f)));
   const resLine = (r) => h("li", {}, h("a", { href: `#/reservas/${r.code}` }, r.contact_name),
     ` · ${accName(accs, r.accommodation_id)} · ${fmtDay(r.check_in)} → ${fmtDay(r.check_out)} · ${r.guests} pers.`);
   const list = (items, line, empty) => items.length ? h("ul", { class: "plain" }, items.map(line)) : h("p", { class: "muted" }, empty);
@@ -240,7 +243,7 @@ async function dashboardView(main) {
       h("section", { class: "card", "aria-labelledby": "h-feeds" },
         h("h2", { id: "h-feeds" }, "Calendarios importados"),
         list(troubled, (f) => h("li", {}, h("a", { href: `#/alojamientos/${f.accommodation_id}` }, f.name), ` · ${accName(accs, f.accommodation_id)} · `,
-          h("span", { class: "badge bad" }, f.last_error || "nunca sincronizado"), ` · último éxito ${fmtTime(f.last_success)}`),
+          h("span", { class: "badge bad" }, f.last_error || (f.last_success ? "desactualizado" : "nunca sincronizado")), ` · último éxito ${fmtTime(f.last_success)}`),
           feeds.length ? "Todos al día." : "No hay calendarios importados.")),
       h("section", { class: "card", "aria-labelledby": "h-health" },
         h("h2", { id: "h-health" }, "Estado del sistema"),
@@ -387,7 +390,7 @@ async function calendarView(main) {
 
   const acc = accs.find((a) => a.id === accId);
   let start = null;
-  const grid = h("div", { class: "month", id: "month-grid", role: "grid", "aria-label": `${acc.name}, ${MONTHS[m - 1]} ${y}` },
+  const grid = h("div", { class: "month", id: "month-grid", role: "group", "aria-label": `${acc.name}, ${MONTHS[m - 1]} ${y}` },
     ["Lun", "Mar", "Mié", "Jue", "Vie", "Sáb", "Dom"].map((d) => h("div", { class: "dow" }, d)));
   const offset = (parseDay(first).getDay() + 6) % 7;
   for (let i = 0; i < offset; i++) grid.append(h("div", { class: "day out" }));
