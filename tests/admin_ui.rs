@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::fake_feeds::FakeFeeds;
 use common::webdriver::{Browser, browser};
 use common::{TestApp, body, day};
 use reqwest::StatusCode;
@@ -391,6 +392,42 @@ async fn host_workflow_in_a_real_browser() {
         StatusCode::OK
     );
     b.screenshot("accommodation-desktop").await;
+
+    // Import an Airbnb calendar and sync it now: its stay shows on the calendar in its colour.
+    let feeds = FakeFeeds::start().await;
+    let (ota_in, ota_out) = (day(n + 5), day(n + 7));
+    feeds.calendar(
+        "/airbnb.ics",
+        &format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Airbnb Inc//Hosting Calendar//EN\r\n\
+             BEGIN:VEVENT\r\nUID:ui-test@airbnb.com\r\nDTSTART;VALUE=DATE:{}\r\n\
+             DTEND;VALUE=DATE:{}\r\nSUMMARY:Reserved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+            ota_in.replace('-', ""),
+            ota_out.replace('-', "")
+        ),
+        None,
+    );
+    b.type_into("#feed-form input[name=url]", &feeds.url("/airbnb.ics"))
+        .await;
+    b.type_into("#feed-form input[name=name]", "Airbnb Lago")
+        .await;
+    b.click("#feed-form button[type=submit]").await;
+    b.wait_for("document.querySelector('#feeds') && document.querySelector('#feeds').innerText.includes('Airbnb Lago')")
+        .await;
+    b.click("#feeds .actions button").await;
+    b.wait_for("document.querySelector('#feeds').innerText.includes('1 reservas')")
+        .await;
+    let ota_month = &ota_in[..7];
+    b.goto(&app.url(&format!(
+        "/admin/#/calendario?alojamiento={id}&mes={ota_month}"
+    )))
+    .await;
+    b.ready(&format!("#/calendario?alojamiento={id}&mes={ota_month}"))
+        .await;
+    b.wait_for(&format!(
+        "document.querySelector('.day[data-date=\"{ota_in}\"] .chip.t-airbnb')"
+    ))
+    .await;
 
     // Every main page fits a phone.
     b.resize(360, 800).await;
