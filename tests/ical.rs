@@ -1027,3 +1027,40 @@ async fn a_lapsed_hold_leaves_the_export_even_before_the_expiry_job_runs() {
             .contains("X-WR-CALNAME:Nombre nuevo")
     );
 }
+
+#[tokio::test]
+async fn each_feed_is_scheduled_one_interval_later_with_its_own_jitter() {
+    let app = app().await;
+    let feeds = FakeFeeds::start().await;
+    feeds.calendar(
+        "/f.ics",
+        &calendar(&[event("a@ota", 5, 7, "Reserved")]),
+        None,
+    );
+    let mut gaps = Vec::new();
+    for _ in 0..4 {
+        let acc = app.accommodation(json!({})).await;
+        let feed = add_feed(&app, acc, &feeds.url("/f.ics"), "other").await;
+        sync(&app, acc, feed).await;
+        let view = feed_view(&app, acc, feed).await;
+        let at = |k: &str| {
+            view[k]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+        };
+        gaps.push(
+            at("next_run")
+                .duration_since(at("last_attempt"))
+                .as_secs_f64(),
+        );
+    }
+    // The default interval is 15 minutes, jittered by ±10 %.
+    for gap in &gaps {
+        assert!((810.0..=990.0).contains(gap), "{gaps:?}");
+    }
+    gaps.sort_by(f64::total_cmp);
+    gaps.dedup();
+    assert_eq!(gaps.len(), 4, "every feed gets its own jitter: {gaps:?}");
+}
