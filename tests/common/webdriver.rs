@@ -2,6 +2,7 @@
 //! web UI's end-to-end tests. The browser runs in the property's time zone.
 
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -46,7 +47,9 @@ pub async fn browser() -> Option<Browser> {
         .local_addr()
         .unwrap()
         .port();
+    // Its own process group, so that dropping the browser ends chromium's processes too.
     let driver = Command::new(&chromedriver)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .env("TZ", "America/Argentina/Buenos_Aires")
         .stdout(Stdio::null())
@@ -98,7 +101,9 @@ pub async fn browser() -> Option<Browser> {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let group = -(self.driver.id() as i32);
+        // SAFETY: a plain kill(2) of the process group this browser started.
+        unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.driver.wait();
     }
 }
