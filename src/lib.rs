@@ -8,6 +8,7 @@ pub mod domain;
 pub mod http;
 pub mod integrations;
 pub mod jobs;
+pub mod notices;
 pub mod payments;
 pub mod secret;
 pub mod startup;
