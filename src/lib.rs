@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod domain;
+pub mod email;
 pub mod http;
 pub mod integrations;
 pub mod jobs;
