@@ -22,7 +22,7 @@ const BATCH: usize = 20;
 /// Why the channel cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("email.smtp_host: {0}")]
+    #[error(transparent)]
     Smtp(#[from] SmtpError),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -18,6 +18,9 @@ pub enum SmtpError {
     /// A 5xx answer or an address that does not parse: retrying would not help.
     #[error("the SMTP server refused the message: {0}")]
     Refused(String),
+    /// The settings cannot make a client (a sender or TLS host name that does not parse).
+    #[error("{0}")]
+    Settings(String),
 }
 
 /// Keeps only the status code of a server answer: its text may repeat an address.
@@ -53,11 +56,18 @@ impl Smtp {
         let from: Mailbox = smtp
             .from
             .parse()
-            .map_err(|e| SmtpError::Refused(format!("email.from: {e}")))?;
+            .map_err(|e| SmtpError::Settings(format!("email.from: {e}")))?;
+        let tls_for = |host: &str| {
+            TlsParameters::new(host.to_owned()).map_err(|e| {
+                SmtpError::Settings(format!(
+                    "email.smtp_host {host:?} cannot be used for TLS: {e}"
+                ))
+            })
+        };
         let tls = match smtp.tls {
             TlsMode::None => Tls::None,
-            TlsMode::StartTls => Tls::Required(TlsParameters::new(smtp.host.clone())?),
-            TlsMode::Tls => Tls::Wrapper(TlsParameters::new(smtp.host.clone())?),
+            TlsMode::StartTls => Tls::Required(tls_for(&smtp.host)?),
+            TlsMode::Tls => Tls::Wrapper(tls_for(&smtp.host)?),
         };
         let mut builder = SmtpTransport::builder_dangerous(smtp.host.as_str())
             .port(smtp.port)
