@@ -6,12 +6,12 @@ mod texts;
 
 use std::sync::Arc;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use tokio::task::JoinHandle;
 
 use crate::config::Settings;
 use crate::domain::events::{Audience, DomainEvent};
-use crate::integrations::outbound::backoff;
+use crate::integrations::outbound::retry_at;
 use crate::integrations::smtp::{Smtp, SmtpError};
 use crate::notices::{self, Notice};
 use crate::store::{EmailMessage, NewEmail, Store, StoreError};
@@ -143,16 +143,15 @@ impl Email {
         };
         metrics::counter!("outbox_delivery_failures_total", "channel" => "email").increment(1);
         let retry = match &e {
-            SmtpError::Unavailable(_) if m.attempts + 1 < cfg.max_attempts => {
-                let wait = backoff(
-                    m.attempts + 1,
-                    cfg.retry_base,
-                    cfg.retry_cap,
-                    rand::random(),
-                );
-                Some(Timestamp::now() + SignedDuration::try_from(wait).unwrap_or_default())
-            }
-            _ => None,
+            SmtpError::Unavailable(_) => retry_at(
+                m.attempts + 1,
+                cfg.max_attempts,
+                cfg.retry_base,
+                cfg.retry_cap,
+                None,
+                Timestamp::now(),
+            ),
+            SmtpError::Refused(_) | SmtpError::Settings(_) => None,
         };
         let result = if retry.is_some() { "retry" } else { "failed" };
         metrics::counter!("email_messages_sent_total", "kind" => kind, "result" => result)

@@ -10,9 +10,8 @@ mod texts;
 mod voice;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -22,7 +21,7 @@ use crate::config::Settings;
 use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::reservation::Channel;
 use crate::integrations::mercadopago::{ApiHealth, ApiStatus};
-use crate::integrations::outbound::backoff;
+use crate::integrations::outbound::retry_at;
 use crate::integrations::whatsapp::{Graph, SendError};
 use crate::notices::{self, Notice, Vars};
 use crate::payments::Payments;
@@ -311,16 +310,19 @@ impl WhatsApp {
                 metrics::counter!("outbox_delivery_failures_total", "channel" => "whatsapp")
                     .increment(1);
                 let retry = match &e {
-                    SendError::Unavailable(_, hint) if m.attempts + 1 < wa.max_attempts => {
-                        self.health.record(false);
-                        let wait =
-                            backoff(m.attempts + 1, wa.retry_base, wa.retry_cap, rand::random())
-                                .max(hint.unwrap_or(Duration::ZERO))
-                                .min(wa.retry_cap);
-                        Some(Timestamp::now() + SignedDuration::try_from(wait).unwrap_or_default())
-                    }
-                    _ => None,
+                    SendError::Unavailable(_, hint) => retry_at(
+                        m.attempts + 1,
+                        wa.max_attempts,
+                        wa.retry_base,
+                        wa.retry_cap,
+                        *hint,
+                        Timestamp::now(),
+                    ),
+                    SendError::Refused(_) => None,
                 };
+                if retry.is_some() {
+                    self.health.record(false);
+                }
                 let result = if retry.is_some() { "retry" } else { "failed" };
                 metrics::counter!("whatsapp_messages_sent_total", "kind" => kind, "result" => result).increment(1);
                 tracing::warn!(message = m.id, error = %e, result, "WhatsApp send failed");
