@@ -28,8 +28,7 @@ pub enum StartError {
     Store(#[from] StoreError),
 }
 
-/// The email channel; cheap to clone.
-#[derive(Clone)]
+/// The email channel's worker state.
 pub struct Email {
     store: Store,
     settings: Arc<Settings>,
