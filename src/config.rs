@@ -15,6 +15,8 @@ use crate::domain::money::Rate;
 
 mod backup;
 pub use backup::{BackupSection, BackupSettings};
+mod email;
+pub use email::{EmailSection, EmailSettings, SmtpSettings, TlsMode};
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
@@ -44,6 +46,7 @@ pub struct RawSettings {
     pub mercadopago: MercadoPagoSection,
     pub backup: BackupSection,
     pub whatsapp: WhatsAppSection,
+    pub email: EmailSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -178,6 +181,7 @@ impl Default for RawSettings {
             mercadopago: MercadoPagoSection::default(),
             backup: BackupSection::default(),
             whatsapp: WhatsAppSection::default(),
+            email: EmailSection::default(),
         }
     }
 }
@@ -233,6 +237,7 @@ pub struct Settings {
     pub mercadopago: MercadoPagoSettings,
     pub backup: BackupSettings,
     pub whatsapp: WhatsAppSettings,
+    pub email: EmailSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -512,6 +517,7 @@ impl RawSettings {
             mercadopago: self.mercadopago.validate()?,
             backup: self.backup.validate()?,
             whatsapp: self.whatsapp.validate()?,
+            email: self.email.validate()?,
         })
     }
 }

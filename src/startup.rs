@@ -14,6 +14,7 @@ use crate::backups::Backups;
 use crate::config::Settings;
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
+use crate::email::Email;
 use crate::http::{self, AppState, OpsState, Services};
 use crate::integrations::ical::IcalSync;
 use crate::jobs::{self, JobStatus};
@@ -37,6 +38,8 @@ pub struct Application {
     scheduler: JobScheduler,
     payments_worker: tokio::task::JoinHandle<()>,
     whatsapp_worker: tokio::task::JoinHandle<()>,
+    /// Runs when SMTP is configured.
+    email_worker: Option<tokio::task::JoinHandle<()>>,
     writer: std::thread::JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
     pub first_admin: Option<FirstAdmin>,
@@ -136,6 +139,9 @@ impl Application {
             .context("writing the control file in the data directory")?;
         let whatsapp = WhatsApp::new(store.clone(), settings.clone(), payments.clone());
         let whatsapp_worker = whatsapp.start_worker();
+        let email_worker = Email::start(store.clone(), settings.clone())
+            .await
+            .context("starting the email channel")?;
         let state = AppState::new(
             store,
             settings,
@@ -158,6 +164,7 @@ impl Application {
             scheduler,
             payments_worker,
             whatsapp_worker,
+            email_worker,
             writer,
             first_admin,
         })
@@ -188,6 +195,7 @@ impl Application {
             mut scheduler,
             payments_worker,
             whatsapp_worker,
+            email_worker,
             writer,
             ..
         } = self;
@@ -240,6 +248,10 @@ impl Application {
         let _ = payments_worker.await;
         whatsapp_worker.abort();
         let _ = whatsapp_worker.await;
+        if let Some(worker) = email_worker {
+            worker.abort();
+            let _ = worker.await;
+        }
         state.store.close().await;
         crate::control::remove(&state.settings.data_dir);
         let joined = tokio::task::spawn_blocking(move || writer.join());

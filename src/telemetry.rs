@@ -218,4 +218,12 @@ fn describe() {
         "mercadopago_api_duration_seconds",
         "Mercado Pago API attempt latency, by endpoint"
     );
+    describe_counter!(
+        "email_messages_sent_total",
+        "Attempts to hand an email to the SMTP server, by kind (host, guest) and result"
+    );
+    describe_counter!(
+        "host_notices_undeliverable_total",
+        "Host notices a channel could not send (WhatsApp: window closed, no template)"
+    );
 }

@@ -141,7 +141,8 @@ pub struct WhatsAppSettings {
     pub media_max_bytes: u64,
 }
 
-fn bounded(
+/// `text` as a duration between `min` and `max`.
+pub(super) fn bounded(
     key: &'static str,
     text: &str,
     min: Duration,
@@ -154,7 +155,8 @@ fn bounded(
     Ok(d)
 }
 
-fn non_empty(text: &str) -> Option<String> {
+/// The trimmed text, or none when it is empty.
+pub(super) fn non_empty(text: &str) -> Option<String> {
     Some(text.trim().to_owned()).filter(|t| !t.is_empty())
 }
 

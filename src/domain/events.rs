@@ -1,5 +1,6 @@
-//! Domain events for guests and the host, recorded in the store's outbox for the messaging
-//! issue to deliver.
+//! Domain events for guests and the host, recorded in the store's event log in the same
+//! transaction as the change they report; each messaging channel (WhatsApp, email) reads the
+//! log with its own cursor and turns the events into messages.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,16 @@ pub enum EventKind {
     PaymentReversed,
     /// A payment names no reservation of ours.
     OrphanPayment,
+    /// A guest took a hold (web, WhatsApp or any other guest channel).
+    NewBooking,
+    /// A hold lapsed without payment.
+    HoldExpired,
+    /// A stay imported from an OTA feed landed on a local booking or live hold.
+    IcalConflict,
+    /// A guest asked to talk to a person.
+    Handover,
+    /// A guest asked to cancel a confirmed stay.
+    CancelRequest,
 }
 
 /// One event waiting in the outbox.
@@ -39,4 +50,25 @@ pub struct DomainEvent {
     pub audience: Audience,
     pub reservation_code: Option<String>,
     pub payment_id: Option<String>,
+    /// The imported stay of an iCal conflict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_code: Option<String>,
+    /// The guest's WhatsApp number (international digits) of a handover or cancel request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl DomainEvent {
+    /// An event about reservation `code` (if any), with no other detail.
+    pub fn new(kind: EventKind, audience: Audience, code: Option<String>, at: Timestamp) -> Self {
+        DomainEvent {
+            at,
+            kind,
+            audience,
+            reservation_code: code,
+            payment_id: None,
+            imported_code: None,
+            phone: None,
+        }
+    }
 }

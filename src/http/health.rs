@@ -111,11 +111,14 @@ pub struct WhatsAppCheck {
     pending_messages: u64,
 }
 
-/// Messages waiting to be sent over WhatsApp.
+/// Messages waiting to be sent over WhatsApp and by email.
 #[derive(Serialize, ToSchema)]
 pub struct OutboxCheck {
     status: Level,
+    /// Both channels together.
     pending: u64,
+    whatsapp_pending: u64,
+    email_pending: u64,
     /// Age of the oldest pending message in seconds; null when none waits.
     oldest_age_s: Option<u64>,
 }
@@ -126,8 +129,11 @@ const OUTBOX_DEGRADED_S: u64 = 300;
 fn whatsapp_checks(state: &AppState) -> (Level, WhatsAppCheck, OutboxCheck) {
     let status = state.whatsapp.api_status();
     let webhook_ok = state.settings.whatsapp.app_secret.is_some();
-    let (pending, oldest) = state.store.outbound_backlog().unwrap_or((0, None));
-    metrics::gauge!("outbox_pending", "channel" => "whatsapp").set(pending as f64);
+    let (wa_pending, wa_oldest) = state.store.outbound_backlog().unwrap_or((0, None));
+    let (email_pending, email_oldest) = state.store.email_backlog().unwrap_or((0, None));
+    metrics::gauge!("outbox_pending", "channel" => "whatsapp").set(wa_pending as f64);
+    metrics::gauge!("outbox_pending", "channel" => "email").set(email_pending as f64);
+    let oldest = wa_oldest.into_iter().chain(email_oldest).min();
     let oldest_age_s = oldest.map(|t| Timestamp::now().duration_since(t).as_secs().max(0) as u64);
     let outbox_level = if oldest_age_s.is_some_and(|a| a >= OUTBOX_DEGRADED_S) {
         Level::Degraded
@@ -150,7 +156,9 @@ fn whatsapp_checks(state: &AppState) -> (Level, WhatsAppCheck, OutboxCheck) {
     };
     let outbox = OutboxCheck {
         status: outbox_level,
-        pending,
+        pending: wa_pending + email_pending,
+        whatsapp_pending: wa_pending,
+        email_pending,
         oldest_age_s,
     };
     (level.max(outbox_level), whatsapp, outbox)

@@ -45,6 +45,26 @@ pub fn backoff(failures: u32, base: Duration, cap: Duration, jitter: f64) -> Dur
     ceiling / 2 + ceiling.mul_f64(jitter.clamp(0.0, 1.0) / 2.0)
 }
 
+/// When an outbox tries a message again after its `attempts`th failed attempt: a jittered
+/// backoff between `base` and `cap`, never sooner than the server's `hint` (`Retry-After`) nor
+/// later than `cap`; `None` once `max_attempts` are used up.
+pub fn retry_at(
+    attempts: u32,
+    max_attempts: u32,
+    base: Duration,
+    cap: Duration,
+    hint: Option<Duration>,
+    now: jiff::Timestamp,
+) -> Option<jiff::Timestamp> {
+    if attempts >= max_attempts {
+        return None;
+    }
+    let wait = backoff(attempts, base, cap, rand::random())
+        .max(hint.unwrap_or_default())
+        .min(cap);
+    Some(now + jiff::SignedDuration::try_from(wait).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +93,25 @@ mod tests {
         );
         assert_eq!(retry_after(&headers("soon"), now), None);
         assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn retries_stop_after_the_last_attempt_and_honour_the_hint_up_to_the_cap() {
+        let now: jiff::Timestamp = "2026-12-02T10:00:00Z".parse().unwrap();
+        let (base, cap) = (Duration::from_secs(1), Duration::from_secs(60));
+        let at = |attempts, hint| retry_at(attempts, 3, base, cap, hint, now);
+        let first = at(1, None).unwrap();
+        assert!(first >= now + jiff::SignedDuration::from_millis(500));
+        assert!(first <= now + jiff::SignedDuration::from_secs(1));
+        assert_eq!(
+            at(2, Some(Duration::from_secs(30))),
+            Some(now + jiff::SignedDuration::from_secs(30))
+        );
+        assert_eq!(
+            at(2, Some(Duration::from_secs(3600))),
+            Some(now + jiff::SignedDuration::from_secs(60))
+        );
+        assert_eq!(at(3, None), None);
     }
 
     #[test]

@@ -125,6 +125,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::WA_WAMID.name(),
         tables::CONVERSATIONS.name(),
         tables::WA_THREAD.name(),
+        tables::EMAIL_OUTBOX.name(),
     ];
     for handle in src.list_tables().map_err(StoreError::from)? {
         if !known.contains(&handle.name()) {
@@ -158,6 +159,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::WA_WAMID)?;
     copy_table(src, dst, tables::CONVERSATIONS)?;
     copy_table(src, dst, tables::WA_THREAD)?;
+    copy_table(src, dst, tables::EMAIL_OUTBOX)?;
     Ok(reservations)
 }
 

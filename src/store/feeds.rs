@@ -7,8 +7,9 @@ use redb::{ReadableTable, WriteTransaction};
 
 use super::accommodations::load_for_write;
 use super::tables::{FEED_UIDS, FEEDS, IMPORTED, META, OCCUPANCY, decode, encode};
-use super::{Store, StoreError, occupancy};
+use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::availability::Occupancy;
+use crate::domain::events::{self, Audience, DomainEvent};
 use crate::domain::ical::EventKind;
 use crate::domain::ical::feed::{FeedEvent, ParsedFeed};
 use crate::domain::ical::import::{
@@ -203,7 +204,15 @@ fn apply(
     let occupancy_table = txn.open_table(OCCUPANCY)?;
     for stay in changed {
         let reservations = overlapping_reservations(&occupancy_table, &stay, now)?;
-        if !reservations.is_empty() {
+        if let Some(first) = reservations.first() {
+            let mut event = DomainEvent::new(
+                events::EventKind::IcalConflict,
+                Audience::Host,
+                Some(first.clone()),
+                now,
+            );
+            event.imported_code = Some(stay.code.clone());
+            outbox::push(txn, &event)?;
             applied.conflicts.push(Conflict { stay, reservations });
         }
     }
@@ -407,6 +416,14 @@ impl Store {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// The imported stay `code`, if it is still held.
+    pub fn imported_stay(&self, code: &str) -> Result<Option<ImportedStay>, StoreError> {
+        self.read(|txn| {
+            let table = txn.open_table(IMPORTED)?;
+            table.get(code)?.map(|v| decode(v.value())).transpose()
         })
     }
 

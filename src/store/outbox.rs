@@ -1,8 +1,9 @@
-//! The outbox: domain events for guests and the host, written in the same transaction as the
-//! change they report, delivered later by the messaging issue.
+//! The event log ("outbox"): domain events for guests and the host, written in the same
+//! transaction as the change they report, read by each messaging channel with its own cursor.
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
+use super::idempotency::{self, IdempotencyKey, StoredResponse};
 use super::tables::{META, OUTBOX, decode, encode};
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
@@ -19,7 +20,44 @@ pub fn push(txn: &WriteTransaction, event: &DomainEvent) -> Result<(), StoreErro
     Ok(())
 }
 
+/// The events after sequence number `seq`, oldest first.
+pub(super) fn events_after(
+    txn: &ReadTransaction,
+    seq: u64,
+) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
+    let table = txn.open_table(OUTBOX)?;
+    let mut out = Vec::new();
+    for entry in table.range(seq + 1..)? {
+        let (k, v) = entry?;
+        out.push((k.value(), decode(v.value())?));
+    }
+    Ok(out)
+}
+
 impl Store {
+    /// Records `event` once per `key`: a caller that retries after a crash (the same guest
+    /// message processed again) records nothing new.
+    pub async fn record_event(
+        &self,
+        event: DomainEvent,
+        key: IdempotencyKey,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |txn| {
+                idempotency::guard(
+                    txn,
+                    Some(key),
+                    |txn| push(txn, &event),
+                    |_| StoredResponse {
+                        status: 200,
+                        body: String::new(),
+                    },
+                )
+                .map(|_| ())
+            })
+            .await
+    }
+
     /// Every event in the outbox, oldest first, with its sequence number.
     pub fn outbox(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
         self.read(|txn| {

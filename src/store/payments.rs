@@ -55,16 +55,9 @@ fn event(
     now: Timestamp,
 ) -> Result<(), StoreError> {
     for audience in audiences {
-        outbox::push(
-            txn,
-            &DomainEvent {
-                at: now,
-                kind,
-                audience: *audience,
-                reservation_code: record.reservation_code.clone(),
-                payment_id: Some(record.id.clone()),
-            },
-        )?;
+        let mut event = DomainEvent::new(kind, *audience, record.reservation_code.clone(), now);
+        event.payment_id = Some(record.id.clone());
+        outbox::push(txn, &event)?;
     }
     Ok(())
 }

@@ -13,9 +13,10 @@ use serde::Serialize;
 use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay, StoredResponse};
 use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, decode, encode};
-use super::{Store, StoreError, occupancy};
+use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::contact::Contact;
 use crate::domain::dates::{NightRange, date_key, local_today};
+use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::money::{Money, Rate};
 use crate::domain::pricing::quote;
 use crate::domain::reservation::{Actor, Channel, Reservation, Status, reservation_code};
@@ -134,6 +135,7 @@ fn create(
     let priced = quote(&acc.spec, &range, policy.deposit_share);
     let code = unique_code(txn, today)?;
     let access_token = random_hex(24);
+    let by_guest = req.actor == Actor::Guest;
     let (status, expires_at) = if req.confirmed {
         (Status::Confirmed, None)
     } else {
@@ -166,6 +168,15 @@ fn create(
     };
     save(txn, &reservation)?;
     index(txn, &reservation)?;
+    if by_guest {
+        let event = DomainEvent::new(
+            EventKind::NewBooking,
+            Audience::Host,
+            Some(reservation.code.clone()),
+            now,
+        );
+        outbox::push(txn, &event)?;
+    }
     Ok(Ok(Created {
         reservation,
         access_token,
@@ -396,6 +407,13 @@ impl Store {
                         reason: "hold lapsed without payment".into(),
                     };
                     if let Ok(r) = change(txn, &code, req)? {
+                        let event = DomainEvent::new(
+                            EventKind::HoldExpired,
+                            Audience::Host,
+                            Some(code),
+                            now,
+                        );
+                        outbox::push(txn, &event)?;
                         expired.push(r.channel);
                     }
                 }

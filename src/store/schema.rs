@@ -68,6 +68,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::WA_WAMID)?;
     txn.open_table(tables::CONVERSATIONS)?;
     txn.open_table(tables::WA_THREAD)?;
+    txn.open_table(tables::EMAIL_OUTBOX)?;
     Ok(())
 }
 

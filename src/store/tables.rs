@@ -44,6 +44,8 @@ pub const WA_INBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("whatsapp
 pub const WA_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("whatsapp_outbox");
 /// Graph API message id (`wamid…`) → outbound message id, for delivery statuses.
 pub const WA_WAMID: TableDefinition<&str, u64> = TableDefinition::new("whatsapp_wamid");
+/// Message id → `EmailMessage`: emails to send, sent and failed.
+pub const EMAIL_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("email_outbox");
 /// Guest phone (international digits) → conversation state.
 pub const CONVERSATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("conversations");
 /// (Guest phone, sequence) → `ThreadEntry`: the last messages of each chat, both ways.

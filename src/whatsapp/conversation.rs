@@ -12,10 +12,12 @@ use crate::domain::accommodation::Accommodation;
 use crate::domain::availability::is_free;
 use crate::domain::contact::Contact;
 use crate::domain::dates::{NightRange, local_today};
+use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::nlu::{Analysis, Intent, Topic, analyze};
 use crate::domain::pricing::quote;
 use crate::domain::reservation::{Actor, Channel, Reservation, Status};
 use crate::domain::stay::{StayLimits, validate_stay};
+use crate::notices::{self, Vars};
 use crate::secret::sha256_hex;
 use crate::store::{
     ChangeError, ChangeRequest, IdempotencyKey, InboundMessage, NewOutbound, NewReservation,
@@ -179,13 +181,13 @@ impl WhatsApp {
                 if a.yes || a.no =>
             {
                 let code = code.clone();
-                return self.answer_cancel(conv, to, &code, a.yes).await;
+                return self.answer_cancel(conv, msg, &code, a.yes).await;
             }
             _ => {}
         }
         conv.step = Step::Idle;
         match a.intent {
-            Intent::Humano => self.hand_over(conv, to, now).await,
+            Intent::Humano => self.hand_over(conv, msg, now).await,
             Intent::Cancelar => self.ask_cancel(conv, to),
             Intent::MisReservas => self.my_reservations(conv, to),
             Intent::Pago => self.payment_link(conv, to).await,
@@ -247,7 +249,8 @@ impl WhatsApp {
                 Ok(vec![outgoing::text(to, render("declined", &[]))])
             }
             (c, Step::ConfirmCancel { code }) if c.starts_with("cancel:") => {
-                self.answer_cancel(conv, to, &code, c == "cancel:yes").await
+                self.answer_cancel(conv, msg, &code, c == "cancel:yes")
+                    .await
             }
             _ => Ok(vec![outgoing::text(
                 to,
@@ -554,46 +557,14 @@ impl WhatsApp {
         } else {
             "hold_taken_no_link"
         };
-        let mut replies = vec![outgoing::text(to, render(key, &vars))];
-        let mut host_vars = vars;
-        host_vars.push(("guests", linked.guests.to_string()));
-        replies.extend(self.to_host(render("host_new_hold", &host_vars), now)?);
         conv.check_in = None;
         conv.check_out = None;
-        Ok(replies)
+        Ok(vec![outgoing::text(to, render(key, &vars))])
     }
 
     /// The placeholders every reservation text may use.
-    pub(super) fn reservation_vars(&self, r: &Reservation) -> Vec<(&'static str, String)> {
-        let accommodation = self
-            .store
-            .accommodation(r.accommodation_id)
-            .ok()
-            .flatten()
-            .map(|a| a.spec.name)
-            .unwrap_or_default();
-        let expires_at = r
-            .expires_at
-            .map(|t| {
-                self.settings
-                    .time_zone
-                    .to_datetime(t)
-                    .strftime("%H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        vec![
-            ("code", r.code.clone()),
-            ("accommodation", accommodation),
-            ("check_in", texts::date(r.range.check_in())),
-            ("check_out", texts::date(r.range.check_out())),
-            ("deposit", texts::money(r.deposit)),
-            ("expires_at", expires_at),
-            ("hold_minutes", self.hold_minutes().to_string()),
-            ("link", r.payment.payment_url.clone().unwrap_or_default()),
-            ("status", status_text(r.status).into()),
-            ("property", self.settings.property_name.clone()),
-        ]
+    pub(super) fn reservation_vars(&self, r: &Reservation) -> Vars {
+        notices::reservation_vars(&self.store, &self.settings, r)
     }
 
     fn reservations_of(&self, conv: &Conversation) -> Result<Vec<Reservation>, StoreError> {
@@ -656,10 +627,11 @@ impl WhatsApp {
     async fn answer_cancel(
         &self,
         conv: &mut Conversation,
-        to: &str,
+        msg: &InboundMessage,
         code: &str,
         yes: bool,
     ) -> Result<Vec<NewOutbound>, StoreError> {
+        let to = msg.from.as_str();
         conv.step = Step::Idle;
         let vars = [
             ("code", code.to_owned()),
@@ -677,10 +649,12 @@ impl WhatsApp {
         match self.store.change_status(code.to_owned(), req).await? {
             Ok(_) => Ok(vec![outgoing::text(to, render("cancelled", &vars))]),
             Err(ChangeError::RequiresHost) => {
-                let mut replies = vec![outgoing::text(to, render("cancel_requires_host", &vars))];
-                replies
-                    .extend(self.to_host(render("host_cancel_request", &vars), Timestamp::now())?);
-                Ok(replies)
+                self.tell_host(EventKind::CancelRequest, msg, Some(code.to_owned()))
+                    .await?;
+                Ok(vec![outgoing::text(
+                    to,
+                    render("cancel_requires_host", &vars),
+                )])
             }
             Err(_) => Ok(vec![outgoing::text(to, render("cancel_nothing", &[]))]),
         }
@@ -760,28 +734,38 @@ impl WhatsApp {
     async fn hand_over(
         &self,
         conv: &mut Conversation,
-        to: &str,
+        msg: &InboundMessage,
         now: Timestamp,
     ) -> Result<Vec<NewOutbound>, StoreError> {
         let wa = &self.settings.whatsapp;
         conv.handover_until =
             Some(now + SignedDuration::try_from(wa.handover_timeout).unwrap_or_default());
-        let hours = wa.handover_timeout.as_secs().div_ceil(3600).to_string();
-        let mut replies = vec![outgoing::text(
-            to,
+        self.tell_host(EventKind::Handover, msg, None).await?;
+        Ok(vec![outgoing::text(
+            &msg.from,
             render(
                 "handover",
                 &[("property", self.settings.property_name.clone())],
             ),
-        )];
-        replies.extend(self.to_host(
-            render(
-                "host_handover",
-                &[("phone", to.to_owned()), ("hours", hours)],
-            ),
-            now,
-        )?);
-        Ok(replies)
+        )])
+    }
+
+    /// Records a host notice about this chat (WhatsApp and email deliver it from the event
+    /// log), once per guest message: a message answered again after a crash adds nothing.
+    async fn tell_host(
+        &self,
+        kind: EventKind,
+        msg: &InboundMessage,
+        code: Option<String>,
+    ) -> Result<(), StoreError> {
+        let mut event = DomainEvent::new(kind, Audience::Host, code, Timestamp::now());
+        event.phone = Some(msg.from.clone());
+        let key = IdempotencyKey {
+            scope: "host_notice",
+            key: msg.id.clone(),
+            request_sha256: sha256_hex(&format!("{kind:?}")),
+        };
+        self.store.record_event(event, key).await
     }
 }
 
@@ -809,16 +793,5 @@ fn merge(conv: &mut Conversation, a: &Analysis) {
     }
     if a.accommodation_id.is_some() {
         conv.accommodation_id = a.accommodation_id;
-    }
-}
-
-fn status_text(s: Status) -> &'static str {
-    match s {
-        Status::PreReserved => "pendiente de pago",
-        Status::Confirmed => "confirmada",
-        Status::Cancelled => "cancelada",
-        Status::Expired => "vencida",
-        Status::Completed => "finalizada",
-        Status::NoShow => "no presentada",
     }
 }

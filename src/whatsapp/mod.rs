@@ -1,6 +1,7 @@
 //! The WhatsApp guest channel between the webhook, the store and the Graph API: guest
-//! messages are recorded durably and answered by a worker; replies, host notifications and
-//! payment news go through a durable outbox with retries and jittered backoff.
+//! messages are recorded durably and answered by a worker; replies, host notices and payment
+//! news (read from the domain event log) go through a durable outbox with retries and
+//! jittered backoff.
 
 mod chats;
 mod conversation;
@@ -10,9 +11,8 @@ mod texts;
 mod voice;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
@@ -23,8 +23,9 @@ use crate::config::Settings;
 use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::reservation::Channel;
 use crate::integrations::mercadopago::{ApiHealth, ApiStatus};
-use crate::integrations::outbound::backoff;
+use crate::integrations::outbound::retry_at;
 use crate::integrations::whatsapp::{Graph, SendError};
+use crate::notices::{self, Notice, Vars};
 use crate::payments::Payments;
 use crate::store::{
     DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, ReservePolicy, Store, StoreError,
@@ -33,6 +34,25 @@ use texts::render;
 
 /// Messages handled per sweep.
 const BATCH: usize = 50;
+
+/// The host's WhatsApp text for an event.
+fn host_text(kind: EventKind, mut vars: Vars) -> String {
+    let what = match kind {
+        EventKind::NewBooking => return render("host_new_hold", &vars),
+        EventKind::HoldExpired => return render("host_hold_expired", &vars),
+        EventKind::IcalConflict => return render("host_ical_conflict", &vars),
+        EventKind::Handover => return render("host_handover", &vars),
+        EventKind::CancelRequest => return render("host_cancel_request", &vars),
+        EventKind::BookingConfirmed => render("event_confirmed", &[]),
+        EventKind::PaymentUnderDeposit => render("event_under_deposit", &[]),
+        EventKind::PaymentCurrencyMismatch => render("event_currency", &[]),
+        EventKind::PaymentNeedsRefund => render("event_refund", &[]),
+        EventKind::PaymentReversed => render("event_reversed", &[]),
+        EventKind::OrphanPayment => render("event_orphan", &[]),
+    };
+    vars.push(("event", what));
+    render("host_event", &vars)
+}
 
 /// The hold policy from the configuration (the same for the API and the bot).
 pub fn reserve_policy(settings: &Settings) -> ReservePolicy {
@@ -62,6 +82,7 @@ impl WhatsApp {
             metrics::counter!("whatsapp_messages_sent_total", "kind" => "text", "result" => result)
                 .increment(0);
         }
+        metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp").increment(0);
         let graph = Graph::new(&settings.whatsapp);
         WhatsApp {
             store,
@@ -202,15 +223,33 @@ impl WhatsApp {
             .map(|name| outgoing::template(to, name, &wa.template_language, body)))
     }
 
-    /// A notification for the host's number, if one is configured.
-    fn to_host(&self, body: String, now: Timestamp) -> Result<Vec<NewOutbound>, StoreError> {
-        match &self.settings.whatsapp.host_phone {
-            Some(host) => Ok(self.notification(host, body, now)?.into_iter().collect()),
-            None => Ok(vec![]),
+    /// A notice for the host's number, if one is configured. One that cannot go out (the
+    /// host's window is closed and no template is configured) is logged and counted; email
+    /// still carries it when configured.
+    fn to_host(
+        &self,
+        kind: EventKind,
+        body: String,
+        now: Timestamp,
+    ) -> Result<Vec<NewOutbound>, StoreError> {
+        let Some(host) = &self.settings.whatsapp.host_phone else {
+            return Ok(vec![]);
+        };
+        let message = self.notification(host, body, now)?;
+        if message.is_none() {
+            metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp")
+                .increment(1);
+            tracing::warn!(
+                ?kind,
+                "host notice not sent over WhatsApp: the host's 24-hour window is closed and \
+                 whatsapp.template_name is not set"
+            );
         }
+        Ok(message.into_iter().collect())
     }
 
-    /// Turns the domain events recorded by payments into guest and host messages.
+    /// Turns the domain events (payments, bookings, expiries, iCal conflicts, chats) into
+    /// guest and host messages.
     async fn deliver_events(&self) -> Result<(), StoreError> {
         let events = self.store.undelivered_events()?;
         let Some((last, _)) = events.last() else {
@@ -229,19 +268,7 @@ impl WhatsApp {
         event: &DomainEvent,
         now: Timestamp,
     ) -> Result<Vec<NewOutbound>, StoreError> {
-        let reservation = match &event.reservation_code {
-            Some(code) => self.store.reservation(code)?,
-            None => None,
-        };
-        let vars = reservation
-            .as_ref()
-            .map(|r| self.reservation_vars(r))
-            .unwrap_or_else(|| {
-                vec![
-                    ("code", event.payment_id.clone().unwrap_or_default()),
-                    ("property", self.settings.property_name.clone()),
-                ]
-            });
+        let Notice { reservation, vars } = notices::describe(&self.store, &self.settings, event)?;
         match event.audience {
             Audience::Guest => {
                 let Some(r) = reservation.filter(|r| r.channel == Channel::Whatsapp) else {
@@ -258,19 +285,7 @@ impl WhatsApp {
                     .into_iter()
                     .collect())
             }
-            Audience::Host => {
-                let what = match event.kind {
-                    EventKind::BookingConfirmed => "event_confirmed",
-                    EventKind::PaymentUnderDeposit => "event_under_deposit",
-                    EventKind::PaymentCurrencyMismatch => "event_currency",
-                    EventKind::PaymentNeedsRefund => "event_refund",
-                    EventKind::PaymentReversed => "event_reversed",
-                    EventKind::OrphanPayment => "event_orphan",
-                };
-                let mut host_vars = vars;
-                host_vars.push(("event", render(what, &[])));
-                self.to_host(render("host_event", &host_vars), now)
-            }
+            Audience::Host => self.to_host(event.kind, host_text(event.kind, vars), now),
         }
     }
 
@@ -309,16 +324,19 @@ impl WhatsApp {
                 metrics::counter!("outbox_delivery_failures_total", "channel" => "whatsapp")
                     .increment(1);
                 let retry = match &e {
-                    SendError::Unavailable(_, hint) if m.attempts + 1 < wa.max_attempts => {
-                        self.health.record(false);
-                        let wait =
-                            backoff(m.attempts + 1, wa.retry_base, wa.retry_cap, rand::random())
-                                .max(hint.unwrap_or(Duration::ZERO))
-                                .min(wa.retry_cap);
-                        Some(Timestamp::now() + SignedDuration::try_from(wait).unwrap_or_default())
-                    }
-                    _ => None,
+                    SendError::Unavailable(_, hint) => retry_at(
+                        m.attempts + 1,
+                        wa.max_attempts,
+                        wa.retry_base,
+                        wa.retry_cap,
+                        *hint,
+                        Timestamp::now(),
+                    ),
+                    SendError::Refused(_) => None,
                 };
+                if retry.is_some() {
+                    self.health.record(false);
+                }
                 let result = if retry.is_some() { "retry" } else { "failed" };
                 metrics::counter!("whatsapp_messages_sent_total", "kind" => kind, "result" => result).increment(1);
                 tracing::warn!(message = m.id, error = %e, result, "WhatsApp send failed");

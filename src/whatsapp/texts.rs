@@ -1,14 +1,14 @@
 //! The es-AR texts of `assets/whatsapp/es-AR.toml` (embedded at build time), filled in with
-//! `{placeholders}`, and the Argentine formats for money and dates.
+//! `{placeholders}`.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use figment::Figment;
 use figment::providers::{Format, Toml};
-use jiff::civil::{Date, Weekday};
 
-use crate::domain::money::Money;
+use crate::notices::format::fill;
+pub use crate::notices::format::{date, money, stay};
 
 const SOURCE: &str = include_str!("../../assets/whatsapp/es-AR.toml");
 
@@ -27,52 +27,7 @@ pub fn render(key: &str, vars: &[(&str, String)]) -> String {
         tracing::error!(key, "missing WhatsApp text");
         return String::new();
     };
-    let mut out = template.clone();
-    for (name, value) in vars {
-        out = out.replace(&format!("{{{name}}}"), value);
-    }
-    out
-}
-
-/// `$ 48.000` or `$ 14.400,50`.
-pub fn money(m: Money) -> String {
-    let cents = m.cents();
-    let (sign, abs) = if cents < 0 {
-        ("-", -cents)
-    } else {
-        ("", cents)
-    };
-    let units = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
-    }
-    match abs % 100 {
-        0 => format!("{sign}$ {grouped}"),
-        c => format!("{sign}$ {grouped},{c:02}"),
-    }
-}
-
-/// `vie 27/11`.
-pub fn date(d: Date) -> String {
-    let day = match d.weekday() {
-        Weekday::Monday => "lun",
-        Weekday::Tuesday => "mar",
-        Weekday::Wednesday => "mié",
-        Weekday::Thursday => "jue",
-        Weekday::Friday => "vie",
-        Weekday::Saturday => "sáb",
-        Weekday::Sunday => "dom",
-    };
-    format!("{day} {}/{}", d.day(), d.month())
-}
-
-/// `del vie 27/11 al lun 30/11`.
-pub fn stay(check_in: Date, check_out: Date) -> String {
-    format!("del {} al {}", date(check_in), date(check_out))
+    fill(template, vars)
 }
 
 #[cfg(test)]
@@ -80,17 +35,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_text_parses_and_formats_are_argentine() {
+    fn every_text_parses() {
         assert!(TEXTS.len() > 40);
         assert!(TEXTS.values().all(|t| !t.trim().is_empty()));
         assert_eq!(
             render("ask_check_out", &[("check_in", "vie 27/11".into())]),
             "¿Hasta qué día, o cuántas noches? (llegada el vie 27/11)"
         );
-        assert_eq!(money(Money::from_cents(4_800_000)), "$ 48.000");
-        assert_eq!(money(Money::from_cents(1_440_050)), "$ 14.400,50");
-        assert_eq!(money(Money::from_cents(90_000)), "$ 900");
-        assert_eq!(date(jiff::civil::date(2026, 11, 27)), "vie 27/11");
     }
 
     #[test]
