@@ -16,11 +16,13 @@ async fn every_admin_route_refuses_requests_without_a_valid_session() {
         if !path.starts_with("/api/v1/admin/") || path == "/api/v1/admin/login" {
             continue;
         }
+        // Logging in to the web UI is the one admin operation without a session.
+        let login = path == "/api/v1/admin/session";
         let concrete = path
             .replace("{id}", "1")
             .replace("{code}", "RES250101AAAAAA");
         for method in ["get", "post", "put", "delete"] {
-            if item.get(method).is_none() {
+            if item.get(method).is_none() || (login && method == "post") {
                 continue;
             }
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();

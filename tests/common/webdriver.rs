@@ -1,8 +1,8 @@
 //! A small W3C WebDriver client over chromedriver and Debian's headless chromium, for the
 //! web UI's end-to-end tests. The browser runs in the property's time zone.
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
