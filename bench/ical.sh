@@ -64,14 +64,24 @@ for i in $(seq 1 "$FEEDS"); do
     "{\"url\":\"http://127.0.0.1:$FEED_PORT/feed.ics?unit=$i\",\"source\":\"other\"}" >/dev/null
 done
 
-sync_round() {
+# One round: 50 requests, 4 at a time, from low-priority curl processes: to each feed's "sync
+# now" (`sync_round`), or to /readyz (`control_round`: the same client load with no sync work,
+# to tell the cost of this script's own processes from the cost of syncing). Each waits only
+# for its own requests (a bare `wait` would also wait for the feed server and never return).
+round_of() {
+  local pids=()
   for i in $(seq 1 "$FEEDS"); do
-    nice -n 19 curl -sf -X POST "$BASE/api/v1/admin/accommodations/$i/feeds/$i/sync" \
-      -H "authorization: Bearer $TOKEN" >/dev/null || true &
-    (( i % 4 )) || wait
+    nice -n 19 curl -sf -X "$1" "$BASE${2//\{i\}/$i}" -H "authorization: Bearer $TOKEN" >/dev/null &
+    pids+=($!)
+    if (( ${#pids[@]} == 4 )); then
+      wait "${pids[@]}" || true
+      pids=()
+    fi
   done
-  wait
+  (( ${#pids[@]} == 0 )) || wait "${pids[@]}" || true
 }
+sync_round() { round_of POST '/api/v1/admin/accommodations/{i}/feeds/{i}/sync'; }
+control_round() { round_of GET /api/v1/readyz; }
 T0=$(date +%s%N); sync_round; T1=$(date +%s%N)
 echo "== first sync round: 50 feeds x 500 events imported in $(( (T1 - T0) / 1000000 )) ms"
 
@@ -79,19 +89,25 @@ quotes() {
   wrk -t1 -c"$1" -d"$DURATION" --latency -s bench/quote.lua "$BASE" | grep -E 'Requests/sec|50%|99%|Non-2xx'
 }
 syncs() { curl -sf "$BASE/metrics" | awk '/^ical_sync_runs_total\{/ {s+=$2} END {print s}'; }
-# Alternate quiet and syncing windows twice, at a moderate (4 connections) and a saturating
-# (16 connections) quote load.
+# Alternate quiet, control and syncing windows twice, at a moderate (4 connections) and a
+# saturating (16 connections) quote load.
+window() {
+  local before
+  before=$(syncs)
+  ( while :; do "$1"; done ) &
+  local loop=$!
+  quotes "$2"
+  kill "$loop" 2>/dev/null || true
+  wait "$loop" 2>/dev/null || true
+  echo "   feed syncs during the window: $(( $(syncs) - before ))"
+}
 for round in 1 2; do
   for c in 4 16; do
-    echo "== [$round] quotes, $c connections, $DURATION, no sync running"
+    echo "== [$round] quotes, $c connections, $DURATION, nothing else running"
     quotes "$c"
-    before=$(syncs)
-    echo "== [$round] quotes, $c connections, $DURATION, while sync rounds of 50 feeds run back to back (4 at a time)"
-    ( while :; do sync_round; done ) &
-    SYNC_PID=$!
-    quotes "$c"
-    kill "$SYNC_PID" 2>/dev/null || true
-    wait "$SYNC_PID" 2>/dev/null || true
-    echo "   feed syncs during the window: $(( $(syncs) - before ))"
+    echo "== [$round] quotes, $c connections, $DURATION, control: the same curl load on /readyz"
+    window control_round "$c"
+    echo "== [$round] quotes, $c connections, $DURATION, sync rounds of 50 feeds back to back"
+    window sync_round "$c"
   done
 done

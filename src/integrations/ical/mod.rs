@@ -434,16 +434,23 @@ impl IcalSync {
     }
 }
 
-/// Runs blocking work (a fetch and its parse) on a thread of its own at a lower CPU priority
-/// (nice +10), so a sync round yields the cores to API requests; `None` if it panicked.
+/// Runs blocking work (a fetch and its parse) on a thread of its own in the kernel's idle
+/// scheduling class (`SCHED_IDLE`; nice +10 where that is refused), so a sync round runs only
+/// on CPU time API requests leave over: a waking request thread preempts it at once. Under a
+/// load that never leaves the cores idle, syncs wait (and health reports the staleness).
+/// `None` if the work panicked.
 async fn in_background<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("ical-fetch".into())
         .spawn(move || {
-            // SAFETY: plain syscalls on the calling thread; raising niceness never needs privileges.
+            let param = libc::sched_param { sched_priority: 0 };
+            // SAFETY: plain syscalls on the calling thread; lowering its own scheduling class
+            // or raising its niceness never needs privileges.
             unsafe {
-                libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+                if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
+                    libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+                }
             }
             let _ = tx.send(work());
         });
