@@ -4,6 +4,7 @@
 mod common;
 
 use common::fake_feeds::FakeFeeds;
+use common::fake_mp::{FakeMp, TOKEN};
 use common::webdriver::{Browser, browser};
 use common::{TestApp, body, day};
 use reqwest::StatusCode;
@@ -230,7 +231,14 @@ async fn assert_fits_phone(b: &Browser, page: &str) {
 #[tokio::test]
 async fn host_workflow_in_a_real_browser() {
     let Some(b) = browser().await else { return };
-    let app = TestApp::spawn().await;
+    let mp = FakeMp::start().await;
+    let mp_url = mp.url();
+    let app = TestApp::spawn_with(move |raw| {
+        raw.mercadopago.api_base_url = mp_url;
+        raw.mercadopago.access_token = TOKEN.into();
+        raw.mercadopago.public_base_url = "http://127.0.0.1:8080".into();
+    })
+    .await;
     b.resize(1280, 1000).await;
 
     // Log in: the session cookie is HttpOnly and SameSite=Strict.
@@ -289,9 +297,37 @@ async fn host_workflow_in_a_real_browser() {
     .await;
     b.screenshot("dashboard-desktop").await;
 
-    // Confirm it from its detail page.
+    // Its detail page resends the Mercado Pago link: ready to go out on WhatsApp.
     b.goto(&app.url(&format!("/admin/#/reservas/{code}"))).await;
     b.ready(&format!("#/reservas/{code}")).await;
+    b.click("#actions button.secondary").await;
+    b.wait_for("document.querySelector('#payment-link a')")
+        .await;
+    let link = admin_json(&app, &format!("/api/v1/admin/reservations/{code}")).await;
+    let payment_url = link["payment_url"]
+        .as_str()
+        .expect("the hold has a link")
+        .to_owned();
+    let whatsapp = b
+        .js(
+            "const u = new URL(document.querySelector('#payment-link a').href); \
+             return [u.origin + u.pathname, u.searchParams.get('text')];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(whatsapp[0], "https://wa.me/5491122334455");
+    let text = whatsapp[1].as_str().unwrap();
+    assert!(
+        text.contains(&payment_url) && text.contains(&code),
+        "{text}"
+    );
+    b.js(
+        "document.querySelector('#payment-link').closest('dialog').close();",
+        json!([]),
+    )
+    .await;
+
+    // Confirm it.
     b.click("#actions button").await;
     b.wait_for("document.querySelector('h1 .badge.confirmed')")
         .await;

@@ -482,8 +482,15 @@ async function reservationView(main, code) {
     button("Reenviar link de pago", "secondary", async () => {
       const link = await api("POST", `${path}/payment-link`);
       await navigator.clipboard.writeText(link.payment_url).catch(() => {});
-      modal("Link de pago", h("div", {}, h("p", {}, "Copiado. Envialo al huésped:"), h("p", { class: "mono" }, link.payment_url),
-        h("form", { method: "dialog" }, h("button", {}, "Cerrar"))));
+      const text = `Hola ${r.contact_name}, este es el link para pagar la seña de tu reserva ${r.code} ` +
+        `(${fmtDay(r.check_in)} al ${fmtDay(r.check_out)}): ${link.payment_url}` +
+        (r.expires_at ? ` La pre-reserva vence el ${fmtTime(r.expires_at)}.` : "");
+      modal("Link de pago", h("div", { id: "payment-link" },
+        h("p", {}, "Copiado. Envialo al huésped:"), h("p", { class: "mono" }, link.payment_url),
+        h("div", { class: "actions" },
+          h("a", { class: "button", href: `https://wa.me/${digits}?text=${encodeURIComponent(text)}`, target: "_blank", rel: "noopener" }, "Enviar por WhatsApp"),
+          r.contact_email ? h("a", { class: "button secondary", href: `mailto:${r.contact_email}?subject=${encodeURIComponent(`Seña de la reserva ${r.code}`)}&body=${encodeURIComponent(text)}` }, "Enviar por email") : null),
+        h("form", { method: "dialog" }, h("button", { class: "secondary" }, "Cerrar"))));
     });
   }
   if (r.status === "confirmed" && r.check_in <= today()) {
