@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use alojamientos::config::RawSettings;
 use alojamientos::secret::hmac_sha256_hex;
-use common::binary::{command, create_room, login, start_with};
+use common::binary::{command_with, create_room, login, start_with};
 use common::fake_feeds::FakeFeeds;
-use common::fake_graph::{self, FakeGraph, PHONE_ID, shown};
+use common::fake_graph::{FakeGraph, PHONE_ID, shown};
 use common::fake_mp::{self, FakeMp};
 use common::{TestApp, body, day, eventually, reserve_body};
 use fake_smtp::{FakeSmtp, Received};
@@ -40,11 +40,8 @@ fn with_email(raw: &mut RawSettings, smtp: &FakeSmtp) {
 }
 
 fn with_whatsapp(raw: &mut RawSettings, graph: &FakeGraph) {
+    graph.configure(raw);
     let wa = &mut raw.whatsapp;
-    wa.api_base_url = graph.url();
-    wa.api_version = fake_graph::VERSION.into();
-    wa.phone_number_id = PHONE_ID.into();
-    wa.access_token = fake_graph::TOKEN.into();
     wa.app_secret = "test-app-secret".into();
     wa.host_phone = HOST_PHONE.into();
     wa.outbox_sweep = "50ms".into();
@@ -209,8 +206,7 @@ async fn a_pending_email_is_sent_once_after_a_crash() {
     let smtp = FakeSmtp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let server = |smtp: &FakeSmtp| {
-        let mut c = command(dir.path());
-        for (key, value) in [
+        let settings = [
             ("SMTP_HOST", "127.0.0.1".to_owned()),
             ("SMTP_PORT", smtp.port().to_string()),
             ("TLS", "none".into()),
@@ -219,10 +215,8 @@ async fn a_pending_email_is_sent_once_after_a_crash() {
             ("OUTBOX_SWEEP", "50ms".into()),
             ("RETRY_BASE", "10ms".into()),
             ("RETRY_CAP", "50ms".into()),
-        ] {
-            c.env(format!("ALOJAMIENTOS_EMAIL__{key}"), value);
-        }
-        start_with(c, Stdio::null())
+        ];
+        start_with(command_with(dir.path(), "EMAIL", &settings), Stdio::null())
     };
     let client = reqwest::Client::new();
     smtp.fail(&[451; 10_000]);
@@ -250,17 +244,9 @@ async fn a_pending_email_is_sent_once_after_a_crash() {
     };
     let code = reserve(first.base.clone(), 20).await;
     assert!(eventually(WAIT, || async { smtp.attempts() >= 2 }).await);
-    let health: Value = client
-        .get(format!("{}/api/v1/healthz", first.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = first.health(&client).await;
     assert_eq!(health["checks"]["outbox"]["email_pending"], 1, "{health}");
-    first.child.start_kill().unwrap();
-    first.child.wait().await.unwrap();
+    first.crash().await;
 
     smtp.clear_faults();
     let second = server(&smtp).await;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use alojamientos::config::RawSettings;
 use alojamientos::secret::hmac_sha256_hex;
 
-use common::binary::{command, start_with};
+use common::binary::{command_with, start_with};
 use common::fake_graph::{self, FakeGraph, PHONE_ID, shown};
 use common::fake_mp::{self, FakeMp};
 use common::{TestApp, body, day, eventually};
@@ -24,11 +24,8 @@ const HOST: &str = "5491100000000";
 const WAIT: Duration = Duration::from_secs(15);
 
 fn configure(raw: &mut RawSettings, graph: &FakeGraph) {
+    graph.configure(raw);
     let wa = &mut raw.whatsapp;
-    wa.api_base_url = graph.url();
-    wa.api_version = fake_graph::VERSION.into();
-    wa.phone_number_id = PHONE_ID.into();
-    wa.access_token = fake_graph::TOKEN.into();
     wa.app_secret = SECRET.into();
     wa.verify_token = VERIFY.into();
     wa.host_phone = HOST.into();
@@ -513,8 +510,7 @@ async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
     let graph = FakeGraph::start().await;
     let dir = tempfile::tempdir().unwrap();
     let server = |graph: &FakeGraph| {
-        let mut c = command(dir.path());
-        for (key, value) in [
+        let settings = [
             ("API_BASE_URL", graph.url()),
             ("API_VERSION", fake_graph::VERSION.into()),
             ("PHONE_NUMBER_ID", PHONE_ID.into()),
@@ -523,10 +519,11 @@ async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
             ("OUTBOX_SWEEP", "50ms".into()),
             ("RETRY_BASE", "10ms".into()),
             ("RETRY_CAP", "50ms".into()),
-        ] {
-            c.env(format!("ALOJAMIENTOS_WHATSAPP__{key}"), value);
-        }
-        start_with(c, Stdio::null())
+        ];
+        start_with(
+            command_with(dir.path(), "WHATSAPP", &settings),
+            Stdio::null(),
+        )
     };
     let client = reqwest::Client::new();
     graph.fail(&[500; 10_000]);
@@ -540,22 +537,14 @@ async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(eventually(WAIT, || async { graph.attempts() >= 2 }).await);
-    let health: Value = client
-        .get(format!("{}/api/v1/healthz", first.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = first.health(&client).await;
     assert_eq!(
         health["checks"]["whatsapp"]["status"], "failing",
         "{health}"
     );
     assert_eq!(health["checks"]["outbox"]["pending"], 1, "{health}");
     assert_eq!(health["status"], "degraded", "{health}");
-    first.child.start_kill().unwrap();
-    first.child.wait().await.unwrap();
+    first.crash().await;
     graph.clear_faults();
     let second = server(&graph).await;
     wait_replies(&graph, guest, 1).await;

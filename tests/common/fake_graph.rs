@@ -102,6 +102,16 @@ impl FakeGraph {
         FakeGraph { addr, state }
     }
 
+    /// Points the app's WhatsApp settings at this fake: its URL, API version, phone number id
+    /// and access token.
+    pub fn configure(&self, raw: &mut alojamientos::config::RawSettings) {
+        let wa = &mut raw.whatsapp;
+        wa.api_base_url = self.url();
+        wa.api_version = VERSION.into();
+        wa.phone_number_id = PHONE_ID.into();
+        wa.access_token = TOKEN.into();
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
