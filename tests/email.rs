@@ -11,10 +11,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use alojamientos::config::RawSettings;
-use alojamientos::secret::hmac_sha256_hex;
-use common::binary::{command, create_room, login, start_with};
+use common::binary::{command_with, create_room, login, start_with};
 use common::fake_feeds::FakeFeeds;
-use common::fake_graph::{self, FakeGraph, PHONE_ID, shown};
+use common::fake_graph::{self, FakeGraph, PHONE_ID, post_event, shown};
 use common::fake_mp::{self, FakeMp};
 use common::{TestApp, body, day, eventually, reserve_body};
 use fake_smtp::{FakeSmtp, Received};
@@ -40,12 +39,9 @@ fn with_email(raw: &mut RawSettings, smtp: &FakeSmtp) {
 }
 
 fn with_whatsapp(raw: &mut RawSettings, graph: &FakeGraph) {
+    graph.configure(raw);
     let wa = &mut raw.whatsapp;
-    wa.api_base_url = graph.url();
-    wa.api_version = fake_graph::VERSION.into();
-    wa.phone_number_id = PHONE_ID.into();
-    wa.access_token = fake_graph::TOKEN.into();
-    wa.app_secret = "test-app-secret".into();
+    wa.app_secret = fake_graph::APP_SECRET.into();
     wa.host_phone = HOST_PHONE.into();
     wa.outbox_sweep = "50ms".into();
 }
@@ -64,28 +60,6 @@ async fn hold(app: &TestApp, acc: u64, from: i64, to: i64) -> Value {
     body(r).await
 }
 
-/// Tells the app, as Mercado Pago does, that payment `id` changed.
-async fn notify_payment(app: &TestApp, id: &str) {
-    let ts = jiff::Timestamp::now().as_second();
-    let manifest = format!("id:{id};request-id:req-{id};ts:{ts};");
-    let sig = format!(
-        "ts={ts},v1={}",
-        hmac_sha256_hex(b"mp-secret", manifest.as_bytes())
-    );
-    let r = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/webhooks/mercadopago?data.id={id}&type=payment"
-        )))
-        .header("x-signature", sig)
-        .header("x-request-id", format!("req-{id}"))
-        .json(&json!({"type": "payment", "data": {"id": id}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-}
-
 #[tokio::test]
 async fn a_new_booking_and_its_payment_reach_the_host_and_the_guest_by_email() {
     let smtp = FakeSmtp::start().await;
@@ -93,12 +67,7 @@ async fn a_new_booking_and_its_payment_reach_the_host_and_the_guest_by_email() {
     let (s, mp_url) = (smtp.clone(), mp.url());
     let app = TestApp::spawn_with(move |raw| {
         with_email(raw, &s);
-        let m = &mut raw.mercadopago;
-        m.api_base_url = mp_url;
-        m.access_token = fake_mp::TOKEN.into();
-        m.webhook_secret = "mp-secret".into();
-        m.inbox_sweep = "100ms".into();
-        m.reconcile = "0 0 0 1 1 *".into();
+        fake_mp::configure(raw, mp_url);
     })
     .await;
     let acc = app.accommodation(json!({"name": "Cabaña del Lago"})).await;
@@ -126,7 +95,7 @@ async fn a_new_booking_and_its_payment_reach_the_host_and_the_guest_by_email() {
 
     let deposit = held["deposit_amount"].as_str().unwrap();
     mp.set_payment(fake_mp::payment("9001", "approved", deposit, Some(&code)));
-    notify_payment(&app, "9001").await;
+    fake_mp::notify_payment(&app, "9001").await;
     let paid = wait_mail(&smtp, HOST_EMAIL, 2).await;
     assert!(
         paid.subject.contains("Seña pagada") && paid.subject.contains(&code),
@@ -209,8 +178,7 @@ async fn a_pending_email_is_sent_once_after_a_crash() {
     let smtp = FakeSmtp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let server = |smtp: &FakeSmtp| {
-        let mut c = command(dir.path());
-        for (key, value) in [
+        let settings = [
             ("SMTP_HOST", "127.0.0.1".to_owned()),
             ("SMTP_PORT", smtp.port().to_string()),
             ("TLS", "none".into()),
@@ -219,10 +187,8 @@ async fn a_pending_email_is_sent_once_after_a_crash() {
             ("OUTBOX_SWEEP", "50ms".into()),
             ("RETRY_BASE", "10ms".into()),
             ("RETRY_CAP", "50ms".into()),
-        ] {
-            c.env(format!("ALOJAMIENTOS_EMAIL__{key}"), value);
-        }
-        start_with(c, Stdio::null())
+        ];
+        start_with(command_with(dir.path(), "EMAIL", &settings), Stdio::null())
     };
     let client = reqwest::Client::new();
     smtp.fail(&[451; 10_000]);
@@ -250,17 +216,9 @@ async fn a_pending_email_is_sent_once_after_a_crash() {
     };
     let code = reserve(first.base.clone(), 20).await;
     assert!(eventually(WAIT, || async { smtp.attempts() >= 2 }).await);
-    let health: Value = client
-        .get(format!("{}/api/v1/healthz", first.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = first.health(&client).await;
     assert_eq!(health["checks"]["outbox"]["email_pending"], 1, "{health}");
-    first.child.start_kill().unwrap();
-    first.child.wait().await.unwrap();
+    first.crash().await;
 
     smtp.clear_faults();
     let second = server(&smtp).await;
@@ -348,20 +306,7 @@ async fn expiries_conflicts_and_handovers_reach_the_host_on_both_channels() {
         "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": PHONE_ID},
             "messages": [{"from": guest, "id": "wamid.h1", "timestamp": "1", "type": "text",
                 "text": {"body": "quiero hablar con una persona"}}]}}]}]});
-    let raw = event.to_string();
-    let sig = format!(
-        "sha256={}",
-        hmac_sha256_hex(b"test-app-secret", raw.as_bytes())
-    );
-    let r = app
-        .client
-        .post(app.url("/api/v1/webhooks/whatsapp"))
-        .header("x-hub-signature-256", sig)
-        .header("content-type", "application/json")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
+    let r = post_event(&app.client, &app.url(""), &event).await;
     assert_eq!(r.status(), StatusCode::OK);
     let handover = wait_mail(&smtp, HOST_EMAIL, 5).await;
     assert!(

@@ -10,25 +10,22 @@ use std::time::Duration;
 use alojamientos::config::RawSettings;
 use alojamientos::secret::hmac_sha256_hex;
 
-use common::binary::{command, start_with};
-use common::fake_graph::{self, FakeGraph, PHONE_ID, shown};
+use common::binary::{command_with, start_with};
+use common::fake_graph::{self, FakeGraph, PHONE_ID, post_event, shown};
 use common::fake_mp::{self, FakeMp};
 use common::{TestApp, body, day, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const SECRET: &str = "test-app-secret";
+const SECRET: &str = fake_graph::APP_SECRET;
 const VERIFY: &str = "test-verify-token";
 const HOOK: &str = "/api/v1/webhooks/whatsapp";
 const HOST: &str = "5491100000000";
 const WAIT: Duration = Duration::from_secs(15);
 
 fn configure(raw: &mut RawSettings, graph: &FakeGraph) {
+    graph.configure(raw);
     let wa = &mut raw.whatsapp;
-    wa.api_base_url = graph.url();
-    wa.api_version = fake_graph::VERSION.into();
-    wa.phone_number_id = PHONE_ID.into();
-    wa.access_token = fake_graph::TOKEN.into();
     wa.app_secret = SECRET.into();
     wa.verify_token = VERIFY.into();
     wa.host_phone = HOST.into();
@@ -75,23 +72,7 @@ fn payload(messages: Vec<Value>, statuses: Vec<Value>) -> Value {
 }
 
 async fn post_signed(app: &TestApp, body: &Value) -> reqwest::Response {
-    post_to(&app.client, &app.url(""), body).await
-}
-
-async fn post_to(client: &reqwest::Client, base: &str, body: &Value) -> reqwest::Response {
-    let raw = body.to_string();
-    let sig = format!(
-        "sha256={}",
-        hmac_sha256_hex(SECRET.as_bytes(), raw.as_bytes())
-    );
-    client
-        .post(format!("{base}{HOOK}"))
-        .header("x-hub-signature-256", sig)
-        .header("content-type", "application/json")
-        .body(raw)
-        .send()
-        .await
-        .unwrap()
+    post_event(&app.client, &app.url(""), body).await
 }
 
 /// Sends one text from `from` and waits until the guest has `replies` messages in total.
@@ -513,8 +494,7 @@ async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
     let graph = FakeGraph::start().await;
     let dir = tempfile::tempdir().unwrap();
     let server = |graph: &FakeGraph| {
-        let mut c = command(dir.path());
-        for (key, value) in [
+        let settings = [
             ("API_BASE_URL", graph.url()),
             ("API_VERSION", fake_graph::VERSION.into()),
             ("PHONE_NUMBER_ID", PHONE_ID.into()),
@@ -523,16 +503,17 @@ async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
             ("OUTBOX_SWEEP", "50ms".into()),
             ("RETRY_BASE", "10ms".into()),
             ("RETRY_CAP", "50ms".into()),
-        ] {
-            c.env(format!("ALOJAMIENTOS_WHATSAPP__{key}"), value);
-        }
-        start_with(c, Stdio::null())
+        ];
+        start_with(
+            command_with(dir.path(), "WHATSAPP", &settings),
+            Stdio::null(),
+        )
     };
     let client = reqwest::Client::new();
     graph.fail(&[500; 10_000]);
     let mut first = server(&graph).await;
     let guest = "5491122334411";
-    let r = post_to(
+    let r = post_event(
         &client,
         &first.base,
         &payload(vec![text("wamid.x1", guest, "hola")], vec![]),
@@ -540,33 +521,25 @@ async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
     .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(eventually(WAIT, || async { graph.attempts() >= 2 }).await);
-    let health: Value = client
-        .get(format!("{}/api/v1/healthz", first.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = first.health(&client).await;
     assert_eq!(
         health["checks"]["whatsapp"]["status"], "failing",
         "{health}"
     );
     assert_eq!(health["checks"]["outbox"]["pending"], 1, "{health}");
     assert_eq!(health["status"], "degraded", "{health}");
-    first.child.start_kill().unwrap();
-    first.child.wait().await.unwrap();
+    first.crash().await;
     graph.clear_faults();
     let second = server(&graph).await;
     wait_replies(&graph, guest, 1).await;
     // Meta retries the same delivery after the crash: still one reply.
-    post_to(
+    post_event(
         &client,
         &second.base,
         &payload(vec![text("wamid.x1", guest, "hola")], vec![]),
     )
     .await;
-    post_to(
+    post_event(
         &client,
         &second.base,
         &payload(vec![text("wamid.x2", "5491100000008", "hola")], vec![]),
@@ -611,15 +584,7 @@ async fn the_host_can_see_what_the_bot_understands() {
 async fn from_hola_to_a_paid_booking_confirmed_over_whatsapp() {
     let mp = FakeMp::start().await;
     let mp_url = mp.url();
-    let (graph, app) = setup(move |raw| {
-        let m = &mut raw.mercadopago;
-        m.api_base_url = mp_url;
-        m.access_token = fake_mp::TOKEN.into();
-        m.webhook_secret = "mp-secret".into();
-        m.inbox_sweep = "100ms".into();
-        m.reconcile = "0 0 0 1 1 *".into();
-    })
-    .await;
+    let (graph, app) = setup(move |raw| fake_mp::configure(raw, mp_url)).await;
     app.accommodation(json!({"name": "Cabaña del Lago"})).await;
     let guest = "5491122334455";
     let hello = say(&app, &graph, "wamid.p1", guest, "hola", 1).await;
@@ -642,22 +607,7 @@ async fn from_hola_to_a_paid_booking_confirmed_over_whatsapp() {
     assert!(text.contains(r["payment_url"].as_str().unwrap()), "{text}");
 
     mp.set_payment(fake_mp::payment("9001", "approved", &deposit, Some(&code)));
-    let ts = jiff::Timestamp::now().as_second();
-    let manifest = format!("id:9001;request-id:req-1;ts:{ts};");
-    let sig = format!(
-        "ts={ts},v1={}",
-        hmac_sha256_hex(b"mp-secret", manifest.as_bytes())
-    );
-    let notified = app
-        .client
-        .post(app.url("/api/v1/webhooks/mercadopago?data.id=9001&type=payment"))
-        .header("x-signature", sig)
-        .header("x-request-id", "req-1")
-        .json(&json!({"type": "payment", "data": {"id": "9001"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(notified.status(), StatusCode::OK);
+    fake_mp::notify_payment(&app, "9001").await;
     let confirmed = wait_replies(&graph, guest, 4).await;
     let text = shown(&confirmed);
     assert!(

@@ -3,11 +3,12 @@
 //! with their delivery state and retries.
 
 use jiff::Timestamp;
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::outbox::events_after;
-use super::tables::{EMAIL_OUTBOX, META, OUTBOX, decode, encode};
+use super::outbox::events_after_cursor;
+use super::queue::{self, Queued, next_id};
+use super::tables::{EMAIL_OUTBOX, META, OUTBOX, encode};
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
 
@@ -47,18 +48,26 @@ pub struct EmailMessage {
     pub last_error: Option<String>,
 }
 
-fn update(
-    txn: &WriteTransaction,
-    id: u64,
-    change: impl FnOnce(&mut EmailMessage),
-) -> Result<(), StoreError> {
-    let mut table = txn.open_table(EMAIL_OUTBOX)?;
-    let found: Option<EmailMessage> = table.get(id)?.map(|v| decode(v.value())).transpose()?;
-    if let Some(mut m) = found {
-        change(&mut m);
-        table.insert(id, encode(&m).as_slice())?;
+impl Queued for EmailMessage {
+    fn is_pending(&self) -> bool {
+        self.status == EmailStatus::Pending
     }
-    Ok(())
+    fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+    fn next_attempt_at(&self) -> Timestamp {
+        self.next_attempt_at
+    }
+    fn attempted(&mut self, error: Option<String>) {
+        self.attempts += 1;
+        self.last_error = error;
+    }
+    fn retry_at(&mut self, at: Timestamp) {
+        self.next_attempt_at = at;
+    }
+    fn give_up(&mut self) {
+        self.status = EmailStatus::Failed;
+    }
 }
 
 impl Store {
@@ -83,10 +92,7 @@ impl Store {
 
     /// Events the email channel has not turned into emails yet, oldest first.
     pub fn email_events(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
-        self.read(|txn| {
-            let cursor = txn.open_table(META)?.get(CURSOR)?.map_or(0, |v| v.value());
-            events_after(txn, cursor)
-        })
+        self.read(|txn| events_after_cursor(txn, CURSOR))
     }
 
     /// Moves the email cursor to `seq` and queues the emails the events up to it became, in
@@ -94,12 +100,10 @@ impl Store {
     pub async fn emails_made(&self, seq: u64, emails: Vec<NewEmail>) -> Result<(), StoreError> {
         self.writer
             .write(move |txn| {
-                let mut meta = txn.open_table(META)?;
-                meta.insert(CURSOR, seq)?;
+                txn.open_table(META)?.insert(CURSOR, seq)?;
                 let now = Timestamp::now();
                 for email in emails {
-                    let id = meta.get(NEXT_EMAIL)?.map_or(1, |v| v.value());
-                    meta.insert(NEXT_EMAIL, id + 1)?;
+                    let id = next_id(txn, NEXT_EMAIL)?;
                     let record = EmailMessage {
                         id,
                         email,
@@ -119,10 +123,7 @@ impl Store {
 
     /// Every email, oldest first.
     pub fn emails(&self) -> Result<Vec<EmailMessage>, StoreError> {
-        self.read(|txn| {
-            let table = txn.open_table(EMAIL_OUTBOX)?;
-            table.iter()?.map(|e| decode(e?.1.value())).collect()
-        })
+        self.read(|txn| queue::all(txn, EMAIL_OUTBOX))
     }
 
     /// Pending emails due at `now`, oldest first.
@@ -131,35 +132,21 @@ impl Store {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<EmailMessage>, StoreError> {
-        Ok(self
-            .emails()?
-            .into_iter()
-            .filter(|m| m.status == EmailStatus::Pending && m.next_attempt_at <= now)
-            .take(limit)
-            .collect())
+        self.read(|txn| queue::due(txn, EMAIL_OUTBOX, now, limit))
     }
 
     /// How many emails wait to be sent, and the creation time of the oldest.
     pub fn email_backlog(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
-        let pending: Vec<EmailMessage> = self
-            .emails()?
-            .into_iter()
-            .filter(|m| m.status == EmailStatus::Pending)
-            .collect();
-        Ok((
-            pending.len() as u64,
-            pending.iter().map(|m| m.created_at).min(),
-        ))
+        self.read(|txn| queue::backlog::<EmailMessage>(txn, EMAIL_OUTBOX))
     }
 
     /// Marks email `id` handed to the SMTP server.
     pub async fn email_sent(&self, id: u64) -> Result<(), StoreError> {
         self.writer
             .write(move |txn| {
-                update(txn, id, |m| {
-                    m.attempts += 1;
+                queue::update(txn, EMAIL_OUTBOX, id, |m: &mut EmailMessage| {
+                    m.attempted(None);
                     m.status = EmailStatus::Sent;
-                    m.last_error = None;
                 })
             })
             .await
@@ -173,16 +160,7 @@ impl Store {
         retry_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         self.writer
-            .write(move |txn| {
-                update(txn, id, |m| {
-                    m.attempts += 1;
-                    m.last_error = Some(error);
-                    match retry_at {
-                        Some(at) => m.next_attempt_at = at,
-                        None => m.status = EmailStatus::Failed,
-                    }
-                })
-            })
+            .write(move |txn| queue::failed::<EmailMessage>(txn, EMAIL_OUTBOX, id, error, retry_at))
             .await
     }
 }

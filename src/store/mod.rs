@@ -13,6 +13,7 @@ mod inbox;
 mod occupancy;
 mod outbox;
 mod payments;
+mod queue;
 mod reservations;
 pub mod schema;
 mod tables;

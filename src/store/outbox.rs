@@ -4,6 +4,7 @@
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::idempotency::{self, IdempotencyKey, StoredResponse};
+use super::queue::next_id;
 use super::tables::{META, OUTBOX, decode, encode};
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
@@ -12,19 +13,14 @@ const NEXT_KEY: &str = "next_outbox_id";
 
 /// Appends `event` to the outbox.
 pub fn push(txn: &WriteTransaction, event: &DomainEvent) -> Result<(), StoreError> {
-    let mut meta = txn.open_table(META)?;
-    let id = meta.get(NEXT_KEY)?.map_or(1, |v| v.value());
-    meta.insert(NEXT_KEY, id + 1)?;
+    let id = next_id(txn, NEXT_KEY)?;
     txn.open_table(OUTBOX)?
         .insert(id, encode(event).as_slice())?;
     Ok(())
 }
 
 /// The events after sequence number `seq`, oldest first.
-pub(super) fn events_after(
-    txn: &ReadTransaction,
-    seq: u64,
-) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
+fn events_after(txn: &ReadTransaction, seq: u64) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
     let table = txn.open_table(OUTBOX)?;
     let mut out = Vec::new();
     for entry in table.range(seq + 1..)? {
@@ -32,6 +28,16 @@ pub(super) fn events_after(
         out.push((k.value(), decode(v.value())?));
     }
     Ok(out)
+}
+
+/// The events after the channel cursor kept in `meta` under `cursor` (all of them without
+/// one), oldest first.
+pub(super) fn events_after_cursor(
+    txn: &ReadTransaction,
+    cursor: &str,
+) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
+    let seq = txn.open_table(META)?.get(cursor)?.map_or(0, |v| v.value());
+    events_after(txn, seq)
 }
 
 impl Store {

@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::tables::{
-    CONVERSATIONS, META, OUTBOX, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, decode, encode,
-};
+use super::outbox::events_after_cursor;
+use super::queue::{self, Queued, next_id};
+use super::tables::{CONVERSATIONS, META, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, decode, encode};
 use super::thread::ThreadEntry;
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
@@ -81,11 +81,26 @@ pub struct OutboundMessage {
     pub last_error: Option<String>,
 }
 
-fn next_id(txn: &WriteTransaction, key: &str) -> Result<u64, StoreError> {
-    let mut meta = txn.open_table(META)?;
-    let id = meta.get(key)?.map_or(1, |v| v.value());
-    meta.insert(key, id + 1)?;
-    Ok(id)
+impl Queued for OutboundMessage {
+    fn is_pending(&self) -> bool {
+        self.status == OutboundStatus::Pending
+    }
+    fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+    fn next_attempt_at(&self) -> Timestamp {
+        self.next_attempt_at
+    }
+    fn attempted(&mut self, error: Option<String>) {
+        self.attempts += 1;
+        self.last_error = error;
+    }
+    fn retry_at(&mut self, at: Timestamp) {
+        self.next_attempt_at = at;
+    }
+    fn give_up(&mut self) {
+        self.status = OutboundStatus::Failed;
+    }
 }
 
 fn enqueue(txn: &WriteTransaction, messages: Vec<NewOutbound>) -> Result<(), StoreError> {
@@ -113,18 +128,13 @@ fn enqueue(txn: &WriteTransaction, messages: Vec<NewOutbound>) -> Result<(), Sto
     Ok(())
 }
 
+/// Applies `change` to outbound message `id`, if it is there.
 fn update_outbound(
     txn: &WriteTransaction,
     id: u64,
     change: impl FnOnce(&mut OutboundMessage),
 ) -> Result<(), StoreError> {
-    let mut table = txn.open_table(WA_OUTBOX)?;
-    let found: Option<OutboundMessage> = table.get(id)?.map(|v| decode(v.value())).transpose()?;
-    if let Some(mut m) = found {
-        change(&mut m);
-        table.insert(id, encode(&m).as_slice())?;
-    }
-    Ok(())
+    queue::update(txn, WA_OUTBOX, id, change)
 }
 
 impl Store {
@@ -275,41 +285,17 @@ impl Store {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<OutboundMessage>, StoreError> {
-        self.read(|txn| {
-            let table = txn.open_table(WA_OUTBOX)?;
-            let mut out = Vec::new();
-            for entry in table.iter()? {
-                let m: OutboundMessage = decode(entry?.1.value())?;
-                if m.status == OutboundStatus::Pending && m.next_attempt_at <= now {
-                    out.push(m);
-                    if out.len() == limit {
-                        break;
-                    }
-                }
-            }
-            Ok(out)
-        })
+        self.read(|txn| queue::due(txn, WA_OUTBOX, now, limit))
     }
 
     /// Every outbound message, oldest first.
     pub fn outbound_messages(&self) -> Result<Vec<OutboundMessage>, StoreError> {
-        self.read(|txn| {
-            let table = txn.open_table(WA_OUTBOX)?;
-            table.iter()?.map(|e| decode(e?.1.value())).collect()
-        })
+        self.read(|txn| queue::all(txn, WA_OUTBOX))
     }
 
     /// How many messages wait to be sent, and the creation time of the oldest.
     pub fn outbound_backlog(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
-        let pending: Vec<OutboundMessage> = self
-            .outbound_messages()?
-            .into_iter()
-            .filter(|m| m.status == OutboundStatus::Pending)
-            .collect();
-        Ok((
-            pending.len() as u64,
-            pending.iter().map(|m| m.created_at).min(),
-        ))
+        self.read(|txn| queue::backlog::<OutboundMessage>(txn, WA_OUTBOX))
     }
 
     /// Marks message `id` sent as `wamid`.
@@ -318,10 +304,9 @@ impl Store {
             .write(move |txn| {
                 txn.open_table(WA_WAMID)?.insert(wamid.as_str(), id)?;
                 update_outbound(txn, id, |m| {
-                    m.attempts += 1;
+                    m.attempted(None);
                     m.status = m.status.max(OutboundStatus::Sent);
                     m.wamid = Some(wamid);
-                    m.last_error = None;
                 })
             })
             .await
@@ -335,34 +320,13 @@ impl Store {
         retry_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
         self.writer
-            .write(move |txn| {
-                update_outbound(txn, id, |m| {
-                    m.attempts += 1;
-                    m.last_error = Some(error);
-                    match retry_at {
-                        Some(at) => m.next_attempt_at = at,
-                        None => m.status = OutboundStatus::Failed,
-                    }
-                })
-            })
+            .write(move |txn| queue::failed::<OutboundMessage>(txn, WA_OUTBOX, id, error, retry_at))
             .await
     }
 
     /// Domain events recorded after the channel's cursor, with their sequence numbers.
     pub fn undelivered_events(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
-        self.read(|txn| {
-            let cursor = txn
-                .open_table(META)?
-                .get(EVENTS_CURSOR)?
-                .map_or(0, |v| v.value());
-            let table = txn.open_table(OUTBOX)?;
-            let mut out = Vec::new();
-            for entry in table.range(cursor + 1..)? {
-                let (k, v) = entry?;
-                out.push((k.value(), decode(v.value())?));
-            }
-            Ok(out)
-        })
+        self.read(|txn| events_after_cursor(txn, EVENTS_CURSOR))
     }
 
     /// Moves the event cursor to `seq` and queues the messages those events became.

@@ -24,10 +24,39 @@ pub fn command(dir: &std::path::Path) -> Command {
     c
 }
 
+/// [`command`] with `ALOJAMIENTOS_{section}__{key}` set to each value of `settings`.
+pub fn command_with(dir: &std::path::Path, section: &str, settings: &[(&str, String)]) -> Command {
+    let mut c = command(dir);
+    for (key, value) in settings {
+        c.env(format!("ALOJAMIENTOS_{section}__{key}"), value);
+    }
+    c
+}
+
 pub struct Server {
     pub child: Child,
     pub base: String,
     pub password: Option<String>,
+}
+
+impl Server {
+    /// Kills the process as a crash would (SIGKILL, no shutdown) and waits until it is gone.
+    pub async fn crash(&mut self) {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+    }
+
+    /// The server's health report (`GET /api/v1/healthz`).
+    pub async fn health(&self, client: &Client) -> serde_json::Value {
+        client
+            .get(format!("{}/api/v1/healthz", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
 }
 
 /// Starts `serve` and reads its stdout until it says where it listens.

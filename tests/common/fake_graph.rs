@@ -17,6 +17,8 @@ pub const TOKEN: &str = "TEST-graph-token";
 /// The business phone number id.
 pub const PHONE_ID: &str = "1029384756";
 pub const VERSION: &str = "v21.0";
+/// The app secret the tests configure: Meta signs events with it.
+pub const APP_SECRET: &str = "test-app-secret";
 
 #[derive(Default)]
 struct FakeState {
@@ -102,6 +104,16 @@ impl FakeGraph {
         FakeGraph { addr, state }
     }
 
+    /// Points the app's WhatsApp settings at this fake: its URL, API version, phone number id
+    /// and access token.
+    pub fn configure(&self, raw: &mut alojamientos::config::RawSettings) {
+        let wa = &mut raw.whatsapp;
+        wa.api_base_url = self.url();
+        wa.api_version = VERSION.into();
+        wa.phone_number_id = PHONE_ID.into();
+        wa.access_token = TOKEN.into();
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -132,6 +144,24 @@ impl FakeGraph {
 }
 
 /// The text a sent message shows the guest (body of a text, interactive or template).
+/// Posts `event` to the WhatsApp webhook of the app at `base`, signed with [`APP_SECRET`] as
+/// Meta does.
+pub async fn post_event(client: &reqwest::Client, base: &str, event: &Value) -> reqwest::Response {
+    let raw = event.to_string();
+    let sig = format!(
+        "sha256={}",
+        alojamientos::secret::hmac_sha256_hex(APP_SECRET.as_bytes(), raw.as_bytes())
+    );
+    client
+        .post(format!("{base}/api/v1/webhooks/whatsapp"))
+        .header("x-hub-signature-256", sig)
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn shown(m: &Value) -> String {
     match m["type"].as_str() {
         Some("text") => m["text"]["body"].as_str().unwrap_or("").to_owned(),

@@ -16,6 +16,42 @@ use serde_json::{Value, json};
 /// The access token the fake accepts.
 pub const TOKEN: &str = "TEST-fake-access-token";
 
+/// The webhook secret [`configure`] sets: notifications are signed with it.
+pub const WEBHOOK_SECRET: &str = "mp-secret";
+
+/// Points the app's Mercado Pago settings at the fake at `url`: its token, [`WEBHOOK_SECRET`],
+/// a 100 ms inbox sweep and a reconciliation that never comes during a test.
+pub fn configure(raw: &mut alojamientos::config::RawSettings, url: String) {
+    let m = &mut raw.mercadopago;
+    m.api_base_url = url;
+    m.access_token = TOKEN.into();
+    m.webhook_secret = WEBHOOK_SECRET.into();
+    m.inbox_sweep = "100ms".into();
+    m.reconcile = "0 0 0 1 1 *".into();
+}
+
+/// Tells the app, as Mercado Pago does, that payment `id` changed.
+pub async fn notify_payment(app: &super::TestApp, id: &str) {
+    let ts = jiff::Timestamp::now().as_second();
+    let manifest = format!("id:{id};request-id:req-{id};ts:{ts};");
+    let sig = format!(
+        "ts={ts},v1={}",
+        alojamientos::secret::hmac_sha256_hex(WEBHOOK_SECRET.as_bytes(), manifest.as_bytes())
+    );
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/webhooks/mercadopago?data.id={id}&type=payment"
+        )))
+        .header("x-signature", sig)
+        .header("x-request-id", format!("req-{id}"))
+        .json(&json!({"type": "payment", "data": {"id": id}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+}
+
 /// Something to do instead of (or before) answering.
 #[derive(Debug, Clone, Copy)]
 pub enum Fault {
