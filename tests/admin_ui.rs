@@ -4,7 +4,7 @@
 mod common;
 
 use common::fake_feeds::FakeFeeds;
-use common::fake_mp::{FakeMp, TOKEN};
+use common::fake_mp::{self, FakeMp};
 use common::webdriver::{Browser, browser};
 use common::{TestApp, body, day};
 use reqwest::StatusCode;
@@ -234,8 +234,7 @@ async fn host_workflow_in_a_real_browser() {
     let mp = FakeMp::start().await;
     let mp_url = mp.url();
     let app = TestApp::spawn_with(move |raw| {
-        raw.mercadopago.api_base_url = mp_url;
-        raw.mercadopago.access_token = TOKEN.into();
+        fake_mp::configure(raw, mp_url);
         raw.mercadopago.public_base_url = "http://127.0.0.1:8080".into();
     })
     .await;

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use alojamientos::config::RawSettings;
 use alojamientos::secret::hmac_sha256_hex;
 use common::binary::{command, create_room, login, start_with};
-use common::fake_mp::{FakeMp, Fault, TOKEN, payment};
+use common::fake_mp::{self, FakeMp, Fault, TOKEN, payment};
 use common::{TestApp, body, day, eventually, reserve_body};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
-const SECRET: &str = "test-webhook-secret";
+const SECRET: &str = fake_mp::WEBHOOK_SECRET;
 const WEBHOOK: &str = "/api/v1/webhooks/mercadopago";
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -22,18 +22,14 @@ const WAIT: Duration = Duration::from_secs(15);
 async fn spawn(fake: &FakeMp, configure: impl FnOnce(&mut RawSettings)) -> TestApp {
     let url = fake.url();
     TestApp::spawn_with(move |raw| {
+        fake_mp::configure(raw, url);
         let mp = &mut raw.mercadopago;
-        mp.api_base_url = url;
-        mp.access_token = TOKEN.into();
-        mp.webhook_secret = SECRET.into();
         mp.public_base_url = "http://127.0.0.1:8080".into();
         mp.success_url = "http://127.0.0.1:8080/pagado".into();
         mp.timeout = "500ms".into();
         mp.max_retries = 2;
         mp.retry_base = "10ms".into();
         mp.retry_cap = "50ms".into();
-        mp.inbox_sweep = "100ms".into();
-        mp.reconcile = "0 0 0 1 1 *".into();
         configure(raw);
     })
     .await

@@ -12,6 +12,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use bytes::Bytes;
 
 use super::AppState;
 use crate::secret::sha256_hex_bytes;
@@ -23,8 +24,8 @@ struct Asset {
     content_type: &'static str,
     /// First 16 hex digits of the SHA-256 of `body`.
     hash: String,
-    body: Vec<u8>,
-    gzip: Vec<u8>,
+    body: Bytes,
+    gzip: Bytes,
 }
 
 impl Asset {
@@ -33,14 +34,17 @@ impl Asset {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         encoder
             .write_all(&body)
-            .and_then(|()| encoder.try_finish())
             .expect("compressing into memory cannot fail");
-        let gzip = encoder.get_ref().clone();
+        let gzip = Bytes::from(
+            encoder
+                .finish()
+                .expect("compressing into memory cannot fail"),
+        );
         Asset {
             name,
             content_type,
             hash,
-            body,
+            body: Bytes::from(body),
             gzip,
         }
     }
@@ -178,7 +182,7 @@ mod tests {
 
     #[test]
     fn the_page_links_every_asset_by_its_hash() {
-        let html = String::from_utf8(UI.page.body.clone()).unwrap();
+        let html = String::from_utf8(UI.page.body.to_vec()).unwrap();
         assert!(!html.contains("{{"), "a placeholder was left in index.html");
         for f in &UI.files {
             assert!(

@@ -60,6 +60,7 @@ fn csrf_ok(headers: &HeaderMap, session_token: &str) -> bool {
 pub struct AdminAuth {
     pub email: String,
     pub token: String,
+    pub expires_at: jiff::Timestamp,
 }
 
 impl FromRequestParts<AppState> for AdminAuth {
@@ -83,6 +84,7 @@ impl FromRequestParts<AppState> for AdminAuth {
         Ok(AdminAuth {
             email: session.email,
             token: token.to_owned(),
+            expires_at: session.expires_at,
         })
     }
 }
