@@ -24,8 +24,11 @@ pub struct Backups {
 
 impl Backups {
     /// Prepares backups for `store`; the last success starts as the newest snapshot's time.
+    /// The directory is made absolute here, so every path the server answers (to the `backup`
+    /// verb, run from any directory) names the file whatever form `data_dir` has.
     pub fn new(store: Store, settings: &Settings) -> Arc<Backups> {
         let dir = settings.backup_dir();
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
         let last = backup::list_snapshots(&dir)
             .last()
             .and_then(|p| std::fs::metadata(p).ok()?.modified().ok())
