@@ -48,7 +48,11 @@ async fn the_dearest_accepted_stay_is_stored_and_every_read_of_it_answers() {
         let r = app.admin_get(&path).await;
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
-    let one = body(app.admin_get(&format!("/api/v1/admin/reservations/{code}")).await).await;
+    let one = body(
+        app.admin_get(&format!("/api/v1/admin/reservations/{code}"))
+            .await,
+    )
+    .await;
     assert_eq!(one["total_price"], "3650000000000.00");
     let csv = app
         .admin_get("/api/v1/admin/reservations.csv")
@@ -60,11 +64,17 @@ async fn the_dearest_accepted_stay_is_stored_and_every_read_of_it_answers() {
 
     // The hold-expiry job (every second in tests) reads every live hold: it keeps succeeding.
     let ok_before = app
-        .metric("job_runs_total", &[("job", "expire_holds"), ("outcome", "ok")])
+        .metric(
+            "job_runs_total",
+            &[("job", "expire_holds"), ("outcome", "ok")],
+        )
         .await;
     let runs = || async {
-        app.metric("job_runs_total", &[("job", "expire_holds"), ("outcome", "ok")])
-            .await
+        app.metric(
+            "job_runs_total",
+            &[("job", "expire_holds"), ("outcome", "ok")],
+        )
+        .await
             >= ok_before + 2.0
     };
     assert!(eventually(Duration::from_secs(10), runs).await);
@@ -87,7 +97,10 @@ async fn prices_over_the_cap_are_refused_with_validation_naming_the_field() {
     let cases = [
         (json!({"base_price": "1000000000.01"}), "base_price"),
         (json!({"base_price": "9999999999999999"}), "base_price"),
-        (json!({"base_price": "99999999999999999999.00"}), "base_price"),
+        (
+            json!({"base_price": "99999999999999999999.00"}),
+            "base_price",
+        ),
         (
             json!({"base_price": "100", "weekend_multiplier": "10.0001"}),
             "weekend_multiplier",
