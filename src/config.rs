@@ -392,6 +392,7 @@ impl RawSettings {
             || cc.len() > 3
             || !cc.bytes().all(|b| b.is_ascii_digit())
             || cc.starts_with('0')
+            || crate::domain::contact::region_of(cc).is_none()
         {
             return Err(invalid(
                 "property.default_country_code",

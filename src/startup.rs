@@ -55,6 +55,7 @@ impl Application {
             settings.cache_bytes,
         )?;
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
+        tokio::task::spawn_blocking(crate::domain::contact::load_phone_metadata);
         if demo {
             seed_demo(&store).await?;
         }

@@ -10,7 +10,7 @@ use super::outgoing;
 use super::texts::{self, render};
 use crate::domain::accommodation::Accommodation;
 use crate::domain::availability::is_free;
-use crate::domain::contact::Contact;
+use crate::domain::contact::{Contact, whatsapp_phone};
 use crate::domain::dates::{NightRange, local_today};
 use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::nlu::{Analysis, Intent, Topic, analyze};
@@ -21,7 +21,7 @@ use crate::notices::{self, Vars};
 use crate::secret::sha256_hex;
 use crate::store::{
     ChangeError, ChangeRequest, IdempotencyKey, InboundMessage, NewOutbound, NewReservation,
-    Replay, ReserveError, StoreError, StoredResponse,
+    Replay, ReservationFilter, ReserveError, StoreError, StoredResponse,
 };
 
 /// The kind of the inbox entry by which the host hands a chat back to the bot (it goes through
@@ -453,25 +453,9 @@ impl WhatsApp {
         ) else {
             return self.fill_slots(conv, to, now);
         };
-        let name = msg
-            .profile_name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| "Huésped WhatsApp".into());
-        let Ok(contact) = Contact::new(
-            &name,
-            &format!("+{to}"),
-            None,
-            &self.settings.default_country_code,
-        )
-        .or_else(|_| {
-            Contact::new(
-                "Huésped WhatsApp",
-                &format!("+{to}"),
-                None,
-                &self.settings.default_country_code,
-            )
-        }) else {
+        let Ok(contact) =
+            Contact::from_whatsapp(msg.profile_name.as_deref(), to, "Huésped WhatsApp")
+        else {
             return Ok(vec![outgoing::text(
                 to,
                 render(
@@ -567,12 +551,33 @@ impl WhatsApp {
         notices::reservation_vars(&self.store, &self.settings, r)
     }
 
-    fn reservations_of(&self, conv: &Conversation) -> Result<Vec<Reservation>, StoreError> {
+    /// The holds taken in this chat, then the live bookings made elsewhere (web form, the
+    /// host) under the sender's number, however it was typed there: oldest first.
+    fn reservations_of(
+        &self,
+        conv: &Conversation,
+        to: &str,
+    ) -> Result<Vec<Reservation>, StoreError> {
         let mut out = Vec::new();
         for code in &conv.reservations {
             if let Some(r) = self.store.reservation(code)? {
                 out.push(r);
             }
+        }
+        if let Some(phone) = whatsapp_phone(to) {
+            let filter = ReservationFilter {
+                text: Some(phone.clone()),
+                ..ReservationFilter::default()
+            };
+            let mut elsewhere: Vec<Reservation> = self
+                .store
+                .all_reservations(&filter)?
+                .into_iter()
+                .filter(|r| r.contact.phone == phone && r.status.holds_dates())
+                .filter(|r| !out.iter().any(|o| o.code == r.code))
+                .collect();
+            elsewhere.reverse();
+            out.extend(elsewhere);
         }
         Ok(out)
     }
@@ -583,7 +588,7 @@ impl WhatsApp {
         to: &str,
     ) -> Result<Vec<NewOutbound>, StoreError> {
         let list: Vec<String> = self
-            .reservations_of(conv)?
+            .reservations_of(conv, to)?
             .iter()
             .map(|r| render("my_reservation", &self.reservation_vars(r)))
             .collect();
@@ -603,7 +608,7 @@ impl WhatsApp {
         to: &str,
     ) -> Result<Vec<NewOutbound>, StoreError> {
         let Some(r) = self
-            .reservations_of(conv)?
+            .reservations_of(conv, to)?
             .into_iter()
             .rev()
             .find(|r| r.status.holds_dates())
@@ -666,7 +671,7 @@ impl WhatsApp {
         to: &str,
     ) -> Result<Vec<NewOutbound>, StoreError> {
         let Some(hold) = self
-            .reservations_of(conv)?
+            .reservations_of(conv, to)?
             .into_iter()
             .rev()
             .find(|r| r.status == Status::PreReserved)
