@@ -17,6 +17,8 @@ pub struct Backups {
     dir: PathBuf,
     keep: usize,
     stale_after: Duration,
+    /// Free space the store's writer keeps; a snapshot must leave it too.
+    min_free: u64,
     started: Instant,
     last_success: Mutex<Option<Timestamp>>,
     running: tokio::sync::Mutex<()>,
@@ -41,6 +43,7 @@ impl Backups {
             dir,
             keep: settings.backup.keep,
             stale_after: settings.backup.stale_after,
+            min_free: settings.min_free_bytes,
             started: Instant::now(),
             last_success: Mutex::new(last),
             running: tokio::sync::Mutex::new(()),
@@ -48,13 +51,30 @@ impl Backups {
     }
 
     /// Takes a snapshot now (waiting for one in progress to finish first), then prunes old
-    /// ones beyond `backup.keep`.
+    /// ones beyond `backup.keep`. Old snapshots go only after the new one is complete; a disk
+    /// without room for a copy of the store (plus `server.min_free_mb`) is refused up front.
     pub async fn take(&self) -> Result<SnapshotInfo, BackupError> {
         let _one_at_a_time = self.running.lock().await;
         let dest = self.dir.join(backup::snapshot_name());
         let (store, dir, keep) = (self.store.clone(), self.dir.clone(), self.keep);
+        let min_free = self.min_free;
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(|source| BackupError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let needed = store.file_size().saturating_add(min_free);
+            match crate::store::available_bytes(&dir) {
+                Some(available) if available < needed => {
+                    return Err(BackupError::NoSpace {
+                        dir: dir.clone(),
+                        needed,
+                        available,
+                    });
+                }
+                _ => {}
+            }
             let info = store.snapshot_to(&dest)?;
             backup::prune(&dir, keep);
             Ok::<_, BackupError>(info)

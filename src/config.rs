@@ -56,6 +56,7 @@ pub struct ServerSection {
     pub data_dir: PathBuf,
     pub body_limit_bytes: usize,
     pub cache_size_mb: usize,
+    pub min_free_mb: u64,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
 }
@@ -133,6 +134,7 @@ impl Default for RawSettings {
                 data_dir: "./data".into(),
                 body_limit_bytes: 64 * 1024,
                 cache_size_mb: 16,
+                min_free_mb: 64,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
             },
@@ -210,6 +212,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Page cache of the store, in bytes.
     pub cache_bytes: usize,
+    /// Writes are refused (503 `storage_full`) while less than this is free on the store's disk.
+    pub min_free_bytes: u64,
     pub trusted_proxies: Vec<IpAddr>,
     pub shutdown_grace: Duration,
     pub property_name: String,
@@ -485,6 +489,7 @@ impl RawSettings {
             data_dir: self.server.data_dir,
             body_limit_bytes: self.server.body_limit_bytes,
             cache_bytes: self.server.cache_size_mb * 1024 * 1024,
+            min_free_bytes: self.server.min_free_mb.saturating_mul(1024 * 1024),
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
             property_name: self.property.name,

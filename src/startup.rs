@@ -54,6 +54,7 @@ impl Application {
             settings.lock_timeout,
             settings.cache_bytes,
         )?;
+        store.set_min_free_bytes(settings.min_free_bytes);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         tokio::task::spawn_blocking(crate::domain::contact::load_phone_metadata);
         if demo {
@@ -267,16 +268,20 @@ impl Application {
     }
 }
 
-/// Pings systemd's watchdog every `every` while the store answers a read and commits a write
-/// and the hold-expiry job keeps running; when either stops, the pings stop and systemd
-/// restarts the service after `WatchdogSec`.
+/// Pings systemd's watchdog every `every` while the store answers a read and its writer
+/// answers a write (committed, or refused because the disk is full) and the hold-expiry job
+/// keeps running; when either stops, the pings stop and systemd restarts the service after
+/// `WatchdogSec`.
 async fn watchdog(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let store_ok = state.store.ping(every).await;
-        let scheduler_ok = jobs::is_fresh(&state.jobs, state.started, state.settings.stale_after);
+        // A full disk fails the hold-expiry job's writes; a restart would not free space, and
+        // the store resumes by itself once space is freed.
+        let scheduler_ok = jobs::is_fresh(&state.jobs, state.started, state.settings.stale_after)
+            || state.store.is_storage_full();
         if store_ok && scheduler_ok {
             crate::systemd::notify("WATCHDOG=1");
         } else {

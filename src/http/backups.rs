@@ -14,6 +14,22 @@ use crate::store::backup::{BackupError, SnapshotInfo};
 impl From<BackupError> for ApiError {
     fn from(e: BackupError) -> Self {
         tracing::error!(error = %e, "backup failed");
+        let no_space = match &e {
+            BackupError::NoSpace { .. } => true,
+            BackupError::Store(store) => crate::store::means_no_space(store),
+            BackupError::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            _ => false,
+        };
+        if no_space {
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_full",
+                e.to_string(),
+            );
+        }
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "backup_failed",
@@ -26,7 +42,7 @@ impl From<BackupError> for ApiError {
 /// `backup.keep`, and answers where it is. Needs an admin session or the control token.
 #[utoipa::path(post, path = "/api/v1/admin/backups", tag = "admin", security(("bearer" = [])),
     responses((status = 201, body = SnapshotInfo), (status = 401, body = ErrorBody),
-        (status = 500, body = ErrorBody)))]
+        (status = 500, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn take_backup(
     _: OperatorAuth,
     State(state): State<AppState>,

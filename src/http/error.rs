@@ -97,13 +97,20 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if crate::store::means_no_space(&e) {
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_full",
+                "the server's disk is full; nothing was changed, retry later",
+            );
+        }
         match e {
             StoreError::Busy => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
                 "the server is busy, retry shortly",
             ),
-            StoreError::Closed => Self::new(
+            e if e.is_unavailable() => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "the store is not taking writes (shutting down or failed)",

@@ -31,6 +31,8 @@ pub enum Level {
 pub struct DatabaseCheck {
     status: Level,
     latency_ms: f64,
+    /// Writes are refused because the disk is full (below `server.min_free_mb`).
+    storage_full: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -250,11 +252,13 @@ fn free_percent(path: &std::path::Path) -> Option<f64> {
 
 fn check_health(state: &AppState) -> Health {
     let started = Instant::now();
-    let db_ok = state.store.read(|_| Ok(())).is_ok() && state.store.is_writable();
+    let storage_full = state.store.is_storage_full();
+    let db_ok = state.store.read(|_| Ok(())).is_ok() && state.store.is_writable() && !storage_full;
     let latency_ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
     let database = DatabaseCheck {
         status: if db_ok { Level::Ok } else { Level::Unhealthy },
         latency_ms,
+        storage_full,
     };
     let held = state.store.locks_held();
     metrics::gauge!("locks_held").set(held as f64);
@@ -359,7 +363,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) 
     (code, Json(Ready { ready }))
 }
 
-/// Sets `health_check_status{check}`, `disk_free_percent` and `reservations_holds_live`.
+/// Sets `health_check_status{check}`, `disk_free_percent`, `store_storage_full` and
+/// `reservations_holds_live`.
 fn record_health(state: &AppState) {
     let health = check_health(state);
     let c = &health.checks;
@@ -374,6 +379,7 @@ fn record_health(state: &AppState) {
         metrics::gauge!("health_check_status", "check" => check).set(level as u8 as f64);
     }
     metrics::gauge!("disk_free_percent").set(c.disk.free_percent);
+    metrics::gauge!("store_storage_full").set(if c.database.storage_full { 1.0 } else { 0.0 });
     if let Ok(holds) = state.store.live_holds() {
         metrics::gauge!("reservations_holds_live").set(holds as f64);
     }

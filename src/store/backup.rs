@@ -47,6 +47,15 @@ pub enum BackupError {
     },
     #[error("{0}: redb's integrity check failed")]
     Integrity(PathBuf),
+    #[error(
+        "{dir}: not enough free space for a snapshot ({available} bytes free, {needed} needed); \
+         the existing snapshots are kept"
+    )]
+    NoSpace {
+        dir: PathBuf,
+        needed: u64,
+        available: u64,
+    },
     #[error("{path}: schema version {found} is newer than this binary supports ({supported})")]
     SchemaTooNew {
         path: PathBuf,
@@ -216,13 +225,18 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), BackupError> {
 /// disk, so a file with a snapshot's name is always complete; on any failure (a full disk) the
 /// partial file is removed and nothing else is touched.
 pub fn snapshot_to(db: &Database, dest: &Path) -> Result<SnapshotInfo, BackupError> {
+    snapshot_from(db.begin_read().map_err(StoreError::from)?, dest)
+}
+
+/// [`snapshot_to`] from a read transaction already begun (the store's view at that moment).
+pub fn snapshot_from(src: ReadTransaction, dest: &Path) -> Result<SnapshotInfo, BackupError> {
     let started = Instant::now();
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty());
     let dir = dir.unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp = dest.with_extension("redb.partial");
     let _ = std::fs::remove_file(&tmp);
-    let written = write_partial(db, &tmp, dest);
+    let written = write_partial(src, &tmp, dest);
     let (reservations, sha256) = match written {
         Ok(done) => done,
         Err(e) => {
@@ -244,8 +258,11 @@ pub fn snapshot_to(db: &Database, dest: &Path) -> Result<SnapshotInfo, BackupErr
 
 /// Copies every table into the new file `tmp`, fsyncs it and writes `dest.sha256`; returns the
 /// reservations copied and the file's hash.
-fn write_partial(db: &Database, tmp: &Path, dest: &Path) -> Result<(u64, String), BackupError> {
-    let src = db.begin_read().map_err(StoreError::from)?;
+fn write_partial(
+    src: ReadTransaction,
+    tmp: &Path,
+    dest: &Path,
+) -> Result<(u64, String), BackupError> {
     let reservations = {
         let copy = Database::create(tmp).map_err(StoreError::from)?;
         let mut txn = copy.begin_write().map_err(StoreError::from)?;

@@ -40,6 +40,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the write queue is full")]
     Busy,
+    #[error(
+        "the disk holding the store is full (or below server.min_free_mb): writes are refused \
+         until space is freed"
+    )]
+    StorageFull,
     #[error("waited too long for the store's writer")]
     LockTimeout,
     #[error("another write in the same commit failed, so this one was rolled back")]
@@ -50,4 +55,18 @@ pub enum StoreError {
     Backup(String),
     #[error("the store is shut down")]
     Closed,
+}
+
+impl StoreError {
+    /// Whether the store is briefly not taking requests (shutting down, or reopening after an
+    /// I/O failure): the request may be retried.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Closed
+                | StoreError::Storage(
+                    redb::StorageError::DatabaseClosed | redb::StorageError::PreviousIo
+                )
+        )
+    }
 }

@@ -16,6 +16,7 @@ mod payments;
 mod queue;
 mod reservations;
 pub mod schema;
+mod space;
 mod tables;
 mod thread;
 mod whatsapp;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redb::{Database, ReadTransaction, ReadableDatabase};
+use space::DbHandle;
 
 pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
@@ -41,6 +43,7 @@ pub use reservations::{
     ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
     ReserveError, ReservePolicy, Stats,
 };
+pub use space::{available_bytes, means_no_space};
 pub use thread::{Direction, ThreadEntry};
 pub use whatsapp::{DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus};
 use writer::Writer;
@@ -51,7 +54,7 @@ pub const STORE_FILE: &str = "alojamientos.redb";
 /// The open store: concurrent MVCC reads, writes through the group-commit writer.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    db: Arc<DbHandle>,
     writer: Writer,
     path: PathBuf,
 }
@@ -82,9 +85,21 @@ impl Store {
         if found.is_none() {
             tracing::info!(path = %path.display(), "created a new store");
         }
-        let db = Arc::new(db);
-        let (writer, handle) = Writer::start(db.clone(), lock_timeout);
+        let db = Arc::new(DbHandle::new(db, path.clone(), cache_bytes));
+        let (writer, handle) = Writer::start(db.clone(), data_dir.to_owned(), lock_timeout);
         Ok((Store { db, writer, path }, handle))
+    }
+
+    /// Refuses writes with [`StoreError::StorageFull`] while the file system holding the store
+    /// has less than `bytes` available (0, the default, never refuses), so a commit never runs
+    /// the disk dry; writes resume by themselves once space is freed.
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.writer.set_min_free_bytes(bytes);
+    }
+
+    /// Whether the last write was refused because the disk is full.
+    pub fn is_storage_full(&self) -> bool {
+        self.writer.is_storage_full()
     }
 
     /// Runs `f` on a consistent read snapshot. Never waits for the writer.
@@ -92,7 +107,7 @@ impl Store {
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db.get()?.begin_read()?;
         f(&txn)
     }
 
@@ -113,18 +128,20 @@ impl Store {
 
     /// Writes a consistent snapshot to `dest` (blocking: call from `spawn_blocking`).
     pub fn snapshot_to(&self, dest: &Path) -> Result<backup::SnapshotInfo, backup::BackupError> {
-        backup::snapshot_to(&self.db, dest)
+        let txn = self.db.get()?.begin_read().map_err(StoreError::from)?;
+        backup::snapshot_from(txn, dest)
     }
 
     /// Proves the store works end to end: a read snapshot opens and an empty write commits
-    /// through the writer within `limit`.
+    /// through the writer within `limit` (or is refused at once because the disk is full: the
+    /// writer is alive, and a restart would not free space).
     pub async fn ping(&self, limit: Duration) -> bool {
         if self.read(|_| Ok(())).is_err() || !self.is_writable() {
             return false;
         }
         matches!(
             tokio::time::timeout(limit, self.writer.write(|_| Ok(()))).await,
-            Ok(Ok(()))
+            Ok(Ok(()) | Err(StoreError::StorageFull))
         )
     }
 

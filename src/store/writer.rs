@@ -4,14 +4,16 @@
 //! availability check and its insert run with no other writer in between.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
+use super::space::{self, DbHandle};
 
 /// Most operations folded into one commit.
 const MAX_BATCH: usize = 512;
@@ -81,6 +83,42 @@ pub struct Writer {
     in_flight: Arc<AtomicUsize>,
     closing: Arc<AtomicBool>,
     alive: Arc<AtomicBool>,
+    space: Arc<Space>,
+}
+
+/// The free-space guard: where the store lives, the least free space a write needs, and
+/// whether the last write was refused for space.
+struct Space {
+    dir: PathBuf,
+    min_free: AtomicU64,
+    full: AtomicBool,
+}
+
+/// Once a write has hit a full disk, writes wait for at least this much free space (or
+/// `min_free`, if larger) before they are tried again, instead of failing (and reopening the
+/// store) one after another.
+const RESUME_FREE: u64 = 1 << 20;
+
+impl Space {
+    /// Whether the file system has less than the required free space now.
+    fn below_minimum(&self) -> bool {
+        let mut min = self.min_free.load(Ordering::Relaxed);
+        if self.full.load(Ordering::Relaxed) {
+            min = min.max(RESUME_FREE);
+        }
+        min > 0 && space::available_bytes(&self.dir).is_some_and(|free| free < min)
+    }
+
+    fn set_full(&self, full: bool) {
+        if self.full.swap(full, Ordering::Relaxed) != full {
+            metrics::gauge!("store_storage_full").set(if full { 1.0 } else { 0.0 });
+            if full {
+                tracing::error!(dir = %self.dir.display(), "the disk is full: writes are refused until space is freed");
+            } else {
+                tracing::warn!(dir = %self.dir.display(), "disk space is back: writes resume");
+            }
+        }
+    }
 }
 
 /// Clears `alive` when the writer thread ends, however it ends.
@@ -93,21 +131,31 @@ impl Drop for Alive {
 }
 
 impl Writer {
-    /// Starts the writer thread. It stops when every handle is dropped, after draining.
+    /// Starts the writer thread for the store in `dir`. It stops when every handle is
+    /// dropped, after draining.
     pub fn start(
-        db: Arc<Database>,
+        db: Arc<DbHandle>,
+        dir: PathBuf,
         lock_timeout: Duration,
     ) -> (Writer, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let in_flight = Arc::new(AtomicUsize::new(0));
         let closing = Arc::new(AtomicBool::new(false));
         let alive = Arc::new(AtomicBool::new(true));
+        let space = Arc::new(Space {
+            dir,
+            min_free: AtomicU64::new(0),
+            full: AtomicBool::new(false),
+        });
+        metrics::gauge!("store_storage_full").set(0.0);
+        metrics::counter!("store_reopens_total").absolute(0);
         let (counter, stop, guard) = (in_flight.clone(), closing.clone(), Alive(alive.clone()));
+        let thread_space = space.clone();
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
                 let _guard = guard;
-                run_writer(&db, rx, lock_timeout, &counter, &stop);
+                run_writer(&db, rx, lock_timeout, &counter, &stop, &thread_space);
             })
             .expect("spawn the store writer thread");
         (
@@ -116,9 +164,20 @@ impl Writer {
                 in_flight,
                 closing,
                 alive,
+                space,
             },
             handle,
         )
+    }
+
+    /// Writes are refused while less than `bytes` are free (0: never).
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.space.min_free.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Whether the last write was refused because the disk is full.
+    pub fn is_storage_full(&self) -> bool {
+        self.space.full.load(Ordering::Relaxed)
     }
 
     /// Runs `f` inside a write transaction and returns its result once that transaction is
@@ -170,11 +229,12 @@ impl Drop for InFlight<'_> {
 }
 
 fn run_writer(
-    db: &Database,
+    db: &DbHandle,
     mut rx: mpsc::Receiver<Box<dyn Pending>>,
     lock_timeout: Duration,
     in_flight: &AtomicUsize,
     closing: &AtomicBool,
+    space: &Space,
 ) {
     let mut batch: Vec<Box<dyn Pending>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -185,7 +245,7 @@ fn run_writer(
                 Err(_) => break,
             }
         }
-        commit_batch(db, &mut batch, lock_timeout);
+        commit_batch(db, &mut batch, lock_timeout, space);
         metrics::gauge!("store_write_queue_depth").set(in_flight.load(Ordering::Relaxed) as f64);
         if closing.load(Ordering::SeqCst) {
             break;
@@ -194,7 +254,12 @@ fn run_writer(
     tracing::info!("store writer stopped");
 }
 
-fn commit_batch(db: &Database, batch: &mut Vec<Box<dyn Pending>>, lock_timeout: Duration) {
+fn commit_batch(
+    handle: &DbHandle,
+    batch: &mut Vec<Box<dyn Pending>>,
+    lock_timeout: Duration,
+    space: &Space,
+) {
     let mut live = Vec::with_capacity(batch.len());
     for op in batch.drain(..) {
         let waited = op.enqueued().elapsed();
@@ -209,12 +274,26 @@ fn commit_batch(db: &Database, batch: &mut Vec<Box<dyn Pending>>, lock_timeout: 
     if live.is_empty() {
         return;
     }
-    let txn = match begin(db) {
+    if space.below_minimum() {
+        space.set_full(true);
+        metrics::counter!("store_writes_refused_total", "reason" => "storage_full")
+            .increment(live.len() as u64);
+        for op in live {
+            op.fail(StoreError::StorageFull);
+        }
+        return;
+    }
+    let txn = match begin(handle) {
         Ok(txn) => txn,
         Err(e) => {
             tracing::error!(error = %e, "cannot begin a write transaction");
+            let answer = if space::means_no_space(&e) {
+                StoreError::StorageFull
+            } else {
+                StoreError::Closed
+            };
             for op in live {
-                op.fail(StoreError::Closed);
+                op.fail(clone_refusal(&answer));
             }
             return;
         }
@@ -229,22 +308,59 @@ fn commit_batch(db: &Database, batch: &mut Vec<Box<dyn Pending>>, lock_timeout: 
     };
     metrics::histogram!("store_commit_duration_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("store_commit_batch_size").record(done.len() as f64);
-    if let Err(e) = &outcome
-        && !matches!(e, StoreError::BatchAborted)
-    {
-        tracing::error!(error = %e, "store commit failed");
+    let no_space = matches!(&outcome, Err(e) if space::means_no_space(e));
+    match &outcome {
+        Ok(()) => space.set_full(false),
+        Err(StoreError::BatchAborted) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "store commit failed");
+            if no_space {
+                space.set_full(true);
+            }
+            if space::needs_reopen(e) {
+                reopen(handle);
+            }
+        }
     }
     for d in done {
         let commit = match &outcome {
             Ok(()) => Ok(()),
             Err(StoreError::BatchAborted) => Err(StoreError::BatchAborted),
+            Err(_) if no_space => Err(StoreError::StorageFull),
             Err(e) => Err(StoreError::CommitFailed(e.to_string())),
         };
         d.finish(commit);
     }
 }
 
-fn begin(db: &Database) -> Result<WriteTransaction, StoreError> {
+/// The same refusal for every caller of a batch.
+fn clone_refusal(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::StorageFull => StoreError::StorageFull,
+        _ => StoreError::Closed,
+    }
+}
+
+/// Closes and opens the database again after an I/O failure, so later writes can succeed.
+fn reopen(handle: &DbHandle) {
+    if let Err(e) = handle.reopen() {
+        tracing::error!(error = %e, "cannot reopen the store; retrying with the next write");
+    }
+}
+
+/// Begins the batch's transaction; a database left failed by an earlier I/O error (or closed
+/// by a reopen that did not finish) is reopened first.
+fn begin(handle: &DbHandle) -> Result<WriteTransaction, StoreError> {
+    match handle.get().and_then(|db| begin_on(&db)) {
+        Err(e) if space::needs_reopen(&e) || matches!(e, StoreError::Closed) => {
+            handle.reopen()?;
+            begin_on(&*handle.get()?)
+        }
+        other => other,
+    }
+}
+
+fn begin_on(db: &Database) -> Result<WriteTransaction, StoreError> {
     let mut txn = db.begin_write()?;
     txn.set_durability(Durability::Immediate)?;
     // Quick repair would save the allocator state on every commit; without it a crashed store
