@@ -35,6 +35,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// One CSV cell as the export writes it (public for the fuzz harness, `fuzz/harness`).
+pub use admin::csv_cell;
 pub use error::ApiError;
 
 use crate::backups::Backups;
