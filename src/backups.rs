@@ -31,6 +31,7 @@ impl Backups {
     pub fn new(store: Store, settings: &Settings) -> Arc<Backups> {
         let dir = settings.backup_dir();
         let dir = std::path::absolute(&dir).unwrap_or(dir);
+        remove_unfinished(&dir);
         let last = backup::list_snapshots(&dir)
             .last()
             .and_then(|p| std::fs::metadata(p).ok()?.modified().ok())
@@ -117,5 +118,22 @@ impl Backups {
     /// The snapshots on disk, oldest first.
     pub fn list(&self) -> Vec<PathBuf> {
         backup::list_snapshots(&self.dir)
+    }
+}
+
+/// Removes what a snapshot interrupted by a crash left behind (`*.partial`, `*.tmp-write`):
+/// at start no snapshot is in progress, and they would only take disk space.
+fn remove_unfinished(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(backup::SNAPSHOT_PREFIX)
+            && (name.ends_with(".partial") || name.ends_with(".tmp-write"))
+        {
+            tracing::warn!(file = %name, "removing an unfinished snapshot left by a crash");
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
