@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # The crash loop against the release build: CRASH_KILLS (50) SIGKILLs at random moments under
 # mixed load, each followed by `alojamientos check`, a restart and a full verification
-# (tests/crash_loop.rs). The load generator (the test process) runs niced; the server it starts
-# inherits that, then is put back to normal priority.
+# (tests/crash_loop.rs). The whole run (load generator and the server it starts) is niced.
 #   bench/crash-loop.sh            # report in target/reliability/crash-loop.json
 set -euo pipefail
 cd "$(dirname "$0")/.."

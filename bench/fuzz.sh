@@ -8,7 +8,7 @@
 # fuzz/corpus/<target>/min-* (committed, replayed by tests/fuzz_replay.rs). A crash leaves its
 # input in fuzz/artifacts/<target>/: fix it and copy it to fuzz/regressions/<target>/.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 seconds=${FUZZ_SECONDS:-600}
 out=target/fuzz
 mkdir -p "$out"
