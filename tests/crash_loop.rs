@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use common::binary::{BIN, login};
 use common::eventually;
 use rand::Rng;
-use reliability::{Ledger, Load, Mix, World};
+use reliability::{Ledger, Load, Mix, Target, World};
 use reqwest::Client;
 use serde_json::{Value, json};
 
@@ -186,15 +186,15 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
     let mut rounds = Vec::new();
     let started = Instant::now();
     for round in 1..=kills {
-        let load = Load::start(
-            &world,
-            &server.base,
-            &token,
-            &units,
-            &mix,
-            ledger.clone(),
-            next.clone(),
-        );
+        let target = Target {
+            world: &world,
+            base: &server.base,
+            token: &token,
+            units: &units,
+            ledger: ledger.clone(),
+            next: next.clone(),
+        };
+        let load = Load::start(target, &mix);
         let wait = Duration::from_millis(rand::rng().random_range(200..2500));
         tokio::time::sleep(wait).await;
         server.crash().await;

@@ -4,7 +4,7 @@
 //! show for it afterwards; a write whose answer never came (the server was killed) is recorded
 //! as attempted, so either outcome is accepted.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -154,42 +154,101 @@ struct Ctx {
     stop: Arc<AtomicBool>,
     /// Unique numbers for payment ids, WhatsApp message ids and guest phones.
     next: Arc<AtomicU64>,
+    /// The latest holds taken, which confirms, cancels and payments pick from.
+    recent: Mutex<VecDeque<String>>,
+}
+
+/// How many recent holds confirms, cancels and payments choose among.
+const RECENT: usize = 2000;
+
+/// Where the load goes and what it records into.
+pub struct Target<'a> {
+    pub world: &'a World,
+    pub base: &'a str,
+    pub token: &'a str,
+    pub units: &'a [u64],
+    pub ledger: Arc<Mutex<Ledger>>,
+    /// Shared across runs, so ids, phones and dates are never reused.
+    pub next: Arc<AtomicU64>,
+}
+
+impl Target<'_> {
+    fn ctx(&self, stop: &Arc<AtomicBool>, window: &Arc<Mutex<Window>>) -> Arc<Ctx> {
+        Arc::new(Ctx {
+            client: self.world.client.clone(),
+            base: self.base.to_owned(),
+            token: self.token.to_owned(),
+            units: self.units.to_vec(),
+            mp: self.world.mp.clone(),
+            ledger: self.ledger.clone(),
+            window: window.clone(),
+            stop: stop.clone(),
+            next: self.next.clone(),
+            recent: Mutex::new(VecDeque::with_capacity(RECENT)),
+        })
+    }
 }
 
 impl Load {
-    /// Starts the load against the server at `base`. `lane` keeps this run's hold dates apart
-    /// from earlier runs' (dates are never reused, so a 409 means a real overlap).
-    pub fn start(
-        world: &World,
-        base: &str,
-        token: &str,
-        units: &[u64],
-        mix: &Mix,
-        ledger: Arc<Mutex<Ledger>>,
-        next: Arc<AtomicU64>,
-    ) -> Load {
+    /// Closed loop: `mix.tasks` tasks each run one operation after another (picked by weight),
+    /// as fast as the server answers.
+    pub fn start(target: Target<'_>, mix: &Mix) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let window = Arc::new(Mutex::new(Window::default()));
-        let ctx = Arc::new(Ctx {
-            client: world.client.clone(),
-            base: base.to_owned(),
-            token: token.to_owned(),
-            units: units.to_vec(),
-            mp: world.mp.clone(),
-            ledger: ledger.clone(),
-            window: window.clone(),
-            stop: stop.clone(),
-            next,
-        });
+        let ctx = target.ctx(&stop, &window);
         let tasks = (0..mix.tasks)
             .map(|i| tokio::spawn(run_task(ctx.clone(), mix.clone(), i)))
             .collect();
         Load {
-            ledger,
+            ledger: target.ledger,
             window,
             stop,
             tasks,
         }
+    }
+
+    /// Open loop: each operation is started `rate` times a second whatever the answers take
+    /// (at most `max_in_flight` at once; a tick with none free is counted as an error), so the
+    /// latencies measured are the ones guests would see.
+    pub fn paced(target: Target<'_>, rates: &[(Op, f64)], max_in_flight: usize) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let window = Arc::new(Mutex::new(Window::default()));
+        let ctx = target.ctx(&stop, &window);
+        let permits = Arc::new(tokio::sync::Semaphore::new(max_in_flight));
+        let tasks = rates
+            .iter()
+            .enumerate()
+            .map(|(i, &(op, rate))| {
+                let (ctx, permits) = (ctx.clone(), permits.clone());
+                tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+                    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                    while !ctx.stop.load(Ordering::Relaxed) {
+                        tick.tick().await;
+                        let Ok(permit) = permits.clone().try_acquire_owned() else {
+                            ctx.window.lock().unwrap().errors += 1;
+                            continue;
+                        };
+                        let ctx = ctx.clone();
+                        tokio::spawn(async move {
+                            run_op(&ctx, op, i).await;
+                            drop(permit);
+                        });
+                    }
+                })
+            })
+            .collect();
+        Load {
+            ledger: target.ledger,
+            window,
+            stop,
+            tasks,
+        }
+    }
+
+    /// The latencies and errors since the last call.
+    pub fn take_window(&self) -> Window {
+        std::mem::take(&mut *self.window.lock().unwrap())
     }
 
     /// Stops every task (requests in flight are abandoned) and waits for them.
@@ -215,36 +274,64 @@ fn pick(mix: &Mix, rng: &mut impl Rng) -> Op {
 }
 
 async fn run_task(ctx: Arc<Ctx>, mix: Mix, task: usize) {
-    let mut owned: Vec<String> = Vec::new();
     while !ctx.stop.load(Ordering::Relaxed) {
         let op = pick(&mix, &mut rand::rng());
-        let started = Instant::now();
-        let ok = match op {
-            Op::Hold => hold(&ctx, task, &mut owned).await,
-            Op::Confirm => transition(&ctx, &owned, "confirm", "confirmed").await,
-            Op::Cancel => transition(&ctx, &owned, "cancel", "cancelled").await,
-            Op::Pay => pay(&ctx, &owned).await,
-            Op::WhatsApp => whatsapp(&ctx).await,
-            Op::FeedSync => feed_sync(&ctx).await,
-            Op::Backup => backup(&ctx).await,
-            Op::Quote => quote(&ctx, task).await,
-        };
-        {
-            let mut w = ctx.window.lock().unwrap();
-            match ok {
-                Some(true) => w
-                    .samples
-                    .entry(op)
-                    .or_default()
-                    .push(started.elapsed().as_micros() as u64),
-                Some(false) => w.errors += 1,
-                None => {}
-            }
-        }
+        run_op(&ctx, op, task).await;
         if !mix.pause.is_zero() {
             tokio::time::sleep(mix.pause).await;
         }
     }
+}
+
+/// Runs one operation and records its latency (answered as expected) or an error.
+async fn run_op(ctx: &Ctx, op: Op, task: usize) {
+    let started = Instant::now();
+    let ok = match op {
+        Op::Hold => hold(ctx, task).await,
+        Op::Confirm => transition(ctx, "confirm", "confirmed").await,
+        Op::Cancel => transition(ctx, "cancel", "cancelled").await,
+        Op::Pay => pay(ctx).await,
+        Op::WhatsApp => whatsapp(ctx).await,
+        Op::FeedSync => feed_sync(ctx).await,
+        Op::Backup => backup(ctx).await,
+        Op::Quote => quote(ctx, task).await,
+    };
+    let mut w = ctx.window.lock().unwrap();
+    match ok {
+        Some(true) => w
+            .samples
+            .entry(op)
+            .or_default()
+            .push(started.elapsed().as_micros() as u64),
+        Some(false) => w.errors += 1,
+        None => {}
+    }
+}
+
+/// A recent hold with no write in flight that `eligible` accepts, marked in the same step
+/// (under the ledger's lock) by `mark`, so no two operations race on one hold.
+fn claim(
+    ctx: &Ctx,
+    eligible: impl Fn(&Expect) -> bool,
+    mark: impl FnOnce(&mut Expect),
+) -> Option<(String, String)> {
+    let recent: Vec<String> = ctx.recent.lock().unwrap().iter().cloned().collect();
+    if recent.is_empty() {
+        return None;
+    }
+    let mut l = ctx.ledger.lock().unwrap();
+    let start = rand::rng().random_range(0..recent.len());
+    let code = (0..recent.len().min(64))
+        .map(|i| &recent[(start + i) % recent.len()])
+        .find(|c| {
+            l.holds
+                .get(*c)
+                .is_some_and(|e| e.attempted.is_empty() && eligible(e))
+        })?
+        .clone();
+    let e = l.holds.get_mut(&code)?;
+    mark(e);
+    Some((code, e.deposit.clone()))
 }
 
 /// A day no other hold of this run uses: tasks and runs walk their own lanes.
@@ -254,7 +341,7 @@ fn fresh_day(ctx: &Ctx) -> i64 {
 
 /// Takes a one-night hold; `Some(true)` when answered as expected, `Some(false)` on an
 /// unexpected answer, `None` when no answer came.
-async fn hold(ctx: &Ctx, task: usize, owned: &mut Vec<String>) -> Option<bool> {
+async fn hold(ctx: &Ctx, task: usize) -> Option<bool> {
     let n = ctx.next.fetch_add(1, Ordering::Relaxed);
     let unit = ctx.units[(n as usize + task) % 3];
     let day = 1 + (n / 3) as i64 % 600;
@@ -285,7 +372,12 @@ async fn hold(ctx: &Ctx, task: usize, owned: &mut Vec<String>) -> Option<bool> {
                 },
             );
             l.ack("hold");
-            owned.push(code);
+            drop(l);
+            let mut recent = ctx.recent.lock().unwrap();
+            if recent.len() == RECENT {
+                recent.pop_front();
+            }
+            recent.push_back(code);
             Some(true)
         }
         StatusCode::CONFLICT => Some(true),
@@ -293,25 +385,15 @@ async fn hold(ctx: &Ctx, task: usize, owned: &mut Vec<String>) -> Option<bool> {
     }
 }
 
-/// The host confirms or cancels one of this task's holds.
-async fn transition(ctx: &Ctx, owned: &[String], action: &str, to: &str) -> Option<bool> {
-    let code = {
-        let l = ctx.ledger.lock().unwrap();
-        let mut candidates = owned.iter().filter(|c| {
-            l.holds.get(*c).is_some_and(|e| {
-                e.attempted.is_empty()
-                    && (e.acked == "pre_reserved" || (to == "cancelled" && e.acked == "confirmed"))
-            })
-        });
-        candidates.nth(rand::rng().random_range(0..4))?.clone()
-    };
-    ctx.ledger
-        .lock()
-        .unwrap()
-        .holds
-        .get_mut(&code)?
-        .attempted
-        .insert(to.to_owned());
+/// The host confirms or cancels a recent hold.
+async fn transition(ctx: &Ctx, action: &str, to: &str) -> Option<bool> {
+    let (code, _) = claim(
+        ctx,
+        |e| e.acked == "pre_reserved" || (to == "cancelled" && e.acked == "confirmed"),
+        |e| {
+            e.attempted.insert(to.to_owned());
+        },
+    )?;
     let r = ctx
         .client
         .post(format!(
@@ -343,22 +425,17 @@ async fn transition(ctx: &Ctx, owned: &[String], action: &str, to: &str) -> Opti
     }
 }
 
-/// A guest pays the deposit of one of this task's holds: Mercado Pago reports the payment and
-/// notifies us (sometimes twice, as it does when it retries).
-async fn pay(ctx: &Ctx, owned: &[String]) -> Option<bool> {
-    let (code, deposit) = {
-        let l = ctx.ledger.lock().unwrap();
-        let mut candidates = owned.iter().filter_map(|c| {
-            let e = l.holds.get(c)?;
-            (e.acked == "pre_reserved" && e.attempted.is_empty() && !e.paid)
-                .then(|| (c.clone(), e.deposit.clone()))
-        });
-        candidates.nth(rand::rng().random_range(0..4))?
-    };
+/// A guest pays the deposit of a recent hold: Mercado Pago reports the payment and notifies
+/// us (sometimes twice, as it does when it retries).
+async fn pay(ctx: &Ctx) -> Option<bool> {
+    let (code, deposit) = claim(
+        ctx,
+        |e| e.acked == "pre_reserved" && !e.paid,
+        |e| e.paid = true,
+    )?;
     let id = (9_000_000_000 + ctx.next.fetch_add(1, Ordering::Relaxed)).to_string();
     ctx.mp
         .set_payment(fake_mp::payment(&id, "approved", &deposit, Some(&code)));
-    ctx.ledger.lock().unwrap().holds.get_mut(&code)?.paid = true;
     let times = if rand::rng().random_bool(0.3) { 2 } else { 1 };
     let mut ok = true;
     for _ in 0..times {

@@ -2,7 +2,7 @@
 //! (Mercado Pago, the WhatsApp Graph API, an SMTP server, an OTA calendar), and a mixed load of
 //! guests and the host whose every acknowledged write goes into a [`Ledger`].
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod load;
 
@@ -19,7 +19,7 @@ use crate::common::fake_graph::{self, FakeGraph};
 use crate::common::fake_mp::{self, FakeMp};
 use crate::fake_smtp::FakeSmtp;
 
-pub use load::{Ledger, Load, Mix};
+pub use load::{Ledger, Load, Mix, Op, Target};
 
 /// The guest phones WhatsApp messages come from start here (plus a counter).
 pub const FIRST_GUEST_PHONE: u64 = 5491140000000;
