@@ -271,14 +271,15 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(eventually(Duration::from_secs(30), || drained(&world.client, &base)).await);
-    let l = ledger.lock().unwrap();
-    let (payments, whatsapp, acks, total_acks) = (
-        l.payments.clone(),
-        l.whatsapp.clone(),
-        l.acks.clone(),
-        l.total_acks(),
-    );
-    drop(l);
+    let (payments, whatsapp, acks, total_acks) = {
+        let l = ledger.lock().unwrap();
+        (
+            l.payments.clone(),
+            l.whatsapp.clone(),
+            l.acks.clone(),
+            l.total_acks(),
+        )
+    };
     let mut applied_twice = Vec::new();
     for (id, code) in &payments {
         let list: Value = world
