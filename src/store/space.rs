@@ -4,6 +4,7 @@
 //! database in place ([`DbHandle::reopen`]); the store resumes by itself once space is freed.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,58 @@ pub fn needs_reopen(e: &StoreError) -> bool {
         | StoreError::Transaction(redb::TransactionError::Storage(s))
         | StoreError::Table(redb::TableError::Storage(s)) => latched(s),
         _ => false,
+    }
+}
+
+/// The free-space guard: where the store lives, the least free space a write needs, and
+/// whether the last write was refused for space.
+pub struct SpaceGuard {
+    dir: PathBuf,
+    min_free: AtomicU64,
+    full: AtomicBool,
+}
+
+/// Once a write has hit a full disk, writes wait for at least this much free space (or
+/// `min_free`, if larger) before they are tried again, instead of failing (and reopening the
+/// store) one after another.
+const RESUME_FREE: u64 = 1 << 20;
+
+impl SpaceGuard {
+    pub fn new(dir: PathBuf) -> SpaceGuard {
+        SpaceGuard {
+            dir,
+            min_free: AtomicU64::new(0),
+            full: AtomicBool::new(false),
+        }
+    }
+
+    pub fn set_min_free(&self, bytes: u64) {
+        self.min_free.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Whether the last write was refused because the disk is full.
+    pub fn is_full(&self) -> bool {
+        self.full.load(Ordering::Relaxed)
+    }
+
+    /// Whether the file system has less than the required free space now.
+    pub fn below_minimum(&self) -> bool {
+        let mut min = self.min_free.load(Ordering::Relaxed);
+        if self.full.load(Ordering::Relaxed) {
+            min = min.max(RESUME_FREE);
+        }
+        min > 0 && available_bytes(&self.dir).is_some_and(|free| free < min)
+    }
+
+    pub fn set_full(&self, full: bool) {
+        if self.full.swap(full, Ordering::Relaxed) != full {
+            metrics::gauge!("store_storage_full").set(if full { 1.0 } else { 0.0 });
+            if full {
+                tracing::error!(dir = %self.dir.display(), "the disk is full: writes are refused until space is freed");
+            } else {
+                tracing::warn!(dir = %self.dir.display(), "disk space is back: writes resume");
+            }
+        }
     }
 }
 

@@ -6,14 +6,14 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
-use super::space::{self, DbHandle};
+use super::space::{self, DbHandle, SpaceGuard};
 
 /// Most operations folded into one commit.
 const MAX_BATCH: usize = 512;
@@ -83,42 +83,7 @@ pub struct Writer {
     in_flight: Arc<AtomicUsize>,
     closing: Arc<AtomicBool>,
     alive: Arc<AtomicBool>,
-    space: Arc<Space>,
-}
-
-/// The free-space guard: where the store lives, the least free space a write needs, and
-/// whether the last write was refused for space.
-struct Space {
-    dir: PathBuf,
-    min_free: AtomicU64,
-    full: AtomicBool,
-}
-
-/// Once a write has hit a full disk, writes wait for at least this much free space (or
-/// `min_free`, if larger) before they are tried again, instead of failing (and reopening the
-/// store) one after another.
-const RESUME_FREE: u64 = 1 << 20;
-
-impl Space {
-    /// Whether the file system has less than the required free space now.
-    fn below_minimum(&self) -> bool {
-        let mut min = self.min_free.load(Ordering::Relaxed);
-        if self.full.load(Ordering::Relaxed) {
-            min = min.max(RESUME_FREE);
-        }
-        min > 0 && space::available_bytes(&self.dir).is_some_and(|free| free < min)
-    }
-
-    fn set_full(&self, full: bool) {
-        if self.full.swap(full, Ordering::Relaxed) != full {
-            metrics::gauge!("store_storage_full").set(if full { 1.0 } else { 0.0 });
-            if full {
-                tracing::error!(dir = %self.dir.display(), "the disk is full: writes are refused until space is freed");
-            } else {
-                tracing::warn!(dir = %self.dir.display(), "disk space is back: writes resume");
-            }
-        }
-    }
+    space: Arc<SpaceGuard>,
 }
 
 /// Clears `alive` when the writer thread ends, however it ends.
@@ -142,13 +107,7 @@ impl Writer {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let closing = Arc::new(AtomicBool::new(false));
         let alive = Arc::new(AtomicBool::new(true));
-        let space = Arc::new(Space {
-            dir,
-            min_free: AtomicU64::new(0),
-            full: AtomicBool::new(false),
-        });
-        metrics::gauge!("store_storage_full").set(0.0);
-        metrics::counter!("store_reopens_total").absolute(0);
+        let space = Arc::new(SpaceGuard::new(dir));
         let (counter, stop, guard) = (in_flight.clone(), closing.clone(), Alive(alive.clone()));
         let thread_space = space.clone();
         let handle = std::thread::Builder::new()
@@ -172,12 +131,12 @@ impl Writer {
 
     /// Writes are refused while less than `bytes` are free (0: never).
     pub fn set_min_free_bytes(&self, bytes: u64) {
-        self.space.min_free.store(bytes, Ordering::Relaxed);
+        self.space.set_min_free(bytes);
     }
 
     /// Whether the last write was refused because the disk is full.
     pub fn is_storage_full(&self) -> bool {
-        self.space.full.load(Ordering::Relaxed)
+        self.space.is_full()
     }
 
     /// Runs `f` inside a write transaction and returns its result once that transaction is
@@ -234,7 +193,7 @@ fn run_writer(
     lock_timeout: Duration,
     in_flight: &AtomicUsize,
     closing: &AtomicBool,
-    space: &Space,
+    space: &SpaceGuard,
 ) {
     let mut batch: Vec<Box<dyn Pending>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -258,7 +217,7 @@ fn commit_batch(
     handle: &DbHandle,
     batch: &mut Vec<Box<dyn Pending>>,
     lock_timeout: Duration,
-    space: &Space,
+    space: &SpaceGuard,
 ) {
     let mut live = Vec::with_capacity(batch.len());
     for op in batch.drain(..) {
