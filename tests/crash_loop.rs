@@ -120,15 +120,8 @@ async fn verify(world: &World, base: &str, token: &str, ledger: &Ledger) -> Find
     f.overlaps = overlaps(&all);
     if ledger.feed_synced {
         let imported: Value = world
-            .client
-            .get(format!("{base}/api/v1/admin/ical/imported"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .admin_json(base, "/api/v1/admin/ical/imported", token)
+            .await;
         let n = imported.as_array().map_or(0, Vec::len);
         if n < reliability::FEED_EVENTS.len() {
             f.other
@@ -283,15 +276,12 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
     let mut applied_twice = Vec::new();
     for (id, code) in &payments {
         let list: Value = world
-            .client
-            .get(format!("{base}/api/v1/admin/reservations/{code}/payments"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .admin_json(
+                &base,
+                &format!("/api/v1/admin/reservations/{code}/payments"),
+                &token,
+            )
+            .await;
         let records: Vec<&Value> = list
             .as_array()
             .unwrap()
@@ -299,15 +289,8 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
             .filter(|p| p["id"] == id.as_str())
             .collect();
         let r: Value = world
-            .client
-            .get(format!("{base}/api/v1/admin/reservations/{code}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .admin_json(&base, &format!("/api/v1/admin/reservations/{code}"), &token)
+            .await;
         let counted: f64 = list
             .as_array()
             .unwrap()
@@ -341,15 +324,8 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
 
     // Duplicates: messages the provider accepted that our outbox never recorded as sent.
     let outbox: Value = world
-        .client
-        .get(format!("{base}/api/v1/admin/whatsapp/outbox"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .admin_json(&base, "/api/v1/admin/whatsapp/outbox", &token)
+        .await;
     let recorded: BTreeSet<String> = outbox["messages"]
         .as_array()
         .unwrap()

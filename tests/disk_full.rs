@@ -131,6 +131,24 @@ async fn guest(
     }
 }
 
+async fn take_backup(client: &Client, base: &str, token: &str) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/v1/admin/backups"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn health(client: &Client, base: &str) -> (StatusCode, Value) {
+    let r = client
+        .get(format!("{base}/api/v1/healthz"))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
 async fn metrics(client: &Client, base: &str) -> String {
     client
         .get(format!("{base}/metrics"))
@@ -179,12 +197,7 @@ async fn disk_full_round(min_free_mb: &str) {
     for i in 0..4 {
         units.push(create_room(&client, &base, &token, &format!("U{i}")).await);
     }
-    let r = client
-        .post(format!("{base}/api/v1/admin/backups"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = take_backup(&client, &base, &token).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let kept_snapshot = body(r).await["path"].as_str().unwrap().to_owned();
 
@@ -237,13 +250,7 @@ async fn disk_full_round(min_free_mb: &str) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let unhealthy = || async {
-        let r = client
-            .get(format!("{base}/api/v1/healthz"))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let h: Value = r.json().await.unwrap();
+        let (status, h) = health(&client, &base).await;
         status == StatusCode::SERVICE_UNAVAILABLE
             && h["status"] == "unhealthy"
             && h["checks"]["database"]["storage_full"] == true
@@ -256,12 +263,7 @@ async fn disk_full_round(min_free_mb: &str) {
         metric_value(&metrics(&client, &base).await, "store_storage_full", &[]),
         1.0
     );
-    let r = client
-        .post(format!("{base}/api/v1/admin/backups"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = take_backup(&client, &base, &token).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body(r).await["error"], "storage_full");
     assert!(
@@ -294,28 +296,14 @@ async fn disk_full_round(min_free_mb: &str) {
         eventually(Duration::from_secs(30), accepted).await,
         "writes did not resume"
     );
-    let healthy = || async {
-        let h: Value = client
-            .get(format!("{base}/api/v1/healthz"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        h["checks"]["database"]["status"] == "ok"
-    };
+    let healthy =
+        || async { health(&client, &base).await.1["checks"]["database"]["status"] == "ok" };
     assert!(eventually(Duration::from_secs(10), healthy).await);
     assert_eq!(
         metric_value(&metrics(&client, &base).await, "store_storage_full", &[]),
         0.0
     );
-    let r = client
-        .post(format!("{base}/api/v1/admin/backups"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = take_backup(&client, &base, &token).await;
     assert_eq!(
         r.status(),
         StatusCode::CREATED,

@@ -177,6 +177,15 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
 
 /// SHA-256 of a file, hex-encoded.
 pub fn file_sha256(path: &Path) -> Result<String, BackupError> {
+    read_hashing(path, |_| Ok(()))
+}
+
+/// Reads the file at `path` to its end, handing every chunk to `sink`, and returns the SHA-256
+/// of what was read (so a copy made by the sink is exactly what the hash covers).
+fn read_hashing(
+    path: &Path,
+    mut sink: impl FnMut(&[u8]) -> Result<(), BackupError>,
+) -> Result<String, BackupError> {
     let mut file = File::open(path).map_err(io(path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0; 1 << 16];
@@ -186,6 +195,7 @@ pub fn file_sha256(path: &Path) -> Result<String, BackupError> {
             break;
         }
         hasher.update(&buf[..n]);
+        sink(&buf[..n])?;
     }
     Ok(hex(&hasher.finalize()))
 }

@@ -154,6 +154,21 @@ impl World {
     }
 }
 
+impl World {
+    /// `GET base + path` as the admin, parsed as JSON.
+    pub async fn admin_json(&self, base: &str, path: &str, token: &str) -> Value {
+        self.client
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
 fn ymd(days: i64) -> String {
     crate::common::day(days).replace('-', "")
 }

@@ -5,13 +5,12 @@
 //! copies into the data directory and the checked copy becomes the store.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableTableMetadata, TableDefinition};
-use sha2::{Digest, Sha256};
 
-use super::{BackupError, CheckReport, checksum_path, io, sync_dir};
+use super::{BackupError, CheckReport, checksum_path, io, read_hashing, sync_dir};
 use crate::store::{STORE_FILE, StoreError, schema, tables};
 
 /// A copy of a file made for checking; removed when dropped unless [`PrivateCopy::keep`] ran.
@@ -25,7 +24,6 @@ impl PrivateCopy {
     /// Copies `src` to the new file `dest` (refusing to overwrite one), hashing the bytes as
     /// they are copied, and fsyncs the copy.
     fn make(src: &Path, dest: PathBuf) -> Result<PrivateCopy, BackupError> {
-        let mut from = File::open(src).map_err(io(src))?;
         let mut to = File::options()
             .write(true)
             .create_new(true)
@@ -36,18 +34,8 @@ impl PrivateCopy {
             sha256: String::new(),
             kept: false,
         };
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0; 1 << 16];
-        loop {
-            let n = from.read(&mut buf).map_err(io(src))?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            to.write_all(&buf[..n]).map_err(io(&copy.path))?;
-        }
+        copy.sha256 = read_hashing(src, |chunk| to.write_all(chunk).map_err(io(&copy.path)))?;
         to.sync_all().map_err(io(&copy.path))?;
-        copy.sha256 = super::hex(&hasher.finalize());
         Ok(copy)
     }
 
