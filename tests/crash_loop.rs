@@ -274,10 +274,27 @@ async fn acknowledged_writes_survive_sigkill_at_random_moments() {
 
     // The end: let the workers drain, then check payments and outbound messages.
     let base = server.base.clone();
-    assert!(
-        eventually(Duration::from_secs(60), || drained(&world.client, &base)).await,
-        "the inboxes and outboxes did not drain"
-    );
+    if !eventually(Duration::from_secs(600), || drained(&world.client, &base)).await {
+        let h: Value = world
+            .client
+            .get(format!("{base}/api/v1/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let outbox = world
+            .admin_json(&base, "/api/v1/admin/whatsapp/outbox", &token)
+            .await;
+        let stuck: Vec<&Value> = outbox["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["status"] == "pending")
+            .collect();
+        panic!("the inboxes and outboxes did not drain: {h:#}\npending WhatsApp: {stuck:#?}");
+    }
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(eventually(Duration::from_secs(30), || drained(&world.client, &base)).await);
     let (payments, whatsapp, acks, total_acks) = {

@@ -73,7 +73,10 @@ async fn memory_fds_and_latency_stay_flat_under_steady_load() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let world = World::start().await;
-    let server = world.serve(&data).await;
+    // Holds lapse after 10 minutes, so the load's calendar walk finds its nights free again.
+    let server = world
+        .serve_with(&data, &[("RESERVATIONS__HOLD_DURATION", "10m")])
+        .await;
     let pid = server.child.id().unwrap();
     // The load generator may run niced (bench/soak.sh); the server it measures does not.
     let _ = std::process::Command::new("renice")

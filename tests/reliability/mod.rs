@@ -115,10 +115,16 @@ impl World {
 
     /// Starts the binary on `dir` and waits until it listens.
     pub async fn serve(&self, dir: &Path) -> Server {
+        self.serve_with(dir, &[]).await
+    }
+
+    /// [`World::serve`] with more `ALOJAMIENTOS_*` settings.
+    pub async fn serve_with(&self, dir: &Path, extra: &[(&str, &str)]) -> Server {
         let mut command = tokio::process::Command::new(BIN);
         command
             .env_clear()
             .envs(self.settings(dir))
+            .envs(extra.iter().map(|(k, v)| (format!("ALOJAMIENTOS_{k}"), *v)))
             .kill_on_drop(true);
         start_with(command, Stdio::null()).await
     }
