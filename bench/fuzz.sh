@@ -27,8 +27,13 @@ for t in "${targets[@]}"; do
   echo "== fuzzing $t for ${seconds}s"
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   before=$(find "fuzz/artifacts/$t" -type f | wc -l)
+  # The HTTP targets run a server in the fuzzer's process: its threads' exit bookkeeping is
+  # not a leak of the input under test, so LeakSanitizer is off for them.
+  leaks=1
+  case $t in json_bodies|mp_webhook|wa_webhook) leaks=0 ;; esac
   nice -n 19 "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" -max_total_time="$seconds" \
-      -print_final_stats=1 -rss_limit_mb=4096 -timeout=30 "fuzz/corpus/$t" >"$out/$t.log" 2>&1
+      -print_final_stats=1 -rss_limit_mb=4096 -timeout=30 -detect_leaks=$leaks \
+      "fuzz/corpus/$t" >"$out/$t.log" 2>&1
   status=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/$t.log" | grep -o '[0-9]*$' | tail -1)
   elapsed=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$out/$t.log" | grep -o 'in [0-9]*' | grep -o '[0-9]*' | tail -1)

@@ -328,7 +328,7 @@ async fn disk_full_round(min_free_mb: &str) {
         missing.len(),
         acknowledged.len()
     );
-    let reopens = metric_value(&metrics(&client, &base).await, "store_reopens_total", &[]);
+    let reopens = metric_value(&metrics(&client, &base).await, "store_reopens_total", &[]).max(0.0);
     eprintln!(
         "min_free_mb={min_free_mb}: {} holds acknowledged, {} writes refused with storage_full, {reopens} reopens, ballast {filled} bytes",
         acknowledged.len(),

@@ -139,7 +139,8 @@ pub fn mp_webhook(data: &[u8]) {
 }
 
 /// The NLU never panics and what it returns is coherent: a stay that ends after it starts,
-/// guests and nights above zero, only accommodations it was told about.
+/// guests above zero, a number of nights a stay can have, only accommodations it was told
+/// about.
 pub fn nlu(data: &[u8]) {
     let accommodations = [
         (1, "Cabaña del Bosque".to_owned()),
@@ -150,7 +151,10 @@ pub fn nlu(data: &[u8]) {
         assert!(o > i, "{a:?}");
     }
     assert!(a.guests.is_none_or(|g| g > 0), "{a:?}");
-    assert!(a.nights.is_none_or(|n| n > 0), "{a:?}");
+    assert!(
+        a.nights.is_none_or(|n| (1..=MAX_NIGHTS).contains(&n)),
+        "{a:?}"
+    );
     assert!(a.accommodation_id.is_none_or(|id| id == 1 || id == 2));
 }
 
