@@ -33,6 +33,8 @@ pub struct FirstAdmin {
 /// A built, bound, not yet serving application.
 pub struct Application {
     listener: TcpListener,
+    /// HTTPS and port 80, when `[server.tls]` has a certificate source.
+    https: Option<crate::tls::Https>,
     metrics_listener: Option<TcpListener>,
     state: AppState,
     scheduler: JobScheduler,
@@ -58,14 +60,15 @@ impl Application {
         if demo {
             seed_demo(&store).await?;
         }
-        let listener = match crate::systemd::take_listener()
-            .context("taking the listening socket passed by systemd")?
-        {
+        let mut sockets =
+            crate::systemd::take_sockets().context("taking the sockets passed by systemd")?;
+        let listener = match sockets.main.take() {
             Some(socket) => TcpListener::from_std(socket)?,
             None => TcpListener::bind(settings.listen)
                 .await
                 .with_context(|| format!("cannot listen on {} (server.listen)", settings.listen))?,
         };
+        let https = crate::tls::Https::bind(&settings, &store, &mut sockets).await?;
         let metrics_listener = match settings.metrics_listen {
             Some(addr) => Some(
                 TcpListener::bind(addr)
@@ -153,12 +156,14 @@ impl Application {
                 ops: OpsState {
                     backups,
                     control_token_sha256: sha256_hex(&control.token).into(),
+                    tls: https.as_ref().map(crate::tls::Https::status),
                 },
                 whatsapp,
             },
         );
         Ok(Application {
             listener,
+            https,
             metrics_listener,
             state,
             scheduler,
@@ -176,6 +181,11 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// The HTTPS address and the port-80 address, when HTTPS is on.
+    pub fn https_addrs(&self) -> Option<(SocketAddr, Option<SocketAddr>)> {
+        self.https.as_ref().map(|h| (h.local_addr(), h.http_addr()))
+    }
+
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_listener
             .as_ref()
@@ -190,6 +200,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Application {
             listener,
+            https,
             metrics_listener,
             state,
             mut scheduler,
@@ -213,6 +224,8 @@ impl Application {
             });
         }
         let app = http::router(state.clone());
+        crate::tls::ignore_hangup_unless_reloading(&state.settings);
+        let public = https.map(|h| h.spawn(app.clone(), stop_rx.clone()));
         let ready_state = state.clone();
         tracing::info!(addr = %listener.local_addr()?, "serving");
         let mut rx = stop_rx;
@@ -235,7 +248,14 @@ impl Application {
         tracing::info!("shutting down: draining in-flight requests");
         ready_state.set_ready(false);
         let _ = stop_tx.send(true);
-        match tokio::time::timeout(grace, server).await {
+        let drained = async {
+            let result = server.await;
+            if let Some(public) = public {
+                let _ = public.await;
+            }
+            result
+        };
+        match tokio::time::timeout(grace, drained).await {
             Ok(result) => result??,
             Err(_) => {
                 tracing::warn!("in-flight requests did not finish within server.shutdown_grace")

@@ -52,6 +52,8 @@ pub struct OpsState {
     pub backups: Arc<Backups>,
     /// SHA-256 of the control file's token, accepted by the operator endpoints.
     pub control_token_sha256: Arc<str>,
+    /// HTTPS state, when the binary serves HTTPS itself.
+    pub tls: Option<Arc<crate::tls::TlsStatus>>,
 }
 
 /// What every handler can reach.
