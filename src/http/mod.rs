@@ -16,6 +16,7 @@ mod payments;
 mod public;
 mod rate_limit;
 mod session;
+mod setup;
 mod views;
 mod webhooks;
 mod whatsapp;
@@ -194,6 +195,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::outbox))
         .routes(routes!(backups::take_backup, backups::list_backups))
         .routes(routes!(nlu::analyze_text))
+        .routes(routes!(setup::checklist))
         .routes(routes!(whatsapp::outbox))
         .routes(routes!(whatsapp::resume))
         .routes(routes!(conversations::list_conversations))

@@ -27,6 +27,8 @@ mod http_client;
 
 const ACCOUNT_KEY: &str = "acme_account";
 const CERTIFICATE_KEY: &str = "certificate";
+/// The problem type of a request signed by an account the CA does not know (RFC 8555 §6.7).
+const ACCOUNT_GONE: &str = "urn:ietf:params:acme:error:accountDoesNotExist";
 /// One whole order (account, challenges, validation, issuance) gets this long.
 const ORDER_TIMEOUT: Duration = Duration::from_secs(300);
 /// The renewal task looks at the clock at least this often (it may have jumped).
@@ -163,13 +165,15 @@ impl Acme {
         }
     }
 
-    async fn account(&self) -> anyhow::Result<Account> {
+    /// The stored account of this directory, or a new one (also when `fresh`: the CA forgot
+    /// the stored one).
+    async fn account(&self, fresh: bool) -> anyhow::Result<Account> {
         let builder = || -> anyhow::Result<_> {
             let http = http_client::UreqClient::new(self.settings.ca_file.as_deref())?;
             Ok(Account::builder_with_http(Box::new(http)))
         };
         let stored: Option<StoredAccount> = self.store.tls_record(ACCOUNT_KEY)?;
-        if let Some(stored) = stored.filter(|s| s.directory == self.settings.directory) {
+        if let Some(stored) = stored.filter(|s| !fresh && s.directory == self.settings.directory) {
             return Ok(builder()?.from_credentials(stored.credentials).await?);
         }
         let contact = self.settings.email.as_ref().map(|e| format!("mailto:{e}"));
@@ -197,17 +201,21 @@ impl Acme {
 
     /// One order: challenges answered, certificate issued, stored and served.
     async fn order(&self) -> anyhow::Result<Loaded> {
-        let account = self.account().await?;
         let identifiers: Vec<Identifier> = self
             .settings
             .domains
             .iter()
             .map(|d| Identifier::Dns(d.clone()))
             .collect();
-        let mut order = account
-            .new_order(&NewOrder::new(&identifiers))
-            .await
-            .context("creating the order")?;
+        let new_order = NewOrder::new(&identifiers);
+        let mut order = match self.account(false).await?.new_order(&new_order).await {
+            Err(instant_acme::Error::Api(p)) if p.r#type.as_deref() == Some(ACCOUNT_GONE) => {
+                tracing::warn!("the CA no longer knows the stored ACME account; creating another");
+                self.account(true).await?.new_order(&new_order).await
+            }
+            other => other,
+        }
+        .context("creating the order")?;
         let mut authorizations = order.authorizations();
         while let Some(authz) = authorizations.next().await {
             let mut authz = authz.context("reading an authorization")?;

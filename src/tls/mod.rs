@@ -218,7 +218,9 @@ impl Https {
                 }
             };
             tokio::join!(https, http);
+            // Awaited, so the renewal task has let go of the store when this handle ends.
             keeper.abort();
+            let _ = keeper.await;
         })
     }
 }
