@@ -131,17 +131,12 @@ async fn a_certificate_from_pebble_is_served_with_hsts_and_renewed_before_expiry
     };
     let pebble = Pebble::start(dir.path(), &targets).await;
     let app = TestApp::spawn_with(|c| acme(c, &pebble, tls_port, http_port)).await;
-    let root = pebble.issuing_root().await;
+    let roots = vec![pebble.issuing_root().await];
 
-    let first = served(tls_port, DOMAIN, &[root.clone()]).await;
-    let r = pebble::get(
-        local(tls_port),
-        DOMAIN,
-        "/api/v1/accommodations",
-        &[root.clone()],
-    )
-    .await
-    .unwrap();
+    let first = served(tls_port, DOMAIN, &roots).await;
+    let r = pebble::get(local(tls_port), DOMAIN, "/api/v1/accommodations", &roots)
+        .await
+        .unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(
         r.header("strict-transport-security"),
@@ -183,7 +178,7 @@ async fn a_certificate_from_pebble_is_served_with_hsts_and_renewed_before_expiry
     assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
 
     let renewed = poll(Duration::from_secs(40), || async {
-        let r = pebble::get(local(tls_port), DOMAIN, "/api/v1/readyz", &[root.clone()]).await;
+        let r = pebble::get(local(tls_port), DOMAIN, "/api/v1/readyz", &roots).await;
         r.ok().filter(|r| r.leaf != first)
     })
     .await;
@@ -218,8 +213,8 @@ async fn with_pebble_down_the_stored_certificate_is_served_and_the_order_retried
     let first = acme_binary(&data, &directory, &listener_ca, &[DOMAIN], ports);
     let server = common::binary::start_with(first, std::process::Stdio::null()).await;
     let password = server.password.clone().unwrap();
-    let first_root = pebble.issuing_root().await;
-    served(ports.0, DOMAIN, &[first_root.clone()]).await;
+    let first_roots = vec![pebble.issuing_root().await];
+    served(ports.0, DOMAIN, &first_roots).await;
     terminate(server).await;
     let setup = pebble.stop().await;
 
@@ -228,14 +223,9 @@ async fn with_pebble_down_the_stored_certificate_is_served_and_the_order_retried
     let www = format!("www.{DOMAIN}");
     let second = acme_binary(&data, &directory, &listener_ca, &[DOMAIN, &www], ports);
     let server = common::binary::start_with(second, std::process::Stdio::null()).await;
-    let r = pebble::get(
-        local(ports.0),
-        DOMAIN,
-        "/api/v1/readyz",
-        &[first_root.clone()],
-    )
-    .await
-    .expect("the stored certificate is served while the CA is down");
+    let r = pebble::get(local(ports.0), DOMAIN, "/api/v1/readyz", &first_roots)
+        .await
+        .expect("the stored certificate is served while the CA is down");
     assert_eq!(r.status, 200);
     let retried = eventually(Duration::from_secs(20), || async {
         metric(&server.base, "acme_orders_total", &[("outcome", "error")]).await >= 2.0
