@@ -4,7 +4,8 @@
 #
 #   packaging/deb/build.sh BINARY [VERSION] [OUTDIR]     # prints the path of the .deb
 #
-# VERSION defaults to the binary's own (`alojamientos version`); OUTDIR to target/deb.
+# VERSION defaults to the binary's own (`alojamientos version`); OUTDIR to target/deb. The binary
+# is packaged as given (the release workflow strips it first).
 # DEB_COMPRESS (xz) picks dpkg-deb's compressor (the e2e test uses gzip: faster on a large
 # debug binary). Needs dpkg-deb and help2man (for the man page).
 #
@@ -36,7 +37,6 @@ chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 
 install -D -m 0755 "$bin" "$root/usr/lib/alojamientos/alojamientos"
-strip --strip-debug "$root/usr/lib/alojamientos/alojamientos" 2>/dev/null || true
 install -D -m 0755 systemd/install.sh "$root/usr/lib/alojamientos/install.sh"
 mkdir -p "$root/usr/bin"
 ln -s /opt/alojamientos/current/alojamientos "$root/usr/bin/alojamientos"
