@@ -285,8 +285,17 @@ pub struct ExportView {
     rotated_at: Timestamp,
 }
 
-fn export_view(id: u64, s: &ExportSettings, headers: &HeaderMap) -> ExportView {
+/// The export URL from `server.public_base_url`; without one (a local trial), from the request.
+fn export_view(id: u64, s: &ExportSettings, base: Option<&str>, headers: &HeaderMap) -> ExportView {
     let export_path = format!("/api/v1/ical/export/{id}/{}.ics", s.token);
+    if let Some(base) = base {
+        return ExportView {
+            export_url: format!("{base}{export_path}"),
+            export_path,
+            include_imported: s.include_imported,
+            rotated_at: s.rotated_at,
+        };
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -322,7 +331,12 @@ pub async fn get_export(
             .await?
             .map_err(accommodation_error)?,
     };
-    Ok(Json(export_view(id, &settings, &headers)))
+    Ok(Json(export_view(
+        id,
+        &settings,
+        state.settings.public_base_url.as_deref(),
+        &headers,
+    )))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -348,7 +362,12 @@ pub async fn update_export(
         .change_export_settings(id, move |s| s.include_imported = body.include_imported)
         .await?
         .map_err(accommodation_error)?;
-    Ok(Json(export_view(id, &settings, &headers)))
+    Ok(Json(export_view(
+        id,
+        &settings,
+        state.settings.public_base_url.as_deref(),
+        &headers,
+    )))
 }
 
 /// Replaces the export token: the old URL answers 404 from now on.
@@ -367,7 +386,12 @@ pub async fn rotate_export(
         .await?
         .map_err(accommodation_error)?;
     tracing::info!(accommodation = id, "iCal export token rotated");
-    Ok(Json(export_view(id, &settings, &headers)))
+    Ok(Json(export_view(
+        id,
+        &settings,
+        state.settings.public_base_url.as_deref(),
+        &headers,
+    )))
 }
 
 /// A stay imported from a feed.

@@ -1,18 +1,16 @@
 //! Let's Encrypt's ACME test server (Debian package `pebble`) on loopback, with
-//! `pebble-challtestsrv` as its DNS (every name → 127.0.0.1), and a small HTTPS client that
-//! trusts only the roots it is given and reports the certificate the server presented.
+//! `pebble-challtestsrv` as its DNS (every name → 127.0.0.1).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
+
+pub use super::https_client::get;
 
 /// Whether pebble can run here. Without it the caller skips, unless
 /// `ALOJAMIENTOS_PEBBLE_TESTS=required` (as `.ci/run` sets), which makes that a failure.
@@ -168,82 +166,4 @@ impl Pebble {
         }
         self.setup
     }
-}
-
-/// A response read whole, with the certificate the server presented.
-pub struct HttpsResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-    pub leaf: CertificateDer<'static>,
-}
-
-impl HttpsResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// `GET path` over HTTPS to `addr`, presenting `host` as SNI and Host, trusting only `roots`.
-pub async fn get(
-    addr: SocketAddr,
-    host: &str,
-    path: &str,
-    roots: &[CertificateDer<'static>],
-) -> Result<HttpsResponse, String> {
-    let mut store = rustls::RootCertStore::empty();
-    for root in roots {
-        store.add(root.clone()).map_err(|e| e.to_string())?;
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(store)
-    .with_no_client_auth();
-    let name = match host.parse::<IpAddr>() {
-        Ok(ip) => ServerName::IpAddress(ip.into()),
-        Err(_) => ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?,
-    };
-    let exchange = async {
-        let tcp = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-        let mut tls = tokio_rustls::TlsConnector::from(Arc::new(config))
-            .connect(name, tcp)
-            .await
-            .map_err(|e| e.to_string())?;
-        let leaf = tls.get_ref().1.peer_certificates().unwrap()[0].clone();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-        tls.write_all(request.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut raw = Vec::new();
-        // A peer that closes without close_notify (Go's HTTP server) still sent it all.
-        let _ = tls.read_to_end(&mut raw).await;
-        Ok::<_, String>((leaf, raw))
-    };
-    let (leaf, raw) = tokio::time::timeout(Duration::from_secs(10), exchange)
-        .await
-        .map_err(|_| "timed out".to_owned())??;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").ok_or("no response head")?;
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or("no status line")?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    Ok(HttpsResponse {
-        status,
-        headers,
-        body: body.to_owned(),
-        leaf,
-    })
 }
