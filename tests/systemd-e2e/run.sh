@@ -81,8 +81,10 @@ nspawn=""
 init=""
 stop_container() {
   if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
+    local t=$EPOCHREALTIME
     kill -TERM "$nspawn" 2>/dev/null || true
     wait "$nspawn" 2>/dev/null || true
+    note "container stopped in $(elapsed "$t") s"
   fi
   nspawn=""
   init=""
