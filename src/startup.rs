@@ -10,18 +10,18 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_cron_scheduler::JobScheduler;
 
-use crate::backups::Backups;
+use crate::app::backups::Backups;
 use crate::config::Settings;
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
-use crate::email::Email;
+use crate::channels::email::Email;
 use crate::http::{self, AppState, OpsState, Services};
-use crate::integrations::ical::IcalSync;
-use crate::jobs::{self, JobStatus};
-use crate::payments::Payments;
+use crate::app::ical::IcalSync;
+use crate::app::jobs::{self, JobStatus};
+use crate::app::payments::Payments;
 use crate::secret::{hash_password, random_hex, sha256_hex};
 use crate::store::{AdminUser, Store, StoreError};
-use crate::whatsapp::WhatsApp;
+use crate::channels::whatsapp::WhatsApp;
 
 /// The first admin's credentials, created on a store that has none.
 #[derive(Debug, Clone)]

@@ -13,4 +13,3 @@ pub mod payment;
 pub mod pricing;
 pub mod reservation;
 pub mod stay;
-pub mod webhook_signature;

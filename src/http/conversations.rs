@@ -9,7 +9,7 @@ use super::AppState;
 use super::auth::AdminAuth;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiPath;
-use crate::whatsapp::{Chat, ChatSummary};
+use crate::channels::whatsapp::{Chat, ChatSummary};
 
 fn no_chat() -> ApiError {
     ApiError::not_found(

@@ -15,7 +15,7 @@ use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::domain::ical::export::ExportSettings;
 use crate::domain::ical::import::{Feed, FeedCounts, FeedSpec, FeedUrl, ImportedStay};
 use crate::domain::ical::{EventKind, Source};
-use crate::integrations::ical::{SyncError, SyncReport};
+use crate::app::ical::{SyncError, SyncReport};
 use crate::store::{AccommodationError, Conflict, FeedError};
 
 /// Longest feed name.

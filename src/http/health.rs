@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::auth::bearer;
 use super::error::ApiError;
-use crate::integrations::ical::oldest_age;
+use crate::app::ical::oldest_age;
 use crate::integrations::mercadopago::ApiStatus;
-use crate::jobs::{self, EXPIRE_HOLDS};
+use crate::app::jobs::{self, EXPIRE_HOLDS};
 use crate::secret::{matches_sha256, sha256_hex};
 
 /// `ok`, `degraded` or `unhealthy`, worst first when combined.

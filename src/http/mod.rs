@@ -4,12 +4,12 @@ mod admin;
 mod admin_ui;
 mod auth;
 mod backups;
+mod calendar;
 mod conversations;
 mod error;
 mod extract;
 mod feeds;
 mod health;
-mod ical_export;
 mod middleware;
 mod nlu;
 mod payments;
@@ -17,6 +17,7 @@ mod public;
 mod rate_limit;
 mod session;
 mod views;
+mod webhook_signature;
 mod webhooks;
 mod whatsapp;
 
@@ -37,13 +38,13 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 
-use crate::backups::Backups;
+use crate::app::backups::Backups;
 use crate::config::Settings;
-use crate::integrations::ical::IcalSync;
-use crate::jobs::JobStatus;
-use crate::payments::Payments;
+use crate::app::ical::IcalSync;
+use crate::app::jobs::JobStatus;
+use crate::app::payments::Payments;
 use crate::store::{ReservePolicy, Store};
-use crate::whatsapp::WhatsApp;
+use crate::channels::whatsapp::WhatsApp;
 use rate_limit::RateLimiter;
 
 /// What the operator endpoints need: the backups and the control file's token.
@@ -118,7 +119,7 @@ impl AppState {
     }
 
     pub fn reserve_policy(&self) -> ReservePolicy {
-        crate::whatsapp::reserve_policy(&self.settings)
+        crate::channels::whatsapp::reserve_policy(&self.settings)
     }
 }
 
@@ -155,7 +156,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::guest_payment_link))
         .routes(routes!(admin::login))
         .routes(routes!(session::create_session))
-        .routes(routes!(ical_export::export))
+        .routes(routes!(calendar::export))
 }
 
 /// Routes that need an admin session.

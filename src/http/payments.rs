@@ -16,7 +16,7 @@ use super::public::authorize;
 use crate::domain::events::DomainEvent;
 use crate::domain::payment::{PaymentFlag, PaymentRecord};
 use crate::domain::reservation::Reservation;
-use crate::payments::PaymentLinkError;
+use crate::app::payments::PaymentLinkError;
 use crate::store::{LinkError, PaymentFilter};
 
 /// A hold's deposit link.

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiBytes, ApiQuery, parse_json};
-use crate::domain::webhook_signature::{Presented, verify};
+use super::webhook_signature::{Presented, verify};
 
 const SOURCE: &str = "mercadopago";
 

@@ -77,7 +77,7 @@ impl Store {
                 let acc = Accommodation { id, spec };
                 txn.open_table(ACCOMMODATIONS)?
                     .insert(id, encode(&acc).as_slice())?;
-                super::ical_export::create_export_settings(txn, id)?;
+                super::calendar::create_export_settings(txn, id)?;
                 Ok(acc)
             })
             .await

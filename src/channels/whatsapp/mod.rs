@@ -25,8 +25,8 @@ use crate::domain::reservation::Channel;
 use crate::integrations::mercadopago::{ApiHealth, ApiStatus};
 use crate::integrations::outbound::retry_at;
 use crate::integrations::whatsapp::{Graph, SendError};
-use crate::notices::{self, Notice, Vars};
-use crate::payments::Payments;
+use crate::app::notices::{self, Notice, Vars};
+use crate::app::payments::Payments;
 use crate::store::{
     DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, ReservePolicy, Store, StoreError,
 };

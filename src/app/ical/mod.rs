@@ -1,8 +1,7 @@
 //! iCal sync with OTAs: fetching feeds on schedule or on demand and applying their snapshots,
 //! and the public UIDs of our export.
 
-mod export;
-mod fetch;
+mod publish;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -22,9 +21,9 @@ use crate::domain::ical::snapshot::ChurnGuard;
 use crate::integrations::outbound::{Limits, agent, backoff};
 use crate::secret::Keyed;
 use crate::store::{Applied, Snapshot, Store, StoreError};
-use export::ExportCache;
-pub use export::Rendered;
-use fetch::{FetchError, Fetched};
+use crate::integrations::ical_fetch::{self as fetch, FetchError, Fetched};
+use publish::ExportCache;
+pub use publish::Rendered;
 
 /// Feeds fetched at the same time by one scheduler round.
 const PARALLEL_FETCHES: usize = 4;

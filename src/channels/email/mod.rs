@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::domain::events::{Audience, DomainEvent};
 use crate::integrations::outbound::retry_at;
 use crate::integrations::smtp::{Smtp, SmtpError};
-use crate::notices::{self, Notice};
+use crate::app::notices::{self, Notice};
 use crate::store::{EmailMessage, NewEmail, Store, StoreError};
 
 /// Emails sent per sweep.

@@ -7,10 +7,10 @@ use std::sync::LazyLock;
 use figment::Figment;
 use figment::providers::{Format, Toml};
 
-use crate::notices::format::fill;
-pub use crate::notices::format::{date, money, stay};
+use crate::app::notices::format::fill;
+pub use crate::app::notices::format::{date, money, stay};
 
-const SOURCE: &str = include_str!("../../assets/whatsapp/es-AR.toml");
+const SOURCE: &str = include_str!("../../../assets/whatsapp/es-AR.toml");
 
 static TEXTS: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| {
     Figment::from(Toml::string(SOURCE))

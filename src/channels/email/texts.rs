@@ -9,9 +9,9 @@ use figment::providers::{Format, Toml};
 use serde::Deserialize;
 
 use crate::domain::events::{Audience, EventKind};
-use crate::notices::format::fill;
+use crate::app::notices::format::fill;
 
-const SOURCE: &str = include_str!("../../assets/email/es-AR.toml");
+const SOURCE: &str = include_str!("../../../assets/email/es-AR.toml");
 
 #[derive(Debug, Deserialize)]
 struct Text {

@@ -17,7 +17,7 @@ use crate::domain::nlu::{Analysis, Intent, Topic, analyze};
 use crate::domain::pricing::quote;
 use crate::domain::reservation::{Actor, Channel, Reservation, Status};
 use crate::domain::stay::{StayLimits, validate_stay};
-use crate::notices::{self, Vars};
+use crate::app::notices::{self, Vars};
 use crate::secret::sha256_hex;
 use crate::store::{
     ChangeError, ChangeRequest, IdempotencyKey, InboundMessage, NewOutbound, NewReservation,
