@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
+use alojamientos::app::accommodations::new_export_settings;
 use alojamientos::domain::accommodation::{AccommodationInput, Kind};
+use alojamientos::domain::booking::{NewReservation, ReservePolicy};
 use alojamientos::domain::contact::Contact;
 use alojamientos::domain::money::{Money, Rate};
 use alojamientos::domain::reservation::{Actor, Channel, Status};
-use alojamientos::store::{
-    NewReservation, Replay, ReservePolicy, Store, StoreError, StoredResponse, schema,
-};
+use alojamientos::store::{Replay, Store, StoreError, schema};
 use jiff::ToSpan;
 
 fn policy() -> ReservePolicy {
@@ -25,7 +25,7 @@ fn open(dir: &std::path::Path) -> Store {
     Store::open(dir, Duration::from_secs(5), 1 << 20).unwrap().0
 }
 
-fn no_render<T>(_: &T) -> StoredResponse {
+fn remember_nothing<T>(_: &T) {
     unreachable!("no idempotency key")
 }
 
@@ -47,7 +47,8 @@ async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
     }
     .validate()
     .unwrap();
-    let acc = store.create_accommodation(spec).await.unwrap();
+    let export = new_export_settings(jiff::Timestamp::now());
+    let acc = store.create_accommodation(spec, export).await.unwrap();
     let today = policy()
         .time_zone
         .to_datetime(jiff::Timestamp::now())
@@ -63,11 +64,11 @@ async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
         actor: Actor::System,
         note: "test".into(),
     };
-    let Replay::Fresh(Ok(created)) = store.reserve(req, policy(), None, no_render).await.unwrap()
-    else {
+    let reserved = store.reserve(req, policy(), String::new(), None, remember_nothing);
+    let Replay::Fresh(Ok(created)) = reserved.await.unwrap() else {
         panic!("the booking is created")
     };
-    let code = created.reservation.code.clone();
+    let code = created.code.clone();
     assert_eq!(
         store
             .complete_past_stays(today.checked_add(1.day()).unwrap())

@@ -1,5 +1,6 @@
-//! Background jobs on tokio-cron-scheduler: each a plain store operation, timed, counted and
-//! recorded for health. A job that fails or panics is logged and counted; the server goes on.
+//! The scheduled jobs (tokio-cron-scheduler), all wired here: hold expiry, stay completion,
+//! purges, iCal sync, backups and payment reconciliation. Each run is timed, counted and
+//! recorded for health; one that fails or panics is logged and counted, and the server goes on.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,8 +12,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tokio_cron_scheduler::{Job, JobScheduler, JobSchedulerError};
 
-use crate::config::Settings;
-use crate::store::{Store, StoreError};
+use super::App;
+use crate::store::StoreError;
+use crate::store::backup::BackupError;
 
 /// What health shows of one job.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
@@ -61,7 +63,7 @@ pub const EXPIRE_HOLDS: &str = "expire_holds";
 /// Runs `work` as job `name`: in its own task (a panic stays there), timed, counted, recorded.
 pub async fn run_job<F>(name: &'static str, status: &JobStatus, work: F)
 where
-    F: Future<Output = Result<String, StoreError>> + Send + 'static,
+    F: Future<Output = Result<String, JobError>> + Send + 'static,
 {
     let started = Instant::now();
     let (label, outcome) = match tokio::spawn(work).await {
@@ -88,61 +90,96 @@ where
     status.record(name, outcome);
 }
 
-/// One run of a job.
-pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, StoreError>> + Send>>;
-type Work = fn(Store, Arc<Settings>) -> JobFuture;
-
-fn expire_holds(store: Store, _: Arc<Settings>) -> JobFuture {
-    Box::pin(async move {
-        let expired = store.expire_lapsed_holds().await?;
-        metrics::counter!("prereservations_expired_total").increment(expired.len() as u64);
-        metrics::gauge!("store_file_size_bytes").set(store.file_size() as f64);
-        Ok(format!("{} holds expired", expired.len()))
-    })
+/// Why one run of a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Backup(#[from] BackupError),
 }
 
-fn complete_stays(store: Store, settings: Arc<Settings>) -> JobFuture {
-    Box::pin(async move {
-        let today = crate::domain::dates::local_today(Timestamp::now(), &settings.time_zone);
-        let done = store.complete_past_stays(today).await?;
-        Ok(format!("{done} stays completed"))
-    })
-}
+/// One run of a job: a summary for the log, or why it failed.
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<String, JobError>> + Send>>;
 
 /// How long received WhatsApp message ids are kept to drop Meta's redeliveries.
 const WHATSAPP_SEEN_TTL: Duration = Duration::from_secs(7 * 86_400);
 
-fn purge(store: Store, settings: Arc<Settings>) -> JobFuture {
-    Box::pin(async move {
-        let keys = store.purge_idempotency(settings.idempotency_ttl).await?;
-        let sessions = store.purge_sessions().await?;
-        let seen = store.purge_whatsapp_seen(WHATSAPP_SEEN_TTL).await?;
-        Ok(format!(
-            "{keys} idempotency keys, {sessions} sessions and {seen} WhatsApp message ids purged"
-        ))
-    })
+async fn expire_holds(app: App) -> Result<String, JobError> {
+    let expired = app.store.expire_lapsed_holds().await?;
+    metrics::counter!("prereservations_expired_total").increment(expired.len() as u64);
+    metrics::gauge!("store_file_size_bytes").set(app.store.file_size() as f64);
+    Ok(format!("{} holds expired", expired.len()))
 }
 
-/// Schedules every job and starts the scheduler.
-pub async fn start(
-    store: Store,
-    settings: Arc<Settings>,
-    status: Arc<JobStatus>,
-) -> Result<JobScheduler, JobSchedulerError> {
-    let scheduler = JobScheduler::new().await?;
-    let jobs: [(&'static str, &str, Work); 3] = [
-        (EXPIRE_HOLDS, &settings.jobs.expire_holds, expire_holds),
-        (
-            "complete_stays",
-            &settings.jobs.complete_stays,
-            complete_stays,
-        ),
-        ("purge_idempotency", &settings.jobs.purge_idempotency, purge),
+async fn complete_stays(app: App) -> Result<String, JobError> {
+    let today = app.booking.today(Timestamp::now());
+    let done = app.store.complete_past_stays(today).await?;
+    Ok(format!("{done} stays completed"))
+}
+
+async fn purge(app: App) -> Result<String, JobError> {
+    let keys = app
+        .store
+        .purge_idempotency(app.settings.idempotency_ttl)
+        .await?;
+    let sessions = app.store.purge_sessions().await?;
+    let seen = app.store.purge_whatsapp_seen(WHATSAPP_SEEN_TTL).await?;
+    Ok(format!(
+        "{keys} idempotency keys, {sessions} sessions and {seen} WhatsApp message ids purged"
+    ))
+}
+
+async fn ical_sync(app: App) -> Result<String, JobError> {
+    let ran = app.ical.sync_due().await?;
+    Ok(format!("{ran} feeds synced"))
+}
+
+async fn reconcile_payments(app: App) -> Result<String, JobError> {
+    Ok(app.payments.reconcile().await?)
+}
+
+async fn backup(app: App) -> Result<String, JobError> {
+    let info = app.backups.take().await?;
+    Ok(format!("snapshot {}", info.path.display()))
+}
+
+/// Every scheduled job: name, schedule (from the configuration) and what one run does.
+/// Reconciliation runs only when Mercado Pago is configured.
+fn jobs(app: &App) -> Vec<(&'static str, String, fn(App) -> JobFuture)> {
+    let s = &app.settings;
+    let mut jobs: Vec<(&'static str, String, fn(App) -> JobFuture)> = vec![
+        (EXPIRE_HOLDS, s.jobs.expire_holds.clone(), |a| {
+            Box::pin(expire_holds(a))
+        }),
+        ("complete_stays", s.jobs.complete_stays.clone(), |a| {
+            Box::pin(complete_stays(a))
+        }),
+        ("purge_idempotency", s.jobs.purge_idempotency.clone(), |a| {
+            Box::pin(purge(a))
+        }),
+        ("ical_sync", s.ical.check_schedule.clone(), |a| {
+            Box::pin(ical_sync(a))
+        }),
+        ("backup", s.backup.schedule.clone(), |a| Box::pin(backup(a))),
     ];
-    for (name, schedule, work) in jobs {
-        let (store, settings) = (store.clone(), settings.clone());
-        add(&scheduler, name, schedule, status.clone(), move || {
-            work(store.clone(), settings.clone())
+    if app.payments.is_configured() {
+        jobs.push(
+            ("reconcile_payments", s.mercadopago.reconcile.clone(), |a| {
+                Box::pin(reconcile_payments(a))
+            }),
+        );
+    }
+    jobs
+}
+
+/// Schedules every job and starts the scheduler: the one place jobs are wired.
+pub async fn start(app: &App) -> Result<JobScheduler, JobSchedulerError> {
+    let scheduler = JobScheduler::new().await?;
+    for (name, schedule, work) in jobs(app) {
+        let app = app.clone();
+        add(&scheduler, name, &schedule, app.jobs.clone(), move || {
+            work(app.clone())
         })
         .await?;
     }
@@ -151,7 +188,7 @@ pub async fn start(
 }
 
 /// Adds job `name` on `schedule` to a scheduler (started or not); `work` makes each run.
-pub async fn add(
+async fn add(
     scheduler: &JobScheduler,
     name: &'static str,
     schedule: &str,
@@ -187,7 +224,10 @@ mod tests {
     async fn a_failing_or_panicking_job_is_recorded_and_the_caller_goes_on() {
         let status = JobStatus::default();
         run_job("ok_job", &status, async { Ok("fine".to_owned()) }).await;
-        run_job("bad_job", &status, async { Err(StoreError::LockTimeout) }).await;
+        run_job("bad_job", &status, async {
+            Err(StoreError::LockTimeout.into())
+        })
+        .await;
         run_job("panicky_job", &status, async { panic!("boom") }).await;
         let s = status.snapshot();
         assert!(s["ok_job"].last_success.is_some());

@@ -9,13 +9,13 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::config::Settings;
+use crate::domain::deposit::{LinkError, Outcome};
 use crate::domain::payment::ProviderPayment;
 use crate::domain::reservation::{Reservation, Status};
-use crate::integrations::mercadopago::{
-    ApiHealth, ApiStatus, MercadoPago, MpError, PreferenceRequest,
-};
+use crate::integrations::api_health::{ApiHealth, ApiStatus};
+use crate::integrations::mercadopago::{MercadoPago, MpError, PreferenceRequest};
 use crate::integrations::outbound::backoff;
-use crate::store::{InboxEntry, LinkError, Outcome, Store, StoreError};
+use crate::store::{InboxEntry, Store, StoreError};
 
 /// Notifications processed per sweep of the inbox.
 const SWEEP_BATCH: usize = 100;
@@ -93,7 +93,7 @@ impl Payments {
         }
         let mp = &self.settings.mercadopago;
         let req = PreferenceRequest {
-            reservation_code: r.code.clone(),
+            reservation_code: r.code.to_string(),
             title: format!("Seña {} ({})", self.settings.property_name, r.code),
             deposit: r.deposit,
             currency: r.currency.clone(),
@@ -102,7 +102,7 @@ impl Payments {
                 .unwrap_or_else(|| Timestamp::now() + SignedDuration::from_hours(1)),
             notification_url: mp.notification_url.clone(),
             back_urls: mp.back_urls.clone(),
-            payer_email: r.contact.email.clone(),
+            payer_email: r.contact.email().map(str::to_owned),
         };
         let preference =
             tokio::task::spawn_blocking(move || client.create_preference(&req, retries))
@@ -241,7 +241,7 @@ impl Payments {
         let codes = self.store.holds_with_links()?;
         let (mut applied, mut failed) = (0, 0);
         for code in &codes {
-            let (c, reference) = (client.clone(), code.clone());
+            let (c, reference) = (client.clone(), code.to_string());
             let found = tokio::task::spawn_blocking(move || c.search(&reference))
                 .await
                 .unwrap_or_else(|_| Err(MpError::Unavailable("the request panicked".into())));

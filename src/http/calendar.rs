@@ -33,11 +33,11 @@ pub async fn export(
         return Err(not_found());
     };
     let now = Timestamp::now();
-    let history = Span::new().days(i64::from(state.settings.ical.export_history_days));
-    let since = local_today(now, &state.settings.time_zone)
+    let history = Span::new().days(i64::from(state.app.settings.ical.export_history_days));
+    let since = local_today(now, &state.app.settings.time_zone)
         .checked_sub(history)
         .unwrap_or(jiff::civil::Date::MIN);
-    let Some(rendered) = state.ical.export(id, token, since, now)? else {
+    let Some(rendered) = state.app.ical.export(id, token, since, now)? else {
         count("not_found");
         return Err(not_found());
     };

@@ -12,10 +12,11 @@ use super::AppState;
 use super::auth::AdminAuth;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::app::ical::SyncReport;
 use crate::domain::ical::export::ExportSettings;
 use crate::domain::ical::import::{Feed, FeedCounts, FeedSpec, FeedUrl, ImportedStay};
 use crate::domain::ical::{EventKind, Source};
-use crate::app::ical::{SyncError, SyncReport};
+use crate::domain::ids::AccommodationId;
 use crate::store::{AccommodationError, Conflict, FeedError};
 
 /// Longest feed name.
@@ -114,19 +115,6 @@ fn feed_name(name: Option<String>, source: Source) -> Result<String, ApiError> {
     })
 }
 
-fn feed_error(e: FeedError) -> ApiError {
-    match e {
-        FeedError::AccommodationNotFound => {
-            ApiError::not_found("accommodation_not_found", e.to_string())
-        }
-        FeedError::NotFound => ApiError::not_found("feed_not_found", e.to_string()),
-    }
-}
-
-fn accommodation_error(e: AccommodationError) -> ApiError {
-    ApiError::not_found("accommodation_not_found", e.to_string())
-}
-
 /// The import feeds of an accommodation with their last attempt, success, error, event counts
 /// and next run.
 #[utoipa::path(get, path = "/api/v1/admin/accommodations/{id}/feeds", tag = "admin", security(("bearer" = [])),
@@ -137,11 +125,17 @@ pub async fn list_feeds(
     _admin: AdminAuth,
     ApiPath(id): ApiPath<u64>,
 ) -> Result<Json<Vec<FeedView>>, ApiError> {
-    if state.store.accommodation(id)?.is_none() {
-        return Err(accommodation_error(AccommodationError::NotFound));
+    if state
+        .app
+        .store
+        .accommodation(AccommodationId::new(id))?
+        .is_none()
+    {
+        return Err(AccommodationError::NotFound.into());
     }
     Ok(Json(
         state
+            .app
             .store
             .feeds(Some(id))?
             .into_iter()
@@ -167,11 +161,7 @@ pub async fn create_feed(
         checkout_is_dtend: body.checkout_is_dtend.unwrap_or(true),
         enabled: body.enabled.unwrap_or(true),
     };
-    let feed = state
-        .store
-        .create_feed(id, spec)
-        .await?
-        .map_err(feed_error)?;
+    let feed = state.app.store.create_feed(id, spec).await??;
     tracing::info!(
         feed = feed.id,
         accommodation = id,
@@ -197,6 +187,7 @@ pub async fn update_feed(
         None => None,
     };
     let feed = state
+        .app
         .store
         .update_feed(id, feed_id, move |spec| {
             if let Some(url) = url {
@@ -215,8 +206,7 @@ pub async fn update_feed(
                 spec.enabled = v;
             }
         })
-        .await?
-        .map_err(feed_error)?;
+        .await??;
     Ok(Json(FeedView::of(feed)))
 }
 
@@ -229,11 +219,7 @@ pub async fn delete_feed(
     _admin: AdminAuth,
     ApiPath((id, feed_id)): ApiPath<(u64, u64)>,
 ) -> Result<Json<FeedView>, ApiError> {
-    let feed = state
-        .store
-        .delete_feed(id, feed_id)
-        .await?
-        .map_err(feed_error)?;
+    let feed = state.app.store.delete_feed(id, feed_id).await??;
     tracing::info!(feed = feed.id, accommodation = id, "feed removed");
     Ok(Json(FeedView::of(feed)))
 }
@@ -257,21 +243,14 @@ pub async fn sync_feed(
     ApiQuery(q): ApiQuery<SyncQuery>,
 ) -> Result<Json<SyncReport>, ApiError> {
     if state
+        .app
         .store
         .feed(feed_id)?
         .is_none_or(|f| f.accommodation_id != id)
     {
-        return Err(feed_error(FeedError::NotFound));
+        return Err(FeedError::NotFound.into());
     }
-    match state.ical.sync(feed_id, q.accept_churn).await {
-        Ok(report) => Ok(Json(report)),
-        Err(SyncError::NotFound) => Err(feed_error(FeedError::NotFound)),
-        Err(SyncError::InProgress) => Err(ApiError::conflict(
-            "sync_in_progress",
-            "this feed is being synced right now; try again in a moment",
-        )),
-        Err(SyncError::Store(e)) => Err(e.into()),
-    }
+    Ok(Json(state.app.ical.sync(feed_id, q.accept_churn).await?))
 }
 
 /// The export of an accommodation as the admin sees it.
@@ -314,14 +293,7 @@ pub async fn get_export(
     ApiPath(id): ApiPath<u64>,
     headers: HeaderMap,
 ) -> Result<Json<ExportView>, ApiError> {
-    let settings = match state.store.export_settings(id)? {
-        Some(s) => s,
-        None => state
-            .store
-            .change_export_settings(id, |_| {})
-            .await?
-            .map_err(accommodation_error)?,
-    };
+    let settings = state.app.ical.export_settings(id).await??;
     Ok(Json(export_view(id, &settings, &headers)))
 }
 
@@ -344,10 +316,10 @@ pub async fn update_export(
     ApiJson(body): ApiJson<ExportChange>,
 ) -> Result<Json<ExportView>, ApiError> {
     let settings = state
-        .store
-        .change_export_settings(id, move |s| s.include_imported = body.include_imported)
-        .await?
-        .map_err(accommodation_error)?;
+        .app
+        .ical
+        .set_include_imported(id, body.include_imported)
+        .await??;
     Ok(Json(export_view(id, &settings, &headers)))
 }
 
@@ -361,12 +333,7 @@ pub async fn rotate_export(
     ApiPath(id): ApiPath<u64>,
     headers: HeaderMap,
 ) -> Result<Json<ExportView>, ApiError> {
-    let settings = state
-        .store
-        .rotate_export_token(id)
-        .await?
-        .map_err(accommodation_error)?;
-    tracing::info!(accommodation = id, "iCal export token rotated");
+    let settings = state.app.ical.rotate_export(id).await??;
     Ok(Json(export_view(id, &settings, &headers)))
 }
 
@@ -419,11 +386,9 @@ pub async fn list_imported(
     _admin: AdminAuth,
     ApiQuery(q): ApiQuery<ImportedQuery>,
 ) -> Result<Json<Vec<ImportedView>>, ApiError> {
-    let conflicts = state
-        .store
-        .ical_conflicts(q.accommodation_id, Timestamp::now())?;
-    let views = state
-        .store
+    let store = &state.app.store;
+    let conflicts = store.ical_conflicts(q.accommodation_id, Timestamp::now())?;
+    let views = store
         .imported_stays(q.accommodation_id)?
         .into_iter()
         .map(|stay| {
@@ -448,6 +413,7 @@ pub async fn list_conflicts(
     ApiQuery(q): ApiQuery<ImportedQuery>,
 ) -> Result<Json<Vec<ImportedView>>, ApiError> {
     let conflicts = state
+        .app
         .store
         .ical_conflicts(q.accommodation_id, Timestamp::now())?;
     Ok(Json(

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable};
 
 use super::accommodations::{AccommodationError, load, load_for_write};
 use super::tables::{
@@ -13,7 +13,7 @@ use super::tables::{
 use super::{Store, StoreError};
 use crate::domain::dates::{NightRange, date_from_key, date_key};
 use crate::domain::ical::export::ExportSettings;
-use crate::secret::random_hex;
+use crate::domain::ids::AccommodationId;
 
 /// How an exported stay is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,10 @@ pub struct CalendarExport {
 }
 
 fn read_head(txn: &ReadTransaction, id: u64) -> Result<Option<ExportHead>, StoreError> {
-    let (Some(acc), Some(settings)) = (load(txn, id)?, read_settings(txn, id)?) else {
+    let (Some(acc), Some(settings)) = (
+        load(txn, AccommodationId::new(id))?,
+        read_settings(txn, id)?,
+    ) else {
         return Ok(None);
     };
     let changed = txn
@@ -95,23 +98,6 @@ impl Stamps {
     }
 }
 
-fn new_settings(now: Timestamp) -> ExportSettings {
-    ExportSettings {
-        token: random_hex(16),
-        uid_key: random_hex(32),
-        include_imported: false,
-        rotated_at: now,
-    }
-}
-
-/// Gives a new accommodation its export settings.
-pub(super) fn create_export_settings(txn: &WriteTransaction, id: u64) -> Result<(), StoreError> {
-    let settings = new_settings(Timestamp::now());
-    txn.open_table(ICAL_EXPORTS)?
-        .insert(id, encode(&settings).as_slice())?;
-    Ok(())
-}
-
 fn read_settings(txn: &ReadTransaction, id: u64) -> Result<Option<ExportSettings>, StoreError> {
     let table = txn.open_table(ICAL_EXPORTS)?;
     table.get(id)?.map(|v| decode(v.value())).transpose()
@@ -125,16 +111,17 @@ fn record<T: serde::de::DeserializeOwned>(
 }
 
 impl Store {
-    /// Applies `change` to an accommodation's export settings, creating them first for an
+    /// Applies `change` to an accommodation's export settings, starting from `fresh` for an
     /// accommodation made before exports existed.
     pub async fn change_export_settings(
         &self,
         accommodation_id: u64,
+        fresh: ExportSettings,
         change: impl FnOnce(&mut ExportSettings) + Send + 'static,
     ) -> Result<Result<ExportSettings, AccommodationError>, StoreError> {
         self.writer
             .write(move |txn| {
-                if load_for_write(txn, accommodation_id)?.is_none() {
+                if load_for_write(txn, AccommodationId::new(accommodation_id))?.is_none() {
                     return Ok(Err(AccommodationError::NotFound));
                 }
                 let mut table = txn.open_table(ICAL_EXPORTS)?;
@@ -142,7 +129,7 @@ impl Store {
                     .get(accommodation_id)?
                     .map(|v| decode(v.value()))
                     .transpose()?;
-                let mut settings = current.unwrap_or_else(|| new_settings(Timestamp::now()));
+                let mut settings = current.unwrap_or(fresh);
                 let before = settings.include_imported;
                 change(&mut settings);
                 table.insert(accommodation_id, encode(&settings).as_slice())?;
@@ -153,18 +140,6 @@ impl Store {
                 Ok(Ok(settings))
             })
             .await
-    }
-
-    /// Rotates the export token: the old URL stops working at once.
-    pub async fn rotate_export_token(
-        &self,
-        accommodation_id: u64,
-    ) -> Result<Result<ExportSettings, AccommodationError>, StoreError> {
-        self.change_export_settings(accommodation_id, |s| {
-            s.token = random_hex(16);
-            s.rotated_at = Timestamp::now();
-        })
-        .await
     }
 
     /// The export of an accommodation: stays whose check-out is after `since`, live at `now`.

@@ -16,7 +16,7 @@ use crate::domain::ical::import::{
     Feed, FeedCounts, FeedSpec, FeedState, ImportedStay, imported_code,
 };
 use crate::domain::ical::snapshot::{ChurnGuard, Known, Plan, plan};
-use crate::domain::reservation::is_reservation_code;
+use crate::domain::ids::{AccommodationId, is_reservation_code};
 
 const NEXT_FEED_ID: &str = "next_feed_id";
 
@@ -228,7 +228,7 @@ impl Store {
     ) -> Result<Result<Feed, FeedError>, StoreError> {
         self.writer
             .write(move |txn| {
-                if load_for_write(txn, accommodation_id)?.is_none() {
+                if load_for_write(txn, AccommodationId::new(accommodation_id))?.is_none() {
                     return Ok(Err(FeedError::AccommodationNotFound));
                 }
                 let id = {

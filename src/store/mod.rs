@@ -4,10 +4,10 @@ mod accommodations;
 mod admins;
 pub mod backup;
 mod blocks;
+mod calendar;
 mod email;
 mod error;
 mod feeds;
-mod calendar;
 mod idempotency;
 mod inbox;
 mod occupancy;
@@ -30,19 +30,13 @@ use redb::{Database, ReadTransaction, ReadableDatabase};
 pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
 pub use blocks::BlockError;
-pub use email::{EmailMessage, EmailStatus, NewEmail};
+pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
 pub use error::StoreError;
 pub use feeds::{Applied, Conflict, FeedError, Snapshot};
-pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
-pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
+pub use idempotency::{IdempotencyKey, Replay};
 pub use inbox::InboxEntry;
-pub use payments::{LinkError, Outcome, PaymentFilter};
-pub use reservations::{
-    ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
-    ReserveError, ReservePolicy, Stats,
-};
-pub use thread::{Direction, ThreadEntry};
-pub use whatsapp::{DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus};
+pub use payments::PaymentFilter;
+pub use reservations::{ReservationFilter, ReservationPage};
 use writer::Writer;
 
 /// File name of the store inside the data directory.

@@ -1,5 +1,6 @@
 //! Our calendar as OTAs poll it: the token check, the render and a per-accommodation cache of
-//! the rendered body, valid while nothing holding the dates changed and no hold lapsed.
+//! the rendered body, valid while nothing holding the dates changed and no hold lapsed; and
+//! the host's export settings (the URL's token, rotation, re-exporting imported stays).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -8,9 +9,11 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 use super::IcalSync;
+use crate::app::accommodations::{new_export_settings, new_export_token};
+use crate::domain::ical::export::ExportSettings;
 use crate::domain::ical::export::{BLOCKED, ExportEvent, RESERVED, render};
 use crate::secret::{matches_sha256, sha256_hex};
-use crate::store::{CalendarExport, ExportHead, ExportedKind, StoreError};
+use crate::store::{AccommodationError, CalendarExport, ExportHead, ExportedKind, StoreError};
 
 /// A rendered export and its validators.
 #[derive(Debug, Clone)]
@@ -49,7 +52,53 @@ fn version(head: &ExportHead, since: Date) -> Version {
     }
 }
 
+/// Export settings, or why they could not be had.
+type SettingsResult = Result<Result<ExportSettings, AccommodationError>, StoreError>;
+
 impl IcalSync {
+    /// The export settings of an accommodation (made now for one created before exports).
+    pub async fn export_settings(&self, accommodation_id: u64) -> SettingsResult {
+        match self.store.export_settings(accommodation_id)? {
+            Some(s) => Ok(Ok(s)),
+            None => self.change_export(accommodation_id, |_| {}).await,
+        }
+    }
+
+    /// Whether stays imported from feeds are exported again (off by default: echo loops).
+    pub async fn set_include_imported(&self, accommodation_id: u64, on: bool) -> SettingsResult {
+        self.change_export(accommodation_id, move |s| s.include_imported = on)
+            .await
+    }
+
+    /// Replaces the export token: the old URL stops working at once.
+    pub async fn rotate_export(&self, accommodation_id: u64) -> SettingsResult {
+        let token = new_export_token();
+        let result = self
+            .change_export(accommodation_id, move |s| {
+                s.token = token;
+                s.rotated_at = Timestamp::now();
+            })
+            .await;
+        if matches!(result, Ok(Ok(_))) {
+            tracing::info!(
+                accommodation = accommodation_id,
+                "iCal export token rotated"
+            );
+        }
+        result
+    }
+
+    async fn change_export(
+        &self,
+        accommodation_id: u64,
+        change: impl FnOnce(&mut ExportSettings) + Send + 'static,
+    ) -> SettingsResult {
+        let fresh = new_export_settings(Timestamp::now());
+        self.store
+            .change_export_settings(accommodation_id, fresh, change)
+            .await
+    }
+
     /// The export of `accommodation_id` if `token` is its export token (compared in constant
     /// time); `None` for a wrong token and an unknown accommodation alike.
     pub fn export(

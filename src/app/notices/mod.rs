@@ -6,6 +6,7 @@ pub mod format;
 
 use crate::config::Settings;
 use crate::domain::events::DomainEvent;
+use crate::domain::ids::ReservationCode;
 use crate::domain::reservation::{Reservation, Status};
 use crate::store::{Store, StoreError};
 
@@ -49,7 +50,7 @@ pub fn reservation_vars(store: &Store, settings: &Settings, r: &Reservation) -> 
         })
         .unwrap_or_default();
     vec![
-        ("code", r.code.clone()),
+        ("code", r.code.to_string()),
         ("accommodation", accommodation),
         ("check_in", format::date(r.range.check_in())),
         ("check_out", format::date(r.range.check_out())),
@@ -64,12 +65,9 @@ pub fn reservation_vars(store: &Store, settings: &Settings, r: &Reservation) -> 
         ("status", status_text(r.status).into()),
         ("guests", r.guests.to_string()),
         ("channel", r.channel.as_str().into()),
-        ("guest_name", r.contact.name.clone()),
-        ("guest_phone", r.contact.phone.clone()),
-        (
-            "guest_email",
-            r.contact.email.clone().unwrap_or_else(|| "-".into()),
-        ),
+        ("guest_name", r.contact.name().to_owned()),
+        ("guest_phone", r.contact.phone().to_owned()),
+        ("guest_email", r.contact.email().unwrap_or("-").to_owned()),
         ("property", settings.property_name.clone()),
     ]
 }
@@ -80,8 +78,12 @@ pub fn describe(
     settings: &Settings,
     event: &DomainEvent,
 ) -> Result<Notice, StoreError> {
-    let reservation = match &event.reservation_code {
-        Some(code) => store.reservation(code)?,
+    let reservation = match event
+        .reservation_code
+        .as_deref()
+        .and_then(ReservationCode::parse)
+    {
+        Some(code) => store.reservation(&code)?,
         None => None,
     };
     let mut vars = match &reservation {

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use tokio::task::JoinHandle;
 
+use crate::app::notices::{self, Notice};
 use crate::config::Settings;
 use crate::domain::events::{Audience, DomainEvent};
+use crate::domain::messages::{EmailMessage, NewEmail};
 use crate::integrations::outbound::retry_at;
 use crate::integrations::smtp::{Smtp, SmtpError};
-use crate::app::notices::{self, Notice};
-use crate::store::{EmailMessage, NewEmail, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// Emails sent per sweep.
 const BATCH: usize = 20;
@@ -93,7 +94,10 @@ impl Email {
         let Notice { reservation, vars } = notices::describe(&self.store, &self.settings, event)?;
         let (to, kind) = match event.audience {
             Audience::Host => (self.settings.email.host_address.clone(), "host"),
-            Audience::Guest => (reservation.and_then(|r| r.contact.email), "guest"),
+            Audience::Guest => (
+                reservation.and_then(|r| r.contact.email().map(str::to_owned)),
+                "guest",
+            ),
         };
         let Some(to) = to else {
             return Ok(None);

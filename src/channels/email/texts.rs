@@ -8,8 +8,8 @@ use figment::Figment;
 use figment::providers::{Format, Toml};
 use serde::Deserialize;
 
-use crate::domain::events::{Audience, EventKind};
 use crate::app::notices::format::fill;
+use crate::domain::events::{Audience, EventKind};
 
 const SOURCE: &str = include_str!("../../../assets/email/es-AR.toml");
 

@@ -5,8 +5,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::WhatsApp;
-use super::conversation::{Conversation, RESUME_KIND, TAKE_OVER_KIND};
-use crate::store::{Direction, StoreError, ThreadEntry};
+use super::dialog::{Conversation, RESUME_KIND, TAKE_OVER_KIND};
+use crate::domain::messages::{Direction, ThreadEntry};
+use crate::store::StoreError;
 
 /// One chat in the list.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -44,7 +45,7 @@ impl WhatsApp {
         c: Conversation,
         now: Timestamp,
     ) -> Result<ChatSummary, StoreError> {
-        let thread = self.store.thread(&phone)?;
+        let thread = self.app.store.thread(&phone)?;
         let profile_name = thread.iter().rev().find_map(|e| e.profile_name.clone());
         let last_activity = thread
             .iter()
@@ -67,6 +68,7 @@ impl WhatsApp {
     pub fn chats(&self) -> Result<Vec<ChatSummary>, StoreError> {
         let now = Timestamp::now();
         let mut out = self
+            .app
             .store
             .conversations::<Conversation>(|_| true)?
             .into_iter()
@@ -78,10 +80,11 @@ impl WhatsApp {
 
     /// One chat with its kept messages; `None` when nobody wrote from `phone`.
     pub fn chat(&self, phone: &str) -> Result<Option<Chat>, StoreError> {
-        let Some(c) = self.store.conversation::<Conversation>(phone)? else {
+        let Some(c) = self.app.store.conversation::<Conversation>(phone)? else {
             return Ok(None);
         };
         let messages = self
+            .app
             .store
             .thread(phone)?
             .into_iter()

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::store::NewOutbound;
+use crate::domain::messages::NewOutbound;
 
 /// WhatsApp's limits on interactive messages.
 const MAX_BUTTONS: usize = 3;

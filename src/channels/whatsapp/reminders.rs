@@ -5,6 +5,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::texts::render;
 use super::{Conversation, WhatsApp};
+use crate::domain::ids::ReservationCode;
 use crate::domain::reservation::Status;
 use crate::store::StoreError;
 
@@ -12,9 +13,10 @@ impl WhatsApp {
     /// Reminds and announces for every watched hold that needs it.
     pub(super) async fn follow_holds(&self) -> Result<(), StoreError> {
         let now = Timestamp::now();
-        let before =
-            SignedDuration::try_from(self.settings.whatsapp.reminder_before).unwrap_or_default();
+        let before = SignedDuration::try_from(self.app.settings.whatsapp.reminder_before)
+            .unwrap_or_default();
         for (phone, mut conv) in self
+            .app
             .store
             .conversations(|c: &Conversation| !c.watched.is_empty())?
         {
@@ -22,7 +24,10 @@ impl WhatsApp {
             let mut messages = Vec::new();
             let mut still = Vec::new();
             for code in std::mem::take(&mut conv.watched) {
-                let Some(r) = self.store.reservation(&code)? else {
+                let Some(parsed) = ReservationCode::parse(&code) else {
+                    continue;
+                };
+                let Some(r) = self.app.store.reservation(&parsed)? else {
                     continue;
                 };
                 let lapsed = r.status == Status::Expired
@@ -51,7 +56,10 @@ impl WhatsApp {
             conv.reminded.retain(|c| still.contains(c));
             conv.watched = still;
             if conv.watched != watched_before || conv.reminded != reminded_before {
-                self.store.save_conversation(phone, conv, messages).await?;
+                self.app
+                    .store
+                    .save_conversation(phone, conv, messages)
+                    .await?;
             }
         }
         Ok(())

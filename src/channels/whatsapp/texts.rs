@@ -47,8 +47,10 @@ mod tests {
     #[test]
     fn every_text_the_code_renders_exists() {
         let sources = [
+            include_str!("dialog/mod.rs"),
+            include_str!("dialog/replies.rs"),
             include_str!("conversation.rs"),
-            include_str!("mod.rs"),
+            include_str!("delivery.rs"),
             include_str!("reminders.rs"),
         ];
         let mut used = 0;

@@ -5,13 +5,13 @@
 use std::time::Instant;
 
 use super::WhatsApp;
-use crate::store::InboundMessage;
+use crate::domain::messages::InboundMessage;
 
 impl WhatsApp {
     /// The transcript of a voice note; `None` when there is no command, the download or the
     /// command fails, or the transcript is empty (the guest is asked to write).
     pub(super) async fn transcribe(&self, msg: &InboundMessage) -> Option<String> {
-        let wa = &self.settings.whatsapp;
+        let wa = &self.app.settings.whatsapp;
         let (Some(command), Some(graph), Some(media)) = (
             wa.stt_command.clone(),
             self.graph.clone(),
@@ -43,7 +43,7 @@ impl WhatsApp {
             .ok()?
             .map_err(|e| tracing::warn!(error = %e, "cannot download a voice note"))
             .ok()?;
-        let dir = self.settings.data_dir.join("tmp");
+        let dir = self.app.settings.data_dir.join("tmp");
         tokio::fs::create_dir_all(&dir).await.ok()?;
         let path = dir.join(format!("voice-{}.ogg", crate::secret::random_hex(8)));
         tokio::fs::write(&path, audio).await.ok()?;
@@ -54,7 +54,7 @@ impl WhatsApp {
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .output();
-        let output = tokio::time::timeout(self.settings.whatsapp.stt_timeout, run).await;
+        let output = tokio::time::timeout(self.app.settings.whatsapp.stt_timeout, run).await;
         let _ = tokio::fs::remove_file(&path).await;
         let output = match output {
             Ok(Ok(o)) if o.status.success() => o,
