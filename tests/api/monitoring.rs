@@ -1,14 +1,12 @@
 //! Monitoring against the real binary: every metric an alert, recording rule or dashboard
 //! uses is exported, and a real Prometheus scrapes the app on loopback and queries it.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{TestApp, day, eventually};
+use crate::helpers::{TestApp, day, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,12 +1,10 @@
 //! The host's web UI: its session cookie, CSRF protection, headers and assets over plain
 //! HTTP, and the whole host workflow in a real headless chromium.
 
-mod common;
-
-use common::fake_feeds::FakeFeeds;
-use common::fake_mp::{self, FakeMp};
-use common::webdriver::{Browser, browser};
-use common::{TestApp, body, day};
+use crate::helpers::fake_feeds::FakeFeeds;
+use crate::helpers::fake_mp::{self, FakeMp};
+use crate::helpers::webdriver::{Browser, browser};
+use crate::helpers::{TestApp, body, day};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use serde_json::{Value, json};

@@ -1,11 +1,10 @@
 //! Test harness: the real application on 127.0.0.1:0 over a real redb file in a temp dir.
 
-#![allow(dead_code)]
-
 pub mod binary;
 pub mod fake_feeds;
 pub mod fake_graph;
 pub mod fake_mp;
+pub mod fake_smtp;
 pub mod webdriver;
 
 use std::net::SocketAddr;

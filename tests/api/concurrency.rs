@@ -1,10 +1,8 @@
 //! No double booking under concurrency, over real HTTP.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{TestApp, body, day, reserve_body};
+use crate::helpers::{TestApp, body, day, reserve_body};
 use proptest::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -2,14 +2,12 @@
 //! the store and the scheduler are alive, STOPPING=1 on SIGTERM, and socket activation (a
 //! listening socket passed as fd 3) with connections made before the start answered.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::binary::{BIN, command, start_with};
+use crate::helpers::binary::{BIN, command, start_with};
 use tokio::net::UnixDatagram;
 
 /// Collects notify messages for `window`.
@@ -27,7 +25,7 @@ async fn collect(socket: &UnixDatagram, window: Duration) -> Vec<String> {
 async fn start_notified(
     dir: &std::path::Path,
     env: &[(&str, &str)],
-) -> (common::binary::Server, UnixDatagram) {
+) -> (crate::helpers::binary::Server, UnixDatagram) {
     let sock_path = dir.join("notify.sock");
     let socket = UnixDatagram::bind(&sock_path).unwrap();
     let mut cmd = command(dir);

@@ -1,14 +1,12 @@
 //! The real binary: CLI verbs, start-up, the data-dir lock, and crash safety under kill -9.
 
-mod common;
-
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::binary::{
+use crate::helpers::binary::{
     BIN, HoldLoad, command, create_room, login, missing_reservations, start, start_with,
 };
-use common::{body, day};
+use crate::helpers::{body, day};
 use reqwest::{Client, StatusCode};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
@@ -170,7 +168,7 @@ async fn kill_9_mid_load_loses_no_acknowledged_reservation() {
     let load = HoldLoad::start(&client, &server.base, &units, 32);
     let loaded = || async { load.acknowledged().len() >= 300 };
     assert!(
-        common::eventually(Duration::from_secs(60), loaded).await,
+        crate::helpers::eventually(Duration::from_secs(60), loaded).await,
         "load reaches 300 holds"
     );
     server.child.start_kill().unwrap();
@@ -212,7 +210,7 @@ async fn logs_are_json_lines_with_request_ids_and_no_guest_data_or_tokens() {
     let r = client
         .post(format!("{}/api/v1/reservations", server.base))
         .header("X-Trace-ID", "trace-log-1")
-        .json(&common::reserve_body(id, &day(3), &day(5)))
+        .json(&crate::helpers::reserve_body(id, &day(3), &day(5)))
         .send()
         .await
         .unwrap();
@@ -262,7 +260,7 @@ async fn sigterm_drains_and_exits_cleanly_keeping_every_write() {
     let hold = body(
         client
             .post(format!("{}/api/v1/reservations", server.base))
-            .json(&common::reserve_body(id, &day(3), &day(5)))
+            .json(&crate::helpers::reserve_body(id, &day(3), &day(5)))
             .send()
             .await
             .unwrap(),

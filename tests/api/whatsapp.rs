@@ -2,18 +2,16 @@
 //! Graph API (and a fake Mercado Pago) on 127.0.0.1 scripted by each test, events signed with
 //! `X-Hub-Signature-256` as Meta does.
 
-mod common;
-
 use std::process::Stdio;
 use std::time::Duration;
 
 use alojamientos::config::RawSettings;
 use alojamientos::secret::hmac_sha256_hex;
 
-use common::binary::{command_with, start_with};
-use common::fake_graph::{self, FakeGraph, PHONE_ID, post_event, shown};
-use common::fake_mp::{self, FakeMp};
-use common::{TestApp, body, day, eventually};
+use crate::helpers::binary::{command_with, start_with};
+use crate::helpers::fake_graph::{self, FakeGraph, PHONE_ID, post_event, shown};
+use crate::helpers::fake_mp::{self, FakeMp};
+use crate::helpers::{TestApp, body, day, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

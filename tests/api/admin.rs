@@ -1,9 +1,7 @@
 //! Admin API over real HTTP: authentication on every route, accommodations, reservations,
 //! blocks, CSV and stats.
 
-mod common;
-
-use common::{TestApp, body, day, reserve_body};
+use crate::helpers::{TestApp, body, day, reserve_body};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -105,7 +103,9 @@ async fn sessions_expire() {
             .bearer_auth(t);
         async move { req.send().await.unwrap().status() == StatusCode::UNAUTHORIZED }
     };
-    assert!(common::eventually(std::time::Duration::from_secs(5), || ok(token.clone())).await);
+    assert!(
+        crate::helpers::eventually(std::time::Duration::from_secs(5), || ok(token.clone())).await
+    );
 }
 
 #[tokio::test]

@@ -1,16 +1,14 @@
 //! Mercado Pago deposits over real HTTP: the app on 127.0.0.1:0 with a real store, a fake
 //! Mercado Pago API on 127.0.0.1 scripted by each test, notifications signed as documented.
 
-mod common;
-
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use crate::helpers::binary::{command, create_room, login, start_with};
+use crate::helpers::fake_mp::{self, FakeMp, Fault, TOKEN, payment};
+use crate::helpers::{TestApp, body, day, eventually, reserve_body};
 use alojamientos::config::RawSettings;
 use alojamientos::secret::hmac_sha256_hex;
-use common::binary::{command, create_room, login, start_with};
-use common::fake_mp::{self, FakeMp, Fault, TOKEN, payment};
-use common::{TestApp, body, day, eventually, reserve_body};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 

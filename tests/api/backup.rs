@@ -2,13 +2,11 @@
 //! it began; scheduled snapshots with retention and metrics; restore refuses a running server
 //! and keeps the replaced store; check catches a damaged snapshot; health warns when stale.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use common::binary::{HoldLoad, command, create_room, login, missing_reservations, start};
-use common::{TestApp, body, eventually};
+use crate::helpers::binary::{HoldLoad, command, create_room, login, missing_reservations, start};
+use crate::helpers::{TestApp, body, eventually};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
@@ -92,7 +90,7 @@ async fn scheduled_backups_are_checksummed_pruned_to_keep_and_measured() {
     let backups = app.dir.path().join("backups");
     let three_runs = || async {
         let body = app.get("/metrics").await.text().await.unwrap();
-        common::metric_value(&body, "backup_runs_total", &[("outcome", "ok")]) >= 3.0
+        crate::helpers::metric_value(&body, "backup_runs_total", &[("outcome", "ok")]) >= 3.0
     };
     assert!(eventually(Duration::from_secs(20), three_runs).await);
     let snaps: Vec<_> = std::fs::read_dir(&backups)
@@ -165,7 +163,7 @@ async fn health_warns_when_the_newest_backup_is_older_than_allowed() {
     f.set_modified(SystemTime::now() - Duration::from_secs(3 * 86_400))
         .unwrap();
     drop(f);
-    let mut raw = common::test_settings(dir.path());
+    let mut raw = crate::helpers::test_settings(dir.path());
     raw.backup.stale_after = "26h".into();
     let app = TestApp::spawn_in(raw, dir).await;
     let r = app.get("/api/v1/healthz").await;

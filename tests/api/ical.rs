@@ -1,12 +1,10 @@
 //! iCal export and import over real HTTP: the real app on 127.0.0.1:0 with a real store, and a
 //! scripted OTA calendar server on 127.0.0.1.
 
-mod common;
-
 use std::time::Duration;
 
-use common::fake_feeds::{FakeFeeds, Reply};
-use common::{TestApp, body, day, eventually};
+use crate::helpers::fake_feeds::{FakeFeeds, Reply};
+use crate::helpers::{TestApp, body, day, eventually};
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use serde_json::{Value, json};

@@ -1,9 +1,7 @@
 //! The operator scripts against a real server: the smoke test passes on a live install and
 //! fails on a dead one.
 
-mod common;
-
-use common::TestApp;
+use crate::helpers::TestApp;
 use serde_json::json;
 
 async fn smoke(base: &str, admin_token: &str) -> (bool, String) {

@@ -1,10 +1,8 @@
 //! Guest-facing booking flow over real HTTP against a real redb file.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{TestApp, body, day, eventually, reserve_body};
+use crate::helpers::{TestApp, body, day, eventually, reserve_body};
 use reqwest::StatusCode;
 use serde_json::json;
 

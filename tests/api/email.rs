@@ -2,21 +2,16 @@
 //! real store, a fake SMTP server (and fake Mercado Pago, Graph API and OTA feeds) on
 //! 127.0.0.1 scripted by each test.
 
-mod common;
-#[allow(dead_code)]
-#[path = "common/fake_smtp.rs"]
-mod fake_smtp;
-
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::helpers::binary::{command_with, create_room, login, start_with};
+use crate::helpers::fake_feeds::FakeFeeds;
+use crate::helpers::fake_graph::{self, FakeGraph, PHONE_ID, post_event, shown};
+use crate::helpers::fake_mp::{self, FakeMp};
+use crate::helpers::fake_smtp::{FakeSmtp, Received};
+use crate::helpers::{TestApp, body, day, eventually, reserve_body};
 use alojamientos::config::RawSettings;
-use common::binary::{command_with, create_room, login, start_with};
-use common::fake_feeds::FakeFeeds;
-use common::fake_graph::{self, FakeGraph, PHONE_ID, post_event, shown};
-use common::fake_mp::{self, FakeMp};
-use common::{TestApp, body, day, eventually, reserve_body};
-use fake_smtp::{FakeSmtp, Received};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

@@ -1,8 +1,6 @@
 //! Health, readiness, metrics, request ids, rate limiting, body limits, the OpenAPI document.
 
-mod common;
-
-use common::{TestApp, body, day, metric_value};
+use crate::helpers::{TestApp, binary, body, day, metric_value, reserve_body};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -45,7 +43,7 @@ async fn a_stale_scheduler_is_degraded_but_still_200() {
         let r = app.get("/api/v1/healthz").await;
         r.status() == StatusCode::OK && body(r).await["checks"]["scheduler"]["status"] == "degraded"
     };
-    assert!(common::eventually(std::time::Duration::from_secs(5), degraded).await);
+    assert!(crate::helpers::eventually(std::time::Duration::from_secs(5), degraded).await);
     assert_eq!(
         body(app.get("/api/v1/healthz").await).await["status"],
         "degraded"
@@ -80,33 +78,45 @@ async fn every_response_has_request_and_trace_ids_and_echoes_the_clients_trace()
     assert_eq!(body(r).await["error"], "method_not_allowed");
 }
 
+/// Counters are process-wide and the other tests of this binary quote and book at the same
+/// time, so the exact counts are read from a server process of its own.
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_and_reservations_by_channel() {
-    let app = TestApp::spawn().await;
-    let id = app.accommodation(json!({})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = binary::start(dir.path()).await;
+    let base = server.base.clone();
+    let client = reqwest::Client::new();
+    let password = server.password.clone().unwrap();
+    let token = binary::login(&client, &base, "admin@alojamientos.local", &password).await;
+    let id = binary::create_room(&client, &base, &token, "Solo").await;
+    let metrics = || async {
+        let r = client.get(format!("{base}/metrics")).send().await.unwrap();
+        r.text().await.unwrap()
+    };
     let route = "/api/v1/accommodations/{id}/quote";
-    let before_quotes = app
-        .metric(
-            "http_requests_total",
-            &[("route", route), ("status", "200")],
-        )
-        .await;
-    let before_created = app
-        .metric("reservations_created_total", &[("channel", "web")])
-        .await;
+    let text = metrics().await;
+    let before_quotes = metric_value(
+        &text,
+        "http_requests_total",
+        &[("route", route), ("status", "200")],
+    );
+    let before_created = metric_value(&text, "reservations_created_total", &[("channel", "web")]);
     for _ in 0..3 {
-        app.get(&format!(
-            "/api/v1/accommodations/{id}/quote?check_in={}&check_out={}",
+        let quote = format!(
+            "{base}/api/v1/accommodations/{id}/quote?check_in={}&check_out={}",
             day(3),
             day(5)
-        ))
-        .await;
+        );
+        client.get(quote).send().await.unwrap();
     }
-    assert_eq!(
-        app.reserve(id, &day(3), &day(5)).await.status(),
-        StatusCode::CREATED
-    );
-    let text = app.get("/metrics").await.text().await.unwrap();
+    let held = client
+        .post(format!("{base}/api/v1/reservations"))
+        .json(&reserve_body(id, &day(3), &day(5)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), StatusCode::CREATED);
+    let text = metrics().await;
     assert_eq!(
         metric_value(
             &text,
