@@ -1,9 +1,9 @@
-//! Admin API for iCal: import feeds (add, list, change, remove, sync now), the export URL and
-//! its token, imported stays and their conflicts with local bookings.
+//! Admin API for iCal import: feeds (add, list, change, remove, sync now), imported stays and
+//! their conflicts with local bookings. The export's URL is `export_settings.rs`.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +13,6 @@ use super::auth::AdminAuth;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::app::ical::SyncReport;
-use crate::domain::ical::export::ExportSettings;
 use crate::domain::ical::import::{Feed, FeedCounts, FeedSpec, FeedUrl, ImportedStay};
 use crate::domain::ical::{EventKind, Source};
 use crate::domain::ids::AccommodationId;
@@ -251,90 +250,6 @@ pub async fn sync_feed(
         return Err(FeedError::NotFound.into());
     }
     Ok(Json(state.app.ical.sync(feed_id, q.accept_churn).await?))
-}
-
-/// The export of an accommodation as the admin sees it.
-#[derive(Serialize, ToSchema)]
-pub struct ExportView {
-    /// Give this URL to Airbnb, Booking.com or Vrbo ("import calendar").
-    export_url: String,
-    export_path: String,
-    include_imported: bool,
-    #[schema(value_type = String, format = DateTime)]
-    rotated_at: Timestamp,
-}
-
-fn export_view(id: u64, s: &ExportSettings, headers: &HeaderMap) -> ExportView {
-    let export_path = format!("/api/v1/ical/export/{id}/{}.ics", s.token);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    ExportView {
-        export_url: format!("{scheme}://{host}{export_path}"),
-        export_path,
-        include_imported: s.include_imported,
-        rotated_at: s.rotated_at,
-    }
-}
-
-/// The export URL of an accommodation and its options.
-#[utoipa::path(get, path = "/api/v1/admin/accommodations/{id}/ical", tag = "admin", security(("bearer" = [])),
-    params(("id" = u64, Path)),
-    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_export(
-    State(state): State<AppState>,
-    _admin: AdminAuth,
-    ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
-) -> Result<Json<ExportView>, ApiError> {
-    let settings = state.app.ical.export_settings(id).await??;
-    Ok(Json(export_view(id, &settings, &headers)))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExportChange {
-    /// Re-export stays imported from feeds (off by default: it makes echo loops between OTAs).
-    include_imported: bool,
-}
-
-/// Changes the export options.
-#[utoipa::path(put, path = "/api/v1/admin/accommodations/{id}/ical", tag = "admin", security(("bearer" = [])),
-    params(("id" = u64, Path)), request_body = ExportChange,
-    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update_export(
-    State(state): State<AppState>,
-    _admin: AdminAuth,
-    ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<ExportChange>,
-) -> Result<Json<ExportView>, ApiError> {
-    let settings = state
-        .app
-        .ical
-        .set_include_imported(id, body.include_imported)
-        .await??;
-    Ok(Json(export_view(id, &settings, &headers)))
-}
-
-/// Replaces the export token: the old URL answers 404 from now on.
-#[utoipa::path(post, path = "/api/v1/admin/accommodations/{id}/ical/rotate", tag = "admin", security(("bearer" = [])),
-    params(("id" = u64, Path)),
-    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn rotate_export(
-    State(state): State<AppState>,
-    _admin: AdminAuth,
-    ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
-) -> Result<Json<ExportView>, ApiError> {
-    let settings = state.app.ical.rotate_export(id).await??;
-    Ok(Json(export_view(id, &settings, &headers)))
 }
 
 /// A stay imported from a feed.

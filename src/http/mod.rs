@@ -12,6 +12,7 @@ mod calendar;
 mod catalog;
 mod conversations;
 mod error;
+mod export_settings;
 mod extract;
 mod feeds;
 mod health;
@@ -154,8 +155,11 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(feeds::list_feeds, feeds::create_feed))
         .routes(routes!(feeds::update_feed, feeds::delete_feed))
         .routes(routes!(feeds::sync_feed))
-        .routes(routes!(feeds::get_export, feeds::update_export))
-        .routes(routes!(feeds::rotate_export))
+        .routes(routes!(
+            export_settings::get_export,
+            export_settings::update_export
+        ))
+        .routes(routes!(export_settings::rotate_export))
         .routes(routes!(feeds::list_imported))
         .routes(routes!(feeds::list_conflicts))
         .routes(routes!(payments::admin_payment_link))
