@@ -144,11 +144,14 @@ async fn backup(app: App) -> Result<String, JobError> {
     Ok(format!("snapshot {}", info.path.display()))
 }
 
+/// What one run of a job does.
+type Work = fn(App) -> JobFuture;
+
 /// Every scheduled job: name, schedule (from the configuration) and what one run does.
 /// Reconciliation runs only when Mercado Pago is configured.
-fn jobs(app: &App) -> Vec<(&'static str, String, fn(App) -> JobFuture)> {
+fn jobs(app: &App) -> Vec<(&'static str, String, Work)> {
     let s = &app.settings;
-    let mut jobs: Vec<(&'static str, String, fn(App) -> JobFuture)> = vec![
+    let mut jobs: Vec<(&'static str, String, Work)> = vec![
         (EXPIRE_HOLDS, s.jobs.expire_holds.clone(), |a| {
             Box::pin(expire_holds(a))
         }),

@@ -1,5 +1,6 @@
-//! Deposits through Mercado Pago, between the HTTP layer, the store and the API client:
-//! payment links, the worker that processes recorded notifications, and reconciliation.
+//! Deposits through Mercado Pago, between the channels, the store and the API client: payment
+//! links (for every channel), the worker that processes recorded webhook notifications, and
+//! reconciliation; what a payment does to its reservation is `domain::deposit`.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,4 +1,7 @@
-//! The only module that knows redb: tables, schema, transactions, group commit.
+//! Persistence, and the only module that knows redb: tables, schema version and migrations,
+//! the group-commit writer, and per-aggregate reads and writes. Business decisions are asked
+//! of `domain/` inside the write transaction; nothing here imports the application or a
+//! channel.
 
 mod accommodations;
 mod admins;

@@ -14,7 +14,8 @@ use crate::store::{IdempotencyKey, Replay, StoreError};
 /// A new reservation and the guest's access token (shown once, stored only as a hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Created {
-    pub reservation: Reservation,
+    /// Boxed: a reservation is large and most outcomes carry none.
+    pub reservation: Box<Reservation>,
     pub access_token: String,
 }
 
@@ -59,7 +60,7 @@ pub enum Held {
     /// The request ran now (a new hold has its payment link when one could be made).
     Fresh(Result<Created, ReserveError>),
     /// The same key and request were seen before.
-    Replayed(Replayed),
+    Replayed(Box<Replayed>),
     /// The key was used before with a different request.
     KeyReused,
 }
@@ -109,20 +110,22 @@ impl Booking {
                 if let Ok(c) = &mut outcome
                     && let Some(linked) = self.payments.link_for_new_hold(&c.reservation).await
                 {
-                    c.reservation = linked;
+                    *c.reservation = linked;
                 }
                 Held::Fresh(outcome)
             }
-            Replay::Stored(Remembered::Outcome { first }) => Held::Replayed(self.replayed(first)?),
+            Replay::Stored(Remembered::Outcome { first }) => {
+                Held::Replayed(Box::new(self.replayed(first)?))
+            }
             Replay::Stored(Remembered::Legacy(first)) => {
                 let current = match ReservationCode::parse(&first.body) {
                     Some(code) if first.status == 201 => self.store.reservation(&code)?,
                     _ => None,
                 };
-                Held::Replayed(Replayed {
+                Held::Replayed(Box::new(Replayed {
                     first: First::Legacy(first),
                     current,
-                })
+                }))
             }
             Replay::KeyReused => Held::KeyReused,
         })
@@ -154,7 +157,7 @@ fn created(
     access_token: &str,
 ) -> Result<Created, ReserveError> {
     outcome.clone().map(|reservation| Created {
-        reservation,
+        reservation: Box::new(reservation),
         access_token: access_token.to_owned(),
     })
 }

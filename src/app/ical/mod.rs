@@ -1,5 +1,6 @@
-//! iCal sync with OTAs: fetching feeds on schedule or on demand and applying their snapshots,
-//! and the public UIDs of our export.
+//! iCal sync with OTAs: which feeds are due, one sync at a time per feed and a few at once per
+//! round, its metrics, and the public UIDs of our export. Fetching is `fetch.rs`, what an
+//! attempt leaves behind `record.rs`, serving our own calendar `publish.rs`.
 
 mod fetch;
 mod publish;

@@ -190,7 +190,7 @@ impl WhatsApp {
             )),
         };
         let reservation = match self.app.booking.hold(req, Some(key)).await? {
-            Held::Fresh(Ok(created)) => created.reservation,
+            Held::Fresh(Ok(created)) => *created.reservation,
             Held::Fresh(Err(ReserveError::DateOverlap)) | Held::KeyReused => {
                 return Ok(HoldOutcome::DatesTaken);
             }
