@@ -5,10 +5,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::*;
 use crate::app::booking::Quote;
-use crate::domain::accommodation::{Accommodation, AccommodationInput, Kind};
+use crate::domain::accommodation::tests::input;
+use crate::domain::accommodation::{Accommodation, AccommodationInput};
 use crate::domain::dates::NightRange;
 use crate::domain::ids::AccommodationId;
-use crate::domain::money::{Money, Rate};
+use crate::domain::money::Rate;
 use crate::domain::nlu::analyze;
 use crate::domain::pricing;
 
@@ -93,15 +94,7 @@ fn says(turn: &Turn, key: &str, vars: &[(&str, String)]) -> bool {
 fn quote(id: u64, name: &str, check_in: Date, check_out: Date) -> Quote {
     let spec = AccommodationInput {
         name: name.into(),
-        kind: Kind::Cabin,
-        capacity: 4,
-        base_price: Money::from_units(45_000),
-        weekend_multiplier: None,
-        weekend_nights: None,
-        min_stay: None,
-        seasons: vec![],
-        active: None,
-        description: None,
+        ..input()
     }
     .validate()
     .unwrap();
