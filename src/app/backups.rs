@@ -57,7 +57,7 @@ impl Backups {
             Ok::<_, BackupError>(info)
         })
         .await
-        .unwrap_or_else(|join| Err(crate::store::StoreError::Backup(join.to_string()).into()));
+        .unwrap_or_else(|_| Err(crate::store::StoreError::Panicked.into()));
         metrics::histogram!("backup_duration_seconds").record(started.elapsed().as_secs_f64());
         match &outcome {
             Ok(info) => {
