@@ -353,4 +353,74 @@ mod tests {
             Effect::Count
         );
     }
+
+    #[test]
+    fn a_payment_confirms_counts_and_a_reversal_takes_it_back_out() {
+        let now = Timestamp::UNIX_EPOCH;
+        let mut r = crate::domain::reservation::tests::hold(now);
+        let approved = payment(PaymentStatus::Approved, 14_400);
+        let mut record = PaymentRecord::new(&approved, now);
+        record.observe(&approved, now);
+        let free = |_: &Reservation| Ok::<_, ()>(true);
+        let applied = apply_report(
+            &mut record,
+            Some(&mut r),
+            &approved,
+            (true, true),
+            now,
+            free,
+        )
+        .unwrap();
+        assert_eq!(applied.outcome, Outcome::Confirmed(r.channel));
+        assert_eq!(applied.events.len(), 2, "the guest and the host hear of it");
+        assert_eq!(
+            (r.status, r.payment.paid),
+            (Status::Confirmed, approved.amount)
+        );
+        assert_eq!(r.payment.state, PaymentState::PartiallyPaid);
+        let refunded = payment(PaymentStatus::Refunded, 14_400);
+        record.observe(&refunded, now);
+        let applied = apply_report(
+            &mut record,
+            Some(&mut r),
+            &refunded,
+            (false, true),
+            now,
+            free,
+        )
+        .unwrap();
+        assert_eq!(applied.outcome, Outcome::Reversed);
+        assert_eq!((r.status, r.payment.paid), (Status::Confirmed, Money::ZERO));
+        assert!(record.flags.contains(&PaymentFlag::Reversed) && !record.counted);
+    }
+
+    #[test]
+    fn a_payment_for_taken_dates_needs_a_refund_and_one_naming_nothing_is_an_orphan() {
+        let now = Timestamp::UNIX_EPOCH;
+        let mut r = crate::domain::reservation::tests::hold(now);
+        let approved = payment(PaymentStatus::Approved, 14_400);
+        let mut record = PaymentRecord::new(&approved, now);
+        let taken = |_: &Reservation| Ok::<_, ()>(false);
+        let applied = apply_report(
+            &mut record,
+            Some(&mut r),
+            &approved,
+            (true, true),
+            now,
+            taken,
+        )
+        .unwrap();
+        assert_eq!(applied.outcome, Outcome::NeedsRefund);
+        assert_eq!(
+            (r.status, r.payment.state),
+            (Status::PreReserved, PaymentState::NeedsRefund)
+        );
+        let mut orphan = PaymentRecord::new(&approved, now);
+        let unasked = |_: &Reservation| -> Result<bool, ()> { unreachable!() };
+        let applied =
+            apply_report(&mut orphan, None, &approved, (true, true), now, unasked).unwrap();
+        assert_eq!(applied.outcome, Outcome::Orphan);
+        assert!(orphan.flags.contains(&PaymentFlag::Orphan));
+        assert_eq!(applied.events[0].kind, EventKind::OrphanPayment);
+    }
 }

@@ -179,3 +179,34 @@ fn count(channel: &'static str, outcome: &Result<Reservation, ReserveError>) {
         Err(_) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stay::StayError;
+
+    #[test]
+    fn keys_remembered_by_the_previous_version_still_replay() {
+        let legacy = r#"{"status":409,"body":"{\"error\":\"date_overlap\",\"detail\":\"x\"}"}"#;
+        let Remembered::Legacy(first) = serde_json::from_str(legacy).unwrap() else {
+            panic!("an HTTP answer stored before is read as one")
+        };
+        assert_eq!(first.status, 409);
+        let whatsapp = r#"{"status":201,"body":"RES261206520A1F"}"#;
+        assert!(matches!(
+            serde_json::from_str(whatsapp).unwrap(),
+            Remembered::Legacy(LegacyResponse { status: 201, .. })
+        ));
+        let now = Remembered::Outcome {
+            first: Err(ReserveError::Stay(StayError::TooLong { max: 30 })),
+        };
+        let text = serde_json::to_string(&now).unwrap();
+        let Remembered::Outcome { first } = serde_json::from_str(&text).unwrap() else {
+            panic!("an outcome is read back as one")
+        };
+        assert_eq!(
+            first,
+            Err(ReserveError::Stay(StayError::TooLong { max: 30 }))
+        );
+    }
+}
