@@ -10,9 +10,9 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::config::Settings;
-use crate::domain::deposit::{LinkError, Outcome};
+use crate::domain::deposit::Outcome;
 use crate::domain::payment::ProviderPayment;
-use crate::domain::reservation::{Reservation, Status};
+use crate::domain::reservation::{LinkError, Reservation, Status};
 use crate::integrations::api_health::{ApiHealth, ApiStatus};
 use crate::integrations::mercadopago::{MercadoPago, MpError, PreferenceRequest};
 use crate::integrations::outbound::backoff;

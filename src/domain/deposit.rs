@@ -154,33 +154,6 @@ impl Reservation {
     }
 }
 
-/// Why a payment link could not be attached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum LinkError {
-    #[error("no reservation with that code")]
-    NotFound,
-    #[error("only a live hold can be paid (this one is {0})")]
-    NotAHold(Status),
-}
-
-impl Reservation {
-    /// Keeps the Checkout Pro link of a hold, made for its current expiry `made_for`.
-    pub fn attach_payment_link(
-        &mut self,
-        preference_id: String,
-        url: String,
-        made_for: Option<Timestamp>,
-    ) -> Result<(), LinkError> {
-        if self.status != Status::PreReserved {
-            return Err(LinkError::NotAHold(self.status));
-        }
-        self.payment.preference_id = Some(preference_id);
-        self.payment.payment_url = Some(url);
-        self.payment.link_expires_at = made_for;
-        Ok(())
-    }
-}
-
 /// Applies a report of `payment` to `reservation` (the one its record names, if it exists).
 /// `record` has already observed the report: `first` says whether it was new to us and `news`
 /// whether its status was. `dates_free` is asked only when the payment would confirm the stay

@@ -1,6 +1,7 @@
 //! Deposit payments: provider statuses, the payment record with its history, and what a
 //! reservation keeps of its payments (link, paid amount, state). What a payment does to the
-//! reservation it names is `deposit.rs`.
+//! reservation it names is `deposit.rs`; a hold keeps its link through
+//! `Reservation::attach_payment_link`.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -14,7 +14,7 @@ use crate::app::payments::PaymentLinkError;
 use crate::domain::accommodation::InvalidAccommodation;
 use crate::domain::booking::{ChangeError, ReserveError};
 use crate::domain::contact::InvalidContact;
-use crate::domain::deposit::LinkError;
+use crate::domain::reservation::LinkError;
 use crate::domain::stay::StayError;
 use crate::store::backup::BackupError;
 use crate::store::{AccommodationError, BlockError, FeedError, StoreError};

@@ -8,10 +8,10 @@ use redb::{ReadableTable, WriteTransaction};
 use super::reservations::{dates_free, index, load, save};
 use super::tables::{HOLD_EXPIRY, PAYMENTS, RESERVATION_PAYMENTS, RESERVATIONS, decode, encode};
 use super::{Store, StoreError, outbox};
-use crate::domain::deposit::{LinkError, Outcome, apply_report};
+use crate::domain::deposit::{Outcome, apply_report};
 use crate::domain::ids::ReservationCode;
 use crate::domain::payment::{PaymentFlag, PaymentRecord, ProviderPayment};
-use crate::domain::reservation::{Reservation, Status};
+use crate::domain::reservation::{LinkError, Reservation, Status};
 
 /// The admin's payment list filter.
 #[derive(Debug, Clone, Copy, Default)]
