@@ -106,7 +106,10 @@ impl Booking {
         Ok(match replay {
             Replay::Fresh(outcome) => {
                 count(channel, &outcome);
-                let mut outcome = created(&outcome, &access_token);
+                let mut outcome = outcome.map(|reservation| Created {
+                    reservation: Box::new(reservation),
+                    access_token,
+                });
                 if let Ok(c) = &mut outcome
                     && let Some(linked) = self.payments.link_for_new_hold(&c.reservation).await
                 {
