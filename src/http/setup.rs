@@ -70,12 +70,12 @@ fn unset<T>(key: &'static str, value: &Option<T>) -> Option<&'static str> {
 }
 
 fn https(state: &AppState) -> (HttpsView, SetupItem) {
-    let s = &state.settings;
+    let s = &state.app.settings;
     let base_is_https = s
         .public_base_url
         .as_deref()
         .is_some_and(|u| u.starts_with("https://"));
-    let certificate = state.ops.tls.as_ref().map(|t| t.view());
+    let certificate = state.tls.as_ref().map(|t| t.view());
     let (mode, done) = match (&s.tls.source, &certificate) {
         (Some(source), Some(view)) => {
             let valid = view.not_after.is_some_and(|t| t > Timestamp::now());
@@ -110,7 +110,7 @@ fn webhook(s: &Settings, path: &str) -> Option<String> {
 #[utoipa::path(get, path = "/api/v1/admin/setup", tag = "admin", security(("bearer" = [])),
     responses((status = 200, body = SetupView), (status = 401, body = ErrorBody)))]
 pub async fn checklist(State(state): State<AppState>, _admin: AdminAuth) -> Json<SetupView> {
-    let s = &state.settings;
+    let s = &state.app.settings;
     let (https_view, https_item) = https(&state);
     let base_missing = s
         .public_base_url
