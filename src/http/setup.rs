@@ -56,7 +56,9 @@ pub struct SetupView {
     items: Vec<SetupItem>,
 }
 
-fn item(id: &'static str, missing: Vec<&'static str>) -> SetupItem {
+/// An item whose config keys still unset are the `Some` ones of `missing`.
+fn item(id: &'static str, missing: impl IntoIterator<Item = Option<&'static str>>) -> SetupItem {
+    let missing: Vec<&'static str> = missing.into_iter().flatten().collect();
     SetupItem {
         id,
         done: missing.is_empty(),
@@ -88,14 +90,13 @@ fn https(state: &AppState) -> (HttpsView, SetupItem) {
         _ if base_is_https && !s.trusted_proxies.is_empty() => ("proxy", true),
         _ => ("off", false),
     };
-    let mut missing = vec![];
-    if mode == "off" {
-        missing.push("server.tls.acme_domains");
-    }
-    if !base_is_https && mode != "off" {
-        missing.push("server.public_base_url");
-    }
-    let mut item = item("https", missing);
+    let mut item = item(
+        "https",
+        [
+            (mode == "off").then_some("server.tls.acme_domains"),
+            (!base_is_https && mode != "off").then_some("server.public_base_url"),
+        ],
+    );
     item.done = done;
     (HttpsView { mode, certificate }, item)
 }
@@ -123,10 +124,7 @@ pub async fn checklist(State(state): State<AppState>, _admin: AdminAuth) -> Json
             unset("mercadopago.access_token", &mp.access_token),
             unset("mercadopago.webhook_secret", &mp.webhook_secret),
             base_missing,
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        ],
     );
     mercadopago.webhook_url = webhook(s, WEBHOOK_PATH);
     let wa = &s.whatsapp;
@@ -138,10 +136,7 @@ pub async fn checklist(State(state): State<AppState>, _admin: AdminAuth) -> Json
             unset("whatsapp.app_secret", &wa.app_secret),
             unset("whatsapp.verify_token", &wa.verify_token),
             base_missing,
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        ],
     );
     whatsapp.webhook_url = webhook(s, WHATSAPP_WEBHOOK_PATH);
     let email = item(
@@ -149,18 +144,12 @@ pub async fn checklist(State(state): State<AppState>, _admin: AdminAuth) -> Json
         [
             unset("email.smtp_host", &s.email.smtp),
             unset("email.host_address", &s.email.host_address),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
+        ],
     );
     let items = vec![
         item(
             "property",
-            (s.property_name == DEFAULT_PROPERTY_NAME)
-                .then_some("property.name")
-                .into_iter()
-                .collect(),
+            [(s.property_name == DEFAULT_PROPERTY_NAME).then_some("property.name")],
         ),
         https_item,
         mercadopago,
@@ -168,9 +157,7 @@ pub async fn checklist(State(state): State<AppState>, _admin: AdminAuth) -> Json
         email,
         item(
             "offsite_backups",
-            unset("backup.offsite", &s.backup.offsite)
-                .into_iter()
-                .collect(),
+            [unset("backup.offsite", &s.backup.offsite)],
         ),
     ];
     Json(SetupView {

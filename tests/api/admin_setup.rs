@@ -91,29 +91,18 @@ async fn behind_a_trusted_proxy_with_an_https_address_https_is_done() {
 async fn the_home_page_shows_the_checklist_with_the_webhook_urls() {
     let Some(b) = browser().await else { return };
     let app = half_configured().await;
-    b.goto(&app.url("/admin/")).await;
-    b.type_into("#login-form input[name=email]", &app.admin_email)
-        .await;
-    b.type_into("#login-form input[name=password]", &app.admin_password)
-        .await;
-    b.click("#login-form button[type=submit]").await;
-    b.ready("#/").await;
+    b.log_in(&app).await;
     let title = b.text("#h-setup").await;
     assert_eq!(title, "Puesta en marcha: faltan 5 de 6");
-    let url = b
-        .js(
-            "return document.getElementById('setup-url-mercadopago').value;",
-            json!([]),
-        )
-        .await;
-    assert_eq!(url, format!("{BASE}/api/v1/webhooks/mercadopago").as_str());
-    let wa = b
-        .js(
-            "return document.getElementById('setup-url-whatsapp').value;",
-            json!([]),
-        )
-        .await;
-    assert_eq!(wa, format!("{BASE}/api/v1/webhooks/whatsapp").as_str());
+    for provider in ["mercadopago", "whatsapp"] {
+        let url = b
+            .js(
+                "return document.getElementById('setup-url-' + arguments[0]).value;",
+                json!([provider]),
+            )
+            .await;
+        assert_eq!(url, format!("{BASE}/api/v1/webhooks/{provider}").as_str());
+    }
     let states = b
         .js(
             "return [...document.querySelectorAll('#setup li')].map(li => li.dataset.item + ':' + li.className);",

@@ -61,16 +61,13 @@ async fn served(
 
 /// The `https.certificate` part of the admin's checklist.
 async fn setup_certificate(client: &reqwest::Client, base: &str, token: &str) -> Value {
-    let view: Value = client
+    let r = client
         .get(format!("{base}/api/v1/admin/setup"))
         .bearer_auth(token)
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    view["https"]["certificate"].clone()
+    crate::helpers::body(r).await["https"]["certificate"].clone()
 }
 
 /// The binary with ACME from the pebble at `directory` on the given ports, quick retries.

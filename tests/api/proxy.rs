@@ -16,15 +16,7 @@ use rustls::pki_types::pem::PemObject;
 
 fn caddy_available() -> bool {
     let found = Path::new("/usr/bin/caddy").is_file();
-    if !found {
-        let required = std::env::var("ALOJAMIENTOS_CADDY_TESTS").is_ok_and(|v| v == "required");
-        assert!(
-            !required,
-            "the Caddy test is required but caddy is not installed"
-        );
-        eprintln!("SKIPPED: caddy is not installed (apt-get install caddy; .ci/run does)");
-    }
-    found
+    crate::helpers::tool_present(found, "ALOJAMIENTOS_CADDY_TESTS", "caddy")
 }
 
 fn cookie_is_secure(r: &HttpsResponse) -> bool {

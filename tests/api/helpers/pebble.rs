@@ -18,15 +18,7 @@ pub fn available() -> bool {
     let found = ["pebble", "pebble-challtestsrv"]
         .iter()
         .all(|b| which(b).is_some());
-    if !found {
-        let required = std::env::var("ALOJAMIENTOS_PEBBLE_TESTS").is_ok_and(|v| v == "required");
-        assert!(
-            !required,
-            "the ACME test is required but pebble is not installed"
-        );
-        eprintln!("SKIPPED: pebble is not installed (apt-get install pebble; .ci/run does)");
-    }
-    found
+    super::tool_present(found, "ALOJAMIENTOS_PEBBLE_TESTS", "pebble")
 }
 
 fn which(name: &str) -> Option<PathBuf> {
