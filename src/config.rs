@@ -24,7 +24,7 @@ mod tls;
 mod whatsapp;
 
 pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
-pub use tls::{AcmeSettings, CertSource, Challenge, LETS_ENCRYPT_STAGING, TlsSection, TlsSettings};
+pub use tls::{AcmeSettings, CertSource, Challenge, TlsSection, TlsSettings};
 pub use whatsapp::{WhatsAppSection, WhatsAppSettings};
 
 /// The commented example config, embedded so `alojamientos config default` can print it.

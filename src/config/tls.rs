@@ -10,10 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{ConfigError, duration, invalid};
 
-/// Let's Encrypt's production directory (the default).
+/// Let's Encrypt's production directory (the default; its staging directory, for trials, is
+/// `https://acme-staging-v02.api.letsencrypt.org/directory`).
 pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
-/// Let's Encrypt's staging directory: untrusted certificates, generous rate limits.
-pub const LETS_ENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
 
 /// `[server.tls]` as written in the file.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -79,21 +79,18 @@ impl Acme {
 
     /// Serves the stored certificate, if there is a usable one (even one that is due for
     /// renewal or for other domains: better than none until the new one arrives).
-    pub fn serve_stored(&self) -> anyhow::Result<Option<Loaded>> {
+    pub fn serve_stored(&self) -> anyhow::Result<()> {
         let Some(stored) = self.stored()? else {
-            return Ok(None);
+            return Ok(());
         };
         match Loaded::from_pem(stored.chain_pem.as_bytes(), stored.key_pem.as_bytes()) {
-            Ok(loaded) if loaded.not_after > Timestamp::now() => {
-                self.install(&loaded);
-                Ok(Some(loaded))
-            }
-            Ok(_) => Ok(None),
+            Ok(loaded) if loaded.not_after > Timestamp::now() => self.install(&loaded),
+            Ok(_) => tracing::info!("the stored certificate has expired; ordering a new one"),
             Err(e) => {
-                tracing::warn!(error = %e, "the stored certificate is unusable; ordering a new one");
-                Ok(None)
+                tracing::warn!(error = %e, "the stored certificate is unusable; ordering a new one")
             }
         }
+        Ok(())
     }
 
     fn stored(&self) -> anyhow::Result<Option<StoredCertificate>> {

@@ -24,7 +24,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use cert::{CertError, Loaded};
 pub use status::{TlsStatus, TlsView};
 
 use crate::config::{CertSource, Challenge, Settings};
@@ -162,16 +161,6 @@ impl Https {
 
     pub fn status(&self) -> Arc<TlsStatus> {
         self.status.clone()
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.https
-            .local_addr()
-            .expect("a bound listener has an address")
-    }
-
-    pub fn http_addr(&self) -> Option<SocketAddr> {
-        self.http.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serves `app` over HTTPS (with HSTS) and the port-80 router until `stop` turns true,

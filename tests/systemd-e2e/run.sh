@@ -278,7 +278,8 @@ after_current=$(in_ct readlink /opt/alojamientos/current)
 [ "$after_current" != "$before_current" ] || fail "current did not move"
 backups=$(in_ct sh -c 'ls /opt/alojamientos/pre-upgrade/*.redb 2>/dev/null | wc -l')
 [ "$backups" -eq 1 ] || fail "expected one pre-upgrade backup, found $backups"
-in_ct sh -c 'alojamientos check /opt/alojamientos/pre-upgrade/*.redb' >/dev/null || fail "the pre-upgrade backup does not check"
+in_ct sh -c 'alojamientos check /opt/alojamientos/pre-upgrade/*.redb' >/dev/null 2>&1 \
+  || fail "the pre-upgrade backup does not check"
 ready 5 || fail "not ready after the upgrade"
 intact
 ok "$before_current → $after_current; pre-upgrade backup taken and checked; data intact"
@@ -313,7 +314,8 @@ while [ $SECONDS -lt $deadline ] && [ -z "$snapshot" ]; do
 done
 [ -n "$snapshot" ] || fail "no scheduled snapshot"
 in_ct sh -c "cd /var/lib/alojamientos/backups && sha256sum -c --quiet $(basename "$snapshot").sha256" || fail "sha256"
-in_ct alojamientos check "$snapshot" >"$work/check.json" || fail "check refused $snapshot"
+in_ct alojamientos check "$snapshot" >"$work/check.json" 2>"$work/check.log" \
+  || { cat "$work/check.log"; fail "check refused $snapshot"; }
 grep -q '"reservations": 1' "$work/check.json" || { cat "$work/check.json"; fail "the snapshot lacks the reservation"; }
 in_ct rm /etc/systemd/system/alojamientos.service.d/e2e-backup.conf
 in_ct systemctl daemon-reload
@@ -361,7 +363,7 @@ until in_ct curl -fsS -o /dev/null --cacert /etc/pebble-e2e/cert.pem https://127
 done
 # Its issuing root goes into the container's trust store, as Let's Encrypt's is on a VPS.
 in_ct sh -c 'curl -fsS --cacert /etc/pebble-e2e/cert.pem https://127.0.0.1:15000/roots/0 \
-  >/usr/local/share/ca-certificates/pebble-e2e.crt && update-ca-certificates >/dev/null'
+  >/usr/local/share/ca-certificates/pebble-e2e.crt && update-ca-certificates >/dev/null 2>&1'
 ok "pebble answers at https://127.0.0.1:14000/dir; its root is trusted"
 
 step "README \"Install on a VPS\": the marked steps, word for word"
