@@ -5,7 +5,7 @@
 # Needs: rustup toolchain install nightly --profile minimal; cargo install cargo-fuzz.
 # Writes target/fuzz/<target>.log and a summary table (target, seconds, executions, exec/s,
 # corpus, findings) to target/fuzz/summary.md; keeps a minimised corpus as
-# fuzz/corpus/<target>/min-* (committed, replayed by tests/fuzz_replay.rs). A crash leaves its
+# fuzz/corpus/<target>/min-* (committed, replayed by tests/api/reliability/fuzz_replay.rs). A crash leaves its
 # input in fuzz/artifacts/<target>/: fix it and copy it to fuzz/regressions/<target>/.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1

@@ -231,7 +231,7 @@ pub fn mp_webhook(data: &[u8]) {
         let now = jiff::Timestamp::now().as_second().to_string();
         let id = super::query_value(&query, "data.id");
         let manifest =
-            alojamientos::domain::webhook_signature::manifest(id.as_deref(), Some(rid), &now);
+            alojamientos::http::webhook_signature::manifest(id.as_deref(), Some(rid), &now);
         let v1 = alojamientos::secret::hmac_sha256_hex(MP_SECRET.as_bytes(), manifest.as_bytes());
         format!("ts={now},v1={v1}")
     } else {

@@ -1,5 +1,5 @@
 //! What each fuzz target does with its input, shared by the cargo-fuzz targets (`fuzz/`, run on
-//! nightly) and by `tests/fuzz_replay.rs`, which replays every committed corpus and regression
+//! nightly) and by `tests/api/reliability/fuzz_replay.rs`, which replays every committed corpus and regression
 //! input in the normal `cargo test`. A target panics when the code under test panics or breaks
 //! the property named in its doc comment.
 
@@ -13,7 +13,7 @@ use alojamientos::domain::dates::NightRange;
 use alojamientos::domain::ical::feed::{FeedRules, parse};
 use alojamientos::domain::money::{MAX_AMOUNT, Money, Rate};
 use alojamientos::domain::pricing::{MAX_NIGHTS, quote};
-use alojamientos::domain::webhook_signature::{self, Presented};
+use alojamientos::http::webhook_signature::{self, Presented};
 use jiff::civil::date;
 
 /// What a target runs on one input.

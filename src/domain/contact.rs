@@ -2,13 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Validated contact details.
+/// Validated contact details: made only by [`Contact::new`] (typed by a guest or the host) and
+/// [`Contact::from_whatsapp`] (a WhatsApp sender), read through its accessors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
-    pub name: String,
+    name: String,
     /// E.164, e.g. `+5491122334455`.
-    pub phone: String,
-    pub email: Option<String>,
+    phone: String,
+    email: Option<String>,
 }
 
 /// Which contact field is wrong.
@@ -67,6 +68,21 @@ impl Contact {
     }
 }
 
+impl Contact {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// E.164, e.g. `+5491122334455`.
+    pub fn phone(&self) -> &str {
+        &self.phone
+    }
+
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+}
+
 /// The region whose numbering plan national numbers follow, for a country calling code such
 /// as `"54"` (Argentina); for a code shared by several countries, its main one (`"1"` → US).
 pub fn region_of(calling_code: &str) -> Option<phonenumber::country::Id> {
@@ -110,24 +126,24 @@ fn e164(number: &phonenumber::PhoneNumber) -> String {
 }
 
 /// The E.164 number of a WhatsApp sender (`wa_id`, digits with the country code, e.g.
-/// `5493514123456`). WhatsApp has verified the number, so one the metadata does not know yet is
-/// still taken as it comes (8 to 15 digits); the same number typed locally by a guest
-/// ([`normalize_phone`]) gives the same text.
+/// `5493514123456`). A number the metadata knows is taken in its canonical form, however
+/// short (some countries' are); WhatsApp has verified the number, so one the metadata does not
+/// know yet is still taken as it comes (8 to 15 digits). The same number typed locally by a
+/// guest ([`normalize_phone`]) gives the same text.
 pub fn whatsapp_phone(wa_id: &str) -> Option<String> {
     let digits = wa_id.trim().trim_start_matches('+');
-    if !(8..=15).contains(&digits.len())
+    if digits.is_empty()
+        || digits.len() > 15
         || !digits.bytes().all(|b| b.is_ascii_digit())
         || digits.starts_with('0')
     {
         return None;
     }
     let plus = format!("+{digits}");
-    Some(
-        phonenumber::parse(None, &plus)
-            .ok()
-            .filter(phonenumber::PhoneNumber::is_valid)
-            .map_or(plus, |n| e164(&n)),
-    )
+    match phonenumber::parse(None, &plus) {
+        Ok(n) if n.is_valid() => Some(e164(&n)),
+        _ => (digits.len() >= 8).then_some(plus),
+    }
 }
 
 /// Lower-cases the domain and checks the obvious shape `local@domain.tld`.
@@ -192,6 +208,9 @@ mod tests {
             "a number WhatsApp verified is kept even if the metadata does not know it"
         );
         assert_eq!(whatsapp_phone("12"), None);
+        // Found by fuzzing: a short number valid in its country must round-trip.
+        let short = normalize_phone("008 243 121", "54").unwrap();
+        assert_eq!(whatsapp_phone(&short[1..]), Some(short));
         assert_eq!(whatsapp_phone("54911abc"), None);
     }
 

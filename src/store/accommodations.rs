@@ -2,11 +2,13 @@
 
 use redb::{ReadTransaction, ReadableTable};
 
-use super::tables::{ACCOMMODATIONS, META, OCCUPANCY, decode, encode};
+use super::tables::{ACCOMMODATIONS, ICAL_EXPORTS, META, OCCUPANCY, decode, encode};
 use super::{Store, StoreError, occupancy};
 use crate::domain::accommodation::{Accommodation, AccommodationSpec};
 use crate::domain::availability::Occupancy;
 use crate::domain::dates::NightRange;
+use crate::domain::ical::export::ExportSettings;
+use crate::domain::ids::AccommodationId;
 
 const NEXT_ID: &str = "next_accommodation_id";
 
@@ -17,17 +19,20 @@ pub enum AccommodationError {
     NotFound,
 }
 
-pub(super) fn load(txn: &ReadTransaction, id: u64) -> Result<Option<Accommodation>, StoreError> {
+pub(super) fn load(
+    txn: &ReadTransaction,
+    id: AccommodationId,
+) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    table.get(id)?.map(|v| decode(v.value())).transpose()
+    table.get(id.get())?.map(|v| decode(v.value())).transpose()
 }
 
 pub(super) fn load_for_write(
     txn: &redb::WriteTransaction,
-    id: u64,
+    id: AccommodationId,
 ) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    table.get(id)?.map(|v| decode(v.value())).transpose()
+    table.get(id.get())?.map(|v| decode(v.value())).transpose()
 }
 
 impl Store {
@@ -39,14 +44,14 @@ impl Store {
         })
     }
 
-    pub fn accommodation(&self, id: u64) -> Result<Option<Accommodation>, StoreError> {
+    pub fn accommodation(&self, id: AccommodationId) -> Result<Option<Accommodation>, StoreError> {
         self.read(|txn| load(txn, id))
     }
 
     /// An accommodation and what holds its nights within `window`, from one snapshot.
     pub fn accommodation_with_occupancy(
         &self,
-        id: u64,
+        id: AccommodationId,
         window: NightRange,
     ) -> Result<Option<(Accommodation, Vec<Occupancy>)>, StoreError> {
         self.read(|txn| {
@@ -54,7 +59,7 @@ impl Store {
                 return Ok(None);
             };
             let table = txn.open_table(OCCUPANCY)?;
-            let taken = occupancy::overlapping(&table, id, &window)?
+            let taken = occupancy::overlapping(&table, id.get(), &window)?
                 .into_iter()
                 .map(|(_, o)| o)
                 .collect();
@@ -62,9 +67,11 @@ impl Store {
         })
     }
 
+    /// Adds an accommodation with the settings of its iCal export.
     pub async fn create_accommodation(
         &self,
         spec: AccommodationSpec,
+        export: ExportSettings,
     ) -> Result<Accommodation, StoreError> {
         self.writer
             .write(move |txn| {
@@ -74,10 +81,14 @@ impl Store {
                     meta.insert(NEXT_ID, id + 1)?;
                     id
                 };
-                let acc = Accommodation { id, spec };
+                let acc = Accommodation {
+                    id: AccommodationId::new(id),
+                    spec,
+                };
                 txn.open_table(ACCOMMODATIONS)?
                     .insert(id, encode(&acc).as_slice())?;
-                super::ical_export::create_export_settings(txn, id)?;
+                txn.open_table(ICAL_EXPORTS)?
+                    .insert(id, encode(&export).as_slice())?;
                 Ok(acc)
             })
             .await
@@ -86,7 +97,7 @@ impl Store {
     /// Applies `change` to accommodation `id` atomically.
     pub async fn update_accommodation(
         &self,
-        id: u64,
+        id: AccommodationId,
         change: impl FnOnce(&mut AccommodationSpec) + Send + 'static,
     ) -> Result<Result<Accommodation, AccommodationError>, StoreError> {
         self.writer
@@ -96,7 +107,7 @@ impl Store {
                 };
                 change(&mut acc.spec);
                 txn.open_table(ACCOMMODATIONS)?
-                    .insert(id, encode(&acc).as_slice())?;
+                    .insert(id.get(), encode(&acc).as_slice())?;
                 Ok(Ok(acc))
             })
             .await

@@ -1,14 +1,18 @@
-//! The only module that knows redb: tables, schema, transactions, group commit.
+//! Persistence, and the only module that knows redb: tables, schema version and migrations,
+//! the group-commit writer, and per-aggregate reads and writes. Business decisions are asked
+//! of `domain/` inside the write transaction; nothing here imports the application or a
+//! channel.
 
 mod accommodations;
 mod admins;
 pub mod backup;
 mod blocks;
+mod calendar;
 mod email;
 mod error;
 mod feeds;
-mod ical_export;
 mod idempotency;
+mod imported;
 mod inbox;
 mod occupancy;
 mod outbox;
@@ -19,6 +23,7 @@ pub mod schema;
 mod space;
 mod tables;
 mod thread;
+mod tls;
 mod whatsapp;
 mod writer;
 
@@ -32,20 +37,15 @@ use space::DbHandle;
 pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
 pub use blocks::BlockError;
-pub use email::{EmailMessage, EmailStatus, NewEmail};
+pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
 pub use error::StoreError;
-pub use feeds::{Applied, Conflict, FeedError, Snapshot};
-pub use ical_export::{CalendarExport, ExportHead, ExportItem, ExportedKind};
-pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
+pub use feeds::{Applied, FeedError, Snapshot};
+pub use idempotency::{IdempotencyKey, Replay};
+pub use imported::Conflict;
 pub use inbox::InboxEntry;
-pub use payments::{LinkError, Outcome, PaymentFilter};
-pub use reservations::{
-    ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
-    ReserveError, ReservePolicy, Stats,
-};
+pub use payments::PaymentFilter;
+pub use reservations::{ReservationFilter, ReservationPage};
 pub use space::{available_bytes, means_no_space};
-pub use thread::{Direction, ThreadEntry};
-pub use whatsapp::{DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus};
 use writer::Writer;
 
 /// File name of the store inside the data directory.

@@ -1,0 +1,27 @@
+//! The integration tests, one binary (one link): the real application on 127.0.0.1:0 over
+//! real HTTP with a real redb file, the real binary as a child process, providers replaced by
+//! small real HTTP and SMTP servers on 127.0.0.1, a real browser for the web UI. `helpers`
+//! holds what they share; `structure` checks the layering rule of the README.
+
+mod helpers;
+
+mod admin;
+mod admin_setup;
+mod admin_ui;
+mod backup;
+mod binary;
+mod concurrency;
+mod email;
+mod https;
+mod ical;
+mod monitoring;
+mod ops;
+mod payments;
+mod proxy;
+mod reliability;
+mod reservations;
+mod scripts;
+mod store;
+mod structure;
+mod systemd;
+mod whatsapp;

@@ -1,0 +1,53 @@
+//! Replays every committed fuzz input in the normal `cargo test`, without nightly: the seed and
+//! minimised corpora (`fuzz/corpus/<target>/seed-*`, `min-*`) and every input that once made a
+//! target fail (`fuzz/regressions/<target>/`), through the same harness the cargo-fuzz targets
+//! run (`fuzz/harness`).
+
+#[path = "../../../fuzz/harness/mod.rs"]
+mod harness;
+
+use std::path::Path;
+
+fn inputs(target: &str) -> Vec<std::path::PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut found = Vec::new();
+    for dir in [
+        root.join("corpus").join(target),
+        root.join("regressions").join(target),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let committed = dir.ends_with(Path::new("regressions").join(target))
+                || name.starts_with("seed-")
+                || name.starts_with("min-");
+            if committed && entry.path().is_file() {
+                found.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn every_committed_fuzz_input_replays_cleanly() {
+    let mut replayed = 0;
+    for (target, run) in harness::TARGETS {
+        let files = inputs(target);
+        assert!(!files.is_empty(), "no seed corpus for fuzz target {target}");
+        for file in files {
+            let data = std::fs::read(&file).unwrap();
+            let outcome = std::panic::catch_unwind(|| run(&data));
+            assert!(
+                outcome.is_ok(),
+                "fuzz target {target} fails on {}",
+                file.display()
+            );
+            replayed += 1;
+        }
+    }
+    eprintln!("replayed {replayed} fuzz inputs");
+}
