@@ -429,7 +429,7 @@ impl RawSettings {
                 "must be between 0 and 100",
             ));
         }
-        if !(1..=crate::domain::pricing::MAX_NIGHTS).contains(&self.reservations.max_nights) {
+        if !(1..=crate::domain::stay::MAX_NIGHTS).contains(&self.reservations.max_nights) {
             return Err(invalid(
                 "reservations.max_nights",
                 "must be between 1 and 365",

@@ -52,9 +52,27 @@ fn remove_stale_stores(base: &std::path::Path) {
     }
 }
 
-/// The harness server, started on first use.
+/// The server the targets talk to: one started elsewhere ([`connect`]) or, on first use, one
+/// in this process.
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+/// The settings a harness server needs, as `ALOJAMIENTOS_*` variables, for one started as a
+/// separate process: the webhook secrets, and no scheduled feed sync.
+pub const SERVER_ENV: [(&str, &str); 3] = [
+    ("ALOJAMIENTOS_MERCADOPAGO__WEBHOOK_SECRET", MP_SECRET),
+    ("ALOJAMIENTOS_WHATSAPP__APP_SECRET", WA_SECRET),
+    ("ALOJAMIENTOS_ICAL__CHECK_SCHEDULE", "0 0 0 1 1 *"),
+];
+
+/// Points the targets at a server started elsewhere with [`SERVER_ENV`] and at least three
+/// accommodations (the replay in `cargo test` uses the real binary, so its requests do not
+/// touch the test process's metrics). Does nothing once a server is chosen.
+pub fn connect(base: &str, email: &str, password: &str) {
+    let _ = SERVER.set(Server::login(base.to_owned(), email, password));
+}
+
+/// The harness server, started in this process on first use unless [`connect`] chose one.
 pub fn server() -> &'static Server {
-    static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let dir = scratch_dir();
         remove_stale_stores(dir.parent().unwrap());
@@ -82,13 +100,18 @@ pub fn server() -> &'static Server {
             });
         });
         let (addr, admin) = rx.recv().unwrap();
+        Server::login(format!("http://{addr}"), &admin.email, &admin.password)
+    })
+}
+
+impl Server {
+    fn login(base: String, email: &str, password: &str) -> Server {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
-        let base = format!("http://{addr}");
-        let login = serde_json::json!({"email": admin.email, "password": admin.password});
+        let login = serde_json::json!({"email": email, "password": password});
         let mut r = agent
             .post(format!("{base}/api/v1/admin/login"))
             .header("content-type", "application/json")
@@ -101,7 +124,7 @@ pub fn server() -> &'static Server {
             admin_token: body["token"].as_str().unwrap().to_owned(),
             agent,
         }
-    })
+    }
 }
 
 /// What the server answered: status and body.

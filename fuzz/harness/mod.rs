@@ -12,7 +12,8 @@ use alojamientos::domain::contact::{normalize_phone, whatsapp_phone};
 use alojamientos::domain::dates::NightRange;
 use alojamientos::domain::ical::feed::{FeedRules, parse};
 use alojamientos::domain::money::{MAX_AMOUNT, Money, Rate};
-use alojamientos::domain::pricing::{MAX_NIGHTS, quote};
+use alojamientos::domain::pricing::quote;
+use alojamientos::domain::stay::MAX_NIGHTS;
 use alojamientos::http::webhook_signature::{self, Presented};
 use jiff::civil::date;
 

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use super::dates::NightRange;
 use super::ids::AccommodationId;
 use super::money::{Money, Rate};
-use super::pricing::{MAX_NIGHTLY_PRICE, MAX_WEEKEND_MULTIPLIER};
 
 /// What sort of place it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -126,6 +125,13 @@ const fn invalid(field: &'static str, reason: &'static str) -> InvalidAccommodat
 
 /// The default weekend multiplier (1.2).
 pub const DEFAULT_WEEKEND_MULTIPLIER: Rate = Rate::from_basis_points(12_000);
+
+/// The highest nightly price (base or season) a host may set: 1 000 000 000.00. With
+/// [`MAX_WEEKEND_MULTIPLIER`] and the longest stay it keeps every total under the money rule's
+/// `MAX_AMOUNT` (checked by the compiler in `pricing`).
+pub const MAX_NIGHTLY_PRICE: Money = Money::from_units(1_000_000_000);
+/// The highest weekend multiplier a host may set: ×10.
+pub const MAX_WEEKEND_MULTIPLIER: Rate = Rate::from_basis_points(100_000);
 
 /// Why a price above [`MAX_NIGHTLY_PRICE`] is refused (a test keeps the two in step).
 const MAX_NIGHTLY_PRICE_REASON: &str = "must be at most 1000000000.00 a night";

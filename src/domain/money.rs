@@ -2,7 +2,7 @@
 //!
 //! The money rule: every amount is a non-negative `i64` of cents, and every such amount renders
 //! and parses back, so a stored amount can always be read. What hosts may enter is capped (see
-//! `pricing::MAX_NIGHTLY_PRICE`) so that the dearest stay stays under [`MAX_AMOUNT`].
+//! `accommodation::MAX_NIGHTLY_PRICE`) so that the dearest stay stays under [`MAX_AMOUNT`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +16,7 @@ pub struct Money(i64);
 /// The most any stay, deposit or payment amounts to: 10 000 000 000 000.00 (10^15 cents). It is
 /// below 2^53 cents, so clients that read amounts as binary floating point (JavaScript, the
 /// `unit_price` Mercado Pago takes) still get them to the cent. The caps on what a host enters
-/// (`pricing::MAX_NIGHTLY_PRICE`, `MAX_WEEKEND_MULTIPLIER`, `MAX_NIGHTS`) are proven to keep
+/// (`accommodation::MAX_NIGHTLY_PRICE` and `MAX_WEEKEND_MULTIPLIER`, `stay::MAX_NIGHTS`) are proven to keep
 /// every total under it; payments reported above it are refused as invalid.
 pub const MAX_AMOUNT: Money = Money(1_000_000_000_000_000);
 

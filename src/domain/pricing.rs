@@ -4,15 +4,10 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::accommodation::AccommodationSpec;
+use super::accommodation::{MAX_NIGHTLY_PRICE, MAX_WEEKEND_MULTIPLIER};
 use super::dates::NightRange;
 use super::money::{MAX_AMOUNT, Money, Rate};
-
-/// The highest nightly price (base or season) a host may set: 1 000 000 000.00.
-pub const MAX_NIGHTLY_PRICE: Money = Money::from_units(1_000_000_000);
-/// The highest weekend multiplier a host may set: ×10.
-pub const MAX_WEEKEND_MULTIPLIER: Rate = Rate::from_basis_points(100_000);
-/// The longest stay that is ever priced: the upper bound of `reservations.max_nights`.
-pub const MAX_NIGHTS: u32 = 365;
+use super::stay::MAX_NIGHTS;
 
 /// The money rule, checked by the compiler: the dearest stay anyone can book (every night at
 /// the highest price times the highest multiplier, for the most nights) is at most

@@ -206,7 +206,7 @@ pub fn nights(tokens: &[String]) -> Option<u32> {
         }?;
         // A stay is at least one night and never longer than any stay can be booked for;
         // anything else ("0 noches", "4000000000 noches") is not a length of stay.
-        (1..=crate::domain::pricing::MAX_NIGHTS)
+        (1..=crate::domain::stay::MAX_NIGHTS)
             .contains(&nights)
             .then_some(nights)
     })

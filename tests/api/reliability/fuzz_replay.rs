@@ -32,8 +32,31 @@ fn inputs(target: &str) -> Vec<std::path::PathBuf> {
     found
 }
 
-#[test]
-fn every_committed_fuzz_input_replays_cleanly() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_committed_fuzz_input_replays_cleanly() {
+    // The HTTP targets talk to the real binary, not to an app in this process: their
+    // requests must not move the metrics other tests of this binary read.
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = crate::helpers::binary::command(dir.path());
+    command.envs(harness::http::SERVER_ENV);
+    let server = crate::helpers::binary::start_with(command, std::process::Stdio::null()).await;
+    let (email, password) = ("admin@alojamientos.local", server.password.clone().unwrap());
+    let client = reqwest::Client::new();
+    let token = crate::helpers::binary::login(&client, &server.base, email, &password).await;
+    for name in ["Cabaña 1", "Cabaña 2", "Cabaña 3"] {
+        crate::helpers::binary::create_room(&client, &server.base, &token, name).await;
+    }
+    let base = server.base.clone();
+    let replayed = tokio::task::spawn_blocking(move || {
+        harness::http::connect(&base, email, &password);
+        replay_all()
+    })
+    .await
+    .unwrap();
+    eprintln!("replayed {replayed} fuzz inputs");
+}
+
+fn replay_all() -> usize {
     let mut replayed = 0;
     for (target, run) in harness::TARGETS {
         let files = inputs(target);
@@ -49,5 +72,5 @@ fn every_committed_fuzz_input_replays_cleanly() {
             replayed += 1;
         }
     }
-    eprintln!("replayed {replayed} fuzz inputs");
+    replayed
 }
