@@ -1,6 +1,7 @@
-//! Replays every committed fuzz input in the normal `cargo test`, without nightly: the seed and
-//! minimised corpora (`fuzz/corpus/<target>/seed-*`, `min-*`) and every input that once made a
-//! target fail (`fuzz/regressions/<target>/`), through the same harness the cargo-fuzz targets
+//! Replays fuzz inputs in the normal `cargo test`, without nightly: the committed seed corpora
+//! (`fuzz/corpus/<target>/seed-*`), the minimised corpora a `bench/fuzz.sh` run left on this
+//! machine (`min-*`, not committed), and every input that once made a target fail
+//! (`fuzz/regressions/<target>/`, committed), through the same harness the cargo-fuzz targets
 //! run (`fuzz/harness`).
 
 #[path = "../../../fuzz/harness/mod.rs"]
