@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay, StoredResponse};
-use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, decode, encode};
+use super::tables::{HOLD_EXPIRY, RESERVATIONS, decode, encode};
 use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::contact::Contact;
-use crate::domain::dates::{NightRange, date_key, local_today};
+use crate::domain::dates::{NightRange, local_today};
 use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::money::{Money, Rate};
 use crate::domain::pricing::quote;
@@ -427,21 +427,7 @@ impl Store {
     pub async fn complete_past_stays(&self, today: Date) -> Result<usize, StoreError> {
         self.writer
             .write(move |txn| {
-                let today = date_key(today);
-                let due: Vec<String> = {
-                    let table = txn.open_table(OCCUPANCY)?;
-                    table
-                        .iter()?
-                        .filter_map(|e| match e {
-                            Ok((k, v)) => {
-                                let (_, _, code) = k.value();
-                                (v.value().0 <= today && code.starts_with("RES"))
-                                    .then(|| Ok(code.to_owned()))
-                            }
-                            Err(e) => Some(Err(e)),
-                        })
-                        .collect::<Result<_, _>>()?
-                };
+                let due = occupancy::reservations_ended_by(txn, today)?;
                 let mut done = 0;
                 for code in due {
                     let req = ChangeRequest {
