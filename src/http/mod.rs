@@ -54,9 +54,21 @@ pub struct OpsState {
     pub control_token_sha256: Arc<str>,
 }
 
-/// What every handler can reach.
+/// What every handler can reach. Cloned for every request (by the router and each `State`
+/// extractor), so it is one shared allocation: a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+pub struct Shared {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub metrics: PrometheusHandle,
@@ -66,8 +78,8 @@ pub struct AppState {
     pub payments: Payments,
     pub ops: OpsState,
     pub whatsapp: WhatsApp,
-    rate_limiter: Option<Arc<RateLimiter>>,
-    ready: Arc<AtomicBool>,
+    rate_limiter: Option<RateLimiter>,
+    ready: AtomicBool,
 }
 
 /// The provider adapters and operations state handlers reach through [`AppState`].
@@ -92,8 +104,8 @@ impl AppState {
             ops,
             whatsapp,
         } = services;
-        let rate_limiter = settings.rate_limit.map(|l| Arc::new(RateLimiter::new(l)));
-        AppState {
+        let rate_limiter = settings.rate_limit.map(RateLimiter::new);
+        AppState(Arc::new(Shared {
             store,
             settings,
             metrics,
@@ -104,8 +116,8 @@ impl AppState {
             ops,
             whatsapp,
             rate_limiter,
-            ready: Arc::new(AtomicBool::new(true)),
-        }
+            ready: AtomicBool::new(true),
+        }))
     }
 
     /// Readiness turns off when shutdown begins, so a load balancer stops sending work.

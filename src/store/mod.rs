@@ -21,7 +21,7 @@ mod thread;
 mod whatsapp;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ pub const STORE_FILE: &str = "alojamientos.redb";
 pub struct Store {
     db: Arc<Database>,
     writer: Writer,
-    path: PathBuf,
+    path: Arc<Path>,
 }
 
 impl Store {
@@ -84,6 +84,7 @@ impl Store {
         }
         let db = Arc::new(db);
         let (writer, handle) = Writer::start(db.clone(), lock_timeout);
+        let path = path.into();
         Ok((Store { db, writer, path }, handle))
     }
 
