@@ -123,6 +123,7 @@ pub struct HealthSection {
 pub struct LogSection {
     pub filter: String,
     pub format: String,
+    pub slow_request: String,
 }
 
 impl Default for RawSettings {
@@ -176,6 +177,7 @@ impl Default for RawSettings {
             log: LogSection {
                 filter: "info".into(),
                 format: "json".into(),
+                slow_request: "1s".into(),
             },
             ical: IcalSection::default(),
             mercadopago: MercadoPagoSection::default(),
@@ -233,6 +235,8 @@ pub struct Settings {
     pub disk_unhealthy_percent: f64,
     pub log_filter: String,
     pub log_json: bool,
+    /// Requests slower than this are logged (at warn) whatever the filter's access level.
+    pub log_slow_request: Duration,
     pub ical: IcalSettings,
     pub mercadopago: MercadoPagoSettings,
     pub backup: BackupSettings,
@@ -513,6 +517,7 @@ impl RawSettings {
             disk_unhealthy_percent: self.health.disk_unhealthy_percent,
             log_filter: self.log.filter,
             log_json,
+            log_slow_request: duration("log.slow_request", &self.log.slow_request)?,
             ical: self.ical.validate()?,
             mercadopago: self.mercadopago.validate()?,
             backup: self.backup.validate()?,

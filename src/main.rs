@@ -10,7 +10,9 @@ async fn main() -> std::process::ExitCode {
     match alojamientos::cli::run(alojamientos::cli::Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            if e.downcast_ref::<alojamientos::cli::Logged>().is_none() {
+                eprintln!("error: {e:#}");
+            }
             std::process::ExitCode::FAILURE
         }
     }

@@ -224,6 +224,7 @@ impl Application {
             let _ = rx.wait_for(|s| *s).await;
         });
         let server = tokio::spawn(async move { server.await });
+        let upkeep = crate::telemetry::spawn_upkeep(state.metrics.clone());
         crate::systemd::notify("READY=1");
         let watchdog = crate::systemd::watchdog_interval()
             .map(|every| tokio::spawn(watchdog(state.clone(), every)));
@@ -232,6 +233,7 @@ impl Application {
         if let Some(w) = watchdog {
             w.abort();
         }
+        upkeep.abort();
         tracing::info!("shutting down: draining in-flight requests");
         ready_state.set_ready(false);
         let _ = stop_tx.send(true);

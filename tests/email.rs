@@ -7,7 +7,6 @@ mod common;
 #[path = "common/fake_smtp.rs"]
 mod fake_smtp;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use alojamientos::config::RawSettings;
@@ -188,7 +187,7 @@ async fn a_pending_email_is_sent_once_after_a_crash() {
             ("RETRY_BASE", "10ms".into()),
             ("RETRY_CAP", "50ms".into()),
         ];
-        start_with(command_with(dir.path(), "EMAIL", &settings), Stdio::null())
+        start_with(command_with(dir.path(), "EMAIL", &settings))
     };
     let client = reqwest::Client::new();
     smtp.fail(&[451; 10_000]);

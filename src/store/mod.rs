@@ -79,8 +79,15 @@ impl Store {
                 other => StoreError::Database(other),
             })?;
         let found = schema::migrate(&db)?;
-        if found.is_none() {
-            tracing::info!(path = %path.display(), "created a new store");
+        match found {
+            None => tracing::info!(path = %path.display(), "created a new store"),
+            Some(v) if v < schema::CURRENT_VERSION => tracing::info!(
+                path = %path.display(),
+                from = v,
+                to = schema::CURRENT_VERSION,
+                "migrated the store"
+            ),
+            Some(_) => {}
         }
         let db = Arc::new(db);
         let (writer, handle) = Writer::start(db.clone(), lock_timeout);
