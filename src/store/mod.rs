@@ -9,6 +9,7 @@ mod error;
 mod feeds;
 mod ical_export;
 mod idempotency;
+mod import;
 mod inbox;
 mod occupancy;
 mod outbox;
@@ -35,6 +36,7 @@ pub use error::StoreError;
 pub use feeds::{Applied, Conflict, FeedError, Snapshot};
 pub use ical_export::{CalendarExport, ExportHead, ExportItem, ExportedKind};
 pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
+pub use import::ImportError;
 pub use inbox::InboxEntry;
 pub use payments::{LinkError, Outcome, PaymentFilter};
 pub use reservations::{
