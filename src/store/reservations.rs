@@ -232,6 +232,47 @@ fn change(
     Ok(Ok(r))
 }
 
+/// Most lapsed holds expired in one commit.
+const EXPIRE_BATCH: usize = 256;
+
+/// Expires up to [`EXPIRE_BATCH`] lapsed holds; says whether more may be due. An expiry entry
+/// whose reservation is gone or no longer a hold is dropped.
+fn expire_some(txn: &WriteTransaction) -> Result<(Vec<Channel>, bool), StoreError> {
+    let now = Timestamp::now();
+    let due: Vec<(i64, String)> = {
+        let table = txn.open_table(HOLD_EXPIRY)?;
+        table
+            .range(..=(now.as_millisecond(), "\u{10FFFF}"))?
+            .take(EXPIRE_BATCH)
+            .map(|e| e.map(|(k, _)| (k.value().0, k.value().1.to_owned())))
+            .collect::<Result<_, _>>()?
+    };
+    let mut expired = Vec::new();
+    for (at, code) in &due {
+        let req = ChangeRequest {
+            to: Status::Expired,
+            actor: Actor::System,
+            reason: "hold lapsed without payment".into(),
+        };
+        match change(txn, code, req)? {
+            Ok(r) => {
+                let event = DomainEvent::new(
+                    EventKind::HoldExpired,
+                    Audience::Host,
+                    Some(code.clone()),
+                    now,
+                );
+                outbox::push(txn, &event)?;
+                expired.push(r.channel);
+            }
+            Err(_) => {
+                txn.open_table(HOLD_EXPIRY)?.remove((*at, code.as_str()))?;
+            }
+        }
+    }
+    Ok((expired, due.len() == EXPIRE_BATCH))
+}
+
 /// Filters for the admin reservation list.
 #[derive(Debug, Clone, Default)]
 pub struct ReservationFilter {
@@ -387,39 +428,18 @@ impl Store {
         })
     }
 
-    /// Moves every lapsed hold to `expired`; returns the channels of those expired.
+    /// Moves every lapsed hold to `expired`; returns the channels of those expired. Works in
+    /// commits of at most [`EXPIRE_BATCH`] holds, so a backlog (a flood of unpaid holds) never
+    /// makes one long transaction that holds up bookings.
     pub async fn expire_lapsed_holds(&self) -> Result<Vec<Channel>, StoreError> {
-        self.writer
-            .write(|txn| {
-                let now = Timestamp::now();
-                let due: Vec<String> = {
-                    let table = txn.open_table(HOLD_EXPIRY)?;
-                    table
-                        .range(..=(now.as_millisecond(), "\u{10FFFF}"))?
-                        .map(|e| e.map(|(k, _)| k.value().1.to_owned()))
-                        .collect::<Result<_, _>>()?
-                };
-                let mut expired = Vec::new();
-                for code in due {
-                    let req = ChangeRequest {
-                        to: Status::Expired,
-                        actor: Actor::System,
-                        reason: "hold lapsed without payment".into(),
-                    };
-                    if let Ok(r) = change(txn, &code, req)? {
-                        let event = DomainEvent::new(
-                            EventKind::HoldExpired,
-                            Audience::Host,
-                            Some(code),
-                            now,
-                        );
-                        outbox::push(txn, &event)?;
-                        expired.push(r.channel);
-                    }
-                }
-                Ok(expired)
-            })
-            .await
+        let mut expired = Vec::new();
+        loop {
+            let (channels, more) = self.writer.write(expire_some).await?;
+            expired.extend(channels);
+            if !more {
+                return Ok(expired);
+            }
+        }
     }
 
     /// Marks confirmed stays whose check-out day is `today` or earlier as completed; returns
