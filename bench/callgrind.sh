@@ -28,7 +28,7 @@ callgrind_control -i on "$PID" >/dev/null 2>&1
 BENCH_OFFSET=$OFFSET bench/load.py "$BASE" "$KIND" "$COUNT" "$CONNECTIONS" | tee "$OUT/load.json"
 callgrind_control -d "$PID" >/dev/null 2>&1
 callgrind_control -i off "$PID" >/dev/null 2>&1
-until dump=$(ls "$OUT"/callgrind.out.* 2>/dev/null | head -1) && [ -n "$dump" ]; do sleep 0.1; done
+until dump=$(find "$OUT" -name "callgrind.out.*" | head -1) && [ -n "$dump" ]; do sleep 0.1; done
 sleep 1
 total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$dump")
 { callgrind_annotate --inclusive=yes "$dump" 2>/dev/null || true; } | head -100 >"$OUT/inclusive.txt"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # PID and TOKEN are used by the scripts that source this
 # Shared by the bench scripts: start the release binary on $PORT over $DATA, log in as the
 # first admin, create accommodations. Source it after setting BIN, PORT and DATA; RUNNER (e.g.
 # "valgrind --tool=callgrind") runs the binary under a tool.

@@ -3,7 +3,10 @@
 over CONNECTIONS keep-alive connections, then the status counts as JSON.
 
 Kinds: hold (a new one-night hold each request, like reserve.lua), quote (like quote.lua),
-healthz. BENCH_UNITS and BENCH_OFFSET (days) as for the wrk scripts.
+healthz, and live: confirmed stays of 1 to 7 nights back to back from today until BENCH_YEARS
+(default 5) years ahead on every accommodation, through the admin API (BENCH_TOKEN), as many
+requests as that takes (COUNT is ignored). BENCH_UNITS and BENCH_OFFSET (days) as for the wrk
+scripts.
 Usage: load.py BASE_URL KIND COUNT [CONNECTIONS]"""
 import http.client
 import json
@@ -25,8 +28,27 @@ statuses = Counter()
 lock = threading.Lock()
 
 
+def live(worker):
+    """Confirmed stays filling the years ahead on this connection's accommodations."""
+    rng = random.Random(worker)
+    last = date.today() + timedelta(days=365 * int(os.environ.get("BENCH_YEARS", "5")))
+    for unit in range(worker + 1, units + 1, connections):
+        night = date.today()
+        while night < last:
+            leave = night + timedelta(days=rng.randint(1, 7))
+            body = json.dumps({
+                "accommodation_id": unit, "check_in": night.isoformat(),
+                "check_out": leave.isoformat(), "guests": 2, "confirmed": True,
+                "contact_name": "Bench", "contact_phone": "+5491100000000"})
+            yield "POST", "/api/v1/admin/reservations", body
+            night = leave
+
+
 def requests(worker):
     """The requests of one connection: holds walk their own units and nights."""
+    if kind == "live":
+        yield from live(worker)
+        return
     per = max(units // connections, 1)
     n = 0
     while True:
@@ -52,9 +74,15 @@ def worker(i, quota):
     conn = http.client.HTTPConnection(url.hostname, url.port, timeout=600)
     mine = Counter()
     gen = requests(i)
-    for _ in range(quota):
-        method, path, body = next(gen)
+    token = os.environ.get("BENCH_TOKEN")
+    for _ in range(quota if kind != "live" else 1 << 62):
+        step = next(gen, None)
+        if step is None:
+            break
+        method, path, body = step
         headers = {"content-type": "application/json"} if body else {}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
         conn.request(method, path, body=body, headers=headers)
         r = conn.getresponse()
         r.read()
@@ -70,5 +98,5 @@ for t in threads:
     t.start()
 for t in threads:
     t.join()
-print(json.dumps({"requests": count, "seconds": round(time.monotonic() - started, 2),
+print(json.dumps({"requests": sum(statuses.values()), "seconds": round(time.monotonic() - started, 2),
                   "statuses": {str(k): v for k, v in sorted(statuses.items())}}))

@@ -56,6 +56,7 @@ pub struct ServerSection {
     pub data_dir: PathBuf,
     pub body_limit_bytes: usize,
     pub cache_size_mb: usize,
+    pub quick_repair: bool,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
 }
@@ -134,6 +135,7 @@ impl Default for RawSettings {
                 data_dir: "./data".into(),
                 body_limit_bytes: 64 * 1024,
                 cache_size_mb: 16,
+                quick_repair: false,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
             },
@@ -213,6 +215,8 @@ pub struct Settings {
     /// Page cache of the store, in bytes.
     pub cache_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
+    /// Commit so that a restart after a crash needs no full repair of the store (slower commits).
+    pub quick_repair: bool,
     pub shutdown_grace: Duration,
     pub property_name: String,
     pub time_zone: TimeZone,
@@ -488,6 +492,7 @@ impl RawSettings {
             data_dir: self.server.data_dir,
             body_limit_bytes: self.server.body_limit_bytes,
             cache_bytes: self.server.cache_size_mb * 1024 * 1024,
+            quick_repair: self.server.quick_repair,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
             property_name: self.property.name,

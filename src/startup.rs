@@ -54,6 +54,7 @@ impl Application {
             settings.lock_timeout,
             settings.cache_bytes,
         )?;
+        store.set_quick_repair(settings.quick_repair);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         if demo {
             seed_demo(&store).await?;

@@ -1,16 +1,16 @@
 //! The bulk load (`Store::import_reservations`, used to seed the history benchmark) on a real
 //! redb file: it never double-books, and a refused batch writes nothing.
 
-use std::time::Duration;
+mod common;
 
-use alojamientos::domain::accommodation::{AccommodationInput, Kind};
 use alojamientos::domain::contact::Contact;
 use alojamientos::domain::dates::NightRange;
 use alojamientos::domain::money::Money;
 use alojamientos::domain::reservation::{
     Actor, AuditEntry, Channel, Reservation, Status, reservation_code,
 };
-use alojamientos::store::{ImportError, Store};
+use alojamientos::store::ImportError;
+use common::store::{open, room};
 use jiff::Timestamp;
 use jiff::civil::date;
 
@@ -45,22 +45,8 @@ fn stay(n: u8, acc: u64, from: i8, to: i8, status: Status) -> Reservation {
 #[tokio::test]
 async fn a_batch_that_would_double_book_is_refused_whole_and_a_clean_one_lands() {
     let dir = tempfile::tempdir().unwrap();
-    let (store, _writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
-    let spec = AccommodationInput {
-        name: "A".into(),
-        kind: Kind::Room,
-        capacity: 2,
-        base_price: Money::from_units(100),
-        weekend_multiplier: None,
-        weekend_nights: None,
-        min_stay: None,
-        seasons: vec![],
-        active: None,
-        description: None,
-    }
-    .validate()
-    .unwrap();
-    let acc = store.create_accommodation(spec).await.unwrap().id;
+    let (store, _writer) = open(dir.path());
+    let acc = store.create_accommodation(room("A")).await.unwrap().id;
     let first = vec![
         stay(1, acc, 1, 5, Status::Confirmed),
         stay(2, acc, 5, 8, Status::Completed),

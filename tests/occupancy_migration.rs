@@ -4,15 +4,11 @@
 
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::time::Duration;
+mod common;
 
-use alojamientos::domain::contact::Contact;
 use alojamientos::domain::dates::NightRange;
-use alojamientos::domain::money::Rate;
-use alojamientos::domain::reservation::{Actor, Channel};
-use alojamientos::store::{
-    NewReservation, Replay, ReserveError, ReservePolicy, STORE_FILE, Store, StoredResponse, schema,
-};
+use alojamientos::store::{ReserveError, STORE_FILE, Store, schema};
+use common::store::{open, policy, reserve, stay};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
@@ -63,33 +59,10 @@ fn v1_entries(dir: &std::path::Path) -> BTreeSet<Entry> {
         .collect()
 }
 
-fn policy() -> ReservePolicy {
-    ReservePolicy {
-        time_zone: jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").unwrap(),
-        hold: Duration::from_secs(1800),
-        deposit_share: Rate::percent(30),
-        currency: "ARS".into(),
-        max_nights: 30,
-    }
-}
-
-async fn reserve(store: &Store, acc: u64, from: Date, to: Date) -> Result<String, ReserveError> {
-    let req = NewReservation {
-        accommodation_id: acc,
-        check_in: from,
-        check_out: to,
-        guests: 1,
-        contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),
-        channel: Channel::Phone,
-        confirmed: true,
-        actor: Actor::System,
-        note: "test".into(),
-    };
-    let no_render = |_: &_| -> StoredResponse { unreachable!("no idempotency key") };
-    match store.reserve(req, policy(), None, no_render).await.unwrap() {
-        Replay::Fresh(outcome) => outcome.map(|c| c.reservation.code),
-        _ => unreachable!("no idempotency key"),
-    }
+async fn book(store: &Store, acc: u64, from: Date, to: Date) -> Result<String, ReserveError> {
+    reserve(store, stay(acc, from, to, true), policy())
+        .await
+        .map(|c| c.reservation.code)
 }
 
 #[tokio::test]
@@ -109,7 +82,7 @@ async fn a_schema_1_store_is_migrated_and_keeps_every_held_date() {
         "the fixture has long entries"
     );
 
-    let (store, writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
+    let (store, writer) = open(dir.path());
     let everything = NightRange::new(date(2000, 1, 1), date(2199, 1, 1)).unwrap();
     let mut after = BTreeSet::new();
     for acc in 1..=3 {
@@ -136,14 +109,14 @@ async fn a_schema_1_store_is_migrated_and_keeps_every_held_date() {
         (1, date(2031, 1, 8), date(2031, 1, 9)),
     ] {
         assert_eq!(
-            reserve(&store, acc, from, to).await,
+            book(&store, acc, from, to).await,
             Err(ReserveError::DateOverlap),
             "{acc} {from}"
         );
     }
     // The cancelled stay's dates are free.
     assert!(
-        reserve(&store, 1, date(2031, 7, 1), date(2031, 7, 5))
+        book(&store, 1, date(2031, 7, 1), date(2031, 7, 5))
             .await
             .is_ok()
     );

@@ -1,72 +1,27 @@
 //! The store on a real redb file: schema version, completion of past stays, reopen.
 
+mod common;
+
 use std::time::Duration;
 
-use alojamientos::domain::accommodation::{AccommodationInput, Kind};
-use alojamientos::domain::contact::Contact;
-use alojamientos::domain::money::{Money, Rate};
-use alojamientos::domain::reservation::{Actor, Channel, Status};
-use alojamientos::store::{
-    NewReservation, Replay, ReservePolicy, Store, StoreError, StoredResponse, schema,
-};
+use alojamientos::domain::reservation::{Actor, Status};
+use alojamientos::store::{Store, StoreError, schema};
+use common::store::{open, policy, reserve, room, stay};
 use jiff::ToSpan;
-
-fn policy() -> ReservePolicy {
-    ReservePolicy {
-        time_zone: jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").unwrap(),
-        hold: Duration::from_secs(1800),
-        deposit_share: Rate::percent(30),
-        currency: "ARS".into(),
-        max_nights: 30,
-    }
-}
-
-fn open(dir: &std::path::Path) -> Store {
-    Store::open(dir, Duration::from_secs(5), 1 << 20).unwrap().0
-}
-
-fn no_render<T>(_: &T) -> StoredResponse {
-    unreachable!("no idempotency key")
-}
 
 #[tokio::test]
 async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let spec = AccommodationInput {
-        name: "A".into(),
-        kind: Kind::Room,
-        capacity: 2,
-        base_price: Money::from_units(100),
-        weekend_multiplier: None,
-        weekend_nights: None,
-        min_stay: None,
-        seasons: vec![],
-        active: None,
-        description: None,
-    }
-    .validate()
-    .unwrap();
-    let acc = store.create_accommodation(spec).await.unwrap();
+    let (store, _writer) = open(dir.path());
+    let acc = store.create_accommodation(room("A")).await.unwrap();
     let today = policy()
         .time_zone
         .to_datetime(jiff::Timestamp::now())
         .date();
-    let req = NewReservation {
-        accommodation_id: acc.id,
-        check_in: today,
-        check_out: today.checked_add(2.days()).unwrap(),
-        guests: 1,
-        contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),
-        channel: Channel::Phone,
-        confirmed: true,
-        actor: Actor::System,
-        note: "test".into(),
-    };
-    let Replay::Fresh(Ok(created)) = store.reserve(req, policy(), None, no_render).await.unwrap()
-    else {
-        panic!("the booking is created")
-    };
+    let req = stay(acc.id, today, today.checked_add(2.days()).unwrap(), true);
+    let created = reserve(&store, req, policy())
+        .await
+        .expect("the booking is created");
     let code = created.reservation.code.clone();
     assert_eq!(
         store

@@ -106,6 +106,12 @@ impl Store {
         f(&txn)
     }
 
+    /// Commits from now on let a restart after a crash skip the full repair (see
+    /// `server.quick_repair`).
+    pub fn set_quick_repair(&self, on: bool) {
+        self.writer.set_quick_repair(on);
+    }
+
     /// Whether writes can be taken (the writer thread runs).
     pub fn is_writable(&self) -> bool {
         self.writer.is_alive()

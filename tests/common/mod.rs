@@ -6,6 +6,7 @@ pub mod binary;
 pub mod fake_feeds;
 pub mod fake_graph;
 pub mod fake_mp;
+pub mod store;
 pub mod webdriver;
 
 use std::net::SocketAddr;
