@@ -43,13 +43,19 @@ rss_mb() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$PID/status"; }
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
 # result WHAT FIGURES...: one machine-readable line per figure (bench/compare.sh reads them).
 result() { local what=$1; shift; echo "RESULT $SCENARIO $what $*"; }
-wrk_run() { # SCRIPT OFFSET WHAT
+wrk_run() { # SCRIPT OFFSET WHAT: also samples the server's RSS every 0.2 s meanwhile
   local out
+  (while kill -0 "$PID" 2>/dev/null; do rss_mb; sleep 0.2; done) >"$DATA/rss.samples" &
+  local sampler=$!
   out=$(BENCH_OFFSET=$2 wrk -t2 -c64 -d"$DURATION" --latency -s "bench/$1" "$BASE")
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
   echo "$out" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|requests in'
+  local rss
+  rss=$(sort -n "$DATA/rss.samples" | tail -1)
+  echo "max RSS during the run: $rss MB"
   result "$3" "rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
     "p99=$(echo "$out" | awk '$1 == "99%" {print $2}')" \
-    "non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')"
+    "non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')" "max_rss_mb=$rss"
 }
 holds_and_quotes() { # OFFSET
   echo "== durable pre-reservations (POST /api/v1/reservations), 64 connections, $DURATION"
@@ -57,7 +63,7 @@ holds_and_quotes() { # OFFSET
   echo "peak RSS so far: $(peak_rss)"; curl -sf "$BASE/metrics" >"${BENCH_METRICS:-/dev/null}"
   echo "== quotes (GET /api/v1/accommodations/{id}/quote), 64 connections, $DURATION"
   wrk_run quote.lua "$1" quotes
-  echo "peak RSS under load: $(peak_rss)"
+  echo "peak RSS since start (VmHWM, includes the argon2 password hash at login): $(peak_rss)"
   result peak_rss "mb=$(peak_rss | cut -d' ' -f1)"
 }
 time_to_ready() { # WHAT LABEL

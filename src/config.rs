@@ -134,7 +134,7 @@ impl Default for RawSettings {
                 listen: "127.0.0.1:8080".into(),
                 data_dir: "./data".into(),
                 body_limit_bytes: 64 * 1024,
-                cache_size_mb: 16,
+                cache_size_mb: 8,
                 quick_repair: false,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),

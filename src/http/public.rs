@@ -74,8 +74,10 @@ pub struct QuoteQuery {
 pub struct QuoteView {
     accommodation_id: u64,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "dates::serialize_date")]
     check_in: Date,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "dates::serialize_date")]
     check_out: Date,
     nights: u32,
     guests: u32,

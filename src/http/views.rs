@@ -15,8 +15,10 @@ pub struct ReservationView {
     pub status: Status,
     pub accommodation_id: u64,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     pub check_in: jiff::civil::Date,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     pub check_out: jiff::civil::Date,
     pub nights: u32,
     pub guests: u32,
