@@ -13,14 +13,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use alojamientos::app::accommodations::new_export_settings;
 use alojamientos::domain::accommodation::{Accommodation, AccommodationInput, Kind};
 use alojamientos::domain::contact::Contact;
 use alojamientos::domain::dates::{NightRange, local_today};
+use alojamientos::domain::ids::ReservationCode;
 use alojamientos::domain::money::{Money, Rate};
 use alojamientos::domain::pricing::quote;
-use alojamientos::domain::reservation::{
-    Actor, AuditEntry, Channel, Reservation, Status, reservation_code,
-};
+use alojamientos::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status};
 use alojamientos::store::Store;
 use anyhow::{Context, bail};
 use jiff::civil::Date;
@@ -40,11 +40,11 @@ struct Seeder {
 }
 
 impl Seeder {
-    fn code(&mut self, created: Date) -> String {
+    fn code(&mut self, created: Date) -> ReservationCode {
         let n = self.per_day.entry(created).or_default();
         *n += 1;
         let [_, a, b, c] = n.to_be_bytes();
-        reservation_code(created, [a, b, c])
+        ReservationCode::generate(created, [a, b, c])
     }
 
     /// A reservation of `acc` for `range` that went through `path` (statuses after creation).
@@ -152,7 +152,9 @@ async fn accommodations(store: &Store, wanted: u64) -> anyhow::Result<Vec<Accomm
             description: None,
         }
         .validate()?;
-        store.create_accommodation(spec).await?;
+        store
+            .create_accommodation(spec, new_export_settings(Timestamp::now()))
+            .await?;
     }
     let mut all = store.accommodations()?;
     all.truncate(wanted as usize);

@@ -24,7 +24,10 @@ pass "readyz"
 metrics_url=${METRICS_URL:-$base/metrics}
 auth=()
 [ -z "${METRICS_TOKEN:-}" ] || auth=(-H "authorization: Bearer $METRICS_TOKEN")
-get "${auth[@]}" "$metrics_url" | grep -q '^http_requests_total{' || fail "metrics at $metrics_url lack http_requests_total"
+# Read whole before matching: with pipefail, `curl | grep -q` fails when grep stops reading a
+# large page early (curl gets SIGPIPE).
+metrics=$(get "${auth[@]}" "$metrics_url") || fail "metrics at $metrics_url: no answer"
+grep -q '^http_requests_total{' <<<"$metrics" || fail "metrics at $metrics_url lack http_requests_total"
 pass "metrics"
 
 id=$(get "$api/accommodations" | jq -r '.[0].id // empty')
@@ -39,7 +42,8 @@ if [ -z "$export_path" ] && [ -n "${ADMIN_TOKEN:-}" ]; then
   export_path=$(get -f -H "authorization: Bearer $ADMIN_TOKEN" "$api/admin/accommodations/$id/ical" | jq -r .export_path)
 fi
 if [ -n "$export_path" ]; then
-  get -f "$base$export_path" | head -1 | grep -q 'BEGIN:VCALENDAR' || fail "iCal export $export_path is not a calendar"
+  calendar=$(get -f "$base$export_path") || fail "iCal export $export_path: no answer"
+  [[ $calendar == BEGIN:VCALENDAR* ]] || fail "iCal export $export_path is not a calendar"
   pass "iCal export"
 else
   echo "skip  iCal export (set ADMIN_TOKEN or ICAL_EXPORT_PATH)"

@@ -1,5 +1,6 @@
 //! Builds the application from settings: opens the store, creates the first admin, seeds the
-//! demo, starts the jobs and binds the listeners (port 0 in tests). `run` serves until shutdown.
+//! demo, binds the listeners (port 0 in tests), starts the jobs and the workers. `run` serves
+//! until shutdown, then drains and stops in order.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -8,20 +9,21 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_cron_scheduler::JobScheduler;
 
-use crate::backups::Backups;
+use crate::app::App;
+use crate::app::ical::IcalSync;
+use crate::app::jobs;
+use crate::channels::email::Email;
+use crate::channels::whatsapp::WhatsApp;
 use crate::config::Settings;
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
-use crate::email::Email;
-use crate::http::{self, AppState, OpsState, Services};
-use crate::integrations::ical::IcalSync;
-use crate::jobs::{self, JobStatus};
-use crate::payments::Payments;
+use crate::http::{self, AppState};
 use crate::secret::{hash_password, random_hex, sha256_hex};
-use crate::store::{AdminUser, Store, StoreError};
-use crate::whatsapp::WhatsApp;
+use crate::store::{AdminUser, Store};
+use crate::telemetry;
 
 /// The first admin's credentials, created on a store that has none.
 #[derive(Debug, Clone)]
@@ -36,10 +38,7 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     state: AppState,
     scheduler: JobScheduler,
-    payments_worker: tokio::task::JoinHandle<()>,
-    whatsapp_worker: tokio::task::JoinHandle<()>,
-    /// Runs when SMTP is configured.
-    email_worker: Option<tokio::task::JoinHandle<()>>,
+    workers: Vec<JoinHandle<()>>,
     writer: std::thread::JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
     pub first_admin: Option<FirstAdmin>,
@@ -56,116 +55,26 @@ impl Application {
         )?;
         store.set_quick_repair(settings.quick_repair);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
+        let metrics = telemetry::metrics_handle();
+        let app = App::new(store, settings.clone());
         if demo {
-            seed_demo(&store).await?;
+            seed_demo(&app).await?;
         }
-        let listener = match crate::systemd::take_listener()
-            .context("taking the listening socket passed by systemd")?
-        {
-            Some(socket) => TcpListener::from_std(socket)?,
-            None => TcpListener::bind(settings.listen)
-                .await
-                .with_context(|| format!("cannot listen on {} (server.listen)", settings.listen))?,
-        };
-        let metrics_listener = match settings.metrics_listen {
-            Some(addr) => Some(
-                TcpListener::bind(addr)
-                    .await
-                    .with_context(|| format!("cannot listen on {addr} (metrics.listen)"))?,
-            ),
-            None => None,
-        };
-        let job_status = Arc::new(JobStatus::default());
-        let metrics = crate::telemetry::metrics_handle();
-        let ical = Arc::new(IcalSync::new(store.clone(), &settings));
-        IcalSync::register_metrics();
-        crate::telemetry::init_series();
-        let scheduler = jobs::start(store.clone(), settings.clone(), job_status.clone())
+        let (listener, metrics_listener) = bind(&settings).await?;
+        register_series();
+        let scheduler = jobs::start(&app)
             .await
             .context("starting the job scheduler")?;
-        let sync = ical.clone();
-        jobs::add(
-            &scheduler,
-            "ical_sync",
-            &settings.ical.check_schedule,
-            job_status.clone(),
-            move || {
-                let sync = sync.clone();
-                Box::pin(async move {
-                    let ran = sync.sync_due().await?;
-                    Ok(format!("{ran} feeds synced"))
-                })
-            },
-        )
-        .await
-        .context("scheduling iCal sync")?;
-        let payments = Payments::new(store.clone(), settings.clone());
-        if payments.is_configured() {
-            let p = payments.clone();
-            jobs::add(
-                &scheduler,
-                "reconcile_payments",
-                &settings.mercadopago.reconcile,
-                job_status.clone(),
-                move || {
-                    let p = p.clone();
-                    Box::pin(async move { p.reconcile().await })
-                },
-            )
-            .await
-            .context("scheduling payment reconciliation")?;
-        }
-        let backups = Backups::new(store.clone(), &settings);
-        let b = backups.clone();
-        jobs::add(
-            &scheduler,
-            "backup",
-            &settings.backup.schedule,
-            job_status.clone(),
-            move || {
-                let b = b.clone();
-                Box::pin(async move {
-                    let info = b
-                        .take()
-                        .await
-                        .map_err(|e| StoreError::Backup(e.to_string()))?;
-                    Ok(format!("snapshot {}", info.path.display()))
-                })
-            },
-        )
-        .await
-        .context("scheduling backups")?;
-        let payments_worker = payments.start_worker();
+        let (whatsapp, workers) = start_workers(&app).await?;
         let control = crate::control::write(&settings.data_dir, listener.local_addr()?)
             .context("writing the control file in the data directory")?;
-        let whatsapp = WhatsApp::new(store.clone(), settings.clone(), payments.clone());
-        let whatsapp_worker = whatsapp.start_worker();
-        let email_worker = Email::start(store.clone(), settings.clone())
-            .await
-            .context("starting the email channel")?;
-        let state = AppState::new(
-            store,
-            settings,
-            metrics,
-            job_status,
-            Services {
-                ical,
-                payments,
-                ops: OpsState {
-                    backups,
-                    control_token_sha256: sha256_hex(&control.token).into(),
-                },
-                whatsapp,
-            },
-        );
+        let control_token = sha256_hex(&control.token).into();
         Ok(Application {
             listener,
             metrics_listener,
-            state,
+            state: AppState::new(app, whatsapp, metrics, control_token),
             scheduler,
-            payments_worker,
-            whatsapp_worker,
-            email_worker,
+            workers,
             writer,
             first_admin,
         })
@@ -194,13 +103,11 @@ impl Application {
             metrics_listener,
             state,
             mut scheduler,
-            payments_worker,
-            whatsapp_worker,
-            email_worker,
+            workers,
             writer,
             ..
         } = self;
-        let grace = state.settings.shutdown_grace;
+        let grace = state.app.settings.shutdown_grace;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         if let Some(ml) = metrics_listener {
             let router = http::metrics_router(state.clone());
@@ -247,16 +154,12 @@ impl Application {
         if let Err(e) = scheduler.shutdown().await {
             tracing::warn!(error = %e, "job scheduler did not stop cleanly");
         }
-        payments_worker.abort();
-        let _ = payments_worker.await;
-        whatsapp_worker.abort();
-        let _ = whatsapp_worker.await;
-        if let Some(worker) = email_worker {
+        for worker in workers {
             worker.abort();
             let _ = worker.await;
         }
-        state.store.close().await;
-        crate::control::remove(&state.settings.data_dir);
+        state.app.store.close().await;
+        crate::control::remove(&state.app.settings.data_dir);
         let joined = tokio::task::spawn_blocking(move || writer.join());
         if tokio::time::timeout(Duration::from_secs(10), joined)
             .await
@@ -277,8 +180,9 @@ async fn watchdog(state: AppState, every: Duration) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let store_ok = state.store.ping(every).await;
-        let scheduler_ok = jobs::is_fresh(&state.jobs, state.started, state.settings.stale_after);
+        let app = &state.app;
+        let store_ok = app.store.ping(every).await;
+        let scheduler_ok = jobs::is_fresh(&app.jobs, app.started, app.settings.stale_after);
         if store_ok && scheduler_ok {
             crate::systemd::notify("WATCHDOG=1");
         } else {
@@ -309,8 +213,49 @@ async fn create_first_admin(store: &Store, email: &str) -> anyhow::Result<Option
     }))
 }
 
-async fn seed_demo(store: &Store) -> anyhow::Result<()> {
-    if !store.accommodations()?.is_empty() {
+/// Binds the API's listener (or takes the one systemd passed) and, with `metrics.listen`,
+/// the metrics listener.
+async fn bind(settings: &Settings) -> anyhow::Result<(TcpListener, Option<TcpListener>)> {
+    let listener = match crate::systemd::take_listener()
+        .context("taking the listening socket passed by systemd")?
+    {
+        Some(socket) => TcpListener::from_std(socket)?,
+        None => TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (server.listen)", settings.listen))?,
+    };
+    let metrics_listener = match settings.metrics_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (metrics.listen)"))?,
+        ),
+        None => None,
+    };
+    Ok((listener, metrics_listener))
+}
+
+/// Creates at zero the series dashboards and alerts read before anything happens.
+fn register_series() {
+    IcalSync::register_metrics();
+    telemetry::init_series();
+}
+
+/// Starts the workers: the payments inbox, the WhatsApp channel, and email when SMTP is
+/// configured.
+async fn start_workers(app: &App) -> anyhow::Result<(WhatsApp, Vec<JoinHandle<()>>)> {
+    let whatsapp = WhatsApp::new(app.clone());
+    let mut workers = vec![app.payments.start_worker(), whatsapp.start_worker()];
+    workers.extend(
+        Email::start(app.store.clone(), app.settings.clone())
+            .await
+            .context("starting the email channel")?,
+    );
+    Ok((whatsapp, workers))
+}
+
+async fn seed_demo(app: &App) -> anyhow::Result<()> {
+    if !app.accommodations.all()?.is_empty() {
         return Ok(());
     }
     let demo = [
@@ -350,7 +295,7 @@ async fn seed_demo(store: &Store) -> anyhow::Result<()> {
             description: Some(description.into()),
         }
         .validate()?;
-        store.create_accommodation(spec).await?;
+        app.accommodations.create(spec).await?;
     }
     tracing::info!("seeded three demo accommodations");
     Ok(())

@@ -4,6 +4,7 @@ use jiff::civil::{Date, Weekday};
 use serde::{Deserialize, Serialize};
 
 use super::dates::NightRange;
+use super::ids::AccommodationId;
 use super::money::{Money, Rate};
 
 /// What sort of place it is.
@@ -67,7 +68,8 @@ impl Season {
 /// A bookable unit with its pricing rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Accommodation {
-    pub id: u64,
+    #[schema(value_type = u64)]
+    pub id: AccommodationId,
     #[serde(flatten)]
     pub spec: AccommodationSpec,
 }

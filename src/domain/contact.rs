@@ -2,13 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Validated contact details.
+/// Validated contact details: made only by [`Contact::new`], read through its accessors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
-    pub name: String,
+    name: String,
     /// E.164, e.g. `+5491122334455`.
-    pub phone: String,
-    pub email: Option<String>,
+    phone: String,
+    email: Option<String>,
 }
 
 /// Which contact field is wrong.
@@ -43,6 +43,21 @@ impl Contact {
             phone: normalize_phone(phone, default_country).ok_or(InvalidContact::Phone)?,
             email,
         })
+    }
+}
+
+impl Contact {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// E.164, e.g. `+5491122334455`.
+    pub fn phone(&self) -> &str {
+        &self.phone
+    }
+
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
     }
 }
 

@@ -1,11 +1,12 @@
 //! Deposit payments: provider statuses, the payment record with its history, and what a
-//! payment does to the reservation it names.
+//! reservation keeps of its payments (link, paid amount, state). What a payment does to the
+//! reservation it names is `deposit.rs`; a hold keeps its link through
+//! `Reservation::attach_payment_link`.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::money::Money;
-use super::reservation::Status;
 
 /// A Mercado Pago payment status. Unknown values are kept as `unknown` (metrics stay bounded).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -236,72 +237,11 @@ pub struct PaymentSummary {
     pub link_expires_at: Option<Timestamp>,
 }
 
-/// What the payment's reservation looks like when a payment report arrives.
-#[derive(Debug, Clone, Copy)]
-pub struct Booking<'a> {
-    pub status: Status,
-    pub deposit: Money,
-    pub currency: &'a str,
-    /// Counted payments so far.
-    pub paid: Money,
-}
-
-/// What a newly reported payment status does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
-    /// Recorded only (waiting, declined, or nothing to change).
-    Record,
-    /// The deposit is covered: confirm the hold, even a lapsed one if its dates are still free
-    /// (otherwise the money needs a refund).
-    Confirm,
-    /// Approved for a stay already confirmed: count it in the paid amount.
-    Count,
-    /// Approved but not enough (or in another currency): the hold stays, the host is told.
-    Flag(PaymentFlag),
-    /// Approved for a stay that is gone (cancelled, completed, no-show): refund.
-    NeedsRefund,
-    /// A counted payment was refunded, charged back or disputed: the host is told, the
-    /// booking stays.
-    Reverse,
-}
-
-/// Decides what payment `payment` (whose status is news) does to booking `b`; `counted`
-/// says whether its amount already counts for the booking.
-pub fn decide(b: Booking<'_>, payment: &ProviderPayment, counted: bool) -> Effect {
-    match payment.status {
-        PaymentStatus::Approved if counted => Effect::Record,
-        PaymentStatus::Approved if !payment.currency.eq_ignore_ascii_case(b.currency) => {
-            Effect::Flag(PaymentFlag::CurrencyMismatch)
-        }
-        PaymentStatus::Approved => match b.status {
-            Status::PreReserved | Status::Expired => {
-                let covered = b
-                    .paid
-                    .checked_add(payment.amount)
-                    .is_some_and(|p| p >= b.deposit);
-                if covered {
-                    Effect::Confirm
-                } else {
-                    Effect::Flag(PaymentFlag::AmountMismatch)
-                }
-            }
-            Status::Confirmed => Effect::Count,
-            Status::Cancelled | Status::Completed | Status::NoShow => Effect::NeedsRefund,
-        },
-        PaymentStatus::Refunded | PaymentStatus::ChargedBack | PaymentStatus::InMediation
-            if counted =>
-        {
-            Effect::Reverse
-        }
-        _ => Effect::Record,
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn payment(status: PaymentStatus, amount: i64) -> ProviderPayment {
+    pub(crate) fn payment(status: PaymentStatus, amount: i64) -> ProviderPayment {
         ProviderPayment {
             id: "42".into(),
             status,
@@ -309,15 +249,6 @@ mod tests {
             amount: Money::from_units(amount),
             currency: "ARS".into(),
             external_reference: Some("RES250101000001".into()),
-        }
-    }
-
-    fn booking(status: Status) -> Booking<'static> {
-        Booking {
-            status,
-            deposit: Money::from_units(14_400),
-            currency: "ARS",
-            paid: Money::ZERO,
         }
     }
 
@@ -349,83 +280,6 @@ mod tests {
                 PaymentStatus::Approved,
                 PaymentStatus::Refunded
             ]
-        );
-    }
-
-    #[test]
-    fn approval_of_the_deposit_confirms_holds_and_lapsed_holds() {
-        let p = payment(PaymentStatus::Approved, 14_400);
-        for status in [Status::PreReserved, Status::Expired] {
-            assert_eq!(decide(booking(status), &p, false), Effect::Confirm);
-        }
-        assert_eq!(decide(booking(Status::Confirmed), &p, false), Effect::Count);
-        assert_eq!(decide(booking(Status::Confirmed), &p, true), Effect::Record);
-        for status in [Status::Cancelled, Status::Completed, Status::NoShow] {
-            assert_eq!(decide(booking(status), &p, false), Effect::NeedsRefund);
-        }
-    }
-
-    #[test]
-    fn short_or_foreign_payments_are_flagged_and_add_up() {
-        let short = payment(PaymentStatus::Approved, 10_000);
-        assert_eq!(
-            decide(booking(Status::PreReserved), &short, false),
-            Effect::Flag(PaymentFlag::AmountMismatch)
-        );
-        let topped_up = Booking {
-            paid: Money::from_units(4_400),
-            ..booking(Status::PreReserved)
-        };
-        assert_eq!(decide(topped_up, &short, false), Effect::Confirm);
-        let mut usd = payment(PaymentStatus::Approved, 20_000);
-        usd.currency = "USD".into();
-        assert_eq!(
-            decide(booking(Status::PreReserved), &usd, false),
-            Effect::Flag(PaymentFlag::CurrencyMismatch)
-        );
-    }
-
-    #[test]
-    fn waiting_declined_and_reversed_payments() {
-        for s in [
-            PaymentStatus::Pending,
-            PaymentStatus::InProcess,
-            PaymentStatus::Rejected,
-            PaymentStatus::Cancelled,
-        ] {
-            let p = payment(s, 14_400);
-            assert_eq!(
-                decide(booking(Status::PreReserved), &p, false),
-                Effect::Record
-            );
-        }
-        let refunded = payment(PaymentStatus::Refunded, 14_400);
-        assert_eq!(
-            decide(booking(Status::Confirmed), &refunded, true),
-            Effect::Reverse
-        );
-        assert_eq!(
-            decide(booking(Status::PreReserved), &refunded, false),
-            Effect::Record
-        );
-    }
-
-    #[test]
-    fn a_dispute_won_counts_the_payment_again() {
-        let now = Timestamp::UNIX_EPOCH;
-        let mut r = PaymentRecord::new(&payment(PaymentStatus::Approved, 1), now);
-        assert!(r.observe(&payment(PaymentStatus::Approved, 1), now));
-        let disputed = payment(PaymentStatus::InMediation, 14_400);
-        assert!(r.observe(&disputed, now));
-        assert_eq!(
-            decide(booking(Status::Confirmed), &disputed, true),
-            Effect::Reverse
-        );
-        let won = payment(PaymentStatus::Approved, 14_400);
-        assert!(r.observe(&won, now));
-        assert_eq!(
-            decide(booking(Status::Confirmed), &won, false),
-            Effect::Count
         );
     }
 

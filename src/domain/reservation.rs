@@ -1,14 +1,14 @@
-//! Reservations: codes, statuses, legal transitions and their audit trail.
+//! Reservations: statuses, legal transitions and their audit trail.
 
 use std::fmt;
 
 use jiff::Timestamp;
-use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use super::availability::Occupancy;
 use super::contact::Contact;
 use super::dates::NightRange;
+use super::ids::{AccommodationId, ReservationCode};
 use super::money::Money;
 use super::payment::PaymentSummary;
 use super::pricing::NightPrice;
@@ -126,8 +126,8 @@ pub struct AuditEntry {
 /// A booking (or hold) of one accommodation by one guest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
-    pub code: String,
-    pub accommodation_id: u64,
+    pub code: ReservationCode,
+    pub accommodation_id: AccommodationId,
     pub range: NightRange,
     pub guests: u32,
     pub contact: Contact,
@@ -217,36 +217,31 @@ impl Reservation {
     }
 }
 
-/// A reservation code: `RES` + yymmdd of creation + 6 upper-case hex digits.
-pub fn reservation_code(created: Date, random: [u8; 3]) -> String {
-    format!(
-        "RES{:02}{:02}{:02}{:02X}{:02X}{:02X}",
-        created.year() % 100,
-        created.month(),
-        created.day(),
-        random[0],
-        random[1],
-        random[2]
-    )
+/// Why a payment link could not be attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("no reservation with that code")]
+    NotFound,
+    #[error("only a live hold can be paid (this one is {0})")]
+    NotAHold(Status),
 }
 
-/// An owner block code: `BLK` + 8 upper-case hex digits.
-pub fn block_code(random: [u8; 4]) -> String {
-    format!(
-        "BLK{:02X}{:02X}{:02X}{:02X}",
-        random[0], random[1], random[2], random[3]
-    )
-}
-
-/// Whether `code` has the shape of a reservation code (cheap check before a lookup).
-pub fn is_reservation_code(code: &str) -> bool {
-    let b = code.as_bytes();
-    b.len() == 15
-        && b.starts_with(b"RES")
-        && b[3..9].iter().all(u8::is_ascii_digit)
-        && b[9..]
-            .iter()
-            .all(|c| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+impl Reservation {
+    /// Keeps the Checkout Pro link of a hold, made for its current expiry `made_for`.
+    pub fn attach_payment_link(
+        &mut self,
+        preference_id: String,
+        url: String,
+        made_for: Option<Timestamp>,
+    ) -> Result<(), LinkError> {
+        if self.status != Status::PreReserved {
+            return Err(LinkError::NotAHold(self.status));
+        }
+        self.payment.preference_id = Some(preference_id);
+        self.payment.payment_url = Some(url);
+        self.payment.link_expires_at = made_for;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -254,20 +249,6 @@ pub(crate) mod tests {
     use super::*;
     use jiff::civil::date;
     use proptest::prelude::*;
-
-    #[test]
-    fn code_has_the_documented_shape() {
-        let code = reservation_code(date(2025, 11, 3), [0xA1, 0xB2, 0xC3]);
-        assert_eq!(code, "RES251103A1B2C3");
-        assert!(is_reservation_code(&code));
-        assert!(!is_reservation_code("RES251103a1b2c3"));
-        assert!(!is_reservation_code("RES25110"));
-        assert!(
-            !is_reservation_code("RES12345é12345"),
-            "multi-byte text never panics"
-        );
-        assert_eq!(block_code([1, 2, 0xAB, 0xFF]), "BLK0102ABFF");
-    }
 
     #[test]
     fn only_the_documented_transitions_are_legal() {
@@ -293,8 +274,8 @@ pub(crate) mod tests {
 
     pub(crate) fn hold(now: Timestamp) -> Reservation {
         Reservation {
-            code: "RES250101000001".into(),
-            accommodation_id: 1,
+            code: ReservationCode::parse("RES250101000001").unwrap(),
+            accommodation_id: AccommodationId::new(1),
             range: NightRange::new(date(2025, 1, 3), date(2025, 1, 6)).unwrap(),
             guests: 2,
             contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),

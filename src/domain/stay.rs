@@ -1,12 +1,13 @@
 //! The rules a requested stay must meet before any availability check.
 
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 
 use super::accommodation::AccommodationSpec;
 use super::dates::NightRange;
 
 /// Why a requested stay is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum StayError {
     #[error("check_out must be after check_in")]
     InvalidDates,

@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, HeaderName, header};
 
 use super::AppState;
 use super::error::ApiError;
+use super::input::reservation_code;
+use crate::domain::reservation::{Actor, Reservation};
 use crate::secret::{constant_time_eq, sha256_hex};
 
 /// The web UI's session cookie.
@@ -75,6 +77,7 @@ impl FromRequestParts<AppState> for AdminAuth {
             ),
         };
         let session = state
+            .app
             .store
             .session(token)?
             .ok_or_else(ApiError::unauthorized)?;
@@ -89,12 +92,33 @@ impl FromRequestParts<AppState> for AdminAuth {
     }
 }
 
-/// Whether the request carries a live admin session (without rejecting it otherwise).
-pub fn admin_email(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(token) = bearer(headers) else {
-        return Ok(None);
-    };
-    Ok(state.store.session(token)?.map(|s| s.email))
+/// Who may see a reservation: an admin, or the guest holding its access token. Anything
+/// else gets 401 (no credentials) or 404 (wrong ones), never a hint that the code exists.
+pub fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    code: &str,
+) -> Result<(Reservation, Actor), ApiError> {
+    const NOT_FOUND: &str = "no reservation with that code for these credentials";
+    let token = bearer(headers).ok_or_else(ApiError::unauthorized)?;
+    let booking = &state.app.booking;
+    if let Some(session) = state.app.store.session(token)? {
+        let code = reservation_code(code, NOT_FOUND)?;
+        let r = booking
+            .reservation(&code)?
+            .ok_or_else(|| ApiError::no_reservation(NOT_FOUND))?;
+        return Ok((
+            r,
+            Actor::Admin {
+                email: session.email,
+            },
+        ));
+    }
+    let code = reservation_code(code, NOT_FOUND)?;
+    let r = booking
+        .for_guest(&code, token)?
+        .ok_or_else(|| ApiError::no_reservation(NOT_FOUND))?;
+    Ok((r, Actor::Guest))
 }
 
 /// A request from an operator: a logged-in admin, or a local tool holding the control file's
@@ -106,8 +130,8 @@ impl FromRequestParts<AppState> for OperatorAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        if crate::secret::matches_sha256(token, &state.ops.control_token_sha256)
-            || state.store.session(token)?.is_some()
+        if crate::secret::matches_sha256(token, &state.control_token_sha256)
+            || state.app.store.session(token)?.is_some()
         {
             Ok(OperatorAuth)
         } else {

@@ -9,18 +9,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::auth::OperatorAuth;
 use super::error::{ApiError, ErrorBody};
-use crate::store::backup::{BackupError, SnapshotInfo};
-
-impl From<BackupError> for ApiError {
-    fn from(e: BackupError) -> Self {
-        tracing::error!(error = %e, "backup failed");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "backup_failed",
-            e.to_string(),
-        )
-    }
-}
+use crate::store::backup::SnapshotInfo;
 
 /// Takes a consistent snapshot of the store now (in `backup.dir`), prunes old ones beyond
 /// `backup.keep`, and answers where it is. Needs an admin session or the control token.
@@ -31,7 +20,7 @@ pub async fn take_backup(
     _: OperatorAuth,
     State(state): State<AppState>,
 ) -> Result<(StatusCode, Json<SnapshotInfo>), ApiError> {
-    Ok((StatusCode::CREATED, Json(state.ops.backups.take().await?)))
+    Ok((StatusCode::CREATED, Json(state.app.backups.take().await?)))
 }
 
 /// One snapshot on disk.
@@ -47,7 +36,7 @@ pub struct BackupView {
 pub async fn list_backups(_: OperatorAuth, State(state): State<AppState>) -> Json<Vec<BackupView>> {
     Json(
         state
-            .ops
+            .app
             .backups
             .list()
             .into_iter()

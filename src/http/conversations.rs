@@ -9,14 +9,7 @@ use super::AppState;
 use super::auth::AdminAuth;
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiPath;
-use crate::whatsapp::{Chat, ChatSummary};
-
-fn no_chat() -> ApiError {
-    ApiError::not_found(
-        "conversation_not_found",
-        "no WhatsApp conversation with that number",
-    )
-}
+use crate::channels::whatsapp::{Chat, ChatSummary};
 
 fn digits(phone: &str) -> String {
     phone.trim_start_matches('+').to_owned()
@@ -45,7 +38,7 @@ pub async fn get_conversation(
         .whatsapp
         .chat(&digits(&phone))?
         .map(Json)
-        .ok_or_else(no_chat)
+        .ok_or_else(ApiError::no_conversation)
 }
 
 /// The host takes a chat over: the bot stays silent there until handed back (`…/resume`) or
@@ -61,6 +54,6 @@ pub async fn take_over(
     if state.whatsapp.take_over(digits(&phone)).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(no_chat())
+        Err(ApiError::no_conversation())
     }
 }

@@ -1,12 +1,23 @@
-//! The JSON error every endpoint answers with: `{"error": "<stable_code>", "detail": "..."}`.
+//! The JSON error every endpoint answers with, `{"error": "<stable_code>", "detail": "..."}`,
+//! and every mapping of an application, domain or store error (and of a rejected request) to
+//! its status and stable code: the one place those contracts are written.
 
 use axum::Json;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::app::booking::{BlockRefused, QuoteError};
+use crate::app::ical::SyncError;
+use crate::app::payments::PaymentLinkError;
+use crate::domain::accommodation::InvalidAccommodation;
+use crate::domain::booking::{ChangeError, ReserveError};
+use crate::domain::contact::InvalidContact;
+use crate::domain::reservation::LinkError;
 use crate::domain::stay::StayError;
-use crate::store::StoreError;
+use crate::store::backup::BackupError;
+use crate::store::{AccommodationError, BlockError, FeedError, StoreError};
 
 /// An error response: status, stable machine-readable code, human-readable detail.
 #[derive(Debug, Clone)]
@@ -62,13 +73,30 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
-    /// The JSON text of the body, for responses that are stored and replayed.
-    pub fn body_json(&self) -> String {
-        serde_json::to_string(&ErrorBody {
-            error: self.code,
-            detail: self.detail.clone(),
-        })
-        .expect("error bodies serialize")
+    /// 404 `accommodation_not_found`.
+    pub fn no_accommodation(detail: impl Into<String>) -> Self {
+        Self::not_found("accommodation_not_found", detail)
+    }
+
+    /// 404 `reservation_not_found`.
+    pub fn no_reservation(detail: impl Into<String>) -> Self {
+        Self::not_found("reservation_not_found", detail)
+    }
+
+    /// 404 `conversation_not_found`.
+    pub fn no_conversation() -> Self {
+        Self::not_found(
+            "conversation_not_found",
+            "no WhatsApp conversation with that number",
+        )
+    }
+
+    fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; it has been logged",
+        )
     }
 }
 
@@ -115,11 +143,7 @@ impl From<StoreError> for ApiError {
             ),
             other => {
                 tracing::error!(error = %other, "store failure");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal error; it has been logged",
-                )
+                Self::internal()
             }
         }
     }
@@ -135,5 +159,182 @@ impl From<StayError> for ApiError {
             StayError::MinStay { .. } => "min_stay",
         };
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+    }
+}
+
+impl From<QuoteError> for ApiError {
+    fn from(e: QuoteError) -> Self {
+        match e {
+            QuoteError::AccommodationNotFound => Self::no_accommodation(e.to_string()),
+            QuoteError::Stay(s) => s.into(),
+            QuoteError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<ReserveError> for ApiError {
+    fn from(e: ReserveError) -> Self {
+        match e {
+            ReserveError::AccommodationNotFound => Self::no_accommodation(e.to_string()),
+            ReserveError::Stay(s) => s.into(),
+            ReserveError::DateOverlap => Self::conflict("date_overlap", e.to_string()),
+        }
+    }
+}
+
+impl From<ChangeError> for ApiError {
+    fn from(e: ChangeError) -> Self {
+        match e {
+            ChangeError::NotFound => Self::no_reservation(e.to_string()),
+            ChangeError::InvalidState { .. } => Self::conflict("invalid_state", e.to_string()),
+            ChangeError::DateOverlap => Self::conflict("date_overlap", e.to_string()),
+            ChangeError::RequiresHost => {
+                Self::conflict("cancellation_requires_host", e.to_string())
+            }
+        }
+    }
+}
+
+impl From<BlockRefused> for ApiError {
+    fn from(e: BlockRefused) -> Self {
+        match e {
+            BlockRefused::Dates => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_dates",
+                e.to_string(),
+            ),
+            BlockRefused::PastDates => StayError::PastDates.into(),
+            BlockRefused::Refused(b) => match b {
+                BlockError::AccommodationNotFound => Self::no_accommodation(b.to_string()),
+                BlockError::DateOverlap => Self::conflict("date_overlap", b.to_string()),
+                BlockError::NotFound => Self::not_found("block_not_found", b.to_string()),
+            },
+            BlockRefused::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<AccommodationError> for ApiError {
+    fn from(e: AccommodationError) -> Self {
+        Self::no_accommodation(e.to_string())
+    }
+}
+
+impl From<InvalidAccommodation> for ApiError {
+    fn from(e: InvalidAccommodation) -> Self {
+        Self::validation(e.to_string())
+    }
+}
+
+impl From<InvalidContact> for ApiError {
+    fn from(e: InvalidContact) -> Self {
+        Self::validation(e.to_string())
+    }
+}
+
+impl From<FeedError> for ApiError {
+    fn from(e: FeedError) -> Self {
+        match e {
+            FeedError::AccommodationNotFound => Self::no_accommodation(e.to_string()),
+            FeedError::NotFound => Self::not_found("feed_not_found", e.to_string()),
+        }
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::NotFound => FeedError::NotFound.into(),
+            SyncError::InProgress => Self::conflict(
+                "sync_in_progress",
+                "this feed is being synced right now; try again in a moment",
+            ),
+            SyncError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<PaymentLinkError> for ApiError {
+    fn from(e: PaymentLinkError) -> Self {
+        match e {
+            PaymentLinkError::NotConfigured => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "payments_not_configured",
+                e.to_string(),
+            ),
+            PaymentLinkError::Link(LinkError::NotFound) => Self::no_reservation(e.to_string()),
+            PaymentLinkError::Link(LinkError::NotAHold(_)) => {
+                Self::conflict("invalid_state", e.to_string())
+            }
+            PaymentLinkError::Provider(p) => Self::new(
+                StatusCode::BAD_GATEWAY,
+                "payment_provider_unavailable",
+                p.to_string(),
+            ),
+            PaymentLinkError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<BackupError> for ApiError {
+    fn from(e: BackupError) -> Self {
+        tracing::error!(error = %e, "backup failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "backup_failed",
+            e.to_string(),
+        )
+    }
+}
+
+/// A JSON body axum refused: 400 `invalid_json`, 413 `payload_too_large`,
+/// 415 `unsupported_media_type`, 422 `validation`.
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let code = match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            StatusCode::BAD_REQUEST => "invalid_json",
+            _ => "validation",
+        };
+        Self::new(rejection.status(), code, rejection.body_text())
+    }
+}
+
+/// A JSON body read as bytes that does not parse (400 `invalid_json`) or does not fit the
+/// request's shape (422 `validation`).
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        if e.is_syntax() || e.is_eof() {
+            Self::new(StatusCode::BAD_REQUEST, "invalid_json", e.to_string())
+        } else {
+            Self::validation(e.to_string())
+        }
+    }
+}
+
+/// A query string that does not fit: 422 `validation`.
+impl From<QueryRejection> for ApiError {
+    fn from(e: QueryRejection) -> Self {
+        Self::validation(e.body_text())
+    }
+}
+
+/// A path that does not fit: 404 `not_found`.
+impl From<PathRejection> for ApiError {
+    fn from(e: PathRejection) -> Self {
+        Self::not_found("not_found", e.body_text())
+    }
+}
+
+/// A body that cannot be read: 413 `payload_too_large`, or `invalid_body`.
+impl From<BytesRejection> for ApiError {
+    fn from(e: BytesRejection) -> Self {
+        let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "payload_too_large"
+        } else {
+            "invalid_body"
+        };
+        Self::new(e.status(), code, e.body_text())
     }
 }

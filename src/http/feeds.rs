@@ -1,9 +1,9 @@
-//! Admin API for iCal: import feeds (add, list, change, remove, sync now), the export URL and
-//! its token, imported stays and their conflicts with local bookings.
+//! Admin API for iCal import: feeds (add, list, change, remove, sync now), imported stays and
+//! their conflicts with local bookings. The export's URL is `export_settings.rs`.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,10 +12,10 @@ use super::AppState;
 use super::auth::AdminAuth;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::domain::ical::export::ExportSettings;
+use crate::app::ical::SyncReport;
 use crate::domain::ical::import::{Feed, FeedCounts, FeedSpec, FeedUrl, ImportedStay};
 use crate::domain::ical::{EventKind, Source};
-use crate::integrations::ical::{SyncError, SyncReport};
+use crate::domain::ids::AccommodationId;
 use crate::store::{AccommodationError, Conflict, FeedError};
 
 /// Longest feed name.
@@ -114,19 +114,6 @@ fn feed_name(name: Option<String>, source: Source) -> Result<String, ApiError> {
     })
 }
 
-fn feed_error(e: FeedError) -> ApiError {
-    match e {
-        FeedError::AccommodationNotFound => {
-            ApiError::not_found("accommodation_not_found", e.to_string())
-        }
-        FeedError::NotFound => ApiError::not_found("feed_not_found", e.to_string()),
-    }
-}
-
-fn accommodation_error(e: AccommodationError) -> ApiError {
-    ApiError::not_found("accommodation_not_found", e.to_string())
-}
-
 /// The import feeds of an accommodation with their last attempt, success, error, event counts
 /// and next run.
 #[utoipa::path(get, path = "/api/v1/admin/accommodations/{id}/feeds", tag = "admin", security(("bearer" = [])),
@@ -137,11 +124,17 @@ pub async fn list_feeds(
     _admin: AdminAuth,
     ApiPath(id): ApiPath<u64>,
 ) -> Result<Json<Vec<FeedView>>, ApiError> {
-    if state.store.accommodation(id)?.is_none() {
-        return Err(accommodation_error(AccommodationError::NotFound));
+    if state
+        .app
+        .store
+        .accommodation(AccommodationId::new(id))?
+        .is_none()
+    {
+        return Err(AccommodationError::NotFound.into());
     }
     Ok(Json(
         state
+            .app
             .store
             .feeds(Some(id))?
             .into_iter()
@@ -167,11 +160,7 @@ pub async fn create_feed(
         checkout_is_dtend: body.checkout_is_dtend.unwrap_or(true),
         enabled: body.enabled.unwrap_or(true),
     };
-    let feed = state
-        .store
-        .create_feed(id, spec)
-        .await?
-        .map_err(feed_error)?;
+    let feed = state.app.store.create_feed(id, spec).await??;
     tracing::info!(
         feed = feed.id,
         accommodation = id,
@@ -197,6 +186,7 @@ pub async fn update_feed(
         None => None,
     };
     let feed = state
+        .app
         .store
         .update_feed(id, feed_id, move |spec| {
             if let Some(url) = url {
@@ -215,8 +205,7 @@ pub async fn update_feed(
                 spec.enabled = v;
             }
         })
-        .await?
-        .map_err(feed_error)?;
+        .await??;
     Ok(Json(FeedView::of(feed)))
 }
 
@@ -229,11 +218,7 @@ pub async fn delete_feed(
     _admin: AdminAuth,
     ApiPath((id, feed_id)): ApiPath<(u64, u64)>,
 ) -> Result<Json<FeedView>, ApiError> {
-    let feed = state
-        .store
-        .delete_feed(id, feed_id)
-        .await?
-        .map_err(feed_error)?;
+    let feed = state.app.store.delete_feed(id, feed_id).await??;
     tracing::info!(feed = feed.id, accommodation = id, "feed removed");
     Ok(Json(FeedView::of(feed)))
 }
@@ -257,117 +242,14 @@ pub async fn sync_feed(
     ApiQuery(q): ApiQuery<SyncQuery>,
 ) -> Result<Json<SyncReport>, ApiError> {
     if state
+        .app
         .store
         .feed(feed_id)?
         .is_none_or(|f| f.accommodation_id != id)
     {
-        return Err(feed_error(FeedError::NotFound));
+        return Err(FeedError::NotFound.into());
     }
-    match state.ical.sync(feed_id, q.accept_churn).await {
-        Ok(report) => Ok(Json(report)),
-        Err(SyncError::NotFound) => Err(feed_error(FeedError::NotFound)),
-        Err(SyncError::InProgress) => Err(ApiError::conflict(
-            "sync_in_progress",
-            "this feed is being synced right now; try again in a moment",
-        )),
-        Err(SyncError::Store(e)) => Err(e.into()),
-    }
-}
-
-/// The export of an accommodation as the admin sees it.
-#[derive(Serialize, ToSchema)]
-pub struct ExportView {
-    /// Give this URL to Airbnb, Booking.com or Vrbo ("import calendar").
-    export_url: String,
-    export_path: String,
-    include_imported: bool,
-    #[schema(value_type = String, format = DateTime)]
-    rotated_at: Timestamp,
-}
-
-fn export_view(id: u64, s: &ExportSettings, headers: &HeaderMap) -> ExportView {
-    let export_path = format!("/api/v1/ical/export/{id}/{}.ics", s.token);
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    ExportView {
-        export_url: format!("{scheme}://{host}{export_path}"),
-        export_path,
-        include_imported: s.include_imported,
-        rotated_at: s.rotated_at,
-    }
-}
-
-/// The export URL of an accommodation and its options.
-#[utoipa::path(get, path = "/api/v1/admin/accommodations/{id}/ical", tag = "admin", security(("bearer" = [])),
-    params(("id" = u64, Path)),
-    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_export(
-    State(state): State<AppState>,
-    _admin: AdminAuth,
-    ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
-) -> Result<Json<ExportView>, ApiError> {
-    let settings = match state.store.export_settings(id)? {
-        Some(s) => s,
-        None => state
-            .store
-            .change_export_settings(id, |_| {})
-            .await?
-            .map_err(accommodation_error)?,
-    };
-    Ok(Json(export_view(id, &settings, &headers)))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ExportChange {
-    /// Re-export stays imported from feeds (off by default: it makes echo loops between OTAs).
-    include_imported: bool,
-}
-
-/// Changes the export options.
-#[utoipa::path(put, path = "/api/v1/admin/accommodations/{id}/ical", tag = "admin", security(("bearer" = [])),
-    params(("id" = u64, Path)), request_body = ExportChange,
-    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update_export(
-    State(state): State<AppState>,
-    _admin: AdminAuth,
-    ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<ExportChange>,
-) -> Result<Json<ExportView>, ApiError> {
-    let settings = state
-        .store
-        .change_export_settings(id, move |s| s.include_imported = body.include_imported)
-        .await?
-        .map_err(accommodation_error)?;
-    Ok(Json(export_view(id, &settings, &headers)))
-}
-
-/// Replaces the export token: the old URL answers 404 from now on.
-#[utoipa::path(post, path = "/api/v1/admin/accommodations/{id}/ical/rotate", tag = "admin", security(("bearer" = [])),
-    params(("id" = u64, Path)),
-    responses((status = 200, body = ExportView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn rotate_export(
-    State(state): State<AppState>,
-    _admin: AdminAuth,
-    ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
-) -> Result<Json<ExportView>, ApiError> {
-    let settings = state
-        .store
-        .rotate_export_token(id)
-        .await?
-        .map_err(accommodation_error)?;
-    tracing::info!(accommodation = id, "iCal export token rotated");
-    Ok(Json(export_view(id, &settings, &headers)))
+    Ok(Json(state.app.ical.sync(feed_id, q.accept_churn).await?))
 }
 
 /// A stay imported from a feed.
@@ -419,11 +301,9 @@ pub async fn list_imported(
     _admin: AdminAuth,
     ApiQuery(q): ApiQuery<ImportedQuery>,
 ) -> Result<Json<Vec<ImportedView>>, ApiError> {
-    let conflicts = state
-        .store
-        .ical_conflicts(q.accommodation_id, Timestamp::now())?;
-    let views = state
-        .store
+    let store = &state.app.store;
+    let conflicts = store.ical_conflicts(q.accommodation_id, Timestamp::now())?;
+    let views = store
         .imported_stays(q.accommodation_id)?
         .into_iter()
         .map(|stay| {
@@ -448,6 +328,7 @@ pub async fn list_conflicts(
     ApiQuery(q): ApiQuery<ImportedQuery>,
 ) -> Result<Json<Vec<ImportedView>>, ApiError> {
     let conflicts = state
+        .app
         .store
         .ical_conflicts(q.accommodation_id, Timestamp::now())?;
     Ok(Json(

@@ -1,28 +1,35 @@
-//! The HTTP adapter: router, middleware stack and shared state.
+//! The HTTP channel: router, middleware stack and shared state. Handlers parse requests into
+//! domain types, call the application layer (`crate::app`) and render its answers; every
+//! error's status and code is in `error.rs`.
 
-mod admin;
+mod accommodations;
 mod admin_ui;
 mod auth;
 mod backups;
+mod blocks;
+mod booking;
+mod calendar;
+mod catalog;
 mod conversations;
 mod error;
+mod export_settings;
 mod extract;
 mod feeds;
 mod health;
-mod ical_export;
+mod input;
 mod middleware;
 mod nlu;
 mod payments;
-mod public;
 mod rate_limit;
+mod reservations;
 mod session;
 mod views;
+mod webhook_signature;
 mod webhooks;
 mod whatsapp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,25 +44,13 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 
-use crate::backups::Backups;
-use crate::config::Settings;
-use crate::integrations::ical::IcalSync;
-use crate::jobs::JobStatus;
-use crate::payments::Payments;
-use crate::store::{ReservePolicy, Store};
-use crate::whatsapp::WhatsApp;
+use crate::app::App;
+use crate::channels::whatsapp::WhatsApp;
 use rate_limit::RateLimiter;
 
-/// What the operator endpoints need: the backups and the control file's token.
-#[derive(Clone)]
-pub struct OpsState {
-    pub backups: Arc<Backups>,
-    /// SHA-256 of the control file's token, accepted by the operator endpoints.
-    pub control_token_sha256: Arc<str>,
-}
-
-/// What every handler can reach. Cloned for every request (by the router and each `State`
-/// extractor), so it is one shared allocation: a clone is one reference count.
+/// What every handler can reach: the application, the WhatsApp channel (its webhook and the
+/// host's chat views), and what only HTTP needs. Cloned for every request (by the router and
+/// each `State` extractor), so it is one shared allocation: a clone is one reference count.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
@@ -69,52 +64,28 @@ impl std::ops::Deref for AppState {
 
 /// The state behind [`AppState`].
 pub struct Shared {
-    pub store: Store,
-    pub settings: Arc<Settings>,
-    pub metrics: PrometheusHandle,
-    pub started: Instant,
-    pub jobs: Arc<JobStatus>,
-    pub ical: Arc<IcalSync>,
-    pub payments: Payments,
-    pub ops: OpsState,
+    pub app: App,
     pub whatsapp: WhatsApp,
+    pub metrics: PrometheusHandle,
+    /// SHA-256 of the control file's token, accepted by the operator endpoints.
+    pub control_token_sha256: Arc<str>,
     rate_limiter: Option<RateLimiter>,
     ready: AtomicBool,
 }
 
-/// The provider adapters and operations state handlers reach through [`AppState`].
-pub struct Services {
-    pub ical: Arc<IcalSync>,
-    pub payments: Payments,
-    pub ops: OpsState,
-    pub whatsapp: WhatsApp,
-}
-
 impl AppState {
     pub fn new(
-        store: Store,
-        settings: Arc<Settings>,
+        app: App,
+        whatsapp: WhatsApp,
         metrics: PrometheusHandle,
-        jobs: Arc<JobStatus>,
-        services: Services,
+        control_token_sha256: Arc<str>,
     ) -> Self {
-        let Services {
-            ical,
-            payments,
-            ops,
-            whatsapp,
-        } = services;
-        let rate_limiter = settings.rate_limit.map(RateLimiter::new);
+        let rate_limiter = app.settings.rate_limit.map(RateLimiter::new);
         AppState(Arc::new(Shared {
-            store,
-            settings,
-            metrics,
-            started: Instant::now(),
-            jobs,
-            ical,
-            payments,
-            ops,
+            app,
             whatsapp,
+            metrics,
+            control_token_sha256,
             rate_limiter,
             ready: AtomicBool::new(true),
         }))
@@ -127,10 +98,6 @@ impl AppState {
 
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
-    }
-
-    pub fn reserve_policy(&self) -> ReservePolicy {
-        crate::whatsapp::reserve_policy(&self.settings)
     }
 }
 
@@ -157,45 +124,51 @@ impl utoipa::Modify for BearerAuth {
 /// Routes limited per client: everything a stranger can call, and login.
 fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(public::list_accommodations))
-        .routes(routes!(public::quote_stay))
-        .routes(routes!(public::availability))
-        .routes(routes!(public::reserve))
-        .routes(routes!(public::pre_reserve))
-        .routes(routes!(public::get_reservation))
-        .routes(routes!(public::cancel_reservation))
+        .routes(routes!(catalog::list_accommodations))
+        .routes(routes!(catalog::quote_stay))
+        .routes(routes!(catalog::availability))
+        .routes(routes!(reservations::reserve))
+        .routes(routes!(reservations::pre_reserve))
+        .routes(routes!(reservations::get_reservation))
+        .routes(routes!(reservations::cancel_reservation))
         .routes(routes!(payments::guest_payment_link))
-        .routes(routes!(admin::login))
+        .routes(routes!(session::login))
         .routes(routes!(session::create_session))
-        .routes(routes!(ical_export::export))
+        .routes(routes!(calendar::export))
 }
 
 /// Routes that need an admin session.
 fn admin_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(admin::logout))
+        .routes(routes!(session::logout))
         .routes(routes!(session::current_session, session::delete_session))
         .routes(routes!(
-            admin::list_accommodations,
-            admin::create_accommodation
+            accommodations::list_accommodations,
+            accommodations::create_accommodation
         ))
-        .routes(routes!(admin::update_accommodation))
-        .routes(routes!(admin::deactivate_accommodation))
-        .routes(routes!(admin::activate_accommodation))
-        .routes(routes!(admin::list_reservations, admin::create_reservation))
-        .routes(routes!(admin::export_csv))
-        .routes(routes!(admin::get_reservation))
-        .routes(routes!(admin::confirm))
-        .routes(routes!(admin::cancel))
-        .routes(routes!(admin::no_show))
-        .routes(routes!(admin::stats))
-        .routes(routes!(admin::list_blocks, admin::create_block))
-        .routes(routes!(admin::delete_block))
+        .routes(routes!(accommodations::update_accommodation))
+        .routes(routes!(accommodations::deactivate_accommodation))
+        .routes(routes!(accommodations::activate_accommodation))
+        .routes(routes!(
+            reservations::admin::list_reservations,
+            reservations::admin::create_reservation
+        ))
+        .routes(routes!(reservations::admin::export_csv))
+        .routes(routes!(reservations::admin::get_reservation))
+        .routes(routes!(reservations::admin::confirm))
+        .routes(routes!(reservations::admin::cancel))
+        .routes(routes!(reservations::admin::no_show))
+        .routes(routes!(reservations::admin::stats))
+        .routes(routes!(blocks::list_blocks, blocks::create_block))
+        .routes(routes!(blocks::delete_block))
         .routes(routes!(feeds::list_feeds, feeds::create_feed))
         .routes(routes!(feeds::update_feed, feeds::delete_feed))
         .routes(routes!(feeds::sync_feed))
-        .routes(routes!(feeds::get_export, feeds::update_export))
-        .routes(routes!(feeds::rotate_export))
+        .routes(routes!(
+            export_settings::get_export,
+            export_settings::update_export
+        ))
+        .routes(routes!(export_settings::rotate_export))
         .routes(routes!(feeds::list_imported))
         .routes(routes!(feeds::list_conflicts))
         .routes(routes!(payments::admin_payment_link))
@@ -273,17 +246,17 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
         );
-    if state.settings.metrics_listen.is_none() {
+    if state.app.settings.metrics_listen.is_none() {
         router = router.route("/metrics", get(health::metrics));
     }
     router
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.settings.body_limit_bytes))
+        .layer(DefaultBodyLimit::max(state.app.settings.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(admin_ui::security_headers))
         .layer(axum::middleware::from_fn_with_state(
-            state.settings.log_slow_request,
+            state.app.settings.log_slow_request,
             middleware::observe,
         ))
         .with_state(state)
@@ -306,7 +279,7 @@ pub fn metrics_router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
-            state.settings.log_slow_request,
+            state.app.settings.log_slow_request,
             middleware::observe,
         ))
         .with_state(state)

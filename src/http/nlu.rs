@@ -51,15 +51,9 @@ pub async fn analyze_text(
     let today = match body.reference_date.as_deref() {
         Some(d) => parse_date(d)
             .ok_or_else(|| ApiError::validation("reference_date must be yyyy-mm-dd"))?,
-        None => local_today(Timestamp::now(), &state.settings.time_zone),
+        None => local_today(Timestamp::now(), &state.app.settings.time_zone),
     };
-    let names: Vec<(u64, String)> = state
-        .store
-        .accommodations()?
-        .into_iter()
-        .filter(|a| a.spec.active)
-        .map(|a| (a.id, a.spec.name))
-        .collect();
+    let names = state.app.accommodations.active_names()?;
     let a = analyze(&body.text, today, &names);
     Ok(Json(AnalysisView {
         intent: a.intent,

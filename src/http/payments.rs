@@ -3,21 +3,22 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::AdminAuth;
+use super::auth::authorize;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, ApiQuery};
-use super::public::authorize;
+use super::input::reservation_code;
 use crate::domain::events::DomainEvent;
+use crate::domain::ids::ReservationCode;
 use crate::domain::payment::{PaymentFlag, PaymentRecord};
 use crate::domain::reservation::Reservation;
-use crate::payments::PaymentLinkError;
-use crate::store::{LinkError, PaymentFilter};
+use crate::store::PaymentFilter;
 
 /// A hold's deposit link.
 #[derive(Serialize, ToSchema)]
@@ -31,37 +32,14 @@ pub struct PaymentLinkView {
     expires_at: Option<Timestamp>,
 }
 
-impl From<PaymentLinkError> for ApiError {
-    fn from(e: PaymentLinkError) -> Self {
-        match e {
-            PaymentLinkError::NotConfigured => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "payments_not_configured",
-                e.to_string(),
-            ),
-            PaymentLinkError::Link(LinkError::NotFound) => {
-                ApiError::not_found("reservation_not_found", e.to_string())
-            }
-            PaymentLinkError::Link(LinkError::NotAHold(_)) => {
-                ApiError::conflict("invalid_state", e.to_string())
-            }
-            PaymentLinkError::Provider(p) => ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "payment_provider_unavailable",
-                p.to_string(),
-            ),
-            PaymentLinkError::Store(s) => s.into(),
-        }
-    }
-}
-
 async fn link_view(state: &AppState, r: &Reservation) -> Result<Json<PaymentLinkView>, ApiError> {
-    let linked = state
+    let app = &state.app;
+    let linked = app
         .payments
-        .link(r, state.settings.mercadopago.max_retries)
+        .link(r, app.settings.mercadopago.max_retries)
         .await?;
     Ok(Json(PaymentLinkView {
-        code: linked.code,
+        code: linked.code.to_string(),
         payment_url: linked.payment.payment_url.unwrap_or_default(),
         preference_id: linked.payment.preference_id.unwrap_or_default(),
         expires_at: linked.expires_at,
@@ -80,7 +58,7 @@ pub async fn guest_payment_link(
     ApiPath(code): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Json<PaymentLinkView>, ApiError> {
-    let (r, _) = authorize(&state, &headers, &code).await?;
+    let (r, _) = authorize(&state, &headers, &code)?;
     link_view(&state, &r).await
 }
 
@@ -95,9 +73,13 @@ pub async fn admin_payment_link(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<PaymentLinkView>, ApiError> {
-    let r = state.store.reservation(&code)?.ok_or_else(|| {
-        ApiError::not_found("reservation_not_found", "no reservation with that code")
-    })?;
+    const NOT_FOUND: &str = "no reservation with that code";
+    let code = reservation_code(&code, NOT_FOUND)?;
+    let r = state
+        .app
+        .booking
+        .reservation(&code)?
+        .ok_or_else(|| ApiError::no_reservation(NOT_FOUND))?;
     link_view(&state, &r).await
 }
 
@@ -119,7 +101,9 @@ pub async fn list_payments(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PaymentsQuery>,
 ) -> Result<Json<Vec<PaymentRecord>>, ApiError> {
-    Ok(Json(state.store.payments(PaymentFilter { flag: q.flag })?))
+    Ok(Json(
+        state.app.store.payments(PaymentFilter { flag: q.flag })?,
+    ))
 }
 
 /// The payments of one reservation, with their status histories.
@@ -131,7 +115,10 @@ pub async fn reservation_payments(
     State(state): State<AppState>,
     ApiPath(code): ApiPath<String>,
 ) -> Result<Json<Vec<PaymentRecord>>, ApiError> {
-    Ok(Json(state.store.reservation_payments(&code)?))
+    let Some(code) = ReservationCode::parse(&code) else {
+        return Ok(Json(vec![]));
+    };
+    Ok(Json(state.app.store.reservation_payments(&code)?))
 }
 
 /// One event in the outbox.
@@ -151,6 +138,7 @@ pub async fn outbox(
 ) -> Result<Json<Vec<OutboxItem>>, ApiError> {
     Ok(Json(
         state
+            .app
             .store
             .outbox()?
             .into_iter()

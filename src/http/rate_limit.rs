@@ -97,7 +97,7 @@ pub async fn limit(
     next: Next,
 ) -> Response {
     if let Some(limiter) = &state.rate_limiter {
-        let client = client_ip(peer, req.headers(), &state.settings.trusted_proxies);
+        let client = client_ip(peer, req.headers(), &state.app.settings.trusted_proxies);
         if let Err(wait) = limiter.check(client) {
             metrics::counter!("http_rate_limited_total").increment(1);
             let mut response = ApiError::new(

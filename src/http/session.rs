@@ -1,19 +1,88 @@
-//! The web UI's session: log in to an HttpOnly, SameSite=Strict cookie, learn the CSRF token,
-//! log out.
+//! Admin sessions: log in for a bearer token (the API) or an HttpOnly, SameSite=Strict cookie
+//! (the web UI, which then learns its CSRF token), and log out.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::admin::{LoginBody, open_session};
 use super::auth::{AdminAuth, SESSION_COOKIE, csrf_token};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
+use crate::secret::{random_hex, verify_password};
+use crate::store::AdminSession;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginView {
+    /// Send as `Authorization: Bearer <token>`.
+    token: String,
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: Timestamp,
+}
+
+/// Exchanges an admin's email and password for a session token.
+#[utoipa::path(post, path = "/api/v1/admin/login", tag = "admin", request_body = LoginBody,
+    responses((status = 200, body = LoginView), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Json<LoginView>, ApiError> {
+    let (token, session) = open_session(&state, body).await?;
+    Ok(Json(LoginView {
+        token,
+        expires_at: session.expires_at,
+    }))
+}
+
+/// Checks an admin's password and opens a session: its token and record.
+async fn open_session(
+    state: &AppState,
+    body: LoginBody,
+) -> Result<(String, AdminSession), ApiError> {
+    let email = body.email.trim().to_lowercase();
+    let user = state.app.store.admin(&email)?;
+    let hash = user.map(|u| u.password_hash);
+    let password = body.password;
+    let verified = tokio::task::spawn_blocking(move || verify_password(&password, hash.as_deref()))
+        .await
+        .unwrap_or(false);
+    if !verified {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong email or password",
+        ));
+    }
+    let token = random_hex(32);
+    let session = state
+        .app
+        .store
+        .create_session(&token, email, state.app.settings.session_ttl)
+        .await?;
+    Ok((token, session))
+}
+
+/// Ends the current session: its token stops working at once.
+#[utoipa::path(post, path = "/api/v1/admin/logout", tag = "admin", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+) -> Result<StatusCode, ApiError> {
+    state.app.store.delete_session(&admin.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
 
 /// The logged-in admin as the web UI sees it.
 #[derive(Serialize, ToSchema)]
@@ -73,7 +142,7 @@ pub async fn create_session(
         email: session.email,
         expires_at: session.expires_at,
     };
-    let max_age = state.settings.session_ttl.as_secs();
+    let max_age = state.app.settings.session_ttl.as_secs();
     Ok((
         [(header::SET_COOKIE, cookie(&headers, &token, max_age))],
         Json(view),
@@ -100,7 +169,7 @@ pub async fn delete_session(
     headers: HeaderMap,
     admin: AdminAuth,
 ) -> Result<Response, ApiError> {
-    state.store.delete_session(&admin.token).await?;
+    state.app.store.delete_session(&admin.token).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, cookie(&headers, "", 0))],

@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::domain::ids::{AccommodationId, ReservationCode};
 use crate::domain::money::Money;
 use crate::domain::payment::PaymentState;
 use crate::domain::pricing::NightPrice;
@@ -11,9 +12,11 @@ use crate::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status
 /// A reservation as its guest (with the access token) or an admin sees it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ReservationView {
-    pub code: String,
+    #[schema(value_type = String)]
+    pub code: ReservationCode,
     pub status: Status,
-    pub accommodation_id: u64,
+    #[schema(value_type = u64)]
+    pub accommodation_id: AccommodationId,
     #[schema(value_type = String, format = Date)]
     #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     pub check_in: jiff::civil::Date,
@@ -62,9 +65,9 @@ impl ReservationView {
                 .then_some(r.expires_at)
                 .flatten(),
             channel: r.channel,
-            contact_name: r.contact.name.clone(),
-            contact_phone: r.contact.phone.clone(),
-            contact_email: r.contact.email.clone(),
+            contact_name: r.contact.name().to_owned(),
+            contact_phone: r.contact.phone().to_owned(),
+            contact_email: r.contact.email().map(str::to_owned),
             created_at: r.created_at,
             nightly: r.nightly.clone(),
             history: r.history.clone(),

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiBytes, ApiQuery, parse_json};
-use crate::domain::webhook_signature::{Presented, verify};
+use super::webhook_signature::{Presented, verify};
 
 const SOURCE: &str = "mercadopago";
 
@@ -86,7 +86,7 @@ async fn receive(
     body: &[u8],
 ) -> Result<Json<NotificationAck>, ApiError> {
     let started = Instant::now();
-    let mp = &state.settings.mercadopago;
+    let mp = &state.app.settings.mercadopago;
     let Some(secret) = &mp.webhook_secret else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -133,7 +133,7 @@ async fn receive(
         if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid_notification("a payment id is a number"));
         }
-        state.payments.notify(id).await?;
+        state.app.payments.notify(id).await?;
         "accepted"
     } else {
         "ignored"

@@ -17,8 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiBytes, ApiQuery, parse_json};
+use crate::domain::messages::{DeliveryStatus, InboundMessage, OutboundStatus};
 use crate::secret::verify_hmac_sha256_hex;
-use crate::store::{DeliveryStatus, InboundMessage, OutboundStatus};
 
 const SOURCE: &str = "whatsapp";
 
@@ -61,6 +61,7 @@ pub async fn verify(
         )
     };
     let expected = state
+        .app
         .settings
         .whatsapp
         .verify_token
@@ -213,7 +214,7 @@ pub async fn events(
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<EventAck>, ApiError> {
     let started = Instant::now();
-    let Some(secret) = &state.settings.whatsapp.app_secret else {
+    let Some(secret) = &state.app.settings.whatsapp.app_secret else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "webhook_not_configured",
@@ -263,7 +264,7 @@ pub async fn outbox(
     _admin: super::auth::AdminAuth,
     State(state): State<AppState>,
 ) -> Result<Json<Value>, ApiError> {
-    let messages = state.store.outbound_messages()?;
+    let messages = state.app.store.outbound_messages()?;
     Ok(Json(serde_json::json!({ "messages": messages })))
 }
 
@@ -280,9 +281,6 @@ pub async fn resume(
     if state.whatsapp.resume(phone).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found(
-            "conversation_not_found",
-            "no WhatsApp conversation with that number",
-        ))
+        Err(ApiError::no_conversation())
     }
 }

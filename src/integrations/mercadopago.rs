@@ -2,7 +2,7 @@
 //! preferences, payment lookups and searches, with bounded, jittered retries on 429 / 5xx /
 //! network errors, per-endpoint metrics, and a record of recent results for health.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use ureq::Agent;
 
+use super::api_health::ApiHealth;
 use super::outbound::{self, Limits, backoff, retry_after};
 use crate::config::{BackUrls, MercadoPagoSettings};
 use crate::domain::money::Money;
@@ -27,48 +28,6 @@ pub enum MpError {
     /// A 2xx whose body is not what the API documents.
     #[error("unexpected answer from Mercado Pago: {0}")]
     Invalid(String),
-}
-
-/// What health shows about the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ApiStatus {
-    NotConfigured,
-    Configured,
-    /// The latest call failed, recently.
-    Failing,
-}
-
-/// How long a failed call keeps health at `failing` when nothing succeeded since.
-const FAILING_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// Latest successful and failed calls, shared with health (which never calls the API).
-#[derive(Debug, Default)]
-pub struct ApiHealth {
-    last: Mutex<(Option<Instant>, Option<Instant>)>,
-}
-
-impl ApiHealth {
-    /// Notes the outcome of one call.
-    pub fn record(&self, ok: bool) {
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if ok {
-            last.0 = Some(Instant::now());
-        } else {
-            last.1 = Some(Instant::now());
-        }
-    }
-
-    /// `failing` when the latest call failed within the last 15 minutes.
-    pub fn status(&self) -> ApiStatus {
-        let (ok, failed) = *self.last.lock().unwrap_or_else(|p| p.into_inner());
-        match failed {
-            Some(f) if ok.is_none_or(|o| f > o) && f.elapsed() < FAILING_WINDOW => {
-                ApiStatus::Failing
-            }
-            _ => ApiStatus::Configured,
-        }
-    }
 }
 
 /// The link request for a hold's deposit.
@@ -357,15 +316,5 @@ mod tests {
     fn dates_use_the_documented_format() {
         let t: Timestamp = "2026-11-28T10:00:00Z".parse().unwrap();
         assert_eq!(api_date(t), "2026-11-28T10:00:00.000+00:00");
-    }
-
-    #[test]
-    fn health_fails_only_while_the_latest_call_failed() {
-        let h = ApiHealth::default();
-        assert_eq!(h.status(), ApiStatus::Configured);
-        h.record(false);
-        assert_eq!(h.status(), ApiStatus::Failing);
-        h.record(true);
-        assert_eq!(h.status(), ApiStatus::Configured);
     }
 }

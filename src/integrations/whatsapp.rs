@@ -30,8 +30,13 @@ pub struct Graph {
     token: String,
 }
 
+/// Whether sending is on: a phone number id and an access token are configured.
+pub fn is_configured(settings: &WhatsAppSettings) -> bool {
+    settings.phone_number_id.is_some() && settings.access_token.is_some()
+}
+
 impl Graph {
-    /// A client when a phone number id and an access token are configured.
+    /// A client when sending is on ([`is_configured`]).
     pub fn new(settings: &WhatsAppSettings) -> Option<Graph> {
         let phone = settings.phone_number_id.clone()?;
         let token = settings.access_token.clone()?;

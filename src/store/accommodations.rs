@@ -5,11 +5,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use redb::{ReadTransaction, ReadableTable};
 
-use super::tables::{ACCOMMODATIONS, META, OCCUPANCY, decode, encode};
+use super::tables::{ACCOMMODATIONS, ICAL_EXPORTS, META, OCCUPANCY, decode, encode};
 use super::{Store, StoreError, occupancy};
 use crate::domain::accommodation::{Accommodation, AccommodationSpec};
 use crate::domain::availability::Occupancy;
 use crate::domain::dates::NightRange;
+use crate::domain::ical::export::ExportSettings;
+use crate::domain::ids::AccommodationId;
 
 const NEXT_ID: &str = "next_accommodation_id";
 
@@ -47,17 +49,26 @@ fn decoded(id: u64, bytes: &[u8]) -> Result<Accommodation, StoreError> {
     Ok(acc)
 }
 
-pub(super) fn load(txn: &ReadTransaction, id: u64) -> Result<Option<Accommodation>, StoreError> {
+pub(super) fn load(
+    txn: &ReadTransaction,
+    id: AccommodationId,
+) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    table.get(id)?.map(|v| decoded(id, v.value())).transpose()
+    table
+        .get(id.get())?
+        .map(|v| decoded(id.get(), v.value()))
+        .transpose()
 }
 
 pub(super) fn load_for_write(
     txn: &redb::WriteTransaction,
-    id: u64,
+    id: AccommodationId,
 ) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    table.get(id)?.map(|v| decoded(id, v.value())).transpose()
+    table
+        .get(id.get())?
+        .map(|v| decoded(id.get(), v.value()))
+        .transpose()
 }
 
 impl Store {
@@ -69,14 +80,14 @@ impl Store {
         })
     }
 
-    pub fn accommodation(&self, id: u64) -> Result<Option<Accommodation>, StoreError> {
+    pub fn accommodation(&self, id: AccommodationId) -> Result<Option<Accommodation>, StoreError> {
         self.read(|txn| load(txn, id))
     }
 
     /// An accommodation and what holds its nights within `window`, from one snapshot.
     pub fn accommodation_with_occupancy(
         &self,
-        id: u64,
+        id: AccommodationId,
         window: NightRange,
     ) -> Result<Option<(Accommodation, Vec<Occupancy>)>, StoreError> {
         self.read(|txn| {
@@ -84,7 +95,7 @@ impl Store {
                 return Ok(None);
             };
             let table = txn.open_table(OCCUPANCY)?;
-            let taken = occupancy::overlapping(&table, id, &window)?
+            let taken = occupancy::overlapping(&table, id.get(), &window)?
                 .into_iter()
                 .map(|(_, o)| o)
                 .collect();
@@ -92,9 +103,11 @@ impl Store {
         })
     }
 
+    /// Adds an accommodation with the settings of its iCal export.
     pub async fn create_accommodation(
         &self,
         spec: AccommodationSpec,
+        export: ExportSettings,
     ) -> Result<Accommodation, StoreError> {
         self.writer
             .write(move |txn| {
@@ -104,10 +117,14 @@ impl Store {
                     meta.insert(NEXT_ID, id + 1)?;
                     id
                 };
-                let acc = Accommodation { id, spec };
+                let acc = Accommodation {
+                    id: AccommodationId::new(id),
+                    spec,
+                };
                 txn.open_table(ACCOMMODATIONS)?
                     .insert(id, encode(&acc).as_slice())?;
-                super::ical_export::create_export_settings(txn, id)?;
+                txn.open_table(ICAL_EXPORTS)?
+                    .insert(id, encode(&export).as_slice())?;
                 Ok(acc)
             })
             .await
@@ -116,7 +133,7 @@ impl Store {
     /// Applies `change` to accommodation `id` atomically.
     pub async fn update_accommodation(
         &self,
-        id: u64,
+        id: AccommodationId,
         change: impl FnOnce(&mut AccommodationSpec) + Send + 'static,
     ) -> Result<Result<Accommodation, AccommodationError>, StoreError> {
         self.writer
@@ -126,7 +143,7 @@ impl Store {
                 };
                 change(&mut acc.spec);
                 txn.open_table(ACCOMMODATIONS)?
-                    .insert(id, encode(&acc).as_slice())?;
+                    .insert(id.get(), encode(&acc).as_slice())?;
                 Ok(Ok(acc))
             })
             .await
@@ -142,7 +159,7 @@ mod tests {
     fn a_changed_record_is_decoded_again_and_an_unchanged_one_reused() {
         let id = u64::MAX - 7;
         let mut acc = Accommodation {
-            id,
+            id: AccommodationId::new(id),
             spec: input().validate().unwrap(),
         };
         let first = encode(&acc);

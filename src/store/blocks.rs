@@ -9,7 +9,7 @@ use super::{Store, StoreError, occupancy};
 use crate::domain::availability::Occupancy;
 use crate::domain::block::OwnerBlock;
 use crate::domain::dates::NightRange;
-use crate::domain::reservation::block_code;
+use crate::domain::ids::{AccommodationId, block_code};
 
 /// Why a block could not be created or removed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -26,7 +26,7 @@ impl Store {
     /// Blocks `range` on an accommodation if it is free.
     pub async fn create_block(
         &self,
-        accommodation_id: u64,
+        accommodation_id: AccommodationId,
         range: NightRange,
         reason: String,
         created_by: String,
@@ -37,7 +37,7 @@ impl Store {
                 if load_for_write(txn, accommodation_id)?.is_none() {
                     return Ok(Err(BlockError::AccommodationNotFound));
                 }
-                if !occupancy::is_free(txn, accommodation_id, &range, now, None)? {
+                if !occupancy::is_free(txn, accommodation_id.get(), &range, now, None)? {
                     return Ok(Err(BlockError::DateOverlap));
                 }
                 let mut table = txn.open_table(BLOCKS)?;
@@ -60,7 +60,7 @@ impl Store {
                     range,
                     hold_expires_at: None,
                 };
-                occupancy::put(txn, accommodation_id, &block.code, &held)?;
+                occupancy::put(txn, accommodation_id.get(), &block.code, &held)?;
                 Ok(Ok(block))
             })
             .await
@@ -81,14 +81,17 @@ impl Store {
                 let Some(block) = removed else {
                     return Ok(Err(BlockError::NotFound));
                 };
-                occupancy::remove(txn, block.accommodation_id, &block.code, &block.range)?;
+                occupancy::remove(txn, block.accommodation_id.get(), &block.code, &block.range)?;
                 Ok(Ok(block))
             })
             .await
     }
 
     /// Every owner block, optionally of one accommodation.
-    pub fn blocks(&self, accommodation_id: Option<u64>) -> Result<Vec<OwnerBlock>, StoreError> {
+    pub fn blocks(
+        &self,
+        accommodation_id: Option<AccommodationId>,
+    ) -> Result<Vec<OwnerBlock>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(BLOCKS)?;
             let mut out = Vec::new();

@@ -4,49 +4,16 @@
 
 use jiff::Timestamp;
 use redb::ReadableTable;
-use serde::{Deserialize, Serialize};
 
 use super::outbox::events_after_cursor;
 use super::queue::{self, Queued, next_id};
 use super::tables::{EMAIL_OUTBOX, META, OUTBOX, encode};
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
+use crate::domain::messages::{EmailMessage, EmailStatus, NewEmail};
 
 const NEXT_EMAIL: &str = "next_email_id";
 const CURSOR: &str = "email_events_cursor";
-
-/// An email to send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewEmail {
-    /// The recipient's address (a mailbox, `Name <addr>` or `addr`).
-    pub to: String,
-    /// `host` or `guest`: the metric label.
-    pub kind: String,
-    pub subject: String,
-    pub body: String,
-}
-
-/// Where an email stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EmailStatus {
-    Pending,
-    Sent,
-    Failed,
-}
-
-/// An email in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EmailMessage {
-    pub id: u64,
-    #[serde(flatten)]
-    pub email: NewEmail,
-    pub status: EmailStatus,
-    pub attempts: u32,
-    pub created_at: Timestamp,
-    pub next_attempt_at: Timestamp,
-    pub last_error: Option<String>,
-}
 
 impl Queued for EmailMessage {
     fn is_pending(&self) -> bool {

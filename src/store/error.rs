@@ -46,8 +46,6 @@ pub enum StoreError {
     BatchAborted,
     #[error("a store operation panicked")]
     Panicked,
-    #[error("backup: {0}")]
-    Backup(String),
     #[error("the store is shut down")]
     Closed,
 }

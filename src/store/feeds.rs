@@ -1,14 +1,15 @@
-//! Import feeds and their imported stays. A feed's snapshot is planned and applied inside one
-//! write, so what it releases and creates is decided against exactly what is stored.
+//! Import feeds. A feed's snapshot is planned and applied inside one write, so what it
+//! releases and creates is decided against exactly what is stored (the stays themselves are
+//! `imported.rs`).
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::accommodations::load_for_write;
+use super::imported::{Conflict, feed_stays, overlapping_reservations, put_stay, remove_stay};
 use super::tables::{FEED_UIDS, FEEDS, IMPORTED, META, OCCUPANCY, decode, encode};
-use super::{Store, StoreError, occupancy, outbox};
-use crate::domain::availability::Occupancy;
+use super::{Store, StoreError, outbox};
 use crate::domain::events::{self, Audience, DomainEvent};
 use crate::domain::ical::EventKind;
 use crate::domain::ical::feed::{FeedEvent, ParsedFeed};
@@ -16,7 +17,7 @@ use crate::domain::ical::import::{
     Feed, FeedCounts, FeedSpec, FeedState, ImportedStay, imported_code,
 };
 use crate::domain::ical::snapshot::{ChurnGuard, Known, Plan, plan};
-use crate::domain::reservation::is_reservation_code;
+use crate::domain::ids::AccommodationId;
 
 const NEXT_FEED_ID: &str = "next_feed_id";
 
@@ -27,15 +28,6 @@ pub enum FeedError {
     AccommodationNotFound,
     #[error("no feed with that id on that accommodation")]
     NotFound,
-}
-
-/// An imported stay that overlaps local bookings or live holds: the OTA booking is real, so
-/// it still holds its dates, but the host has to sort it out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conflict {
-    pub stay: ImportedStay,
-    /// Codes of the overlapping local reservations.
-    pub reservations: Vec<String>,
 }
 
 /// What applying one snapshot did.
@@ -70,57 +62,6 @@ fn save_feed(txn: &WriteTransaction, feed: &Feed) -> Result<(), StoreError> {
     txn.open_table(FEEDS)?
         .insert(feed.id, encode(feed).as_slice())?;
     Ok(())
-}
-
-fn feed_stays(txn: &WriteTransaction, feed_id: u64) -> Result<Vec<ImportedStay>, StoreError> {
-    let codes: Vec<String> = {
-        let uids = txn.open_table(FEED_UIDS)?;
-        uids.range((feed_id, "")..(feed_id + 1, ""))?
-            .map(|e| e.map(|(_, v)| v.value().to_owned()))
-            .collect::<Result<_, _>>()?
-    };
-    let table = txn.open_table(IMPORTED)?;
-    let mut stays = Vec::with_capacity(codes.len());
-    for code in codes {
-        if let Some(v) = table.get(code.as_str())? {
-            stays.push(decode(v.value())?);
-        }
-    }
-    Ok(stays)
-}
-
-fn remove_stay(txn: &WriteTransaction, stay: &ImportedStay) -> Result<(), StoreError> {
-    txn.open_table(IMPORTED)?.remove(stay.code.as_str())?;
-    txn.open_table(FEED_UIDS)?
-        .remove((stay.feed_id, stay.uid.as_str()))?;
-    occupancy::remove(txn, stay.accommodation_id, &stay.code, &stay.range)
-}
-
-fn put_stay(txn: &WriteTransaction, stay: &ImportedStay) -> Result<(), StoreError> {
-    txn.open_table(IMPORTED)?
-        .insert(stay.code.as_str(), encode(stay).as_slice())?;
-    txn.open_table(FEED_UIDS)?
-        .insert((stay.feed_id, stay.uid.as_str()), stay.code.as_str())?;
-    let held = Occupancy {
-        range: stay.range,
-        hold_expires_at: None,
-    };
-    occupancy::put(txn, stay.accommodation_id, &stay.code, &held)
-}
-
-/// Local reservations (confirmed, or holds still live at `now`) overlapping `stay`.
-fn overlapping_reservations(
-    table: &impl ReadableTable<occupancy::Key, occupancy::Val>,
-    stay: &ImportedStay,
-    now: Timestamp,
-) -> Result<Vec<String>, StoreError> {
-    Ok(
-        occupancy::overlapping(table, stay.accommodation_id, &stay.range)?
-            .into_iter()
-            .filter(|(code, o)| is_reservation_code(code) && o.is_live(now))
-            .map(|(code, _)| code)
-            .collect(),
-    )
 }
 
 fn count_held(stays: &[ImportedStay], today: Date) -> (u32, u32) {
@@ -228,7 +169,7 @@ impl Store {
     ) -> Result<Result<Feed, FeedError>, StoreError> {
         self.writer
             .write(move |txn| {
-                if load_for_write(txn, accommodation_id)?.is_none() {
+                if load_for_write(txn, AccommodationId::new(accommodation_id))?.is_none() {
                     return Ok(Err(FeedError::AccommodationNotFound));
                 }
                 let id = {
@@ -399,51 +340,5 @@ impl Store {
                 Ok(Some((feed, applied)))
             })
             .await
-    }
-
-    /// Stays imported into an accommodation (or all), by code.
-    pub fn imported_stays(
-        &self,
-        accommodation_id: Option<u64>,
-    ) -> Result<Vec<ImportedStay>, StoreError> {
-        self.read(|txn| {
-            let table = txn.open_table(IMPORTED)?;
-            let mut out = Vec::new();
-            for entry in table.iter()? {
-                let stay: ImportedStay = decode(entry?.1.value())?;
-                if accommodation_id.is_none_or(|a| a == stay.accommodation_id) {
-                    out.push(stay);
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    /// The imported stay `code`, if it is still held.
-    pub fn imported_stay(&self, code: &str) -> Result<Option<ImportedStay>, StoreError> {
-        self.read(|txn| {
-            let table = txn.open_table(IMPORTED)?;
-            table.get(code)?.map(|v| decode(v.value())).transpose()
-        })
-    }
-
-    /// Imported stays that overlap local bookings or live holds now.
-    pub fn ical_conflicts(
-        &self,
-        accommodation_id: Option<u64>,
-        now: Timestamp,
-    ) -> Result<Vec<Conflict>, StoreError> {
-        let stays = self.imported_stays(accommodation_id)?;
-        self.read(|txn| {
-            let table = txn.open_table(OCCUPANCY)?;
-            let mut out = Vec::new();
-            for stay in stays {
-                let reservations = overlapping_reservations(&table, &stay, now)?;
-                if !reservations.is_empty() {
-                    out.push(Conflict { stay, reservations });
-                }
-            }
-            Ok(out)
-        })
     }
 }

@@ -1,15 +1,17 @@
-//! Idempotency keys: a retried request with the same key and body gets the first answer.
+//! Idempotency keys: a retried request with the same key and body gets what was remembered
+//! of the first outcome (the caller chooses what that is), recorded in the same commit.
 
 use std::time::Duration;
 
 use jiff::Timestamp;
 use redb::{ReadableTable, WriteTransaction};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::tables::{IDEMPOTENCY, decode, encode, retain_json};
 use super::{Store, StoreError};
 
-/// A client's `Idempotency-Key` for one kind of request, with a hash of that request's body.
+/// A client's key for one kind of request, with a hash of that request.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
     pub scope: &'static str,
@@ -17,44 +19,43 @@ pub struct IdempotencyKey {
     pub request_sha256: String,
 }
 
-/// The HTTP answer remembered for a key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub body: String,
-}
-
-/// The outcome of an idempotent operation.
+/// The outcome of an idempotent operation whose first outcome is remembered as `R`.
 #[derive(Debug)]
-pub enum Replay<T> {
+pub enum Replay<T, R> {
     /// First time: the operation ran.
     Fresh(T),
-    /// Seen before with the same body: the first response.
-    Stored(StoredResponse),
-    /// Seen before with a different body.
+    /// Seen before with the same request: what was remembered of the first outcome.
+    Stored(R),
+    /// Seen before with a different request.
     KeyReused,
 }
 
 #[derive(Serialize, Deserialize)]
-struct Record {
+struct Record<R> {
     request_sha256: String,
-    response: StoredResponse,
+    response: R,
     created_at: Timestamp,
 }
 
-/// Runs `op` unless `key` was seen; with a key, records the response `render` makes of the
-/// outcome in the same transaction.
-pub fn guard<T>(
+/// The part of a record the purge reads.
+#[derive(Deserialize)]
+struct Age {
+    created_at: Timestamp,
+}
+
+/// Runs `op` unless `key` was seen; with a key, records what `remember` makes of the outcome
+/// in the same transaction.
+pub fn guard<T, R: Serialize + DeserializeOwned>(
     txn: &WriteTransaction,
     key: Option<IdempotencyKey>,
     op: impl FnOnce(&WriteTransaction) -> Result<T, StoreError>,
-    render: impl FnOnce(&T) -> StoredResponse,
-) -> Result<Replay<T>, StoreError> {
+    remember: impl FnOnce(&T) -> R,
+) -> Result<Replay<T, R>, StoreError> {
     let Some(key) = key else {
         return op(txn).map(Replay::Fresh);
     };
     let id = format!("{}:{}", key.scope, key.key);
-    let seen: Option<Record> = {
+    let seen: Option<Record<R>> = {
         let table = txn.open_table(IDEMPOTENCY)?;
         table
             .get(id.as_str())?
@@ -71,7 +72,7 @@ pub fn guard<T>(
     let outcome = op(txn)?;
     let record = Record {
         request_sha256: key.request_sha256,
-        response: render(&outcome),
+        response: remember(&outcome),
         created_at: Timestamp::now(),
     };
     txn.open_table(IDEMPOTENCY)?
@@ -86,7 +87,7 @@ impl Store {
             .write(move |txn| {
                 let cutoff =
                     Timestamp::now() - jiff::SignedDuration::try_from(ttl).unwrap_or_default();
-                retain_json(&mut txn.open_table(IDEMPOTENCY)?, |r: &Record| {
+                retain_json(&mut txn.open_table(IDEMPOTENCY)?, |r: &Age| {
                     r.created_at > cutoff
                 })
             })

@@ -12,15 +12,19 @@ use super::accommodations::load_for_write;
 use super::reservations::{index, save};
 use super::tables::RESERVATIONS;
 use super::{Store, StoreError, occupancy};
-use crate::domain::reservation::{Reservation, is_reservation_code};
+use crate::domain::ids::AccommodationId;
+use crate::domain::reservation::Reservation;
 
 /// Why a batch was refused (nothing of it was written).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImportError {
-    #[error("{0} is not a reservation code, or is taken")]
+    #[error("the code {0} is taken")]
     Code(String),
     #[error("reservation {code}: no accommodation {accommodation_id}")]
-    AccommodationNotFound { code: String, accommodation_id: u64 },
+    AccommodationNotFound {
+        code: String,
+        accommodation_id: AccommodationId,
+    },
     #[error("reservation {0} overlaps another stay")]
     DateOverlap(String),
 }
@@ -35,24 +39,21 @@ fn check(
     let mut known = BTreeSet::new();
     let mut live = Vec::new();
     for r in batch {
-        if !is_reservation_code(&r.code)
-            || !codes.insert(r.code.as_str())
-            || stored.get(r.code.as_str())?.is_some()
-        {
-            return Ok(Err(ImportError::Code(r.code.clone())));
+        if !codes.insert(r.code.as_str()) || stored.get(r.code.as_str())?.is_some() {
+            return Ok(Err(ImportError::Code(r.code.to_string())));
         }
         if !known.contains(&r.accommodation_id) {
             if load_for_write(txn, r.accommodation_id)?.is_none() {
                 return Ok(Err(ImportError::AccommodationNotFound {
-                    code: r.code.clone(),
+                    code: r.code.to_string(),
                     accommodation_id: r.accommodation_id,
                 }));
             }
             known.insert(r.accommodation_id);
         }
         if r.occupancy().is_some_and(|o| o.is_live(now)) {
-            if !occupancy::is_free(txn, r.accommodation_id, &r.range, now, None)? {
-                return Ok(Err(ImportError::DateOverlap(r.code.clone())));
+            if !occupancy::is_free(txn, r.accommodation_id.get(), &r.range, now, None)? {
+                return Ok(Err(ImportError::DateOverlap(r.code.to_string())));
             }
             live.push(r);
         }
@@ -63,7 +64,7 @@ fn check(
         if pair[0].accommodation_id == pair[1].accommodation_id
             && pair[0].range.overlaps(&pair[1].range)
         {
-            return Ok(Err(ImportError::DateOverlap(pair[1].code.clone())));
+            return Ok(Err(ImportError::DateOverlap(pair[1].code.to_string())));
         }
     }
     Ok(Ok(()))

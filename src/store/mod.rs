@@ -1,15 +1,19 @@
-//! The only module that knows redb: tables, schema, transactions, group commit.
+//! Persistence, and the only module that knows redb: tables, schema version and migrations,
+//! the group-commit writer, and per-aggregate reads and writes. Business decisions are asked
+//! of `domain/` inside the write transaction; nothing here imports the application or a
+//! channel.
 
 mod accommodations;
 mod admins;
 pub mod backup;
 mod blocks;
+mod calendar;
 mod email;
 mod error;
 mod feeds;
-mod ical_export;
 mod idempotency;
 mod import;
+mod imported;
 mod inbox;
 mod occupancy;
 mod outbox;
@@ -31,20 +35,15 @@ use redb::{Database, ReadTransaction, ReadableDatabase};
 pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
 pub use blocks::BlockError;
-pub use email::{EmailMessage, EmailStatus, NewEmail};
+pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
 pub use error::StoreError;
-pub use feeds::{Applied, Conflict, FeedError, Snapshot};
-pub use ical_export::{CalendarExport, ExportHead, ExportItem, ExportedKind};
-pub use idempotency::{IdempotencyKey, Replay, StoredResponse};
+pub use feeds::{Applied, FeedError, Snapshot};
+pub use idempotency::{IdempotencyKey, Replay};
 pub use import::ImportError;
+pub use imported::Conflict;
 pub use inbox::InboxEntry;
-pub use payments::{LinkError, Outcome, PaymentFilter};
-pub use reservations::{
-    ChangeError, ChangeRequest, Created, NewReservation, ReservationFilter, ReservationPage,
-    ReserveError, ReservePolicy, Stats,
-};
-pub use thread::{Direction, ThreadEntry};
-pub use whatsapp::{DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus};
+pub use payments::PaymentFilter;
+pub use reservations::{ReservationFilter, ReservationPage};
 use writer::Writer;
 
 /// File name of the store inside the data directory.

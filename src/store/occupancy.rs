@@ -18,7 +18,7 @@ use super::StoreError;
 use super::tables::{CALENDAR_CHANGED, NO_EXPIRY, OCCUPANCY};
 use crate::domain::availability::Occupancy;
 use crate::domain::dates::{NightRange, date_from_key, date_key};
-use crate::domain::reservation::is_reservation_code;
+use crate::domain::ids::is_reservation_code;
 
 /// (accommodation, length class, check-out, code).
 pub type Key = (u64, u8, i32, &'static str);

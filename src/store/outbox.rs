@@ -3,7 +3,7 @@
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
-use super::idempotency::{self, IdempotencyKey, StoredResponse};
+use super::idempotency::{self, IdempotencyKey};
 use super::queue::next_id;
 use super::tables::{META, OUTBOX, decode, encode};
 use super::{Store, StoreError};
@@ -50,14 +50,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.writer
             .write(move |txn| {
+                // Only the key's presence matters; what it remembers is never read.
                 idempotency::guard(
                     txn,
                     Some(key),
                     |txn| push(txn, &event),
-                    |_| StoredResponse {
-                        status: 200,
-                        body: String::new(),
-                    },
+                    |_| serde_json::Value::Null,
                 )
                 .map(|_| ())
             })

@@ -1,92 +1,23 @@
-//! Reservation transactions: the atomic "check availability + insert hold", status changes
-//! with their index upkeep, the expiry and completion sweeps, listing and stats.
+//! Reservation records: the atomic "check availability + insert hold", status changes with
+//! their index upkeep, the expiry and completion sweeps, and reads. The rules are
+//! `domain::booking`: this file loads, asks the domain, and saves.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
+use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::accommodations::load_for_write;
-use super::idempotency::{self, IdempotencyKey, Replay, StoredResponse};
+use super::idempotency::{self, IdempotencyKey, Replay};
 use super::tables::{HOLD_EXPIRY, RESERVATIONS, decode, encode};
 use super::{Store, StoreError, occupancy, outbox};
-use crate::domain::contact::Contact;
+use crate::domain::booking::{
+    ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
+};
 use crate::domain::dates::{NightRange, local_today};
-use crate::domain::events::{Audience, DomainEvent, EventKind};
-use crate::domain::money::{Money, Rate};
-use crate::domain::pricing::quote;
-use crate::domain::reservation::{Actor, Channel, Reservation, Status, reservation_code};
-use crate::domain::stay::{StayError, StayLimits, validate_stay};
-use crate::secret::{random_hex, sha256_hex};
-
-/// What the property's configuration says about new reservations.
-#[derive(Debug, Clone)]
-pub struct ReservePolicy {
-    pub time_zone: TimeZone,
-    pub hold: Duration,
-    pub deposit_share: Rate,
-    pub currency: String,
-    pub max_nights: u32,
-}
-
-/// A request for a reservation, already parsed (dates, contact) but not yet checked against
-/// the accommodation.
-#[derive(Debug, Clone)]
-pub struct NewReservation {
-    pub accommodation_id: u64,
-    pub check_in: Date,
-    pub check_out: Date,
-    pub guests: u32,
-    pub contact: Contact,
-    pub channel: Channel,
-    /// Manual bookings (taken by phone) may start confirmed instead of as a hold.
-    pub confirmed: bool,
-    pub actor: Actor,
-    pub note: String,
-}
-
-/// Why a reservation could not be created.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ReserveError {
-    #[error("no active accommodation with that id")]
-    AccommodationNotFound,
-    #[error(transparent)]
-    Stay(#[from] StayError),
-    #[error("the dates overlap another stay")]
-    DateOverlap,
-}
-
-/// A new reservation and the guest's access token (shown once, stored only as a hash).
-#[derive(Debug, Clone)]
-pub struct Created {
-    pub reservation: Reservation,
-    pub access_token: String,
-}
-
-/// A status change and who asks for it.
-#[derive(Debug, Clone)]
-pub struct ChangeRequest {
-    pub to: Status,
-    pub actor: Actor,
-    pub reason: String,
-}
-
-/// Why a status change was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChangeError {
-    #[error("no reservation with that code")]
-    NotFound,
-    #[error("a {from} reservation cannot become {to}")]
-    InvalidState { from: Status, to: Status },
-    #[error("the dates were taken after the hold lapsed")]
-    DateOverlap,
-    #[error("a confirmed booking can only be cancelled by the host")]
-    RequiresHost,
-}
+use crate::domain::ids::{AccommodationId, ReservationCode};
+use crate::domain::reservation::{Channel, Reservation, Status};
 
 pub(super) fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
@@ -99,88 +30,58 @@ pub(super) fn save(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreE
     Ok(())
 }
 
-fn unique_code(txn: &WriteTransaction, today: Date) -> Result<String, StoreError> {
+fn unique_code(txn: &WriteTransaction, today: Date) -> Result<ReservationCode, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
     loop {
-        let code = reservation_code(today, rand::random());
+        let code = ReservationCode::generate(today, rand::random());
         if table.get(code.as_str())?.is_none() {
             return Ok(code);
         }
     }
 }
 
-/// Checks, prices and inserts a reservation in `txn`.
+/// Whether `r`'s nights are free in `txn`, its own entry aside.
+pub(super) fn dates_free(
+    txn: &WriteTransaction,
+    r: &Reservation,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    occupancy::is_free(
+        txn,
+        r.accommodation_id.get(),
+        &r.range,
+        now,
+        Some(r.code.as_str()),
+    )
+}
+
+/// Checks `req` against what is stored and inserts the reservation the domain makes of it.
 fn create(
     txn: &WriteTransaction,
     req: NewReservation,
     policy: &ReservePolicy,
-) -> Result<Result<Created, ReserveError>, StoreError> {
+    access_token_sha256: String,
+) -> Result<Result<Reservation, ReserveError>, StoreError> {
     let now = Timestamp::now();
-    let today = local_today(now, &policy.time_zone);
-    let acc = match load_for_write(txn, req.accommodation_id)? {
-        Some(acc) if acc.spec.active => acc,
-        _ => return Ok(Err(ReserveError::AccommodationNotFound)),
+    let acc = load_for_write(txn, req.accommodation_id)?;
+    let checked = req.check(acc.as_ref(), policy, now);
+    let (acc, range) = match (acc, checked) {
+        (Some(acc), Ok(range)) => (acc, range),
+        (_, Err(e)) => return Ok(Err(e)),
+        (None, Ok(_)) => return Ok(Err(ReserveError::AccommodationNotFound)),
     };
-    let limits = StayLimits {
-        today,
-        max_nights: policy.max_nights,
-    };
-    let range = match validate_stay(&acc.spec, req.check_in, req.check_out, req.guests, limits) {
-        Ok(range) => range,
-        Err(e) => return Ok(Err(e.into())),
-    };
-    if !occupancy::is_free(txn, acc.id, &range, now, None)? {
+    if !occupancy::is_free(txn, acc.id.get(), &range, now, None)? {
         return Ok(Err(ReserveError::DateOverlap));
     }
-    let priced = quote(&acc.spec, &range, policy.deposit_share);
-    let code = unique_code(txn, today)?;
-    let access_token = random_hex(24);
-    let by_guest = req.actor == Actor::Guest;
-    let (status, expires_at) = if req.confirmed {
-        (Status::Confirmed, None)
-    } else {
-        let hold = SignedDuration::try_from(policy.hold).unwrap_or(SignedDuration::from_mins(30));
-        (Status::PreReserved, Some(now + hold))
-    };
-    let reservation = Reservation {
-        code: code.clone(),
-        accommodation_id: acc.id,
-        range,
-        guests: req.guests,
-        contact: req.contact,
-        channel: req.channel,
-        status,
-        nightly: priced.nights,
-        total: priced.total,
-        deposit: priced.deposit,
-        currency: policy.currency.clone(),
-        created_at: now,
-        expires_at,
-        access_token_sha256: sha256_hex(&access_token),
-        history: vec![crate::domain::reservation::AuditEntry {
-            at: now,
-            from: None,
-            to: status,
-            actor: req.actor,
-            reason: req.note,
-        }],
-        payment: Default::default(),
-    };
+    let code = unique_code(txn, local_today(now, &policy.time_zone))?;
+    let (reservation, event) =
+        Reservation::new_hold(req, &acc, range, policy, (code, access_token_sha256), now);
     save(txn, &reservation)?;
     index(txn, &reservation)?;
-    if by_guest {
-        let event = DomainEvent::new(
-            EventKind::NewBooking,
-            Audience::Host,
-            Some(reservation.code.clone()),
-            now,
-        );
+    if let Some(event) = event {
         outbox::push(txn, &event)?;
     }
-    Ok(Ok(Created {
-        reservation,
-        access_token,
-    }))
+    Ok(Ok(reservation))
 }
 
 /// Makes the occupancy and hold-expiry indexes agree with `r`'s status.
@@ -193,9 +94,10 @@ pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), Store
             expiry.remove((at.as_millisecond(), r.code.as_str()))?;
         }
     }
+    let (acc, code) = (r.accommodation_id.get(), r.code.as_str());
     match r.occupancy() {
-        Some(o) => occupancy::put(txn, r.accommodation_id, &r.code, &o),
-        None => occupancy::remove(txn, r.accommodation_id, &r.code, &r.range),
+        Some(o) => occupancy::put(txn, acc, code, &o),
+        None => occupancy::remove(txn, acc, code, &r.range),
     }
 }
 
@@ -208,25 +110,9 @@ fn change(
     let Some(mut r) = load(txn, code)? else {
         return Ok(Err(ChangeError::NotFound));
     };
-    let by_guest = req.actor == Actor::Guest;
-    if !r.status.can_become(req.to) {
-        return Ok(Err(ChangeError::InvalidState {
-            from: r.status,
-            to: req.to,
-        }));
+    if let Err(e) = r.change(req, now, |r| dates_free(txn, r, now))? {
+        return Ok(Err(e));
     }
-    if by_guest && req.to == Status::Cancelled && r.status == Status::Confirmed {
-        return Ok(Err(ChangeError::RequiresHost));
-    }
-    // Checked on every confirmation, not only for lapsed holds: a hold's own entry is ignored,
-    // so this also protects against a wall clock that stepped back.
-    if req.to == Status::Confirmed
-        && !occupancy::is_free(txn, r.accommodation_id, &r.range, now, Some(code))?
-    {
-        return Ok(Err(ChangeError::DateOverlap));
-    }
-    r.transition(req.to, req.actor, req.reason, now)
-        .expect("checked with can_become");
     save(txn, &r)?;
     index(txn, &r)?;
     Ok(Ok(r))
@@ -249,19 +135,14 @@ fn expire_some(txn: &WriteTransaction) -> Result<(Vec<Channel>, bool), StoreErro
     };
     let mut expired = Vec::new();
     for (at, code) in &due {
-        let req = ChangeRequest {
-            to: Status::Expired,
-            actor: Actor::System,
-            reason: "hold lapsed without payment".into(),
+        let Some(mut r) = load(txn, code)? else {
+            txn.open_table(HOLD_EXPIRY)?.remove((*at, code.as_str()))?;
+            continue;
         };
-        match change(txn, code, req)? {
-            Ok(r) => {
-                let event = DomainEvent::new(
-                    EventKind::HoldExpired,
-                    Audience::Host,
-                    Some(code.clone()),
-                    now,
-                );
+        match r.expire(now) {
+            Ok(event) => {
+                save(txn, &r)?;
+                index(txn, &r)?;
                 outbox::push(txn, &event)?;
                 expired.push(r.channel);
             }
@@ -277,7 +158,7 @@ fn expire_some(txn: &WriteTransaction) -> Result<(Vec<Channel>, bool), StoreErro
 #[derive(Debug, Clone, Default)]
 pub struct ReservationFilter {
     pub status: Option<Status>,
-    pub accommodation_id: Option<u64>,
+    pub accommodation_id: Option<AccommodationId>,
     /// Stays with at least one night in `[from, to)`.
     pub window: Option<NightRange>,
     /// Case-insensitive text in code, name, phone or email.
@@ -293,12 +174,11 @@ impl ReservationFilter {
             && self.window.is_none_or(|w| w.overlaps(&r.range))
             && self.text.as_deref().is_none_or(|t| {
                 let t = t.to_lowercase();
-                r.code.to_lowercase().contains(&t)
-                    || r.contact.name.to_lowercase().contains(&t)
-                    || r.contact.phone.contains(&t)
+                r.code.as_str().to_lowercase().contains(&t)
+                    || r.contact.name().to_lowercase().contains(&t)
+                    || r.contact.phone().contains(&t)
                     || r.contact
-                        .email
-                        .as_deref()
+                        .email()
                         .is_some_and(|e| e.to_lowercase().contains(&t))
             })
     }
@@ -310,20 +190,6 @@ pub struct ReservationPage {
     pub items: Vec<Reservation>,
     /// Pass as `cursor` to get the next page; `None` on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// Counts, revenue and occupancy for the admin.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Stats {
-    pub counts: BTreeMap<String, u64>,
-    /// `yyyy-mm` of the property's current month.
-    pub month: String,
-    /// Sum of the nightly prices of confirmed and completed nights in this month.
-    #[schema(value_type = String)]
-    pub revenue_this_month: Money,
-    pub currency: String,
-    /// Booked nights over available accommodation-nights this month, in percent.
-    pub occupancy_percent: f64,
 }
 
 fn scan(
@@ -346,18 +212,24 @@ fn scan(
 
 impl Store {
     /// Atomically checks availability and inserts the reservation; with an idempotency key, a
-    /// replay of the same request returns the stored response instead (`render` makes the
-    /// response to store; it runs only when there is a key).
-    pub async fn reserve(
+    /// replay of the same request returns what `remember` made of the first outcome instead
+    /// (`remember` runs only when there is a key, in the same commit).
+    pub async fn reserve<R: Serialize + DeserializeOwned + Send + 'static>(
         &self,
         req: NewReservation,
         policy: ReservePolicy,
+        access_token_sha256: String,
         idempotency: Option<IdempotencyKey>,
-        render: impl FnOnce(&Result<Created, ReserveError>) -> StoredResponse + Send + 'static,
-    ) -> Result<Replay<Result<Created, ReserveError>>, StoreError> {
+        remember: impl FnOnce(&Result<Reservation, ReserveError>) -> R + Send + 'static,
+    ) -> Result<Replay<Result<Reservation, ReserveError>, R>, StoreError> {
         self.writer
             .write(move |txn| {
-                idempotency::guard(txn, idempotency, |txn| create(txn, req, &policy), render)
+                idempotency::guard(
+                    txn,
+                    idempotency,
+                    |txn| create(txn, req, &policy, access_token_sha256),
+                    remember,
+                )
             })
             .await
     }
@@ -365,16 +237,21 @@ impl Store {
     /// Moves reservation `code` to another status, if the rules allow it.
     pub async fn change_status(
         &self,
-        code: String,
+        code: ReservationCode,
         req: ChangeRequest,
     ) -> Result<Result<Reservation, ChangeError>, StoreError> {
-        self.writer.write(move |txn| change(txn, &code, req)).await
+        self.writer
+            .write(move |txn| change(txn, code.as_str(), req))
+            .await
     }
 
-    pub fn reservation(&self, code: &str) -> Result<Option<Reservation>, StoreError> {
+    pub fn reservation(&self, code: &ReservationCode) -> Result<Option<Reservation>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(RESERVATIONS)?;
-            table.get(code)?.map(|v| decode(v.value())).transpose()
+            table
+                .get(code.as_str())?
+                .map(|v| decode(v.value()))
+                .transpose()
         })
     }
 
@@ -399,7 +276,7 @@ impl Store {
             )?;
             let next_cursor = if items.len() > limit {
                 items.truncate(limit);
-                items.last().map(|r| r.code.clone())
+                items.last().map(|r| r.code.to_string())
             } else {
                 None
             };
@@ -412,19 +289,26 @@ impl Store {
         &self,
         filter: &ReservationFilter,
     ) -> Result<Vec<Reservation>, StoreError> {
+        let mut items = Vec::new();
+        self.each_reservation(|r| {
+            if filter.matches(&r) {
+                items.push(r);
+            }
+        })?;
+        Ok(items)
+    }
+
+    /// Visits every reservation from one snapshot, newest first.
+    pub fn each_reservation(&self, mut visit: impl FnMut(Reservation)) -> Result<(), StoreError> {
         self.read(|txn| {
-            let mut items = Vec::new();
             scan(
                 txn,
                 |r| {
-                    if filter.matches(&r) {
-                        items.push(r);
-                    }
+                    visit(r);
                     true
                 },
                 None,
-            )?;
-            Ok(items)
+            )
         })
     }
 
@@ -447,71 +331,20 @@ impl Store {
     pub async fn complete_past_stays(&self, today: Date) -> Result<usize, StoreError> {
         self.writer
             .write(move |txn| {
-                let due = occupancy::reservations_ended_by(txn, today)?;
+                let now = Timestamp::now();
                 let mut done = 0;
-                for code in due {
-                    let req = ChangeRequest {
-                        to: Status::Completed,
-                        actor: Actor::System,
-                        reason: "check-out day reached".into(),
+                for code in occupancy::reservations_ended_by(txn, today)? {
+                    let Some(mut r) = load(txn, &code)? else {
+                        continue;
                     };
-                    if change(txn, &code, req)?.is_ok() {
+                    if r.complete(now).is_ok() {
+                        save(txn, &r)?;
+                        index(txn, &r)?;
                         done += 1;
                     }
                 }
                 Ok(done)
             })
             .await
-    }
-
-    /// Counts by status, this month's revenue and occupancy at the property.
-    pub fn stats(
-        &self,
-        time_zone: &TimeZone,
-        currency: &str,
-        units: u64,
-    ) -> Result<Stats, StoreError> {
-        let today = local_today(Timestamp::now(), time_zone);
-        let month_start = today.first_of_month();
-        let month = NightRange::new(
-            month_start,
-            today.last_of_month().tomorrow().unwrap_or(today),
-        )
-        .expect("a month has nights");
-        let mut counts: BTreeMap<String, u64> = Status::ALL
-            .iter()
-            .map(|s| (s.as_str().to_owned(), 0))
-            .collect();
-        let mut revenue = Money::ZERO;
-        let mut booked_nights = 0u64;
-        self.read(|txn| {
-            scan(
-                txn,
-                |r| {
-                    *counts.entry(r.status.as_str().to_owned()).or_default() += 1;
-                    if matches!(r.status, Status::Confirmed | Status::Completed) {
-                        for n in r.nightly.iter().filter(|n| month.contains(n.date)) {
-                            revenue = revenue.checked_add(n.price).unwrap_or(revenue);
-                            booked_nights += 1;
-                        }
-                    }
-                    true
-                },
-                None,
-            )
-        })?;
-        let capacity = units * u64::from(month.nights());
-        let occupancy_percent = if capacity == 0 {
-            0.0
-        } else {
-            (booked_nights as f64 * 10_000.0 / capacity as f64).round() / 100.0
-        };
-        Ok(Stats {
-            counts,
-            month: format!("{:04}-{:02}", month_start.year(), month_start.month()),
-            revenue_this_month: revenue,
-            currency: currency.to_owned(),
-            occupancy_percent,
-        })
     }
 }

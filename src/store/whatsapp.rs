@@ -4,82 +4,21 @@
 
 use jiff::Timestamp;
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::outbox::events_after_cursor;
 use super::queue::{self, Queued, next_id};
 use super::tables::{CONVERSATIONS, META, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, decode, encode};
-use super::thread::ThreadEntry;
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
+use crate::domain::messages::{
+    DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus, ThreadEntry,
+};
 
 const NEXT_INBOX: &str = "next_whatsapp_inbox_id";
 const NEXT_OUTBOX: &str = "next_whatsapp_outbox_id";
 const EVENTS_CURSOR: &str = "whatsapp_events_cursor";
-
-/// A guest message as received, waiting for its answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InboundMessage {
-    /// WhatsApp's message id.
-    pub id: String,
-    /// The guest's number (international digits).
-    pub from: String,
-    pub profile_name: Option<String>,
-    #[serde(with = "jiff::fmt::serde::timestamp::second::required")]
-    pub received_at: Timestamp,
-    /// `text`, `interactive`, `audio`, `image`, `location`, …
-    pub kind: String,
-    pub text: Option<String>,
-    /// The id of the button or list row chosen.
-    pub reply_id: Option<String>,
-    pub media_id: Option<String>,
-}
-
-/// Where an outbound message stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutboundStatus {
-    Pending,
-    Sent,
-    Delivered,
-    Read,
-    Failed,
-}
-
-/// A delivery status reported by the webhook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryStatus {
-    pub wamid: String,
-    pub status: OutboundStatus,
-    pub error: Option<String>,
-}
-
-/// A message to send.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewOutbound {
-    /// International digits.
-    pub to: String,
-    /// `text`, `buttons`, `list`, `template`: the metric label.
-    pub kind: String,
-    /// The Graph API message body without `to` and `messaging_product`.
-    pub body: Value,
-}
-
-/// A message in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboundMessage {
-    pub id: u64,
-    #[serde(flatten)]
-    pub message: NewOutbound,
-    pub status: OutboundStatus,
-    pub attempts: u32,
-    pub created_at: Timestamp,
-    pub next_attempt_at: Timestamp,
-    pub wamid: Option<String>,
-    pub last_error: Option<String>,
-}
 
 impl Queued for OutboundMessage {
     fn is_pending(&self) -> bool {

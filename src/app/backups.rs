@@ -1,0 +1,98 @@
+//! The server's backups: one snapshot at a time (scheduled or asked for), retention, metrics,
+//! and the last success that health and the `BackupStale` alert look at.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+
+use crate::config::Settings;
+use crate::store::Store;
+use crate::store::backup::{self, BackupError, SnapshotInfo};
+
+/// Takes snapshots of the live store into the backup directory.
+pub struct Backups {
+    store: Store,
+    dir: PathBuf,
+    keep: usize,
+    stale_after: Duration,
+    started: Instant,
+    last_success: Mutex<Option<Timestamp>>,
+    running: tokio::sync::Mutex<()>,
+}
+
+impl Backups {
+    /// Prepares backups for `store`; the last success starts as the newest snapshot's time.
+    pub fn new(store: Store, settings: &Settings) -> Arc<Backups> {
+        let dir = settings.backup_dir();
+        let last = backup::list_snapshots(&dir)
+            .last()
+            .and_then(|p| std::fs::metadata(p).ok()?.modified().ok())
+            .and_then(|t| Timestamp::try_from(t).ok());
+        if let Some(t) = last {
+            metrics::gauge!("backup_last_success_timestamp_seconds").set(t.as_second() as f64);
+        }
+        Arc::new(Backups {
+            store,
+            dir,
+            keep: settings.backup.keep,
+            stale_after: settings.backup.stale_after,
+            started: Instant::now(),
+            last_success: Mutex::new(last),
+            running: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Takes a snapshot now (waiting for one in progress to finish first), then prunes old
+    /// ones beyond `backup.keep`.
+    pub async fn take(&self) -> Result<SnapshotInfo, BackupError> {
+        let _one_at_a_time = self.running.lock().await;
+        let dest = self.dir.join(backup::snapshot_name());
+        let (store, dir, keep) = (self.store.clone(), self.dir.clone(), self.keep);
+        let started = Instant::now();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let info = store.snapshot_to(&dest)?;
+            backup::prune(&dir, keep);
+            Ok::<_, BackupError>(info)
+        })
+        .await
+        .unwrap_or_else(|_| Err(crate::store::StoreError::Panicked.into()));
+        metrics::histogram!("backup_duration_seconds").record(started.elapsed().as_secs_f64());
+        match &outcome {
+            Ok(info) => {
+                let now = Timestamp::now();
+                *self.last_success.lock().unwrap_or_else(|p| p.into_inner()) = Some(now);
+                metrics::gauge!("backup_last_success_timestamp_seconds")
+                    .set(now.as_second() as f64);
+                metrics::gauge!("backup_size_bytes").set(info.size_bytes as f64);
+                metrics::counter!("backup_runs_total", "outcome" => "ok").increment(1);
+                tracing::info!(path = %info.path.display(), size = info.size_bytes, "backup written");
+            }
+            Err(e) => {
+                metrics::counter!("backup_runs_total", "outcome" => "error").increment(1);
+                tracing::error!(error = %e, "backup failed");
+            }
+        }
+        outcome
+    }
+
+    /// The newest successful snapshot's time (from disk at start, then from this process).
+    pub fn last_success(&self) -> Option<Timestamp> {
+        *self.last_success.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the newest snapshot is older than `backup.stale_after` (a server younger than
+    /// that is given time for its first one).
+    pub fn is_stale(&self) -> bool {
+        match self.last_success() {
+            Some(t) => Timestamp::now().duration_since(t).unsigned_abs() > self.stale_after,
+            None => self.started.elapsed() > self.stale_after,
+        }
+    }
+
+    /// The snapshots on disk, oldest first.
+    pub fn list(&self) -> Vec<PathBuf> {
+        backup::list_snapshots(&self.dir)
+    }
+}

@@ -1,0 +1,164 @@
+//! The WhatsApp guest channel between the webhook, the application layer and the Graph API:
+//! guest messages are recorded durably and answered by a worker (the dialog is a pure state
+//! machine in `dialog/`, its I/O in `conversation.rs`); replies, host notices and payment
+//! news (read from the domain event log, `delivery.rs`) go through a durable outbox with
+//! retries and jittered backoff (`sending.rs`).
+
+mod chats;
+mod conversation;
+mod delivery;
+mod dialog;
+mod outgoing;
+mod reminders;
+mod sending;
+mod texts;
+mod voice;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+pub use chats::{Chat, ChatSummary};
+pub use dialog::Conversation;
+
+use crate::app::App;
+use crate::domain::messages::{DeliveryStatus, InboundMessage};
+use crate::integrations::whatsapp::Graph;
+use crate::store::StoreError;
+
+/// Messages handled per sweep.
+const BATCH: usize = 50;
+
+/// The channel service; cheap to clone.
+#[derive(Clone)]
+pub struct WhatsApp {
+    app: App,
+    graph: Option<Graph>,
+    wake: Arc<Notify>,
+}
+
+impl WhatsApp {
+    pub fn new(app: App) -> WhatsApp {
+        for result in ["sent", "retry", "failed"] {
+            metrics::counter!("whatsapp_messages_sent_total", "kind" => "text", "result" => result)
+                .increment(0);
+        }
+        metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp").increment(0);
+        WhatsApp {
+            graph: Graph::new(&app.settings.whatsapp),
+            app,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Records guest messages and delivery statuses durably, then wakes the worker.
+    pub async fn receive(
+        &self,
+        messages: Vec<InboundMessage>,
+        statuses: Vec<DeliveryStatus>,
+    ) -> Result<usize, StoreError> {
+        let fresh = self.app.store.record_whatsapp(messages, statuses).await?;
+        self.wake.notify_one();
+        Ok(fresh)
+    }
+
+    /// Ends a handover: the bot answers `phone` again (through the inbox, in order with the
+    /// guest's messages). `false` when there is no such chat.
+    pub async fn resume(&self, phone: String) -> Result<bool, StoreError> {
+        self.control(phone, dialog::RESUME_KIND).await
+    }
+
+    /// Starts a handover from the host's side: the bot stays silent in `phone`'s chat until it
+    /// is handed back or `whatsapp.handover_timeout` passes. `false` when there is no such chat.
+    pub async fn take_over(&self, phone: String) -> Result<bool, StoreError> {
+        self.control(phone, dialog::TAKE_OVER_KIND).await
+    }
+
+    /// Queues a host command for `phone`'s chat in the inbox, so it applies in order with the
+    /// guest's messages.
+    async fn control(&self, phone: String, kind: &str) -> Result<bool, StoreError> {
+        if self
+            .app
+            .store
+            .conversation::<Conversation>(&phone)?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        let request = InboundMessage {
+            id: format!("{kind}-{}", crate::secret::random_hex(8)),
+            from: phone,
+            profile_name: None,
+            received_at: Timestamp::now(),
+            kind: kind.into(),
+            text: None,
+            reply_id: None,
+            media_id: None,
+        };
+        self.receive(vec![request], vec![]).await?;
+        Ok(true)
+    }
+
+    /// Starts the worker: answers recorded messages, turns domain events into messages, follows
+    /// holds and sends what is due (replies go out in the same pass that made them), on every
+    /// wake-up and every `whatsapp.outbox_sweep`.
+    pub fn start_worker(&self) -> JoinHandle<()> {
+        let this = self.clone();
+        tokio::spawn(async move {
+            loop {
+                for (what, result) in [
+                    ("inbox", this.answer_inbox().await),
+                    ("events", this.deliver_events().await),
+                    ("holds", this.follow_holds().await),
+                    ("outbox", this.send_due().await),
+                ] {
+                    if let Err(e) = result {
+                        tracing::error!(error = %e, what, "WhatsApp worker step failed");
+                    }
+                }
+                this.publish_gauges();
+                tokio::select! {
+                    () = this.wake.notified() => {}
+                    () = tokio::time::sleep(this.app.settings.whatsapp.outbox_sweep) => {}
+                }
+            }
+        })
+    }
+
+    fn publish_gauges(&self) {
+        if let Ok((pending, _)) = self.app.store.outbound_backlog() {
+            metrics::gauge!("outbox_pending", "channel" => "whatsapp").set(pending as f64);
+        }
+        let (now, idle) = (
+            Timestamp::now(),
+            self.app.settings.whatsapp.conversation_timeout,
+        );
+        if let Ok(n) = self
+            .app
+            .store
+            .count_conversations(|c: &Conversation| c.is_active(now, idle))
+        {
+            metrics::gauge!("conversations_active").set(n as f64);
+        }
+    }
+
+    async fn answer_inbox(&self) -> Result<(), StoreError> {
+        for (seq, msg) in self.app.store.whatsapp_inbox(BATCH)? {
+            let now = Timestamp::now();
+            let mut conv: Conversation =
+                self.app.store.conversation(&msg.from)?.unwrap_or_default();
+            let text = match msg.kind.as_str() {
+                "audio" => self.transcribe(&msg).await,
+                _ => msg.text.clone(),
+            };
+            let replies = self.reply(&mut conv, &msg, text, now).await?;
+            self.app
+                .store
+                .answer_inbound(seq, msg.from.clone(), conv, replies)
+                .await?;
+        }
+        Ok(())
+    }
+}
