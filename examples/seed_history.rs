@@ -14,11 +14,11 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use alojamientos::app::accommodations::new_export_settings;
-use alojamientos::domain::accommodation::{Accommodation, AccommodationInput, Kind};
+use alojamientos::domain::accommodation::{Accommodation, AccommodationInput};
 use alojamientos::domain::contact::Contact;
 use alojamientos::domain::dates::{NightRange, local_today};
 use alojamientos::domain::ids::ReservationCode;
-use alojamientos::domain::money::{Money, Rate};
+use alojamientos::domain::money::Rate;
 use alojamientos::domain::pricing::quote;
 use alojamientos::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status};
 use alojamientos::store::Store;
@@ -139,19 +139,10 @@ impl Seeder {
 
 async fn accommodations(store: &Store, wanted: u64) -> anyhow::Result<Vec<Accommodation>> {
     for i in store.accommodations()?.len() as u64 + 1..=wanted {
-        let spec = AccommodationInput {
-            name: format!("Unidad {i}"),
-            kind: Kind::Room,
-            capacity: 4,
-            base_price: Money::from_units(12_000),
-            weekend_multiplier: None,
-            weekend_nights: None,
-            min_stay: None,
-            seasons: vec![],
-            active: None,
-            description: None,
-        }
-        .validate()?;
+        let input = serde_json::json!({
+            "name": format!("Unidad {i}"), "kind": "room", "capacity": 4, "base_price": "12000",
+        });
+        let spec = serde_json::from_value::<AccommodationInput>(input)?.validate()?;
         store
             .create_accommodation(spec, new_export_settings(Timestamp::now()))
             .await?;

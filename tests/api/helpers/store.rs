@@ -3,14 +3,15 @@
 use std::time::Duration;
 
 use alojamientos::app::accommodations::new_export_settings;
-use alojamientos::domain::accommodation::{AccommodationInput, Kind};
+use alojamientos::domain::accommodation::AccommodationInput;
 use alojamientos::domain::booking::{NewReservation, ReserveError, ReservePolicy};
 use alojamientos::domain::contact::Contact;
 use alojamientos::domain::ids::AccommodationId;
-use alojamientos::domain::money::{Money, Rate};
+use alojamientos::domain::money::Rate;
 use alojamientos::domain::reservation::{Actor, Channel, Reservation};
 use alojamientos::store::{Replay, Store};
 use jiff::civil::Date;
+use serde_json::json;
 
 /// Opens (creating) the store in `dir`, with its writer thread.
 pub fn open(dir: &std::path::Path) -> (Store, std::thread::JoinHandle<()>) {
@@ -19,20 +20,11 @@ pub fn open(dir: &std::path::Path) -> (Store, std::thread::JoinHandle<()>) {
 
 /// Adds a two-guest room at 100 a night, no minimum stay; returns its id.
 pub async fn add_room(store: &Store, name: &str) -> AccommodationId {
-    let spec = AccommodationInput {
-        name: name.into(),
-        kind: Kind::Room,
-        capacity: 2,
-        base_price: Money::from_units(100),
-        weekend_multiplier: None,
-        weekend_nights: None,
-        min_stay: None,
-        seasons: vec![],
-        active: None,
-        description: None,
-    }
-    .validate()
-    .unwrap();
+    let input = json!({"name": name, "kind": "room", "capacity": 2, "base_price": "100"});
+    let spec = serde_json::from_value::<AccommodationInput>(input)
+        .unwrap()
+        .validate()
+        .unwrap();
     let export = new_export_settings(jiff::Timestamp::now());
     store.create_accommodation(spec, export).await.unwrap().id
 }
