@@ -128,21 +128,18 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
 async fn run_server(settings: Settings, demo: bool, json: bool) -> anyhow::Result<()> {
     let app = Application::build(settings, demo).await?;
     if let Some(admin) = &app.first_admin {
-        let change = format!("alojamientos admin add {}", admin.email);
+        // One line in both formats, so `grep -o 'First admin created[^"]*'` finds it in the
+        // journal either way.
+        let notice = format!(
+            "First admin created: email {}, password {} (shown only once; change it with \
+             `alojamientos admin add {}`)",
+            admin.email, admin.password, admin.email
+        );
         crate::telemetry::notice(
             json,
-            "first admin created; this password is shown only once",
-            &[
-                ("email", &admin.email),
-                ("password", &admin.password),
-                ("change_with", &change),
-            ],
-            || {
-                format!(
-                    "\nFirst admin created. Log in with\n  email:    {}\n  password: {}\nThis password is shown only once; change it with `{change}`.\n",
-                    admin.email, admin.password
-                )
-            },
+            &notice,
+            &[("email", &admin.email), ("password", &admin.password)],
+            || notice.clone(),
         );
     }
     let url = format!("http://{}", app.local_addr());

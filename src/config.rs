@@ -20,9 +20,11 @@ pub use email::{EmailSection, EmailSettings, SmtpSettings, TlsMode};
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
+mod tls;
 mod whatsapp;
 
 pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
+pub use tls::{AcmeSettings, CertSource, Challenge, TlsSection, TlsSettings};
 pub use whatsapp::{WhatsAppSection, WhatsAppSettings};
 
 /// The commented example config, embedded so `alojamientos config default` can print it.
@@ -59,6 +61,8 @@ pub struct ServerSection {
     pub quick_repair: bool,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
+    pub public_base_url: String,
+    pub tls: TlsSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,6 +142,8 @@ impl Default for RawSettings {
                 quick_repair: false,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
+                public_base_url: String::new(),
+                tls: TlsSection::default(),
             },
             property: PropertySection {
                 name: "Mi alojamiento".into(),
@@ -218,6 +224,10 @@ pub struct Settings {
     /// Commit so that a restart after a crash needs no full repair of the store (slower commits).
     pub quick_repair: bool,
     pub shutdown_grace: Duration,
+    /// Where guests and providers reach this server (`server.public_base_url`, or
+    /// `https://` + the first ACME domain); every public link is built from it.
+    pub public_base_url: Option<String>,
+    pub tls: TlsSettings,
     pub property_name: String,
     pub time_zone: TimeZone,
     pub currency: String,
@@ -487,6 +497,14 @@ impl RawSettings {
                 ));
             }
         };
+        let tls = self.server.tls.validate()?;
+        let public_base_url = tls::public_base_url(&self.server.public_base_url, &tls)?;
+        let mut mercadopago = self.mercadopago.validate()?;
+        if mercadopago.notification_url.is_none() {
+            mercadopago.notification_url = public_base_url
+                .as_ref()
+                .map(|base| format!("{base}{WEBHOOK_PATH}"));
+        }
         Ok(Settings {
             listen,
             data_dir: self.server.data_dir,
@@ -495,6 +513,8 @@ impl RawSettings {
             quick_repair: self.server.quick_repair,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
+            public_base_url,
+            tls,
             property_name: self.property.name,
             time_zone,
             currency,
@@ -524,7 +544,7 @@ impl RawSettings {
             log_json,
             log_slow_request: duration("log.slow_request", &self.log.slow_request)?,
             ical: self.ical.validate()?,
-            mercadopago: self.mercadopago.validate()?,
+            mercadopago,
             backup: self.backup.validate()?,
             whatsapp: self.whatsapp.validate()?,
             email: self.email.validate()?,

@@ -13,3 +13,4 @@ pub mod startup;
 pub mod store;
 pub mod systemd;
 pub mod telemetry;
+pub mod tls;

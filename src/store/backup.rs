@@ -126,6 +126,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::CONVERSATIONS.name(),
         tables::WA_THREAD.name(),
         tables::EMAIL_OUTBOX.name(),
+        tables::TLS.name(),
     ];
     for handle in src.list_tables().map_err(StoreError::from)? {
         if !known.contains(&handle.name()) {
@@ -160,6 +161,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::CONVERSATIONS)?;
     copy_table(src, dst, tables::WA_THREAD)?;
     copy_table(src, dst, tables::EMAIL_OUTBOX)?;
+    copy_table(src, dst, tables::TLS)?;
     Ok(reservations)
 }
 

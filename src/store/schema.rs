@@ -92,6 +92,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::CONVERSATIONS)?;
     txn.open_table(tables::WA_THREAD)?;
     txn.open_table(tables::EMAIL_OUTBOX)?;
+    txn.open_table(tables::TLS)?;
     Ok(())
 }
 

@@ -74,7 +74,8 @@ async fn json_lines_only_on_stderr_and_no_third_party_noise_or_access_lines_at_i
     assert!(
         lines
             .iter()
-            .any(|l| message(l).starts_with("first admin created")),
+            .any(|l| message(l).starts_with("First admin created: email ")
+                && l["fields"]["password"].is_string()),
         "{lines:?}"
     );
     assert!(lines.iter().any(|l| message(l) == "listening"));

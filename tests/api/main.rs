@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin;
+mod admin_setup;
 mod admin_ui;
 mod backup;
 mod binary;
@@ -13,12 +14,14 @@ mod concurrency;
 mod email;
 mod history_import;
 mod hold_expiry;
+mod https;
 mod ical;
 mod logging;
 mod monitoring;
 mod occupancy_migration;
 mod ops;
 mod payments;
+mod proxy;
 mod quick_repair;
 mod reservations;
 mod scripts;
