@@ -20,9 +20,11 @@ pub use email::{EmailSection, EmailSettings, SmtpSettings, TlsMode};
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
+mod site;
 mod whatsapp;
 
 pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
+pub use site::{SiteSection, SiteSettings};
 pub use whatsapp::{WhatsAppSection, WhatsAppSettings};
 
 /// The commented example config, embedded so `alojamientos config default` can print it.
@@ -47,6 +49,7 @@ pub struct RawSettings {
     pub backup: BackupSection,
     pub whatsapp: WhatsAppSection,
     pub email: EmailSection,
+    pub site: SiteSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +61,7 @@ pub struct ServerSection {
     pub cache_size_mb: usize,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
+    pub public_base_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +139,7 @@ impl Default for RawSettings {
                 cache_size_mb: 16,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
+                public_base_url: String::new(),
             },
             property: PropertySection {
                 name: "Mi alojamiento".into(),
@@ -182,6 +187,7 @@ impl Default for RawSettings {
             backup: BackupSection::default(),
             whatsapp: WhatsAppSection::default(),
             email: EmailSection::default(),
+            site: SiteSection::default(),
         }
     }
 }
@@ -212,6 +218,9 @@ pub struct Settings {
     pub cache_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
     pub shutdown_grace: Duration,
+    /// Where guests and providers reach this server (`server.public_base_url`); every
+    /// public link is built from it.
+    pub public_base_url: Option<String>,
     pub property_name: String,
     pub time_zone: TimeZone,
     pub currency: String,
@@ -238,6 +247,7 @@ pub struct Settings {
     pub backup: BackupSettings,
     pub whatsapp: WhatsAppSettings,
     pub email: EmailSettings,
+    pub site: SiteSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -486,6 +496,7 @@ impl RawSettings {
             cache_bytes: self.server.cache_size_mb * 1024 * 1024,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
+            public_base_url: site::public_base_url(&self.server.public_base_url)?,
             property_name: self.property.name,
             time_zone,
             currency,
@@ -518,6 +529,7 @@ impl RawSettings {
             backup: self.backup.validate()?,
             whatsapp: self.whatsapp.validate()?,
             email: self.email.validate()?,
+            site: self.site.validate()?,
         })
     }
 }

@@ -62,6 +62,15 @@ pub const ICAL_EXPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical
 /// Accommodation id → last change of anything holding its dates (ms since the epoch).
 pub const CALENDAR_CHANGED: TableDefinition<u64, i64> = TableDefinition::new("calendar_changed");
 
+/// `"property"` → `PropertyContent`: the property's content as the host saved it.
+pub const SITE_CONTENT: TableDefinition<&str, &[u8]> = TableDefinition::new("site_content");
+/// Accommodation id → `AccommodationContent`: its page (slug, amenities, rules, photos).
+pub const ACCOMMODATION_CONTENT: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("accommodation_content");
+/// Media key (`<sha256 prefix>.jpg|webp`) → the encoded image: photos live in the store, so
+/// every snapshot and backup holds them.
+pub const MEDIA: TableDefinition<&str, &[u8]> = TableDefinition::new("media");
+
 /// Occupancy entries that hold until changed (bookings, blocks) carry this expiry.
 pub const NO_EXPIRY: i64 = i64::MAX;
 
