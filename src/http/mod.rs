@@ -23,6 +23,7 @@ mod payments;
 mod rate_limit;
 mod reservations;
 mod session;
+mod site;
 mod views;
 mod webhook_signature;
 mod webhooks;
@@ -226,6 +227,11 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         rate_limit::limit,
     ));
+    let (site_pages, site_files) = site::routes(&state);
+    let limited = limited.merge(site_pages.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        rate_limit::limit,
+    )));
     let doc = serde_json::to_string(&openapi()).expect("the OpenAPI document serializes");
     let mut router = Router::new()
         .merge(limited)
@@ -233,6 +239,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Router::from(webhook_routes()))
         .merge(Router::from(ops_routes()))
         .merge(admin_ui::routes())
+        .merge(site_files)
         .route(
             "/api/v1/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
