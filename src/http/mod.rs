@@ -10,6 +10,7 @@ mod blocks;
 mod booking;
 mod calendar;
 mod catalog;
+mod content;
 mod conversations;
 mod error;
 mod export_settings;
@@ -141,6 +142,11 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accommodations::update_accommodation))
         .routes(routes!(accommodations::deactivate_accommodation))
         .routes(routes!(accommodations::activate_accommodation))
+        .routes(routes!(content::get_site, content::put_site))
+        .routes(routes!(content::embed))
+        .routes(routes!(content::get_content, content::put_content))
+        .routes(routes!(content::upload_photo))
+        .routes(routes!(content::change_photo, content::delete_photo))
         .routes(routes!(
             reservations::admin::list_reservations,
             reservations::admin::create_reservation
