@@ -22,6 +22,7 @@ fn rules() -> Rules {
         handover: std::time::Duration::from_secs(12 * 3600),
         hold_minutes: 30,
         deposit_percent: 30,
+        links: vec![],
     }
 }
 
