@@ -49,6 +49,8 @@ fn not_people(word: Option<&String>) -> bool {
                 | "del"
                 | "al"
                 | "pareja"
+                | "familia"
+                | "grupo"
         ) || w.contains('/')
             || super::text::month(w).is_some()
     })
