@@ -55,8 +55,10 @@ fn undecodable(e: image::ImageError) -> ImageError {
 /// Decodes `bytes` if its header promises at most `max_pixels` pixels, upright.
 fn decode(bytes: &[u8], max_pixels: u64) -> Result<DynamicImage, ImageError> {
     let format = format_of(bytes)?;
-    let reader = ImageReader::with_format(Cursor::new(bytes), format);
-    let (width, height) = reader.into_dimensions().map_err(undecodable)?;
+    let mut header = ImageReader::with_format(Cursor::new(bytes), format);
+    // Only the header is read here; the limits below apply to decoding.
+    header.no_limits();
+    let (width, height) = header.into_dimensions().map_err(undecodable)?;
     if u64::from(width) * u64::from(height) > max_pixels || width > MAX_SIDE || height > MAX_SIDE {
         return Err(ImageError::TooManyPixels {
             width,

@@ -199,9 +199,6 @@ async fn take(
             "El formulario venció. Revisá los datos y envialo de nuevo.",
         );
     }
-    if v.blocked.is_some() {
-        return Ok(page(state, headers, StatusCode::CONFLICT, "no-store", &v));
-    }
     let contact = match Contact::new(
         &f.nombre,
         &f.telefono,
