@@ -116,6 +116,11 @@ static UI: LazyLock<Ui> = LazyLock::new(|| {
             include_bytes!("../../assets/admin/app.js").to_vec(),
         ),
         Asset::new(
+            "site.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/admin/site.js").to_vec(),
+        ),
+        Asset::new(
             "app.css",
             "text/css; charset=utf-8",
             include_bytes!("../../assets/admin/app.css").to_vec(),

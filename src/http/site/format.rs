@@ -22,7 +22,7 @@ const MONTHS: [&str; 12] = [
     "diciembre",
 ];
 
-/// `$ 48.000,00`
+/// `$ 48.000,00` (a no-break space after the sign, so it never ends a line)
 pub fn money(m: Money) -> String {
     let cents = m.cents();
     let sign = if cents < 0 { "-" } else { "" };
@@ -35,7 +35,7 @@ pub fn money(m: Money) -> String {
         }
         grouped.push(c);
     }
-    format!("{sign}$ {grouped},{:02}", abs % 100)
+    format!("{sign}$\u{a0}{grouped},{:02}", abs % 100)
 }
 
 fn weekday(d: Date) -> &'static str {
@@ -92,10 +92,10 @@ mod tests {
 
     #[test]
     fn formats_are_argentine() {
-        assert_eq!(money(Money::from_cents(4_800_000)), "$ 48.000,00");
-        assert_eq!(money(Money::from_cents(1_440_050)), "$ 14.400,50");
-        assert_eq!(money(Money::from_cents(90_000)), "$ 900,00");
-        assert_eq!(money(Money::from_cents(123_456_789)), "$ 1.234.567,89");
+        assert_eq!(money(Money::from_cents(4_800_000)), "$\u{a0}48.000,00");
+        assert_eq!(money(Money::from_cents(1_440_050)), "$\u{a0}14.400,50");
+        assert_eq!(money(Money::from_cents(90_000)), "$\u{a0}900,00");
+        assert_eq!(money(Money::from_cents(123_456_789)), "$\u{a0}1.234.567,89");
         assert_eq!(day(date(2027, 1, 1)), "vie 1 ene");
         assert_eq!(day(date(2027, 1, 3)), "dom 3 ene");
         assert_eq!(month(date(2027, 9, 1)), "septiembre de 2027");

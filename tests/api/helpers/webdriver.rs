@@ -247,6 +247,14 @@ impl Browser {
             .await;
     }
 
+    /// Chooses the file at `path` in the file input `css`.
+    pub async fn attach(&self, css: &str, path: &Path) {
+        let id = self.element(css).await;
+        let text = path.display().to_string();
+        self.post(&format!("/element/{id}/value"), json!({"text": text}))
+            .await;
+    }
+
     /// The text of `css` without running page scripts.
     pub async fn read(&self, css: &str) -> String {
         let id = self.element(css).await;

@@ -2,6 +2,7 @@
 //! escaping of everything hosts and guests write, photos, and what search engines read. The
 //! whole flow in a real browser is `browser.rs`.
 
+mod admin;
 mod booking;
 mod browser;
 mod pages;

@@ -25,7 +25,10 @@ async fn home_and_accommodation_pages_show_prices_and_an_inactive_one_has_no_pag
     );
     let html = r.text().await.unwrap();
     assert!(html.contains("Cabaña del Lago"));
-    assert!(html.contains("desde $ 12.000,00 / noche"), "es-AR money");
+    assert!(
+        html.contains("desde $\u{a0}12.000,00 / noche"),
+        "es-AR money"
+    );
     assert_eq!(slug(&app, id).await, "cabana-del-lago");
 
     let (a, b) = (day(30), day(33));
