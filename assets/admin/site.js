@@ -65,12 +65,12 @@ async function siteContentCard(id) {
   const base = `/admin/accommodations/${id}`;
   const form = h("form", { class: "stack", id: "content-form" },
     h("label", {}, "Dirección de la página (/alojamientos/…)", h("input", { name: "slug", value: c.slug, required: true, pattern: "[a-z0-9-]+" })),
-    h("fieldset", {}, h("legend", {}, "Comodidades"),
+    h("fieldset", { class: "full" }, h("legend", {}, "Comodidades"),
       h("div", { class: "row" }, c.amenity_choices.map((a) => h("label", { class: "inline" },
         h("input", { type: "checkbox", name: "amenities", value: a.key, checked: c.amenities.includes(a.key) }), a.label)))),
-    h("label", {}, "Notas (se muestran junto a las comodidades)", h("textarea", { name: "notes", rows: 2 }, c.notes)),
-    h("label", {}, "Normas de la casa", h("textarea", { name: "house_rules", rows: 2 }, c.house_rules)),
-    h("p", {}, h("button", { type: "submit" }, "Guardar página")));
+    h("label", { class: "full" }, "Notas (se muestran junto a las comodidades)", h("textarea", { name: "notes", rows: 2 }, c.notes)),
+    h("label", { class: "full" }, "Normas de la casa", h("textarea", { name: "house_rules", rows: 2 }, c.house_rules)),
+    h("p", { class: "full" }, h("button", { type: "submit" }, "Guardar página")));
   form.addEventListener("submit", act(form.querySelector("button"), async () => {
     const f = new FormData(form);
     await api("PUT", `${base}/content`, { slug: f.get("slug"), amenities: f.getAll("amenities"), notes: f.get("notes"), house_rules: f.get("house_rules") });

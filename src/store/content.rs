@@ -4,7 +4,9 @@
 
 use redb::{ReadTransaction, ReadableTable};
 
-use super::tables::{ACCOMMODATION_CONTENT, ACCOMMODATIONS, MEDIA, SITE_CONTENT, decode, encode};
+use super::tables::{
+    ACCOMMODATION_CONTENT, ACCOMMODATIONS, MEDIA, SITE_CONTENT, decode, decode_all, encode,
+};
 use super::{Store, StoreError};
 use crate::domain::content::{AccommodationContent, PropertyContent};
 use crate::domain::ids::AccommodationId;
@@ -27,19 +29,6 @@ pub enum ContentError {
     SlugTaken,
     #[error("{0}")]
     Refused(String),
-}
-
-/// Every saved page of `table`, by accommodation id.
-fn all_pages(
-    table: &impl ReadableTable<u64, &'static [u8]>,
-) -> Result<Vec<(u64, AccommodationContent)>, StoreError> {
-    table
-        .iter()?
-        .map(|e| {
-            let (k, v) = e?;
-            Ok((k.value(), decode(v.value())?))
-        })
-        .collect()
 }
 
 impl Store {
@@ -67,7 +56,7 @@ impl Store {
 
     /// Every accommodation page the host saved, by accommodation id.
     pub fn accommodation_contents(&self) -> Result<Vec<(u64, AccommodationContent)>, StoreError> {
-        self.read(|txn: &ReadTransaction| all_pages(&txn.open_table(ACCOMMODATION_CONTENT)?))
+        self.read(|txn: &ReadTransaction| decode_all(&txn.open_table(ACCOMMODATION_CONTENT)?))
     }
 
     /// Changes accommodation `id`'s page atomically: `change` gets the saved page (none
@@ -100,7 +89,8 @@ impl Store {
                     Ok(new) => new,
                     Err(e) => return Ok(Err(e)),
                 };
-                let others = all_pages(&txn.open_table(ACCOMMODATION_CONTENT)?)?;
+                let others: Vec<(u64, AccommodationContent)> =
+                    decode_all(&txn.open_table(ACCOMMODATION_CONTENT)?)?;
                 if others
                     .iter()
                     .any(|(other, c)| *other != id.get() && c.slug == new.slug)

@@ -93,6 +93,19 @@ pub fn retain_json<T: DeserializeOwned>(
     Ok(removed)
 }
 
+/// Every record of a JSON table keyed by number, with its key, in key order.
+pub fn decode_all<T: DeserializeOwned>(
+    table: &impl redb::ReadableTable<u64, &'static [u8]>,
+) -> Result<Vec<(u64, T)>, StoreError> {
+    table
+        .iter()?
+        .map(|e| {
+            let (k, v) = e?;
+            Ok((k.value(), decode(v.value())?))
+        })
+        .collect()
+}
+
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

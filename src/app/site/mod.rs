@@ -1,7 +1,7 @@
 //! The guest site's content, one source for the site and the WhatsApp bot: the property's
 //! content (seeded from the configuration until the host saves it), each accommodation's
-//! page (slug, amenities, rules) and its photos, processed one at a time off the async
-//! threads so an upload can never starve the server.
+//! page (slug, amenities, rules) and its photos, processed one at a time on a thread of
+//! their own so an upload can never starve the server.
 
 pub mod images;
 
@@ -199,12 +199,22 @@ impl Site {
             .map_err(|_| PhotoError::Busy)?;
         let max_pixels = self.settings.site.photo_max_pixels;
         let started = std::time::Instant::now();
-        let processed = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            images::process(&upload, max_pixels, alt)
-        })
-        .await
-        .map_err(|_| ImageError::Undecodable("the decoder panicked".into()))?;
+        // A thread of its own rather than the blocking pool, which gives the decoded image's
+        // memory back to the system before it ends.
+        let (done, result) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("photo".into())
+            .spawn(move || {
+                let _permit = permit;
+                let processed = images::process(&upload, max_pixels, alt);
+                drop(upload);
+                crate::memory::release_freed();
+                let _ = done.send(processed);
+            })
+            .map_err(|_| PhotoError::Busy)?;
+        let processed = result
+            .await
+            .map_err(|_| ImageError::Undecodable("the decoder panicked".into()))?;
         metrics::histogram!("site_photo_processing_seconds")
             .record(started.elapsed().as_secs_f64());
         let processed = match processed {

@@ -3,12 +3,10 @@
 //! one's own booking without the word "reserva", greetings with typos and stretched letters,
 //! and questions about amenities. Written for Wednesday 2026-11-25 like `golden.rs`.
 
-use jiff::civil::date;
-
-use super::analyze;
+use super::golden::{Phrase, wrong_answers};
 
 /// (message, intent, check-in, check-out, guests, accommodation id); `""` and `0` = none.
-const PHRASING: &[(&str, &str, &str, &str, u32, u64)] = &[
+const PHRASING: &[Phrase] = &[
     // guest counts after "para", "familia de", "nosotros"
     ("hay lugar para 3?", "disponibilidad", "", "", 3, 0),
     ("somos una familia de cinco", "desconocido", "", "", 5, 0),
@@ -99,28 +97,7 @@ const PHRASING: &[(&str, &str, &str, &str, u32, u64)] = &[
 
 #[test]
 fn new_guest_phrasing_is_understood() {
-    let today = date(2026, 11, 25);
-    let accommodations = vec![
-        (1, "Cabaña del Bosque".to_owned()),
-        (2, "Cabaña del Lago".to_owned()),
-        (3, "Departamento Centro".to_owned()),
-    ];
-    let opt = |t: &str| (!t.is_empty()).then(|| t.parse::<jiff::civil::Date>().unwrap());
-    let mut wrong = Vec::new();
-    for &(text, intent, check_in, check_out, guests, acc) in PHRASING {
-        let a = analyze(text, today, &accommodations);
-        let got = (
-            a.intent.as_str(),
-            a.check_in,
-            a.check_out,
-            a.guests.unwrap_or(0),
-            a.accommodation_id.unwrap_or(0),
-        );
-        let want = (intent, opt(check_in), opt(check_out), guests, acc);
-        if got != want {
-            wrong.push(format!("{text:?}: got {got:?}, want {want:?}"));
-        }
-    }
+    let wrong = wrong_answers(PHRASING);
     assert!(
         wrong.is_empty(),
         "{} wrong:\n{}",

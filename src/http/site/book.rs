@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::pages::{StayQuery, stay_problem, stay_words};
+use super::stay::{StayQuery, stay_problem, stay_words};
 use super::views::{Base, Picture};
 use super::{SiteError, format, forms, guest, page};
 use crate::app::booking::{First, Held, QuoteError};

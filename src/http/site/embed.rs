@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 
-use super::pages::{StayQuery, cards, search};
+use super::stay::{StayQuery, cards, search};
 use super::views::{Base, Embed};
 use super::{SiteError, page};
 use crate::http::AppState;

@@ -2,9 +2,10 @@
 //! `15:42`.
 
 use jiff::Timestamp;
-use jiff::civil::{Date, Weekday};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
+use crate::app::notices::format::weekday;
 use crate::domain::money::Money;
 
 const MONTHS: [&str; 12] = [
@@ -36,18 +37,6 @@ pub fn money(m: Money) -> String {
         grouped.push(c);
     }
     format!("{sign}$\u{a0}{grouped},{:02}", abs % 100)
-}
-
-fn weekday(d: Date) -> &'static str {
-    match d.weekday() {
-        Weekday::Monday => "lun",
-        Weekday::Tuesday => "mar",
-        Weekday::Wednesday => "mié",
-        Weekday::Thursday => "jue",
-        Weekday::Friday => "vie",
-        Weekday::Saturday => "sáb",
-        Weekday::Sunday => "dom",
-    }
 }
 
 /// `vie 3 ene`

@@ -5,19 +5,17 @@
 //! hold, the stay as `.ics`, and the address and check-in instructions once confirmed.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::views::{Base, Footer};
 use super::{SiteError, format, forms, page};
-use crate::domain::booking::ChangeError;
 use crate::domain::ical::stay::{StayEvent, render};
 use crate::domain::ids::ReservationCode;
-use crate::domain::reservation::{Actor, Reservation, Status};
+use crate::domain::reservation::{Reservation, Status};
 use crate::http::AppState;
 
 const COOKIE: &str = "alojamientos_reserva";
@@ -57,7 +55,7 @@ fn cookie_secret(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The reservation `code` if `secret` (or the cookie) is its guest's.
-fn authorized(
+pub(super) fn authorized(
     state: &AppState,
     code: &str,
     secret: Option<&str>,
@@ -162,7 +160,7 @@ fn status_words(r: &Reservation, returning: bool) -> (&'static str, &'static str
     }
 }
 
-fn view(
+pub(super) fn view(
     state: &AppState,
     r: &Reservation,
     secret: &str,
@@ -171,10 +169,7 @@ fn view(
     let now = Timestamp::now();
     let property = state.app.site.property()?;
     let page = state.app.site.page_of(r.accommodation_id)?;
-    let returning = [&q.status, &q.collection_status]
-        .into_iter()
-        .flatten()
-        .any(|s| matches!(s.as_str(), "approved" | "pending" | "in_process"));
+    let returning = returning(q);
     let (status, status_class, explanation) = status_words(r, returning);
     let live_hold = r.status == Status::PreReserved && r.expires_at.is_some_and(|t| t > now);
     let code = r.code.to_string();
@@ -268,116 +263,36 @@ pub async fn page_view(
     Query(q): Query<GuestQuery>,
     headers: HeaderMap,
 ) -> Response {
-    show(&state, &headers, &code, &q).unwrap_or_else(|e| e.respond(&state, &headers))
-}
-
-/// A guest form: the secret and the form token.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct GuestForm {
-    clave: String,
-    token: String,
-}
-
-/// Checks a guest form's origin, token and secret.
-fn form_check(
-    state: &AppState,
-    headers: &HeaderMap,
-    code: &str,
-    purpose: &str,
-    f: &GuestForm,
-) -> Result<(Reservation, String), SiteError> {
-    if !forms::same_origin(headers, state.app.settings.public_base_url.as_deref())
-        || !forms::token_valid(&f.token, &format!("{purpose}:{code}"), Timestamp::now())
-    {
-        return Err(SiteError::Forbidden);
-    }
-    authorized(state, code, Some(&f.clave), headers)
-}
-
-/// Back to the guest page with the secret link, or with `notice` shown there.
-fn back(
-    state: &AppState,
-    headers: &HeaderMap,
-    r: &Reservation,
-    secret: &str,
-    notice: Option<&'static str>,
-) -> Result<Response, SiteError> {
-    match notice {
-        None => Ok(Redirect::to(&link(r.code.as_str(), secret)).into_response()),
-        Some(n) => {
-            let mut v = view(state, r, secret, &GuestQuery::default())?;
-            v.notice = Some(n);
-            Ok(page(state, headers, StatusCode::CONFLICT, "no-store", &v))
-        }
+    match show(&state, &headers, &code, &q) {
+        Ok(r) => r,
+        // Back from Mercado Pago without the secret (another device, a WhatsApp booking):
+        // thanks, and nothing about the reservation, whatever the code.
+        Err(SiteError::NotFound) if returning(&q) => thanks(&state, &headers),
+        Err(e) => e.respond(&state, &headers),
     }
 }
 
-/// `POST /reserva/{code}/cancelar`: the guest cancels their hold (a confirmed stay is the
-/// host's to cancel).
-pub async fn cancel(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<GuestForm>,
-) -> Response {
-    let done = async {
-        let (r, secret) = form_check(&state, &headers, &code, "cancel", &f)?;
-        let changed = state
-            .app
-            .booking
-            .change(
-                r.code.clone(),
-                Status::Cancelled,
-                Actor::Guest,
-                "cancelled by the guest on the site".into(),
-            )
-            .await?;
-        match changed {
-            Ok(_) => back(&state, &headers, &r, &secret, None),
-            Err(ChangeError::RequiresHost) => back(
-                &state,
-                &headers,
-                &r,
-                &secret,
-                Some("Una reserva confirmada sólo la puede cancelar el anfitrión: escribile."),
-            ),
-            Err(_) => back(
-                &state,
-                &headers,
-                &r,
-                &secret,
-                Some("Esta reserva ya no se puede cancelar."),
-            ),
-        }
-    };
-    done.await.unwrap_or_else(|e| e.respond(&state, &headers))
+fn returning(q: &GuestQuery) -> bool {
+    [&q.status, &q.collection_status]
+        .into_iter()
+        .flatten()
+        .any(|s| matches!(s.as_str(), "approved" | "pending" | "in_process"))
 }
 
-/// `POST /reserva/{code}/pagar`: makes the hold's payment link when it has none.
-pub async fn pay(
-    State(state): State<AppState>,
-    Path(code): Path<String>,
-    headers: HeaderMap,
-    Form(f): Form<GuestForm>,
-) -> Response {
-    let done = async {
-        let (r, secret) = form_check(&state, &headers, &code, "pay", &f)?;
-        match state.app.payments.link(&r, 1).await {
-            Ok(_) => back(&state, &headers, &r, &secret, None),
-            Err(e) => {
-                tracing::warn!(code = %r.code, error = %e, "no payment link for a site guest");
-                back(
-                    &state,
-                    &headers,
-                    &r,
-                    &secret,
-                    Some("No pudimos generar el link de pago. Probá de nuevo en unos minutos."),
-                )
-            }
-        }
+fn thanks(state: &AppState, headers: &HeaderMap) -> Response {
+    let property = state
+        .app
+        .site
+        .property()
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let view = super::views::Message {
+        base: Base::plain("Gracias por tu pago", &property),
+        title: "¡Gracias por tu pago!",
+        text: "Mercado Pago nos avisa del pago y te confirmamos la reserva por el mismo medio \
+               por el que reservaste. Para ver tu reserva abrí el enlace que te enviamos.",
     };
-    done.await.unwrap_or_else(|e| e.respond(&state, &headers))
+    page(state, headers, StatusCode::OK, "no-store", &view)
 }
 
 /// `GET /reserva/{code}/estadia.ics`: the stay for the guest's calendar.

@@ -14,8 +14,10 @@ mod embed;
 mod format;
 mod forms;
 mod guest;
+mod guest_forms;
 mod pages;
 mod seo;
+mod stay;
 mod views;
 
 use std::io::Write;
@@ -46,9 +48,12 @@ pub fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>) {
         .route("/reserva/{code}", get(guest::page_view))
         .route(
             "/reserva/{code}/cancelar",
-            axum::routing::post(guest::cancel),
+            axum::routing::post(guest_forms::cancel),
         )
-        .route("/reserva/{code}/pagar", axum::routing::post(guest::pay))
+        .route(
+            "/reserva/{code}/pagar",
+            axum::routing::post(guest_forms::pay),
+        )
         .route("/reserva/{code}/estadia.ics", get(guest::ics))
         .route("/embed", get(embed::widget));
     let files = Router::new()

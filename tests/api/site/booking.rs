@@ -142,6 +142,19 @@ async fn a_forged_or_missing_secret_sees_nothing_and_forged_forms_are_refused() 
             "{path} shows the reservation"
         );
     }
+    // Back from Mercado Pago without the secret: thanks, and nothing about the reservation.
+    let r = client
+        .get(app.url(&format!("/reserva/{code}?status=approved&payment_id=1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Gracias por tu pago")
+            && !html.contains("Bea Secreta")
+            && !html.contains(&code[3..])
+    );
     // Another reservation's cookie does not open this one.
     let r = client
         .get(app.url(&format!("/reserva/{code}")))
@@ -208,37 +221,33 @@ async fn a_forged_or_missing_secret_sees_nothing_and_forged_forms_are_refused() 
         .unwrap();
     assert!(html.contains("Reserva cancelada"));
 
-    // A booking form posted from another site is refused before anything is held.
+    // A booking form posted from another site, or without a form token, is refused before
+    // anything is held (the second gets the form back to send again).
+    let post_form = |headers: reqwest::header::HeaderMap| {
+        let (client, url) = (
+            client.clone(),
+            app.url(&format!("/alojamientos/{slug}/reservar")),
+        );
+        async move {
+            client
+                .post(url)
+                .headers(headers)
+                .form(&[
+                    ("entrada", day(50)),
+                    ("salida", day(52)),
+                    ("huespedes", "2".into()),
+                    ("nombre", "X".into()),
+                    ("telefono", "1122334455".into()),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
     let mut cross = reqwest::header::HeaderMap::new();
     cross.insert("sec-fetch-site", "cross-site".parse().unwrap());
-    let r = client
-        .post(app.url(&format!("/alojamientos/{slug}/reservar")))
-        .headers(cross)
-        .form(&[
-            ("entrada", day(50)),
-            ("salida", day(52)),
-            ("huespedes", "2".into()),
-            ("nombre", "X".into()),
-            ("telefono", "1122334455".into()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    // Without a form token: refused too, and the form comes back to be sent again.
-    let r = client
-        .post(app.url(&format!("/alojamientos/{slug}/reservar")))
-        .headers(same_origin())
-        .form(&[
-            ("entrada", day(50)),
-            ("salida", day(52)),
-            ("huespedes", "2".into()),
-            ("nombre", "X".into()),
-            ("telefono", "1122334455".into()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(post_form(cross).await.status(), StatusCode::FORBIDDEN);
+    let r = post_form(same_origin()).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert!(r.text().await.unwrap().contains("El formulario venció"));
     assert_eq!(web_reservations(&app).await, 2);

@@ -126,3 +126,83 @@ pub fn help(
     };
     vec![outgoing::text(to, body)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::accommodation::Accommodation;
+    use crate::domain::content::{AccommodationContent, PropertyDefaults};
+    use crate::domain::ids::AccommodationId;
+
+    fn page(id: u64, name: &str, amenities: &[Amenity], rules: &str) -> Page {
+        let mut input = crate::domain::accommodation::tests::input();
+        input.name = name.into();
+        let mut content = AccommodationContent::empty(format!("a{id}"));
+        content.amenities = amenities.to_vec();
+        content.house_rules = rules.into();
+        Page {
+            accommodation: Accommodation {
+                id: AccommodationId::new(id),
+                spec: input.validate().unwrap(),
+            },
+            content,
+        }
+    }
+
+    fn answer(topic: Topic, pages: &[Page]) -> String {
+        let property = PropertyContent::seeded(&PropertyDefaults {
+            name: "Cabañas del Sur".into(),
+            address: "Ruta 40 km 2000".into(),
+            ..Default::default()
+        });
+        let rules = Rules {
+            property: "Cabañas del Sur".into(),
+            idle: std::time::Duration::from_secs(60),
+            handover: std::time::Duration::from_secs(60),
+            hold_minutes: 30,
+            deposit_percent: 30,
+            links: vec![],
+        };
+        let out = help("549", topic, &property, pages, &rules);
+        out[0].body["text"]["body"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn amenity_and_rules_questions_are_answered_from_the_pages() {
+        let pages = [
+            page(
+                1,
+                "Cabaña del Lago",
+                &[Amenity::Parrilla, Amenity::Pileta, Amenity::Cochera],
+                "No fumar.",
+            ),
+            page(
+                2,
+                "Departamento Centro",
+                &[Amenity::AireAcondicionado, Amenity::Cochera],
+                "",
+            ),
+        ];
+        assert_eq!(
+            answer(Topic::Amenity(Amenity::Cochera), &pages),
+            "Sí: cochera / estacionamiento en Cabaña del Lago, Departamento Centro."
+        );
+        assert_eq!(
+            answer(Topic::Amenity(Amenity::Parrilla), &pages),
+            "Parrilla: sí en Cabaña del Lago; no en Departamento Centro."
+        );
+        assert_eq!(
+            answer(Topic::Amenity(Amenity::PiletaClimatizada), &pages),
+            "La pileta de Cabaña del Lago no es climatizada."
+        );
+        assert_eq!(
+            answer(Topic::Amenity(Amenity::Wifi), &pages),
+            "No, no tenemos wi-fi."
+        );
+        assert_eq!(
+            answer(Topic::Rules, &pages),
+            "Normas de la casa:\n• Cabaña del Lago: No fumar."
+        );
+        assert_eq!(answer(Topic::Address, &pages), "Ruta 40 km 2000");
+    }
+}
