@@ -65,7 +65,7 @@ pub fn months(days: &[DayAvailability], today: Date, pick: &Picking<'_>) -> Vec<
         (Some(ci), None) if free(ci) => {
             let mut d = ci + 1.day();
             while free(d) {
-                d = d + 1.day();
+                d += 1.day();
             }
             Some((ci, d))
         }
@@ -80,9 +80,9 @@ pub fn months(days: &[DayAvailability], today: Date, pick: &Picking<'_>) -> Vec<
         let mut d = start;
         while d.month() == start.month() {
             cells.push(Some(day(d, today, free(d), checkout_until, pick)));
-            d = d + 1.day();
+            d += 1.day();
         }
-        while cells.len() % 7 != 0 {
+        while !cells.len().is_multiple_of(7) {
             cells.push(None);
         }
         out.push(Month {

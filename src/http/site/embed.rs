@@ -23,11 +23,11 @@ pub async fn widget(
     let shown = (|| {
         let now = Timestamp::now();
         let property = state.app.site.property()?;
-        let (cards, _, _, max_guests) = cards(&state, &q, now)?;
+        let listing = cards(&state, &q, now)?;
         let view = Embed {
             base: Base::plain(&property.name, &property.name),
-            search: search(&q, state.app.booking.today(now), max_guests),
-            cards,
+            search: search(&q, state.app.booking.today(now), listing.max_guests),
+            cards: listing.cards,
         };
         Ok::<_, SiteError>(page(&state, &headers, StatusCode::OK, "no-cache", &view))
     })();

@@ -280,19 +280,14 @@ fn returning(q: &GuestQuery) -> bool {
 }
 
 fn thanks(state: &AppState, headers: &HeaderMap) -> Response {
-    let property = state
-        .app
-        .site
-        .property()
-        .map(|p| p.name)
-        .unwrap_or_default();
-    let view = super::views::Message {
-        base: Base::plain("Gracias por tu pago", &property),
-        title: "¡Gracias por tu pago!",
-        text: "Mercado Pago nos avisa del pago y te confirmamos la reserva por el mismo medio \
-               por el que reservaste. Para ver tu reserva abrí el enlace que te enviamos.",
-    };
-    page(state, headers, StatusCode::OK, "no-store", &view)
+    super::message(
+        state,
+        headers,
+        StatusCode::OK,
+        "¡Gracias por tu pago!",
+        "Mercado Pago nos avisa del pago y te confirmamos la reserva por el mismo medio por el \
+         que reservaste. Para ver tu reserva abrí el enlace que te enviamos.",
+    )
 }
 
 /// `GET /reserva/{code}/estadia.ics`: the stay for the guest's calendar.

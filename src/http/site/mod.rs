@@ -178,17 +178,28 @@ impl SiteError {
                 "Probá de nuevo en unos minutos.",
             ),
         };
-        let property = state
-            .app
-            .site
-            .property()
-            .map(|p| p.name)
-            .unwrap_or_default();
-        let view = views::Message {
-            base: views::Base::plain(title, &property),
-            title,
-            text,
-        };
-        page(state, request, status, "no-store", &view)
+        message(state, request, status, title, text)
     }
+}
+
+/// A page with a title and one paragraph.
+fn message(
+    state: &AppState,
+    request: &HeaderMap,
+    status: StatusCode,
+    title: &'static str,
+    text: &'static str,
+) -> Response {
+    let property = state
+        .app
+        .site
+        .property()
+        .map(|p| p.name)
+        .unwrap_or_default();
+    let view = views::Message {
+        base: views::Base::plain(title, &property),
+        title,
+        text,
+    };
+    page(state, request, status, "no-store", &view)
 }

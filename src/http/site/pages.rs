@@ -35,7 +35,7 @@ pub async fn home(
 fn home_page(state: &AppState, q: &StayQuery, headers: &HeaderMap) -> Result<Response, SiteError> {
     let now = Timestamp::now();
     let property = state.app.site.property()?;
-    let (cards, searched, problem, max_guests) = cards(state, q, now)?;
+    let listing = cards(state, q, now)?;
     let today = state.app.booking.today(now);
     let pages = state.app.site.pages()?;
     let mut base = Base::plain(&property.name, &property.name);
@@ -51,10 +51,10 @@ fn home_page(state: &AppState, q: &StayQuery, headers: &HeaderMap) -> Result<Res
         base,
         footer: Footer::of(&property),
         pitch: property.pitch,
-        search: search(q, today, max_guests),
-        searched,
-        problem,
-        cards,
+        search: search(q, today, listing.max_guests),
+        searched: listing.searched,
+        problem: listing.problem,
+        cards: listing.cards,
     };
     Ok(page(state, headers, StatusCode::OK, "no-cache", &view))
 }

@@ -169,12 +169,19 @@ pub fn search(q: &StayQuery, today: Date, max_guests: u32) -> Search {
     }
 }
 
+/// A list of accommodations as the home page and the embed show it.
+pub struct Listing {
+    pub cards: Vec<Card>,
+    /// What was searched, in words, when dates were given.
+    pub searched: Option<String>,
+    /// Why the search could not run.
+    pub problem: Option<String>,
+    /// The largest capacity, for the guests selector.
+    pub max_guests: u32,
+}
+
 /// The cards of a list: every accommodation on sale, or the free ones for the dates asked.
-pub fn cards(
-    state: &AppState,
-    q: &StayQuery,
-    now: Timestamp,
-) -> Result<(Vec<Card>, Option<String>, Option<String>, u32), SiteError> {
+pub fn cards(state: &AppState, q: &StayQuery, now: Timestamp) -> Result<Listing, SiteError> {
     let pages = state.app.site.pages()?;
     let max_guests = pages
         .iter()
@@ -182,17 +189,22 @@ pub fn cards(
         .max()
         .unwrap_or(1);
     let Some((check_in, check_out)) = q.dates() else {
-        return Ok((
-            pages.iter().map(|p| card(p, None)).collect(),
-            None,
-            None,
+        return Ok(Listing {
+            cards: pages.iter().map(|p| card(p, None)).collect(),
+            searched: None,
+            problem: None,
             max_guests,
-        ));
+        });
     };
     if NightRange::new(check_in, check_out).is_err() {
         let problem = stay_problem(&StayError::InvalidDates);
         let all = pages.iter().map(|p| card(p, None)).collect();
-        return Ok((all, None, Some(problem), max_guests));
+        return Ok(Listing {
+            cards: all,
+            searched: None,
+            problem: Some(problem),
+            max_guests,
+        });
     }
     let guests = q.guests();
     let offers = state
@@ -208,10 +220,10 @@ pub fn cards(
             Some(card(page, Some(o)))
         })
         .collect();
-    Ok((
+    Ok(Listing {
         cards,
-        Some(stay_words(check_in, check_out, guests)),
-        None,
+        searched: Some(stay_words(check_in, check_out, guests)),
+        problem: None,
         max_guests,
-    ))
+    })
 }

@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use super::{book, hidden, no_redirects, same_origin, slug, web_reservations};
+use super::{book, book_page, hidden, no_redirects, same_origin, slug, web_reservations};
 use crate::helpers::{TestApp, day};
 
 /// The guest page's path and secret from the booking's redirect.
@@ -52,16 +52,7 @@ async fn a_guest_books_with_plain_forms_and_sees_the_hold_behind_the_secret_link
     );
     assert_eq!(web_reservations(&app).await, 1);
     // The same stay is now taken for anyone else: the form says so and is not shown.
-    let again = client
-        .get(app.url(&format!(
-            "/alojamientos/{slug}/reservar?entrada={a}&salida={b}&huespedes=2"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let again = book_page(&app, &client, &slug, (&a, &b)).await;
     assert!(again.contains("ya no están libres") && !again.contains("name=\"token\""));
     // The cookie alone opens the page (how Mercado Pago sends the guest back).
     let jar_cookie = cookie.split(';').next().unwrap().to_owned();
@@ -260,16 +251,7 @@ async fn a_form_sent_twice_takes_one_hold_and_bad_contact_details_are_named() {
     let slug = slug(&app, id).await;
     let client = no_redirects();
     let (a, b) = (day(5), day(7));
-    let form = client
-        .get(app.url(&format!(
-            "/alojamientos/{slug}/reservar?entrada={a}&salida={b}&huespedes=2"
-        )))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = book_page(&app, &client, &slug, (&a, &b)).await;
     let token = hidden(&form, "token");
     let send = |phone: &'static str| {
         let (client, token, url) = (

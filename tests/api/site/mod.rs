@@ -59,6 +59,14 @@ pub fn same_origin() -> HeaderMap {
     h
 }
 
+/// The booking form's page for the stay (2 guests).
+pub async fn book_page(app: &TestApp, client: &Client, slug: &str, (a, b): (&str, &str)) -> String {
+    let url = format!("/alojamientos/{slug}/reservar?entrada={a}&salida={b}&huespedes=2");
+    let r = client.get(app.url(&url)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.unwrap()
+}
+
 /// Shows the booking form for the stay and posts it with `name` and a phone; the response
 /// is the redirect to the guest page (or the refusal).
 pub async fn book(
@@ -68,15 +76,8 @@ pub async fn book(
     (check_in, check_out): (&str, &str),
     name: &str,
 ) -> Response {
-    let form = client
-        .get(app.url(&format!(
-            "/alojamientos/{slug}/reservar?entrada={check_in}&salida={check_out}&huespedes=2"
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(form.status(), StatusCode::OK);
-    let token = hidden(&form.text().await.unwrap(), "token");
+    let form = book_page(app, client, slug, (check_in, check_out)).await;
+    let token = hidden(&form, "token");
     client
         .post(app.url(&format!("/alojamientos/{slug}/reservar")))
         .headers(same_origin())
