@@ -87,20 +87,6 @@ impl SiteSection {
     }
 }
 
-/// `server.public_base_url`: `https://host` (or `http://` for a local trial), no path.
-pub fn public_base_url(text: &str) -> Result<Option<String>, ConfigError> {
-    let text = text.trim().trim_end_matches('/');
-    if text.is_empty() {
-        return Ok(None);
-    }
-    origin(text).map(|_| Some(text.to_owned())).ok_or_else(|| {
-        invalid(
-            "server.public_base_url",
-            format!("{text:?} is not a URL like https://reservas.example.com.ar (no path)"),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,7 +105,5 @@ mod tests {
         ] {
             assert!(origin(bad).is_none(), "{bad}");
         }
-        assert!(public_base_url("https://reservas.example.com.ar/a").is_err());
-        assert_eq!(public_base_url("").unwrap(), None);
     }
 }

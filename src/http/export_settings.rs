@@ -25,8 +25,17 @@ pub struct ExportView {
     rotated_at: Timestamp,
 }
 
-fn export_view(id: u64, s: &ExportSettings, headers: &HeaderMap) -> ExportView {
+/// The export URL from `server.public_base_url`; without one (a local trial), from the request.
+fn export_view(id: u64, s: &ExportSettings, base: Option<&str>, headers: &HeaderMap) -> ExportView {
     let export_path = format!("/api/v1/ical/export/{id}/{}.ics", s.token);
+    if let Some(base) = base {
+        return ExportView {
+            export_url: format!("{base}{export_path}"),
+            export_path,
+            include_imported: s.include_imported,
+            rotated_at: s.rotated_at,
+        };
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -55,7 +64,12 @@ pub async fn get_export(
     headers: HeaderMap,
 ) -> Result<Json<ExportView>, ApiError> {
     let settings = state.app.ical.export_settings(id).await??;
-    Ok(Json(export_view(id, &settings, &headers)))
+    Ok(Json(export_view(
+        id,
+        &settings,
+        state.app.settings.public_base_url.as_deref(),
+        &headers,
+    )))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -81,7 +95,12 @@ pub async fn update_export(
         .ical
         .set_include_imported(id, body.include_imported)
         .await??;
-    Ok(Json(export_view(id, &settings, &headers)))
+    Ok(Json(export_view(
+        id,
+        &settings,
+        state.app.settings.public_base_url.as_deref(),
+        &headers,
+    )))
 }
 
 /// Replaces the export token: the old URL answers 404 from now on.
@@ -95,5 +114,10 @@ pub async fn rotate_export(
     headers: HeaderMap,
 ) -> Result<Json<ExportView>, ApiError> {
     let settings = state.app.ical.rotate_export(id).await??;
-    Ok(Json(export_view(id, &settings, &headers)))
+    Ok(Json(export_view(
+        id,
+        &settings,
+        state.app.settings.public_base_url.as_deref(),
+        &headers,
+    )))
 }

@@ -24,6 +24,7 @@ mod payments;
 mod rate_limit;
 mod reservations;
 mod session;
+mod setup;
 mod site;
 mod views;
 mod webhook_signature;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// SHA-256 of the control file's token, accepted by the operator endpoints.
     pub control_token_sha256: Arc<str>,
+    /// HTTPS state, when the binary serves HTTPS itself (`AppState::with_tls`).
+    pub tls: Option<Arc<crate::tls::TlsStatus>>,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -79,9 +82,16 @@ impl AppState {
             whatsapp,
             metrics,
             control_token_sha256,
+            tls: None,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
+    }
+
+    /// With the state of the HTTPS the binary serves itself (for the admin's checklist).
+    pub fn with_tls(mut self, tls: Option<Arc<crate::tls::TlsStatus>>) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// Readiness turns off when shutdown begins, so a load balancer stops sending work.
@@ -175,6 +185,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::outbox))
         .routes(routes!(backups::take_backup, backups::list_backups))
         .routes(routes!(nlu::analyze_text))
+        .routes(routes!(setup::checklist))
         .routes(routes!(whatsapp::outbox))
         .routes(routes!(whatsapp::resume))
         .routes(routes!(conversations::list_conversations))

@@ -129,6 +129,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::SITE_CONTENT.name(),
         tables::ACCOMMODATION_CONTENT.name(),
         tables::MEDIA.name(),
+        tables::TLS.name(),
     ];
     for handle in src.list_tables().map_err(StoreError::from)? {
         if !known.contains(&handle.name()) {
@@ -166,6 +167,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::SITE_CONTENT)?;
     copy_table(src, dst, tables::ACCOMMODATION_CONTENT)?;
     copy_table(src, dst, tables::MEDIA)?;
+    copy_table(src, dst, tables::TLS)?;
     Ok(reservations)
 }
 

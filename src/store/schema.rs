@@ -72,6 +72,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::SITE_CONTENT)?;
     txn.open_table(tables::ACCOMMODATION_CONTENT)?;
     txn.open_table(tables::MEDIA)?;
+    txn.open_table(tables::TLS)?;
     Ok(())
 }
 

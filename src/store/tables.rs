@@ -70,6 +70,9 @@ pub const ACCOMMODATION_CONTENT: TableDefinition<u64, &[u8]> =
 /// Media key (`<sha256 prefix>.jpg|webp`) → the encoded image: photos live in the store, so
 /// every snapshot and backup holds them.
 pub const MEDIA: TableDefinition<&str, &[u8]> = TableDefinition::new("media");
+/// `acme_account` / `certificate` → the ACME account credentials and the certificate with its
+/// key (`tls::stored`), so snapshots carry them.
+pub const TLS: TableDefinition<&str, &[u8]> = TableDefinition::new("tls");
 
 /// Occupancy entries that hold until changed (bookings, blocks) carry this expiry.
 pub const NO_EXPIRY: i64 = i64::MAX;
