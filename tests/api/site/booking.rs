@@ -6,6 +6,11 @@ use serde_json::json;
 use super::{book, book_page, hidden, no_redirects, same_origin, slug, web_reservations};
 use crate::helpers::{TestApp, day};
 
+/// The body of the page at `url`.
+async fn text_of(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// The guest page's path and secret from the booking's redirect.
 fn location(r: &reqwest::Response) -> (String, String, String) {
     assert_eq!(
@@ -90,14 +95,7 @@ async fn a_guest_books_with_plain_forms_and_sees_the_hold_behind_the_secret_link
         app.act(&code, "confirm", json!({})).await.status(),
         StatusCode::OK
     );
-    let html = client
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&client, &app.url(&to)).await;
     assert!(
         html.contains("Reserva confirmada")
             && html.contains("La llave está en la caja.")
@@ -157,14 +155,7 @@ async fn a_forged_or_missing_secret_sees_nothing_and_forged_forms_are_refused() 
     assert_ne!(code, other_code);
 
     // Cancelling needs the secret, a form token from our page, and a request from our site.
-    let page = client
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&client, &app.url(&to)).await;
     let token = page[page.find("/cancelar").unwrap()..].to_owned();
     let token = hidden(&token, "token");
     let cancel = |clave: String, token: String, headers: reqwest::header::HeaderMap| {
@@ -202,14 +193,7 @@ async fn a_forged_or_missing_secret_sees_nothing_and_forged_forms_are_refused() 
     assert_eq!(crate::helpers::body(still).await["status"], "pre_reserved");
     let done = cancel(secret.clone(), token, same_origin()).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
-    let html = client
-        .get(app.url(&to))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&client, &app.url(&to)).await;
     assert!(html.contains("Reserva cancelada"));
 
     // A booking form posted from another site, or without a form token, is refused before
