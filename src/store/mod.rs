@@ -13,6 +13,7 @@ mod email;
 mod error;
 mod feeds;
 mod idempotency;
+mod import;
 mod imported;
 mod inbox;
 mod occupancy;
@@ -27,7 +28,7 @@ mod tls;
 mod whatsapp;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +42,7 @@ pub use content::{ContentError, NewMedia};
 pub use error::StoreError;
 pub use feeds::{Applied, FeedError, Snapshot};
 pub use idempotency::{IdempotencyKey, Replay};
+pub use import::ImportError;
 pub use imported::Conflict;
 pub use inbox::InboxEntry;
 pub use payments::PaymentFilter;
@@ -55,7 +57,7 @@ pub const STORE_FILE: &str = "alojamientos.redb";
 pub struct Store {
     db: Arc<Database>,
     writer: Writer,
-    path: PathBuf,
+    path: Arc<Path>,
 }
 
 impl Store {
@@ -81,11 +83,19 @@ impl Store {
                 other => StoreError::Database(other),
             })?;
         let found = schema::migrate(&db)?;
-        if found.is_none() {
-            tracing::info!(path = %path.display(), "created a new store");
+        match found {
+            None => tracing::info!(path = %path.display(), "created a new store"),
+            Some(v) if v < schema::CURRENT_VERSION => tracing::info!(
+                path = %path.display(),
+                from = v,
+                to = schema::CURRENT_VERSION,
+                "migrated the store"
+            ),
+            Some(_) => {}
         }
         let db = Arc::new(db);
         let (writer, handle) = Writer::start(db.clone(), lock_timeout);
+        let path = path.into();
         Ok((Store { db, writer, path }, handle))
     }
 
@@ -96,6 +106,12 @@ impl Store {
     ) -> Result<T, StoreError> {
         let txn = self.db.begin_read()?;
         f(&txn)
+    }
+
+    /// Commits from now on let a restart after a crash skip the full repair (see
+    /// `server.quick_repair`).
+    pub fn set_quick_repair(&self, on: bool) {
+        self.writer.set_quick_repair(on);
     }
 
     /// Whether writes can be taken (the writer thread runs).
