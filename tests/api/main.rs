@@ -25,6 +25,7 @@ mod proxy;
 mod quick_repair;
 mod reservations;
 mod scripts;
+mod site;
 mod store;
 mod structure;
 mod systemd;
