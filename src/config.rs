@@ -20,10 +20,12 @@ pub use email::{EmailSection, EmailSettings, SmtpSettings, TlsMode};
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
+mod site;
 mod tls;
 mod whatsapp;
 
 pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
+pub use site::{SiteSection, SiteSettings};
 pub use tls::{AcmeSettings, CertSource, Challenge, TlsSection, TlsSettings};
 pub use whatsapp::{WhatsAppSection, WhatsAppSettings};
 
@@ -49,6 +51,7 @@ pub struct RawSettings {
     pub backup: BackupSection,
     pub whatsapp: WhatsAppSection,
     pub email: EmailSection,
+    pub site: SiteSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,6 +62,7 @@ pub struct ServerSection {
     pub body_limit_bytes: usize,
     pub cache_size_mb: usize,
     pub min_free_mb: u64,
+    pub quick_repair: bool,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
     pub public_base_url: String,
@@ -128,6 +132,7 @@ pub struct HealthSection {
 pub struct LogSection {
     pub filter: String,
     pub format: String,
+    pub slow_request: String,
 }
 
 impl Default for RawSettings {
@@ -137,7 +142,8 @@ impl Default for RawSettings {
                 listen: "127.0.0.1:8080".into(),
                 data_dir: "./data".into(),
                 body_limit_bytes: 64 * 1024,
-                cache_size_mb: 16,
+                cache_size_mb: 8,
+                quick_repair: false,
                 min_free_mb: 64,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
@@ -184,12 +190,14 @@ impl Default for RawSettings {
             log: LogSection {
                 filter: "info".into(),
                 format: "json".into(),
+                slow_request: "1s".into(),
             },
             ical: IcalSection::default(),
             mercadopago: MercadoPagoSection::default(),
             backup: BackupSection::default(),
             whatsapp: WhatsAppSection::default(),
             email: EmailSection::default(),
+            site: SiteSection::default(),
         }
     }
 }
@@ -221,6 +229,8 @@ pub struct Settings {
     /// Writes are refused (503 `storage_full`) while less than this is free on the store's disk.
     pub min_free_bytes: u64,
     pub trusted_proxies: Vec<IpAddr>,
+    /// Commit so that a restart after a crash needs no full repair of the store (slower commits).
+    pub quick_repair: bool,
     pub shutdown_grace: Duration,
     /// Where guests and providers reach this server (`server.public_base_url`, or
     /// `https://` + the first ACME domain); every public link is built from it.
@@ -247,11 +257,14 @@ pub struct Settings {
     pub disk_unhealthy_percent: f64,
     pub log_filter: String,
     pub log_json: bool,
+    /// Requests slower than this are logged (at warn) whatever the filter's access level.
+    pub log_slow_request: Duration,
     pub ical: IcalSettings,
     pub mercadopago: MercadoPagoSettings,
     pub backup: BackupSettings,
     pub whatsapp: WhatsAppSettings,
     pub email: EmailSettings,
+    pub site: SiteSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -508,6 +521,7 @@ impl RawSettings {
             body_limit_bytes: self.server.body_limit_bytes,
             cache_bytes: self.server.cache_size_mb * 1024 * 1024,
             min_free_bytes: self.server.min_free_mb.saturating_mul(1024 * 1024),
+            quick_repair: self.server.quick_repair,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
             public_base_url,
@@ -539,11 +553,13 @@ impl RawSettings {
             disk_unhealthy_percent: self.health.disk_unhealthy_percent,
             log_filter: self.log.filter,
             log_json,
+            log_slow_request: duration("log.slow_request", &self.log.slow_request)?,
             ical: self.ical.validate()?,
             mercadopago,
             backup: self.backup.validate()?,
             whatsapp: self.whatsapp.validate()?,
             email: self.email.validate()?,
+            site: self.site.validate()?,
         })
     }
 }

@@ -56,6 +56,7 @@ impl Application {
             settings.cache_bytes,
         )?;
         store.set_min_free_bytes(settings.min_free_bytes);
+        store.set_quick_repair(settings.quick_repair);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         tokio::task::spawn_blocking(crate::domain::contact::load_phone_metadata);
         let metrics = telemetry::metrics_handle();
@@ -143,6 +144,7 @@ impl Application {
             let _ = rx.wait_for(|s| *s).await;
         });
         let server = tokio::spawn(async move { server.await });
+        let upkeep = crate::telemetry::spawn_upkeep(state.metrics.clone());
         crate::systemd::notify("READY=1");
         let watchdog = crate::systemd::watchdog_interval()
             .map(|every| tokio::spawn(watchdog(state.clone(), every)));
@@ -151,6 +153,7 @@ impl Application {
         if let Some(w) = watchdog {
             w.abort();
         }
+        upkeep.abort();
         tracing::info!("shutting down: draining in-flight requests");
         ready_state.set_ready(false);
         let _ = stop_tx.send(true);

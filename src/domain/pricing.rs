@@ -23,6 +23,7 @@ const _: () = assert!(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct NightPrice {
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     pub date: Date,
     #[schema(value_type = String, example = "18000.00")]
     pub price: Money,

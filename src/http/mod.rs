@@ -10,6 +10,7 @@ mod blocks;
 mod booking;
 mod calendar;
 mod catalog;
+mod content;
 mod conversations;
 mod error;
 mod export_settings;
@@ -24,6 +25,7 @@ mod rate_limit;
 mod reservations;
 mod session;
 mod setup;
+mod site;
 mod views;
 pub mod webhook_signature;
 mod webhooks;
@@ -52,9 +54,21 @@ use crate::channels::whatsapp::WhatsApp;
 use rate_limit::RateLimiter;
 
 /// What every handler can reach: the application, the WhatsApp channel (its webhook and the
-/// host's chat views), and what only HTTP needs.
+/// host's chat views), and what only HTTP needs. Cloned for every request (by the router and
+/// each `State` extractor), so it is one shared allocation: a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+pub struct Shared {
     pub app: App,
     pub whatsapp: WhatsApp,
     pub metrics: PrometheusHandle,
@@ -62,8 +76,8 @@ pub struct AppState {
     pub control_token_sha256: Arc<str>,
     /// HTTPS state, when the binary serves HTTPS itself (`AppState::with_tls`).
     pub tls: Option<Arc<crate::tls::TlsStatus>>,
-    rate_limiter: Option<Arc<RateLimiter>>,
-    ready: Arc<AtomicBool>,
+    rate_limiter: Option<RateLimiter>,
+    ready: AtomicBool,
 }
 
 impl AppState {
@@ -73,24 +87,23 @@ impl AppState {
         metrics: PrometheusHandle,
         control_token_sha256: Arc<str>,
     ) -> Self {
-        let rate_limiter = app
-            .settings
-            .rate_limit
-            .map(|l| Arc::new(RateLimiter::new(l)));
-        AppState {
+        let rate_limiter = app.settings.rate_limit.map(RateLimiter::new);
+        AppState(Arc::new(Shared {
             app,
             whatsapp,
             metrics,
             control_token_sha256,
             tls: None,
             rate_limiter,
-            ready: Arc::new(AtomicBool::new(true)),
-        }
+            ready: AtomicBool::new(true),
+        }))
     }
 
     /// With the state of the HTTPS the binary serves itself (for the admin's checklist).
     pub fn with_tls(mut self, tls: Option<Arc<crate::tls::TlsStatus>>) -> Self {
-        self.tls = tls;
+        Arc::get_mut(&mut self.0)
+            .expect("with_tls is called while building the state, before it is shared")
+            .tls = tls;
         self
     }
 
@@ -152,6 +165,11 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accommodations::update_accommodation))
         .routes(routes!(accommodations::deactivate_accommodation))
         .routes(routes!(accommodations::activate_accommodation))
+        .routes(routes!(content::get_site, content::put_site))
+        .routes(routes!(content::embed))
+        .routes(routes!(content::get_content, content::put_content))
+        .routes(routes!(content::upload_photo))
+        .routes(routes!(content::change_photo, content::delete_photo))
         .routes(routes!(
             reservations::admin::list_reservations,
             reservations::admin::create_reservation
@@ -239,6 +257,11 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         rate_limit::limit,
     ));
+    let (site_pages, site_files) = site::routes(&state);
+    let limited = limited.merge(site_pages.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        rate_limit::limit,
+    )));
     let doc = serde_json::to_string(&openapi()).expect("the OpenAPI document serializes");
     let mut router = Router::new()
         .merge(limited)
@@ -246,6 +269,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Router::from(webhook_routes()))
         .merge(Router::from(ops_routes()))
         .merge(admin_ui::routes())
+        .merge(site_files)
         .route(
             "/api/v1/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
@@ -259,7 +283,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.app.settings.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(admin_ui::security_headers))
-        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.app.settings.log_slow_request,
+            middleware::observe,
+        ))
         .with_state(state)
 }
 
@@ -279,6 +306,9 @@ pub fn metrics_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(health::metrics))
         .fallback(fallback)
-        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.app.settings.log_slow_request,
+            middleware::observe,
+        ))
         .with_state(state)
 }

@@ -8,10 +8,12 @@ mod admins;
 pub mod backup;
 mod blocks;
 mod calendar;
+mod content;
 mod email;
 mod error;
 mod feeds;
 mod idempotency;
+mod import;
 mod imported;
 mod inbox;
 mod occupancy;
@@ -27,7 +29,7 @@ mod tls;
 mod whatsapp;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,9 +40,11 @@ pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
 pub use blocks::BlockError;
 pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
+pub use content::{ContentError, NewMedia};
 pub use error::StoreError;
 pub use feeds::{Applied, FeedError, Snapshot};
 pub use idempotency::{IdempotencyKey, Replay};
+pub use import::ImportError;
 pub use imported::Conflict;
 pub use inbox::InboxEntry;
 pub use payments::PaymentFilter;
@@ -56,7 +60,7 @@ pub const STORE_FILE: &str = "alojamientos.redb";
 pub struct Store {
     db: Arc<DbHandle>,
     writer: Writer,
-    path: PathBuf,
+    path: Arc<Path>,
 }
 
 impl Store {
@@ -82,11 +86,19 @@ impl Store {
                 other => StoreError::Database(other),
             })?;
         let found = schema::migrate(&db)?;
-        if found.is_none() {
-            tracing::info!(path = %path.display(), "created a new store");
+        match found {
+            None => tracing::info!(path = %path.display(), "created a new store"),
+            Some(v) if v < schema::CURRENT_VERSION => tracing::info!(
+                path = %path.display(),
+                from = v,
+                to = schema::CURRENT_VERSION,
+                "migrated the store"
+            ),
+            Some(_) => {}
         }
         let db = Arc::new(DbHandle::new(db, path.clone(), cache_bytes));
         let (writer, handle) = Writer::start(db.clone(), data_dir.to_owned(), lock_timeout);
+        let path = path.into();
         Ok((Store { db, writer, path }, handle))
     }
 
@@ -109,6 +121,12 @@ impl Store {
     ) -> Result<T, StoreError> {
         let txn = self.db.get()?.begin_read()?;
         f(&txn)
+    }
+
+    /// Commits from now on let a restart after a crash skip the full repair (see
+    /// `server.quick_repair`).
+    pub fn set_quick_repair(&self, on: bool) {
+        self.writer.set_quick_repair(on);
     }
 
     /// Whether writes can be taken (the writer thread runs).

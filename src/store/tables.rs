@@ -15,10 +15,11 @@ pub const ACCOMMODATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("ac
 pub const RESERVATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("reservations");
 /// Owner block code → `OwnerBlock`.
 pub const BLOCKS: TableDefinition<&str, &[u8]> = TableDefinition::new("blocks");
-/// Everything that holds dates: (accommodation id, check-in `yyyymmdd`, code) →
-/// (check-out `yyyymmdd`, hold expiry in ms since the epoch or [`NO_EXPIRY`]).
-pub const OCCUPANCY: TableDefinition<(u64, i32, &str), (i32, i64)> =
-    TableDefinition::new("occupancy");
+/// Everything that holds dates: (accommodation id, length class, check-out `yyyymmdd`, code) →
+/// (check-in `yyyymmdd`, hold expiry in ms since the epoch or [`NO_EXPIRY`]); see
+/// `store/occupancy.rs`. Schema 1 had `occupancy`, keyed by check-in.
+pub const OCCUPANCY: TableDefinition<(u64, u8, i32, &str), (i32, i64)> =
+    TableDefinition::new("occupancy_by_check_out");
 /// Live holds by expiry: (expires_at ms, code) → ().
 pub const HOLD_EXPIRY: TableDefinition<(i64, &str), ()> = TableDefinition::new("hold_expiry");
 /// `scope:key` → `IdempotencyRecord`.
@@ -62,6 +63,14 @@ pub const ICAL_EXPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical
 /// Accommodation id → last change of anything holding its dates (ms since the epoch).
 pub const CALENDAR_CHANGED: TableDefinition<u64, i64> = TableDefinition::new("calendar_changed");
 
+/// `"property"` → `PropertyContent`: the property's content as the host saved it.
+pub const SITE_CONTENT: TableDefinition<&str, &[u8]> = TableDefinition::new("site_content");
+/// Accommodation id → `AccommodationContent`: its page (slug, amenities, rules, photos).
+pub const ACCOMMODATION_CONTENT: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("accommodation_content");
+/// Media key (`<sha256 prefix>.jpg|webp`) → the encoded image: photos live in the store, so
+/// every snapshot and backup holds them.
+pub const MEDIA: TableDefinition<&str, &[u8]> = TableDefinition::new("media");
 /// `acme_account` / `certificate` → the ACME account credentials and the certificate with its
 /// key (`tls::stored`), so snapshots carry them.
 pub const TLS: TableDefinition<&str, &[u8]> = TableDefinition::new("tls");
@@ -86,6 +95,19 @@ pub fn retain_json<T: DeserializeOwned>(
         kept
     })?;
     Ok(removed)
+}
+
+/// Every record of a JSON table keyed by number, with its key, in key order.
+pub fn decode_all<T: DeserializeOwned>(
+    table: &impl redb::ReadableTable<u64, &'static [u8]>,
+) -> Result<Vec<(u64, T)>, StoreError> {
+    table
+        .iter()?
+        .map(|e| {
+            let (k, v) = e?;
+            Ok((k.value(), decode(v.value())?))
+        })
+        .collect()
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {

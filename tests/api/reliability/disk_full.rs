@@ -169,15 +169,7 @@ async fn disk_full_round(min_free_mb: &str) {
     ];
     let mut server_cmd = command_with(&data, "SERVER", &settings);
     server_cmd.env("ALOJAMIENTOS_BACKUP__KEEP", "2");
-    // DISK_FULL_LOG=warn shows the server's log.
-    let log = std::env::var("DISK_FULL_LOG").ok();
-    let stderr = if log.is_some() {
-        Stdio::inherit()
-    } else {
-        Stdio::null()
-    };
-    server_cmd.env("ALOJAMIENTOS_LOG__FILTER", log.unwrap_or("warn".into()));
-    let mut server = crate::helpers::binary::start_with(server_cmd, stderr).await;
+    let mut server = crate::helpers::binary::start_with(server_cmd).await;
     let pid = server.child.id().unwrap();
     let client = Client::builder()
         .timeout(Duration::from_secs(20))

@@ -40,7 +40,7 @@ async fn every_committed_fuzz_input_replays_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut command = crate::helpers::binary::command(dir.path());
     command.envs(harness::http::SERVER_ENV);
-    let server = crate::helpers::binary::start_with(command, std::process::Stdio::null()).await;
+    let server = crate::helpers::binary::start_with(command).await;
     let (email, password) = ("admin@alojamientos.local", server.password.clone().unwrap());
     let client = reqwest::Client::new();
     let token = crate::helpers::binary::login(&client, &server.base, email, &password).await;

@@ -3,7 +3,6 @@
 //! → serve → smoke test), and `check` / `restore` never change the snapshot they are given.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::helpers::binary::{BIN, command, login, start_with};
 use reqwest::{Client, StatusCode};
@@ -51,7 +50,7 @@ async fn the_runbook_restore_drill_runs_verbatim_against_a_server_with_a_relativ
         .arg("--config")
         .arg(&config)
         .kill_on_drop(true);
-    let mut server = start_with(serve, Stdio::null()).await;
+    let mut server = start_with(serve).await;
     let client = Client::new();
     let token = login(
         &client,

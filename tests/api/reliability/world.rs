@@ -5,7 +5,6 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::Client;
@@ -122,7 +121,7 @@ impl World {
             .envs(self.settings(dir))
             .envs(extra.iter().map(|(k, v)| (format!("ALOJAMIENTOS_{k}"), *v)))
             .kill_on_drop(true);
-        start_with(command, Stdio::null()).await
+        start_with(command).await
     }
 
     /// Creates the accommodations and the import feed on a new store; returns the units.
