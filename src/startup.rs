@@ -10,7 +10,6 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_cron_scheduler::JobScheduler;
 
 use crate::app::App;
 use crate::app::ical::IcalSync;
@@ -39,7 +38,7 @@ pub struct Application {
     https: Option<crate::tls::Https>,
     metrics_listener: Option<TcpListener>,
     state: AppState,
-    scheduler: JobScheduler,
+    scheduler: jobs::Scheduled,
     workers: Vec<JoinHandle<()>>,
     writer: std::thread::JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
@@ -66,6 +65,7 @@ impl Application {
         let (listener, metrics_listener) = bind(&settings, sockets.main.take()).await?;
         let https = crate::tls::Https::bind(&settings, &app.store, &mut sockets).await?;
         register_series();
+        audit_records(&app.store);
         let scheduler = jobs::start(&app)
             .await
             .context("starting the job scheduler")?;
@@ -109,7 +109,7 @@ impl Application {
             https,
             metrics_listener,
             state,
-            mut scheduler,
+            scheduler,
             workers,
             writer,
             ..
@@ -165,9 +165,7 @@ impl Application {
                 tracing::warn!("in-flight requests did not finish within server.shutdown_grace")
             }
         }
-        if let Err(e) = scheduler.shutdown().await {
-            tracing::warn!(error = %e, "job scheduler did not stop cleanly");
-        }
+        scheduler.stop().await;
         for worker in workers {
             worker.abort();
             let _ = worker.await;
@@ -187,8 +185,9 @@ impl Application {
 }
 
 /// Pings systemd's watchdog every `every` while the store answers a read and commits a write
-/// and the hold-expiry job keeps running; when either stops, the pings stop and systemd
-/// restarts the service after `WatchdogSec`.
+/// and the scheduler keeps running the hold-expiry job (whatever each run's outcome: a job
+/// failing on its data is health's business, a restart would not mend it); when either stops,
+/// the pings stop and systemd restarts the service after `WatchdogSec`.
 async fn watchdog(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -196,7 +195,7 @@ async fn watchdog(state: AppState, every: Duration) {
         tick.tick().await;
         let app = &state.app;
         let store_ok = app.store.ping(every).await;
-        let scheduler_ok = jobs::is_fresh(&app.jobs, app.started, app.settings.stale_after);
+        let scheduler_ok = jobs::is_running(&app.jobs, app.started, app.settings.stale_after);
         if store_ok && scheduler_ok {
             crate::systemd::notify("WATCHDOG=1");
         } else {
@@ -249,6 +248,16 @@ async fn bind(
         None => None,
     };
     Ok((listener, metrics_listener))
+}
+
+/// Decodes every stored record once in the background, so one that no longer decodes shows in
+/// health and in the admin's list from the start.
+fn audit_records(store: &Store) {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || match store.audit_records() {
+        Ok(read) => tracing::debug!(read, "stored records audited"),
+        Err(e) => tracing::error!(error = %e, "cannot audit the stored records"),
+    });
 }
 
 /// Creates at zero the series dashboards and alerts read before anything happens.

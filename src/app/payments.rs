@@ -234,7 +234,8 @@ impl Payments {
     }
 
     /// Asks Mercado Pago about every live hold with a link, so a lost notification never
-    /// loses a payment.
+    /// loses a payment. A hold that cannot be searched or applied (the API, an unreadable
+    /// record) is counted as failed and the others go on.
     pub async fn reconcile(&self) -> Result<String, StoreError> {
         let Some(client) = &self.client else {
             return Ok("payments not configured".into());
@@ -249,10 +250,16 @@ impl Payments {
             match found {
                 Ok(payments) => {
                     for p in payments {
-                        if p.external_reference.as_deref() == Some(code.as_str())
-                            && self.apply(p).await? != Outcome::Unchanged
-                        {
-                            applied += 1;
+                        if p.external_reference.as_deref() != Some(code.as_str()) {
+                            continue;
+                        }
+                        match self.apply(p).await {
+                            Ok(Outcome::Unchanged) => {}
+                            Ok(_) => applied += 1,
+                            Err(e) => {
+                                failed += 1;
+                                tracing::warn!(code = %code, error = %e, "cannot apply a payment of a hold; the next run tries again");
+                            }
                         }
                     }
                 }
@@ -263,7 +270,7 @@ impl Payments {
             }
         }
         Ok(format!(
-            "{} holds checked, {applied} payment changes, {failed} searches failed",
+            "{} holds checked, {applied} payment changes, {failed} failed",
             codes.len()
         ))
     }

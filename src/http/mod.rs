@@ -11,6 +11,7 @@ mod booking;
 mod calendar;
 mod catalog;
 mod conversations;
+mod decode_errors;
 mod error;
 mod export_settings;
 mod extract;
@@ -177,6 +178,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::reservation_payments))
         .routes(routes!(payments::outbox))
         .routes(routes!(backups::take_backup, backups::list_backups))
+        .routes(routes!(decode_errors::decode_errors))
         .routes(routes!(nlu::analyze_text))
         .routes(routes!(setup::checklist))
         .routes(routes!(whatsapp::outbox))

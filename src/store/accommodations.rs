@@ -2,7 +2,8 @@
 
 use redb::{ReadTransaction, ReadableTable};
 
-use super::tables::{ACCOMMODATIONS, ICAL_EXPORTS, META, OCCUPANCY, decode, encode};
+use super::tables::{ACCOMMODATIONS, ICAL_EXPORTS, META, OCCUPANCY, encode};
+use super::unreadable::decode_at;
 use super::{Store, StoreError, occupancy};
 use crate::domain::accommodation::{Accommodation, AccommodationSpec};
 use crate::domain::availability::Occupancy;
@@ -24,7 +25,10 @@ pub(super) fn load(
     id: AccommodationId,
 ) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    table.get(id.get())?.map(|v| decode(v.value())).transpose()
+    table
+        .get(id.get())?
+        .map(|v| decode_at(&ACCOMMODATIONS, id.get(), v.value()))
+        .transpose()
 }
 
 pub(super) fn load_for_write(
@@ -32,15 +36,24 @@ pub(super) fn load_for_write(
     id: AccommodationId,
 ) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    table.get(id.get())?.map(|v| decode(v.value())).transpose()
+    table
+        .get(id.get())?
+        .map(|v| decode_at(&ACCOMMODATIONS, id.get(), v.value()))
+        .transpose()
 }
 
 impl Store {
-    /// Every accommodation, by id.
+    /// Every readable accommodation, by id.
     pub fn accommodations(&self) -> Result<Vec<Accommodation>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(ACCOMMODATIONS)?;
-            table.iter()?.map(|e| decode(e?.1.value())).collect()
+            let mut out = Vec::new();
+            for entry in table.iter()? {
+                let (k, v) = entry?;
+                let decoded = decode_at(&ACCOMMODATIONS, k.value(), v.value());
+                out.extend(self.unreadable.skip(decoded)?);
+            }
+            Ok(out)
         })
     }
 

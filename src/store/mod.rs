@@ -5,6 +5,7 @@
 
 mod accommodations;
 mod admins;
+mod audit;
 pub mod backup;
 mod blocks;
 mod calendar;
@@ -20,9 +21,12 @@ mod payments;
 mod queue;
 mod reservations;
 pub mod schema;
-mod tables;
+/// Public so that tests can write bytes into a real store file the way a damaged store or an
+/// incompatible binary would have left them.
+pub mod tables;
 mod thread;
 mod tls;
+mod unreadable;
 mod whatsapp;
 mod writer;
 
@@ -43,6 +47,8 @@ pub use imported::Conflict;
 pub use inbox::InboxEntry;
 pub use payments::PaymentFilter;
 pub use reservations::{ReservationFilter, ReservationPage};
+use unreadable::Unreadable;
+pub use unreadable::{SkipUnreadable, UnreadableRecord};
 use writer::Writer;
 
 /// File name of the store inside the data directory.
@@ -54,6 +60,8 @@ pub struct Store {
     db: Arc<Database>,
     writer: Writer,
     path: PathBuf,
+    /// Records met that do not decode.
+    unreadable: Unreadable,
 }
 
 impl Store {
@@ -83,17 +91,40 @@ impl Store {
             tracing::info!(path = %path.display(), "created a new store");
         }
         let db = Arc::new(db);
-        let (writer, handle) = Writer::start(db.clone(), lock_timeout);
-        Ok((Store { db, writer, path }, handle))
+        let unreadable = Unreadable::default();
+        let (writer, handle) = Writer::start(db.clone(), lock_timeout, unreadable.clone());
+        unreadable::register_metrics();
+        let store = Store {
+            db,
+            writer,
+            path,
+            unreadable,
+        };
+        Ok((store, handle))
     }
 
-    /// Runs `f` on a consistent read snapshot. Never waits for the writer.
+    /// Runs `f` on a consistent read snapshot. Never waits for the writer. A record `f` could
+    /// not decode is noted.
     pub fn read<T>(
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let txn = self.db.begin_read()?;
-        f(&txn)
+        let result = f(&txn);
+        if let Err(e) = &result {
+            self.unreadable.note_error(e);
+        }
+        result
+    }
+
+    /// The records met since the store opened that do not decode, by table and key.
+    pub fn unreadable_records(&self) -> Vec<UnreadableRecord> {
+        self.unreadable.list()
+    }
+
+    /// How many records [`Store::unreadable_records`] lists.
+    pub fn unreadable_count(&self) -> usize {
+        self.unreadable.count()
     }
 
     /// Whether writes can be taken (the writer thread runs).

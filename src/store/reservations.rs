@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 
 use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay};
-use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, decode, encode};
+use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, encode};
+use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::booking::{
     ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
@@ -21,7 +22,10 @@ use crate::domain::reservation::{Channel, Reservation, Status};
 
 pub(super) fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
-    table.get(code)?.map(|v| decode(v.value())).transpose()
+    table
+        .get(code)?
+        .map(|v| decode_at(&RESERVATIONS, code, v.value()))
+        .transpose()
 }
 
 pub(super) fn save(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
@@ -156,8 +160,11 @@ pub struct ReservationPage {
     pub next_cursor: Option<String>,
 }
 
+/// Visits reservations newest first (before `before`), skipping and noting unreadable ones,
+/// until `visit` says stop.
 fn scan(
     txn: &ReadTransaction,
+    unreadable: &Unreadable,
     mut visit: impl FnMut(Reservation) -> bool,
     before: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -167,7 +174,11 @@ fn scan(
         None => table.range::<&str>(..)?,
     };
     for entry in iter.rev() {
-        if !visit(decode(entry?.1.value())?) {
+        let (k, v) = entry?;
+        let decoded = decode_at(&RESERVATIONS, k.value(), v.value());
+        if let Some(r) = unreadable.skip(decoded)?
+            && !visit(r)
+        {
             break;
         }
     }
@@ -227,12 +238,13 @@ impl Store {
             .await
     }
 
+    /// Reservation `code`; [`StoreError::Unreadable`] when its record does not decode.
     pub fn reservation(&self, code: &ReservationCode) -> Result<Option<Reservation>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(RESERVATIONS)?;
             table
                 .get(code.as_str())?
-                .map(|v| decode(v.value()))
+                .map(|v| decode_at(&RESERVATIONS, code.as_str(), v.value()))
                 .transpose()
         })
     }
@@ -248,6 +260,7 @@ impl Store {
             let mut items = Vec::with_capacity(limit + 1);
             scan(
                 txn,
+                &self.unreadable,
                 |r| {
                     if filter.matches(&r) {
                         items.push(r);
@@ -285,6 +298,7 @@ impl Store {
         self.read(|txn| {
             scan(
                 txn,
+                &self.unreadable,
                 |r| {
                     visit(r);
                     true
@@ -294,10 +308,12 @@ impl Store {
         })
     }
 
-    /// Moves every lapsed hold to `expired`; returns the channels of those expired.
+    /// Moves every lapsed hold to `expired`; returns the channels of those expired. A hold
+    /// whose record does not decode is skipped (noted), and still holds its dates.
     pub async fn expire_lapsed_holds(&self) -> Result<Vec<Channel>, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
-            .write(|txn| {
+            .write(move |txn| {
                 let now = Timestamp::now();
                 let due: Vec<String> = {
                     let table = txn.open_table(HOLD_EXPIRY)?;
@@ -308,7 +324,7 @@ impl Store {
                 };
                 let mut expired = Vec::new();
                 for code in due {
-                    let Some(mut r) = load(txn, &code)? else {
+                    let Some(mut r) = unreadable.skip(load(txn, &code))?.flatten() else {
                         continue;
                     };
                     if let Ok(event) = r.expire(now) {
@@ -324,15 +340,16 @@ impl Store {
     }
 
     /// Marks confirmed stays whose check-out day is `today` or earlier as completed; returns
-    /// how many.
+    /// how many. One whose record does not decode is skipped (noted).
     pub async fn complete_past_stays(&self, today: Date) -> Result<usize, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let now = Timestamp::now();
                 let today = date_key(today);
                 let mut done = 0;
                 for code in codes_in_occupancy(txn, |check_out| check_out <= today)? {
-                    let Some(mut r) = load(txn, &code)? else {
+                    let Some(mut r) = unreadable.skip(load(txn, &code))?.flatten() else {
                         continue;
                     };
                     if r.complete(now).is_ok() {

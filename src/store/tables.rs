@@ -1,11 +1,12 @@
-//! Table definitions and key layouts. Values are JSON documents (see [`encode`] / [`decode`]),
-//! so adding a field with a serde default needs no migration.
+//! Table definitions and key layouts. Values are JSON documents (see [`encode`] and
+//! [`decode_at`]), so adding a field with a serde default needs no migration.
 
-use redb::TableDefinition;
+use redb::{TableDefinition, TableHandle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::StoreError;
+use super::unreadable::{JsonTable, Unreadable, decode_at};
 
 /// `schema_version`, `next_accommodation_id`.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -69,25 +70,56 @@ pub const TLS: TableDefinition<&str, &[u8]> = TableDefinition::new("tls");
 /// Occupancy entries that hold until changed (bookings, blocks) carry this expiry.
 pub const NO_EXPIRY: i64 = i64::MAX;
 
+/// Every table whose values are JSON records (what [`decode_at`] reads).
+pub const JSON_TABLES: [&dyn TableHandle; 18] = [
+    &ACCOMMODATIONS,
+    &RESERVATIONS,
+    &BLOCKS,
+    &IDEMPOTENCY,
+    &ADMINS,
+    &SESSIONS,
+    &PAYMENTS,
+    &WEBHOOK_INBOX,
+    &OUTBOX,
+    &WA_INBOX,
+    &WA_OUTBOX,
+    &EMAIL_OUTBOX,
+    &CONVERSATIONS,
+    &WA_THREAD,
+    &FEEDS,
+    &IMPORTED,
+    &ICAL_EXPORTS,
+    &TLS,
+];
+
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("store records serialize to JSON")
 }
 
-/// Removes the records of a JSON table that `keep` rejects (or that no longer decode);
-/// returns how many were removed.
+/// Removes the records of `def` that `keep` rejects; returns how many were removed. A record
+/// that does not decode is kept (a newer binary may read it) and noted.
 pub fn retain_json<T: DeserializeOwned>(
-    table: &mut redb::Table<&str, &[u8]>,
+    txn: &redb::WriteTransaction,
+    def: &'static JsonTable<&'static str>,
+    unreadable: &Unreadable,
     keep: impl Fn(&T) -> bool,
 ) -> Result<usize, StoreError> {
     let mut removed = 0;
-    table.retain(|_, v| {
-        let kept = decode::<T>(v).is_ok_and(|record| keep(&record));
+    txn.open_table(*def)?.retain(|k, v| {
+        let kept = match decode_at::<_, T>(def, k, v) {
+            Ok(record) => keep(&record),
+            Err(e) => {
+                unreadable.note_error(&e);
+                true
+            }
+        };
         removed += usize::from(!kept);
         kept
     })?;
     Ok(removed)
 }
 
+/// Decodes a record without naming it (for `check`, which reports a count).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

@@ -12,6 +12,7 @@ use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
+use super::unreadable::Unreadable;
 
 /// Most operations folded into one commit.
 const MAX_BATCH: usize = 512;
@@ -81,6 +82,7 @@ pub struct Writer {
     in_flight: Arc<AtomicUsize>,
     closing: Arc<AtomicBool>,
     alive: Arc<AtomicBool>,
+    unreadable: Unreadable,
 }
 
 /// Clears `alive` when the writer thread ends, however it ends.
@@ -97,6 +99,7 @@ impl Writer {
     pub fn start(
         db: Arc<Database>,
         lock_timeout: Duration,
+        unreadable: Unreadable,
     ) -> (Writer, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let in_flight = Arc::new(AtomicUsize::new(0));
@@ -116,13 +119,15 @@ impl Writer {
                 in_flight,
                 closing,
                 alive,
+                unreadable,
             },
             handle,
         )
     }
 
     /// Runs `f` inside a write transaction and returns its result once that transaction is
-    /// durably committed. An `Err` from `f` rolls back every operation of the same commit.
+    /// durably committed. An `Err` from `f` rolls back every operation of the same commit; a
+    /// record `f` could not decode is noted.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
@@ -140,7 +145,11 @@ impl Writer {
             mpsc::error::TrySendError::Full(_) => StoreError::Busy,
             mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
         })?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        let result = answer.await.map_err(|_| StoreError::Closed)?;
+        if let Err(e) = &result {
+            self.unreadable.note_error(e);
+        }
+        result
     }
 
     /// Whether the writer thread is running (writes can succeed).

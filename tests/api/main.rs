@@ -18,6 +18,7 @@ mod monitoring;
 mod ops;
 mod payments;
 mod proxy;
+mod records;
 mod reservations;
 mod scripts;
 mod store;

@@ -21,7 +21,7 @@ use crate::domain::messages::{InboundMessage, NewOutbound};
 use crate::domain::nlu::{Analysis, analyze};
 use crate::domain::reservation::{Actor, Channel, Reservation, Status};
 use crate::secret::sha256_hex;
-use crate::store::{IdempotencyKey, StoreError};
+use crate::store::{IdempotencyKey, SkipUnreadable, StoreError};
 
 /// The name a guest without a usable WhatsApp profile name books under.
 const ANONYMOUS: &str = "Huésped WhatsApp";
@@ -264,6 +264,7 @@ impl WhatsApp {
         notices::reservation_vars(&self.app.store, &self.app.settings, r)
     }
 
+    /// The chat's readable reservations (one that does not decode is left out, noted).
     fn reservations_of(&self, conv: &Conversation) -> Result<Vec<Reservation>, StoreError> {
         let mut out = Vec::new();
         for code in conv
@@ -271,9 +272,7 @@ impl WhatsApp {
             .iter()
             .filter_map(|c| ReservationCode::parse(c))
         {
-            if let Some(r) = self.app.store.reservation(&code)? {
-                out.push(r);
-            }
+            out.extend(self.app.store.reservation(&code).skip_unreadable()?);
         }
         Ok(out)
     }
