@@ -6,8 +6,8 @@ use jiff::{SignedDuration, Timestamp};
 use redb::ReadableTableMetadata;
 use serde::{Deserialize, Serialize};
 
-use super::tables::{ADMINS, SESSIONS, encode, retain_json};
-use super::unreadable::decode_at;
+use super::tables::{ADMINS, SESSIONS, encode};
+use super::unreadable::{decode_at, retain_json};
 use super::{Store, StoreError};
 use crate::secret::sha256_hex;
 

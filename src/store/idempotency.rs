@@ -8,8 +8,8 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::tables::{IDEMPOTENCY, encode, retain_json};
-use super::unreadable::decode_at;
+use super::tables::{IDEMPOTENCY, encode};
+use super::unreadable::{decode_at, retain_json};
 use super::{Store, StoreError};
 
 /// A client's key for one kind of request, with a hash of that request.

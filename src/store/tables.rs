@@ -6,7 +6,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::StoreError;
-use super::unreadable::{JsonTable, Unreadable, decode_at};
 
 /// `schema_version`, `next_accommodation_id`.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -94,29 +93,6 @@ pub const JSON_TABLES: [&dyn TableHandle; 18] = [
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("store records serialize to JSON")
-}
-
-/// Removes the records of `def` that `keep` rejects; returns how many were removed. A record
-/// that does not decode is kept (a newer binary may read it) and noted.
-pub fn retain_json<T: DeserializeOwned>(
-    txn: &redb::WriteTransaction,
-    def: &'static JsonTable<&'static str>,
-    unreadable: &Unreadable,
-    keep: impl Fn(&T) -> bool,
-) -> Result<usize, StoreError> {
-    let mut removed = 0;
-    txn.open_table(*def)?.retain(|k, v| {
-        let kept = match decode_at::<_, T>(def, k, v) {
-            Ok(record) => keep(&record),
-            Err(e) => {
-                unreadable.note_error(&e);
-                true
-            }
-        };
-        removed += usize::from(!kept);
-        kept
-    })?;
-    Ok(removed)
 }
 
 /// Decodes a record without naming it (for `check`, which reports a count).

@@ -197,6 +197,29 @@ impl Unreadable {
     }
 }
 
+/// Removes the records of `def` that `keep` rejects; returns how many were removed. A record
+/// that does not decode is kept (a newer binary may read it) and noted.
+pub fn retain_json<T: DeserializeOwned>(
+    txn: &redb::WriteTransaction,
+    def: &'static JsonTable<&'static str>,
+    unreadable: &Unreadable,
+    keep: impl Fn(&T) -> bool,
+) -> Result<usize, StoreError> {
+    let mut removed = 0;
+    txn.open_table(*def)?.retain(|k, v| {
+        let kept = match decode_at::<_, T>(def, k, v) {
+            Ok(record) => keep(&record),
+            Err(e) => {
+                unreadable.note_error(&e);
+                true
+            }
+        };
+        removed += usize::from(!kept);
+        kept
+    })?;
+    Ok(removed)
+}
+
 /// A point read whose record may be unreadable: for callers to whom such a record is as good as
 /// absent (a worker that must go on, a guest who must not learn that a code exists). The store
 /// has already noted it.
