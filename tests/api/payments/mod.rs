@@ -16,6 +16,9 @@ mod deposits;
 mod signed_id;
 mod webhook;
 
+mod hold_link;
+mod id_shapes;
+
 const SECRET: &str = fake_mp::WEBHOOK_SECRET;
 const WEBHOOK: &str = "/api/v1/webhooks/mercadopago";
 const WAIT: Duration = Duration::from_secs(15);
