@@ -49,13 +49,14 @@ impl Application {
     /// Opens everything; with `demo`, seeds three demo accommodations into an empty store.
     pub async fn build(settings: Settings, demo: bool) -> anyhow::Result<Application> {
         let settings = Arc::new(settings);
+        // The recorder first: what the store counts while it opens is kept.
+        let metrics = telemetry::metrics_handle();
         let (store, writer) = Store::open(
             &settings.data_dir,
             settings.lock_timeout,
             settings.cache_bytes,
         )?;
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
-        let metrics = telemetry::metrics_handle();
         let app = App::new(store, settings.clone());
         if demo {
             seed_demo(&app).await?;
@@ -264,6 +265,7 @@ fn audit_records(store: &Store) {
 fn register_series() {
     IcalSync::register_metrics();
     telemetry::init_series();
+    telemetry::series::init();
 }
 
 /// Starts the workers: the payments inbox, the WhatsApp channel, and email when SMTP is

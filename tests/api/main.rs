@@ -12,6 +12,7 @@ mod backup;
 mod binary;
 mod concurrency;
 mod email;
+mod fresh_metrics;
 mod https;
 mod ical;
 mod monitoring;
