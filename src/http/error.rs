@@ -227,7 +227,10 @@ impl From<BlockRefused> for ApiError {
 
 impl From<AccommodationError> for ApiError {
     fn from(e: AccommodationError) -> Self {
-        Self::no_accommodation(e.to_string())
+        match e {
+            AccommodationError::NotFound => Self::no_accommodation(e.to_string()),
+            AccommodationError::Invalid(invalid) => invalid.into(),
+        }
     }
 }
 

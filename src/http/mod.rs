@@ -15,6 +15,7 @@ mod decode_errors;
 mod error;
 mod export_settings;
 mod extract;
+mod feed_changes;
 mod feeds;
 mod health;
 mod input;
@@ -148,7 +149,10 @@ fn admin_routes() -> OpenApiRouter<AppState> {
             accommodations::list_accommodations,
             accommodations::create_accommodation
         ))
-        .routes(routes!(accommodations::update_accommodation))
+        .routes(routes!(
+            accommodations::update_accommodation,
+            accommodations::patch_accommodation
+        ))
         .routes(routes!(accommodations::deactivate_accommodation))
         .routes(routes!(accommodations::activate_accommodation))
         .routes(routes!(
@@ -164,7 +168,11 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(blocks::list_blocks, blocks::create_block))
         .routes(routes!(blocks::delete_block))
         .routes(routes!(feeds::list_feeds, feeds::create_feed))
-        .routes(routes!(feeds::update_feed, feeds::delete_feed))
+        .routes(routes!(
+            feed_changes::update_feed,
+            feed_changes::patch_feed,
+            feeds::delete_feed
+        ))
         .routes(routes!(feeds::sync_feed))
         .routes(routes!(
             export_settings::get_export,

@@ -5,7 +5,7 @@ use redb::{ReadTransaction, ReadableTable};
 use super::tables::{ACCOMMODATIONS, ICAL_EXPORTS, META, OCCUPANCY, encode};
 use super::unreadable::decode_at;
 use super::{Store, StoreError, occupancy};
-use crate::domain::accommodation::{Accommodation, AccommodationSpec};
+use crate::domain::accommodation::{Accommodation, AccommodationSpec, InvalidAccommodation};
 use crate::domain::availability::Occupancy;
 use crate::domain::dates::NightRange;
 use crate::domain::ical::export::ExportSettings;
@@ -18,6 +18,8 @@ const NEXT_ID: &str = "next_accommodation_id";
 pub enum AccommodationError {
     #[error("no accommodation with that id")]
     NotFound,
+    #[error(transparent)]
+    Invalid(#[from] InvalidAccommodation),
 }
 
 pub(super) fn load(
@@ -107,18 +109,20 @@ impl Store {
             .await
     }
 
-    /// Applies `change` to accommodation `id` atomically.
+    /// Applies `change` to accommodation `id` atomically; nothing is written when it refuses.
     pub async fn update_accommodation(
         &self,
         id: AccommodationId,
-        change: impl FnOnce(&mut AccommodationSpec) + Send + 'static,
+        change: impl FnOnce(&mut AccommodationSpec) -> Result<(), InvalidAccommodation> + Send + 'static,
     ) -> Result<Result<Accommodation, AccommodationError>, StoreError> {
         self.writer
             .write(move |txn| {
                 let Some(mut acc) = load_for_write(txn, id)? else {
                     return Ok(Err(AccommodationError::NotFound));
                 };
-                change(&mut acc.spec);
+                if let Err(e) = change(&mut acc.spec) {
+                    return Ok(Err(e.into()));
+                }
                 txn.open_table(ACCOMMODATIONS)?
                     .insert(id.get(), encode(&acc).as_slice())?;
                 Ok(Ok(acc))

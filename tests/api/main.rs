@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin;
+mod admin_changes;
 mod admin_setup;
 mod admin_ui;
 mod backup;
