@@ -152,15 +152,15 @@ pub async fn update_feed(
     change_feed(&state, ids, change).await
 }
 
-/// Changes only the fields given (as `PUT`, which takes the same partial bodies).
+/// Changes only the fields given; the same bodies as `PUT`.
 #[utoipa::path(patch, path = "/api/v1/admin/accommodations/{id}/feeds/{feed_id}", tag = "admin", security(("bearer" = [])),
     params(("id" = u64, Path), ("feed_id" = u64, Path)), request_body = FeedChange,
     responses((status = 200, body = FeedView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn patch_feed(
-    State(state): State<AppState>,
-    _admin: AdminAuth,
-    ApiPath(ids): ApiPath<(u64, u64)>,
-    ApiJson(change): ApiJson<FeedChange>,
+    State(app): State<AppState>,
+    _session: AdminAuth,
+    ApiPath(feed): ApiPath<(u64, u64)>,
+    ApiJson(patch): ApiJson<FeedChange>,
 ) -> Result<Json<FeedView>, ApiError> {
-    change_feed(&state, ids, change).await
+    change_feed(&app, feed, patch).await
 }

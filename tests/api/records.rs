@@ -16,14 +16,13 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::email::{HOST_EMAIL, HOST_PHONE, with_email, with_whatsapp};
 use crate::helpers::fake_graph::{self, FakeGraph, post_event, shown};
 use crate::helpers::fake_mp::{self, FakeMp, payment};
 use crate::helpers::fake_smtp::FakeSmtp;
 use crate::helpers::{TestApp, body, day, eventually, metric_value, reserve_body};
 
 const WAIT: Duration = Duration::from_secs(20);
-const HOST_EMAIL: &str = "anfitrion@cabanas.test";
-const HOST_PHONE: &str = "5491100000000";
 const GUEST_PHONE: &str = "5491122334455";
 
 /// Bytes no record type reads: a truncated document.
@@ -49,24 +48,15 @@ fn append_bogus(
     txn.open_table(table).unwrap().insert(id, BOGUS).unwrap();
 }
 
-/// Everything on: Mercado Pago, email and WhatsApp at fakes, every job every second.
+/// Everything on: Mercado Pago, email and WhatsApp at fakes (host notices as a template, so
+/// they go out with the host's window closed), every job every second.
 fn configure(raw: &mut RawSettings, mp: &FakeMp, smtp: &FakeSmtp, graph: &FakeGraph) {
     fake_mp::configure(raw, mp.url());
     raw.mercadopago.reconcile = "* * * * * *".into();
     raw.jobs.purge_idempotency = "* * * * * *".into();
-    let e = &mut raw.email;
-    e.smtp_host = "127.0.0.1".into();
-    e.smtp_port = smtp.port();
-    e.tls = "none".into();
-    e.from = "Cabañas Test <reservas@cabanas.test>".into();
-    e.host_address = HOST_EMAIL.into();
-    e.outbox_sweep = "50ms".into();
-    graph.configure(raw);
-    let wa = &mut raw.whatsapp;
-    wa.app_secret = fake_graph::APP_SECRET.into();
-    wa.host_phone = HOST_PHONE.into();
-    wa.template_name = "aviso_reserva".into();
-    wa.outbox_sweep = "50ms".into();
+    with_email(raw, smtp);
+    with_whatsapp(raw, graph);
+    raw.whatsapp.template_name = "aviso_reserva".into();
 }
 
 async fn create(app: &TestApp, path: &str, body_: Value) -> Value {
