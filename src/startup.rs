@@ -56,6 +56,7 @@ impl Application {
             settings.lock_timeout,
             settings.cache_bytes,
         )?;
+        store.set_quick_repair(settings.quick_repair);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         let app = App::new(store, settings.clone());
         if demo {
@@ -142,6 +143,7 @@ impl Application {
             let _ = rx.wait_for(|s| *s).await;
         });
         let server = tokio::spawn(async move { server.await });
+        let upkeep = crate::telemetry::spawn_upkeep(state.metrics.clone());
         crate::systemd::notify("READY=1");
         let watchdog = crate::systemd::watchdog_interval()
             .map(|every| tokio::spawn(watchdog(state.clone(), every)));
@@ -150,6 +152,7 @@ impl Application {
         if let Some(w) = watchdog {
             w.abort();
         }
+        upkeep.abort();
         tracing::info!("shutting down: draining in-flight requests");
         ready_state.set_ready(false);
         let _ = stop_tx.send(true);

@@ -52,9 +52,21 @@ use crate::channels::whatsapp::WhatsApp;
 use rate_limit::RateLimiter;
 
 /// What every handler can reach: the application, the WhatsApp channel (its webhook and the
-/// host's chat views), and what only HTTP needs.
+/// host's chat views), and what only HTTP needs. Cloned for every request (by the router and
+/// each `State` extractor), so it is one shared allocation: a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+pub struct Shared {
     pub app: App,
     pub whatsapp: WhatsApp,
     pub metrics: PrometheusHandle,
@@ -62,8 +74,8 @@ pub struct AppState {
     pub control_token_sha256: Arc<str>,
     /// HTTPS state, when the binary serves HTTPS itself (`AppState::with_tls`).
     pub tls: Option<Arc<crate::tls::TlsStatus>>,
-    rate_limiter: Option<Arc<RateLimiter>>,
-    ready: Arc<AtomicBool>,
+    rate_limiter: Option<RateLimiter>,
+    ready: AtomicBool,
 }
 
 impl AppState {
@@ -73,24 +85,23 @@ impl AppState {
         metrics: PrometheusHandle,
         control_token_sha256: Arc<str>,
     ) -> Self {
-        let rate_limiter = app
-            .settings
-            .rate_limit
-            .map(|l| Arc::new(RateLimiter::new(l)));
-        AppState {
+        let rate_limiter = app.settings.rate_limit.map(RateLimiter::new);
+        AppState(Arc::new(Shared {
             app,
             whatsapp,
             metrics,
             control_token_sha256,
             tls: None,
             rate_limiter,
-            ready: Arc::new(AtomicBool::new(true)),
-        }
+            ready: AtomicBool::new(true),
+        }))
     }
 
     /// With the state of the HTTPS the binary serves itself (for the admin's checklist).
     pub fn with_tls(mut self, tls: Option<Arc<crate::tls::TlsStatus>>) -> Self {
-        self.tls = tls;
+        Arc::get_mut(&mut self.0)
+            .expect("with_tls is called while building the state, before it is shared")
+            .tls = tls;
         self
     }
 
@@ -267,7 +278,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.app.settings.body_limit_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(admin_ui::security_headers))
-        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.app.settings.log_slow_request,
+            middleware::observe,
+        ))
         .with_state(state)
 }
 
@@ -287,6 +301,9 @@ pub fn metrics_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(health::metrics))
         .fallback(fallback)
-        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.app.settings.log_slow_request,
+            middleware::observe,
+        ))
         .with_state(state)
 }

@@ -13,6 +13,7 @@ mod email;
 mod error;
 mod feeds;
 mod idempotency;
+mod import;
 mod imported;
 mod inbox;
 mod occupancy;
@@ -30,7 +31,7 @@ mod unreadable;
 mod whatsapp;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +44,7 @@ pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
 pub use error::StoreError;
 pub use feeds::{Applied, FeedError, Snapshot};
 pub use idempotency::{IdempotencyKey, Replay};
+pub use import::ImportError;
 pub use imported::Conflict;
 pub use inbox::InboxEntry;
 pub use payments::PaymentFilter;
@@ -59,7 +61,7 @@ pub const STORE_FILE: &str = "alojamientos.redb";
 pub struct Store {
     db: Arc<Database>,
     writer: Writer,
-    path: PathBuf,
+    path: Arc<Path>,
     /// Records met that do not decode.
     unreadable: Unreadable,
 }
@@ -87,8 +89,15 @@ impl Store {
                 other => StoreError::Database(other),
             })?;
         let found = schema::migrate(&db)?;
-        if found.is_none() {
-            tracing::info!(path = %path.display(), "created a new store");
+        match found {
+            None => tracing::info!(path = %path.display(), "created a new store"),
+            Some(v) if v < schema::CURRENT_VERSION => tracing::info!(
+                path = %path.display(),
+                from = v,
+                to = schema::CURRENT_VERSION,
+                "migrated the store"
+            ),
+            Some(_) => {}
         }
         let db = Arc::new(db);
         let unreadable = Unreadable::default();
@@ -97,7 +106,7 @@ impl Store {
         let store = Store {
             db,
             writer,
-            path,
+            path: path.into(),
             unreadable,
         };
         Ok((store, handle))
@@ -125,6 +134,12 @@ impl Store {
     /// How many records [`Store::unreadable_records`] lists.
     pub fn unreadable_count(&self) -> usize {
         self.unreadable.count()
+    }
+
+    /// Commits from now on let a restart after a crash skip the full repair (see
+    /// `server.quick_repair`).
+    pub fn set_quick_repair(&self, on: bool) {
+        self.writer.set_quick_repair(on);
     }
 
     /// Whether writes can be taken (the writer thread runs).

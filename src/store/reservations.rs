@@ -10,13 +10,13 @@ use serde::de::DeserializeOwned;
 
 use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay};
-use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, encode};
+use super::tables::{HOLD_EXPIRY, RESERVATIONS, encode};
 use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::booking::{
     ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
 };
-use crate::domain::dates::{NightRange, date_key, local_today};
+use crate::domain::dates::{NightRange, local_today};
 use crate::domain::ids::{AccommodationId, ReservationCode};
 use crate::domain::reservation::{Channel, Reservation, Status};
 
@@ -122,6 +122,60 @@ fn change(
     Ok(Ok(r))
 }
 
+/// Most lapsed holds expired in one commit.
+const EXPIRE_BATCH: usize = 256;
+
+/// An entry of the hold-expiry index: expiry (ms) and code.
+type ExpiryKey = (i64, String);
+
+/// Expires up to [`EXPIRE_BATCH`] lapsed holds after the expiry entry `after`; returns the last
+/// entry read when more may be due. An expiry entry whose reservation is gone or no longer a
+/// hold is dropped; one whose record does not decode is kept (noted) and passed over.
+fn expire_some(
+    txn: &WriteTransaction,
+    unreadable: &Unreadable,
+    after: Option<ExpiryKey>,
+) -> Result<(Vec<Channel>, Option<ExpiryKey>), StoreError> {
+    use std::ops::Bound;
+    let now = Timestamp::now();
+    let due: Vec<ExpiryKey> = {
+        let table = txn.open_table(HOLD_EXPIRY)?;
+        let start = match &after {
+            Some((at, code)) => Bound::Excluded((*at, code.as_str())),
+            None => Bound::Unbounded,
+        };
+        let end = Bound::Included((now.as_millisecond(), "\u{10FFFF}"));
+        table
+            .range::<(i64, &str)>((start, end))?
+            .take(EXPIRE_BATCH)
+            .map(|e| e.map(|(k, _)| (k.value().0, k.value().1.to_owned())))
+            .collect::<Result<_, _>>()?
+    };
+    let mut expired = Vec::new();
+    for (at, code) in &due {
+        let Some(found) = unreadable.skip(load(txn, code))? else {
+            continue;
+        };
+        let Some(mut r) = found else {
+            txn.open_table(HOLD_EXPIRY)?.remove((*at, code.as_str()))?;
+            continue;
+        };
+        match r.expire(now) {
+            Ok(event) => {
+                save(txn, &r)?;
+                index(txn, &r)?;
+                outbox::push(txn, &event)?;
+                expired.push(r.channel);
+            }
+            Err(_) => {
+                txn.open_table(HOLD_EXPIRY)?.remove((*at, code.as_str()))?;
+            }
+        }
+    }
+    let more = due.len() == EXPIRE_BATCH;
+    Ok((expired, due.last().cloned().filter(|_| more)))
+}
+
 /// Filters for the admin reservation list.
 #[derive(Debug, Clone, Default)]
 pub struct ReservationFilter {
@@ -183,24 +237,6 @@ fn scan(
         }
     }
     Ok(())
-}
-
-/// The codes `pick` chooses from the occupancy index (reservations only).
-fn codes_in_occupancy(
-    txn: &WriteTransaction,
-    pick: impl Fn(i32) -> bool,
-) -> Result<Vec<String>, StoreError> {
-    let table = txn.open_table(OCCUPANCY)?;
-    table
-        .iter()?
-        .filter_map(|e| match e {
-            Ok((k, v)) => {
-                let (_, _, code) = k.value();
-                (pick(v.value().0) && code.starts_with("RES")).then(|| Ok(code.to_owned()))
-            }
-            Err(e) => Some(Err(e.into())),
-        })
-        .collect()
 }
 
 impl Store {
@@ -308,35 +344,25 @@ impl Store {
         })
     }
 
-    /// Moves every lapsed hold to `expired`; returns the channels of those expired. A hold
-    /// whose record does not decode is skipped (noted), and still holds its dates.
+    /// Moves every lapsed hold to `expired`; returns the channels of those expired. Works in
+    /// commits of at most [`EXPIRE_BATCH`] holds, so a backlog (a flood of unpaid holds) never
+    /// makes one long transaction that holds up bookings. A hold whose record does not decode
+    /// is skipped (noted) and still holds its dates.
     pub async fn expire_lapsed_holds(&self) -> Result<Vec<Channel>, StoreError> {
-        let unreadable = self.unreadable.clone();
-        self.writer
-            .write(move |txn| {
-                let now = Timestamp::now();
-                let due: Vec<String> = {
-                    let table = txn.open_table(HOLD_EXPIRY)?;
-                    table
-                        .range(..=(now.as_millisecond(), "\u{10FFFF}"))?
-                        .map(|e| e.map(|(k, _)| k.value().1.to_owned()))
-                        .collect::<Result<_, _>>()?
-                };
-                let mut expired = Vec::new();
-                for code in due {
-                    let Some(mut r) = unreadable.skip(load(txn, &code))?.flatten() else {
-                        continue;
-                    };
-                    if let Ok(event) = r.expire(now) {
-                        save(txn, &r)?;
-                        index(txn, &r)?;
-                        outbox::push(txn, &event)?;
-                        expired.push(r.channel);
-                    }
-                }
-                Ok(expired)
-            })
-            .await
+        let mut expired = Vec::new();
+        let mut after = None;
+        loop {
+            let unreadable = self.unreadable.clone();
+            let (channels, next) = self
+                .writer
+                .write(move |txn| expire_some(txn, &unreadable, after))
+                .await?;
+            expired.extend(channels);
+            match next {
+                Some(last) => after = Some(last),
+                None => return Ok(expired),
+            }
+        }
     }
 
     /// Marks confirmed stays whose check-out day is `today` or earlier as completed; returns
@@ -346,9 +372,8 @@ impl Store {
         self.writer
             .write(move |txn| {
                 let now = Timestamp::now();
-                let today = date_key(today);
                 let mut done = 0;
-                for code in codes_in_occupancy(txn, |check_out| check_out <= today)? {
+                for code in occupancy::reservations_ended_by(txn, today)? {
                     let Some(mut r) = unreadable.skip(load(txn, &code))?.flatten() else {
                         continue;
                     };

@@ -3,8 +3,6 @@
 //! endpoint and result, per feed source and per store table (`rate()` of a missing series is
 //! no data, not 0, and an alert on it cannot fire).
 
-use std::process::Stdio;
-
 use crate::helpers::binary::{command, start_with};
 use crate::helpers::metric_value;
 use crate::monitoring::missing_metrics;
@@ -50,7 +48,7 @@ async fn a_freshly_started_binary_exports_every_metric_alerts_rules_and_dashboar
     ] {
         cmd.env(format!("ALOJAMIENTOS_{key}"), value);
     }
-    let server = start_with(cmd, Stdio::null()).await;
+    let server = start_with(cmd).await;
     let text = reqwest::get(format!("{}/metrics", server.base))
         .await
         .unwrap()

@@ -2,72 +2,25 @@
 
 use std::time::Duration;
 
-use alojamientos::app::accommodations::new_export_settings;
-use alojamientos::domain::accommodation::{AccommodationInput, Kind};
-use alojamientos::domain::booking::{NewReservation, ReservePolicy};
-use alojamientos::domain::contact::Contact;
-use alojamientos::domain::money::{Money, Rate};
-use alojamientos::domain::reservation::{Actor, Channel, Status};
-use alojamientos::store::{Replay, Store, StoreError, schema};
+use alojamientos::domain::reservation::{Actor, Status};
+use alojamientos::store::{Store, StoreError, schema};
 use jiff::ToSpan;
 
-fn policy() -> ReservePolicy {
-    ReservePolicy {
-        time_zone: jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").unwrap(),
-        hold: Duration::from_secs(1800),
-        deposit_share: Rate::percent(30),
-        currency: "ARS".into(),
-        max_nights: 30,
-    }
-}
-
-fn open(dir: &std::path::Path) -> Store {
-    Store::open(dir, Duration::from_secs(5), 1 << 20).unwrap().0
-}
-
-fn remember_nothing<T>(_: &T) {
-    unreachable!("no idempotency key")
-}
+use crate::helpers::store::{add_room, open, policy, reserve, stay};
 
 #[tokio::test]
 async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let spec = AccommodationInput {
-        name: "A".into(),
-        kind: Kind::Room,
-        capacity: 2,
-        base_price: Money::from_units(100),
-        weekend_multiplier: None,
-        weekend_nights: None,
-        min_stay: None,
-        seasons: vec![],
-        active: None,
-        description: None,
-    }
-    .validate()
-    .unwrap();
-    let export = new_export_settings(jiff::Timestamp::now());
-    let acc = store.create_accommodation(spec, export).await.unwrap();
+    let (store, _writer) = open(dir.path());
+    let acc = add_room(&store, "A").await;
     let today = policy()
         .time_zone
         .to_datetime(jiff::Timestamp::now())
         .date();
-    let req = NewReservation {
-        accommodation_id: acc.id,
-        check_in: today,
-        check_out: today.checked_add(2.days()).unwrap(),
-        guests: 1,
-        contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),
-        channel: Channel::Phone,
-        confirmed: true,
-        actor: Actor::System,
-        note: "test".into(),
-    };
-    let reserved = store.reserve(req, policy(), String::new(), None, remember_nothing);
-    let Replay::Fresh(Ok(created)) = reserved.await.unwrap() else {
-        panic!("the booking is created")
-    };
+    let req = stay(acc, today, today.checked_add(2.days()).unwrap(), true);
+    let created = reserve(&store, req, policy())
+        .await
+        .expect("the booking is created");
     let code = created.code.clone();
     assert_eq!(
         store
