@@ -260,7 +260,8 @@ mod tests {
         );
         assert!(record.reason.starts_with("data error"), "{}", record.reason);
         assert!(!record.to_string().contains("Ana"), "{record}");
-        let err = decode_at::<_, u32>(&tables::CONVERSATIONS, "5491122334455", b"{").unwrap_err();
+        let err = decode_at::<_, serde_json::Value>(&tables::CONVERSATIONS, "5491122334455", b"{")
+            .unwrap_err();
         let StoreError::Unreadable(record) = err else {
             panic!("{err}")
         };

@@ -426,3 +426,50 @@ async fn the_watchdog_goes_on_pinging_with_an_unreadable_record_in_the_hold_expi
     assert!(runs("ok") >= 2.0, "the job succeeds past the bad record");
     assert_eq!(runs("error"), 0.0);
 }
+
+#[tokio::test]
+async fn more_unreadable_lapsed_holds_than_one_expiry_commit_holds_neither_loop_nor_block_the_rest()
+{
+    use crate::helpers::store::{add_room, open, policy, reserve, stay};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (store, writer) = open(dir.path());
+        store.close().await;
+        drop(store);
+        writer.join().unwrap();
+    }
+    // 600 unreadable holds that lapsed long ago (more than two commits' worth of the job).
+    tamper(dir.path(), |txn| {
+        let mut reservations = txn.open_table(RESERVATIONS).unwrap();
+        let mut expiry = txn.open_table(HOLD_EXPIRY).unwrap();
+        for i in 0..600 {
+            let code = format!("RES250101{i:06x}");
+            reservations.insert(code.as_str(), BOGUS).unwrap();
+            expiry.insert((i64::from(i), code.as_str()), ()).unwrap();
+        }
+    });
+    let (store, _writer) = open(dir.path());
+    let acc = add_room(&store, "A").await;
+    let mut short = policy();
+    short.hold = Duration::from_millis(1);
+    let day = jiff::civil::date(2031, 1, 1);
+    let held = reserve(
+        &store,
+        stay(acc, day, day.tomorrow().unwrap(), false),
+        short,
+    )
+    .await
+    .unwrap();
+    while jiff::Timestamp::now() <= held.expires_at.unwrap() {
+        tokio::task::yield_now().await;
+    }
+    let run = tokio::time::timeout(Duration::from_secs(20), store.expire_lapsed_holds());
+    let expired = run.await.expect("the job ends").unwrap();
+    assert_eq!(expired.len(), 1, "the readable one behind them is expired");
+    assert_eq!(store.unreadable_records().len(), 600);
+    assert_eq!(
+        store.live_holds().unwrap(),
+        600,
+        "the unreadable ones stay indexed"
+    );
+}
