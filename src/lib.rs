@@ -8,6 +8,7 @@ pub mod control;
 pub mod domain;
 pub mod http;
 pub mod integrations;
+pub mod memory;
 pub mod secret;
 pub mod startup;
 pub mod store;

@@ -11,6 +11,7 @@ pub mod ical;
 pub mod jobs;
 pub mod notices;
 pub mod payments;
+pub mod site;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,6 +25,7 @@ use booking::Booking;
 use ical::IcalSync;
 use jobs::JobStatus;
 use payments::Payments;
+use site::Site;
 
 /// Every service over one open store; what each channel is given. Cheap to clone.
 #[derive(Clone)]
@@ -33,6 +35,8 @@ pub struct App {
     pub accommodations: Accommodations,
     pub booking: Booking,
     pub payments: Payments,
+    /// The guest site's content and photos (shared with the WhatsApp bot).
+    pub site: Site,
     pub ical: Arc<IcalSync>,
     pub backups: Arc<Backups>,
     /// The scheduled jobs' last runs.
@@ -51,6 +55,7 @@ impl App {
             booking: Booking::new(store.clone(), settings.clone(), payments.clone()),
             ical: Arc::new(IcalSync::new(store.clone(), &settings)),
             backups: Backups::new(store.clone(), &settings),
+            site: Site::new(store.clone(), settings.clone()),
             payments,
             jobs: Arc::new(JobStatus::default()),
             whatsapp_api: Arc::new(ApiHealth::default()),

@@ -10,6 +10,7 @@ mod blocks;
 mod booking;
 mod calendar;
 mod catalog;
+mod content;
 mod conversations;
 mod decode_errors;
 mod error;
@@ -26,6 +27,7 @@ mod rate_limit;
 mod reservations;
 mod session;
 mod setup;
+mod site;
 mod views;
 mod webhook_signature;
 mod webhooks;
@@ -166,6 +168,11 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(accommodations::deactivate_accommodation))
         .routes(routes!(accommodations::activate_accommodation))
+        .routes(routes!(content::get_site, content::put_site))
+        .routes(routes!(content::embed))
+        .routes(routes!(content::get_content, content::put_content))
+        .routes(routes!(content::upload_photo))
+        .routes(routes!(content::change_photo, content::delete_photo))
         .routes(routes!(
             reservations::admin::list_reservations,
             reservations::admin::create_reservation
@@ -258,6 +265,11 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         rate_limit::limit,
     ));
+    let (site_pages, site_files) = site::routes(&state);
+    let limited = limited.merge(site_pages.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        rate_limit::limit,
+    )));
     let doc = serde_json::to_string(&openapi()).expect("the OpenAPI document serializes");
     let mut router = Router::new()
         .merge(limited)
@@ -265,6 +277,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Router::from(webhook_routes()))
         .merge(Router::from(ops_routes()))
         .merge(admin_ui::routes())
+        .merge(site_files)
         .route(
             "/api/v1/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),

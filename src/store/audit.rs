@@ -9,14 +9,15 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use super::admins::{AdminSession, AdminUser};
 use super::inbox::InboxEntry;
 use super::tables::{
-    ACCOMMODATIONS, ADMINS, BLOCKS, CONVERSATIONS, EMAIL_OUTBOX, FEEDS, ICAL_EXPORTS, IDEMPOTENCY,
-    IMPORTED, OUTBOX, PAYMENTS, RESERVATIONS, SESSIONS, TLS, WA_INBOX, WA_OUTBOX, WA_THREAD,
-    WEBHOOK_INBOX,
+    ACCOMMODATION_CONTENT, ACCOMMODATIONS, ADMINS, BLOCKS, CONVERSATIONS, EMAIL_OUTBOX, FEEDS,
+    ICAL_EXPORTS, IDEMPOTENCY, IMPORTED, OUTBOX, PAYMENTS, RESERVATIONS, SESSIONS, SITE_CONTENT,
+    TLS, WA_INBOX, WA_OUTBOX, WA_THREAD, WEBHOOK_INBOX,
 };
 use super::unreadable::{JsonTable, RecordKey, decode_at};
 use super::{Store, StoreError};
 use crate::domain::accommodation::Accommodation;
 use crate::domain::block::OwnerBlock;
+use crate::domain::content::{AccommodationContent, PropertyContent};
 use crate::domain::events::DomainEvent;
 use crate::domain::ical::export::ExportSettings;
 use crate::domain::ical::import::{Feed, ImportedStay};
@@ -48,6 +49,8 @@ impl Store {
             read += self.audit::<_, ImportedStay>(txn, &IMPORTED)?;
             read += self.audit::<_, ExportSettings>(txn, &ICAL_EXPORTS)?;
             read += self.audit::<_, IgnoredAny>(txn, &TLS)?;
+            read += self.audit::<_, PropertyContent>(txn, &SITE_CONTENT)?;
+            read += self.audit::<_, AccommodationContent>(txn, &ACCOMMODATION_CONTENT)?;
             Ok(read)
         })
     }

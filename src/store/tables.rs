@@ -63,6 +63,14 @@ pub const ICAL_EXPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical
 /// Accommodation id → last change of anything holding its dates (ms since the epoch).
 pub const CALENDAR_CHANGED: TableDefinition<u64, i64> = TableDefinition::new("calendar_changed");
 
+/// `"property"` → `PropertyContent`: the property's content as the host saved it.
+pub const SITE_CONTENT: TableDefinition<&str, &[u8]> = TableDefinition::new("site_content");
+/// Accommodation id → `AccommodationContent`: its page (slug, amenities, rules, photos).
+pub const ACCOMMODATION_CONTENT: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("accommodation_content");
+/// Media key (`<sha256 prefix>.jpg|webp`) → the encoded image: photos live in the store, so
+/// every snapshot and backup holds them.
+pub const MEDIA: TableDefinition<&str, &[u8]> = TableDefinition::new("media");
 /// `acme_account` / `certificate` → the ACME account credentials and the certificate with its
 /// key (`tls::stored`), so snapshots carry them.
 pub const TLS: TableDefinition<&str, &[u8]> = TableDefinition::new("tls");
@@ -71,7 +79,7 @@ pub const TLS: TableDefinition<&str, &[u8]> = TableDefinition::new("tls");
 pub const NO_EXPIRY: i64 = i64::MAX;
 
 /// Every table whose values are JSON records (what [`decode_at`] reads).
-pub const JSON_TABLES: [&dyn TableHandle; 18] = [
+pub const JSON_TABLES: [&dyn TableHandle; 20] = [
     &ACCOMMODATIONS,
     &RESERVATIONS,
     &BLOCKS,
@@ -90,6 +98,8 @@ pub const JSON_TABLES: [&dyn TableHandle; 18] = [
     &IMPORTED,
     &ICAL_EXPORTS,
     &TLS,
+    &SITE_CONTENT,
+    &ACCOMMODATION_CONTENT,
 ];
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {

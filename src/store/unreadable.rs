@@ -220,6 +220,22 @@ pub fn retain_json<T: DeserializeOwned>(
     Ok(removed)
 }
 
+/// Every readable record of a JSON table keyed by number, with its key, in key order (one that
+/// does not decode is noted and left out).
+pub fn readable_all<T: DeserializeOwned>(
+    table: &impl redb::ReadableTable<u64, &'static [u8]>,
+    def: &'static JsonTable<u64>,
+    unreadable: &Unreadable,
+) -> Result<Vec<(u64, T)>, StoreError> {
+    let mut out = Vec::new();
+    for entry in table.iter()? {
+        let (k, v) = entry?;
+        let decoded = decode_at(def, k.value(), v.value());
+        out.extend(unreadable.skip(decoded)?.map(|record| (k.value(), record)));
+    }
+    Ok(out)
+}
+
 /// A point read whose record may be unreadable: for callers to whom such a record is as good as
 /// absent (a worker that must go on, a guest who must not learn that a code exists). The store
 /// has already noted it.

@@ -28,6 +28,7 @@ mod quick_repair;
 mod records;
 mod reservations;
 mod scripts;
+mod site;
 mod store;
 mod structure;
 mod systemd;
