@@ -1,52 +1,25 @@
-//! Stored records that no longer decode, on a real redb file: bogus bytes are written through
-//! the store's own table definitions while the server is stopped, then the server runs on it.
-//! Lists, jobs, workers, the export, reconciliation and the watchdog go on; the bad records are
-//! counted, listed for the host and turn health degraded; reading one answers a stable code.
+//! One server with every feature on, over a store with an unreadable record in each table
+//! that matters: everything else keeps working.
 
-use std::path::Path;
 use std::time::Duration;
 
 use alojamientos::config::RawSettings;
 use alojamientos::store::tables::{
-    ACCOMMODATIONS, CONVERSATIONS, EMAIL_OUTBOX, FEEDS, HOLD_EXPIRY, IDEMPOTENCY, META, OUTBOX,
-    PAYMENTS, RESERVATIONS, WA_INBOX, WA_OUTBOX, WEBHOOK_INBOX,
+    ACCOMMODATIONS, CONVERSATIONS, EMAIL_OUTBOX, FEEDS, IDEMPOTENCY, OUTBOX, PAYMENTS,
+    RESERVATIONS, WA_INBOX, WA_OUTBOX, WEBHOOK_INBOX,
 };
-use alojamientos::store::{STORE_FILE, Store};
-use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::{BOGUS, append_bogus, tamper};
 use crate::email::{HOST_EMAIL, HOST_PHONE, with_email, with_whatsapp};
 use crate::helpers::fake_graph::{self, FakeGraph, post_event, shown};
 use crate::helpers::fake_mp::{self, FakeMp, payment};
 use crate::helpers::fake_smtp::FakeSmtp;
-use crate::helpers::{TestApp, body, day, eventually, metric_value, reserve_body};
+use crate::helpers::{TestApp, body, day, eventually, reserve_body};
 
 const WAIT: Duration = Duration::from_secs(20);
 const GUEST_PHONE: &str = "5491122334455";
-
-/// Bytes no record type reads: a truncated document.
-const BOGUS: &[u8] = b"{\"code\": 7";
-
-/// Opens the stopped server's store file with redb and lets `write` change it in one commit.
-pub fn tamper(dir: &Path, write: impl FnOnce(&WriteTransaction)) {
-    let db = redb::Database::create(dir.join(STORE_FILE)).unwrap();
-    let txn = db.begin_write().unwrap();
-    write(&txn);
-    txn.commit().unwrap();
-}
-
-/// Writes [`BOGUS`] as the next record of a sequence-keyed table whose counter is `next_key`.
-fn append_bogus(
-    txn: &WriteTransaction,
-    table: TableDefinition<'static, u64, &'static [u8]>,
-    next_key: &str,
-) {
-    let mut meta = txn.open_table(META).unwrap();
-    let id = meta.get(next_key).unwrap().map_or(1, |v| v.value());
-    meta.insert(next_key, id + 1).unwrap();
-    txn.open_table(table).unwrap().insert(id, BOGUS).unwrap();
-}
 
 /// Everything on: Mercado Pago, email and WhatsApp at fakes (host notices as a template, so
 /// they go out with the host's window closed), every job every second.
@@ -366,110 +339,4 @@ async fn unreadable_records_are_skipped_counted_listed_and_everything_else_goes_
     say(&app, "wamid.r2", "hola").await;
     let answered = || async { graph.sent_to(GUEST_PHONE).len() > before };
     assert!(eventually(WAIT, answered).await);
-}
-
-/// A store with one lapsed hold whose record does not decode.
-pub async fn store_with_an_unreadable_lapsed_hold(dir: &Path) {
-    let (store, writer) = Store::open(dir, Duration::from_secs(5), 1 << 20).unwrap();
-    store.close().await;
-    drop(store);
-    writer.join().unwrap();
-    tamper(dir, |txn| {
-        let code = "RES250101abcdef";
-        txn.open_table(RESERVATIONS)
-            .unwrap()
-            .insert(code, BOGUS)
-            .unwrap();
-        txn.open_table(HOLD_EXPIRY)
-            .unwrap()
-            .insert((0, code), ())
-            .unwrap();
-    });
-}
-
-#[tokio::test]
-async fn the_watchdog_goes_on_pinging_with_an_unreadable_record_in_the_hold_expiry_job() {
-    let dir = tempfile::tempdir().unwrap();
-    store_with_an_unreadable_lapsed_hold(dir.path()).await;
-    let (server, socket) = crate::systemd::start_notified(
-        dir.path(),
-        &[
-            ("ALOJAMIENTOS_JOBS__EXPIRE_HOLDS", "* * * * * *"),
-            ("ALOJAMIENTOS_JOBS__STALE_AFTER", "1s"),
-        ],
-    )
-    .await;
-    crate::systemd::collect(&socket, Duration::from_secs(2)).await;
-    let late = crate::systemd::collect(&socket, Duration::from_secs(1)).await;
-    assert!(
-        late.iter().filter(|m| *m == "WATCHDOG=1").count() >= 3,
-        "pings go on past the stale limit: {late:?}"
-    );
-    let client = reqwest::Client::new();
-    let h = server.health(&client).await;
-    assert_eq!(h["checks"]["records"]["unreadable"], 1, "{h}");
-    let metrics = client
-        .get(format!("{}/metrics", server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let runs = |outcome| {
-        metric_value(
-            &metrics,
-            "job_runs_total",
-            &[("job", "expire_holds"), ("outcome", outcome)],
-        )
-    };
-    assert!(runs("ok") >= 2.0, "the job succeeds past the bad record");
-    assert_eq!(runs("error"), 0.0);
-}
-
-#[tokio::test]
-async fn more_unreadable_lapsed_holds_than_one_expiry_commit_holds_neither_loop_nor_block_the_rest()
-{
-    use crate::helpers::store::{add_room, open, policy, reserve, stay};
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let (store, writer) = open(dir.path());
-        store.close().await;
-        drop(store);
-        writer.join().unwrap();
-    }
-    // 600 unreadable holds that lapsed long ago (more than two commits' worth of the job).
-    tamper(dir.path(), |txn| {
-        let mut reservations = txn.open_table(RESERVATIONS).unwrap();
-        let mut expiry = txn.open_table(HOLD_EXPIRY).unwrap();
-        for i in 0..600 {
-            let code = format!("RES250101{i:06x}");
-            reservations.insert(code.as_str(), BOGUS).unwrap();
-            expiry.insert((i64::from(i), code.as_str()), ()).unwrap();
-        }
-    });
-    let (store, _writer) = open(dir.path());
-    let acc = add_room(&store, "A").await;
-    let mut short = policy();
-    short.hold = Duration::from_millis(1);
-    let day = jiff::civil::date(2031, 1, 1);
-    let held = reserve(
-        &store,
-        stay(acc, day, day.tomorrow().unwrap(), false),
-        short,
-    )
-    .await
-    .unwrap();
-    while jiff::Timestamp::now() <= held.expires_at.unwrap() {
-        tokio::task::yield_now().await;
-    }
-    let run = tokio::time::timeout(Duration::from_secs(20), store.expire_lapsed_holds());
-    let expired = run.await.expect("the job ends").unwrap();
-    assert_eq!(expired.len(), 1, "the readable one behind them is expired");
-    assert_eq!(store.unreadable_records().len(), 600);
-    assert_eq!(
-        store.live_holds().unwrap(),
-        600,
-        "the unreadable ones stay indexed"
-    );
 }
