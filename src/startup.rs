@@ -10,7 +10,6 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use tokio_cron_scheduler::JobScheduler;
 
 use crate::app::App;
 use crate::app::ical::IcalSync;
@@ -39,7 +38,7 @@ pub struct Application {
     https: Option<crate::tls::Https>,
     metrics_listener: Option<TcpListener>,
     state: AppState,
-    scheduler: JobScheduler,
+    scheduler: jobs::Scheduled,
     workers: Vec<JoinHandle<()>>,
     writer: std::thread::JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
@@ -50,6 +49,8 @@ impl Application {
     /// Opens everything; with `demo`, seeds three demo accommodations into an empty store.
     pub async fn build(settings: Settings, demo: bool) -> anyhow::Result<Application> {
         let settings = Arc::new(settings);
+        // The recorder first: what the store counts while it opens is kept.
+        let metrics = telemetry::metrics_handle();
         let (store, writer) = Store::open(
             &settings.data_dir,
             settings.lock_timeout,
@@ -59,7 +60,6 @@ impl Application {
         store.set_quick_repair(settings.quick_repair);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         tokio::task::spawn_blocking(crate::domain::contact::load_phone_metadata);
-        let metrics = telemetry::metrics_handle();
         let app = App::new(store, settings.clone());
         if demo {
             seed_demo(&app).await?;
@@ -69,6 +69,7 @@ impl Application {
         let (listener, metrics_listener) = bind(&settings, sockets.main.take()).await?;
         let https = crate::tls::Https::bind(&settings, &app.store, &mut sockets).await?;
         register_series();
+        audit_records(&app.store);
         let scheduler = jobs::start(&app)
             .await
             .context("starting the job scheduler")?;
@@ -112,7 +113,7 @@ impl Application {
             https,
             metrics_listener,
             state,
-            mut scheduler,
+            scheduler,
             workers,
             writer,
             ..
@@ -170,9 +171,7 @@ impl Application {
                 tracing::warn!("in-flight requests did not finish within server.shutdown_grace")
             }
         }
-        if let Err(e) = scheduler.shutdown().await {
-            tracing::warn!(error = %e, "job scheduler did not stop cleanly");
-        }
+        scheduler.stop().await;
         for worker in workers {
             worker.abort();
             let _ = worker.await;
@@ -192,9 +191,10 @@ impl Application {
 }
 
 /// Pings systemd's watchdog every `every` while the store answers a read and its writer
-/// answers a write (committed, or refused because the disk is full) and the hold-expiry job
-/// keeps running; when either stops, the pings stop and systemd restarts the service after
-/// `WatchdogSec`.
+/// answers a write (committed, or refused at once because the disk is full: a restart would
+/// not free space) and the scheduler keeps running the hold-expiry job (whatever each run's
+/// outcome: a job failing on its data is health's business, a restart would not mend it); when
+/// either stops, the pings stop and systemd restarts the service after `WatchdogSec`.
 async fn watchdog(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -202,10 +202,7 @@ async fn watchdog(state: AppState, every: Duration) {
         tick.tick().await;
         let app = &state.app;
         let store_ok = app.store.ping(every).await;
-        // A full disk fails the hold-expiry job's writes; a restart would not free space, and
-        // the store resumes by itself once space is freed.
-        let scheduler_ok = jobs::is_fresh(&app.jobs, app.started, app.settings.stale_after)
-            || app.store.is_storage_full();
+        let scheduler_ok = jobs::is_running(&app.jobs, app.started, app.settings.stale_after);
         if store_ok && scheduler_ok {
             crate::systemd::notify("WATCHDOG=1");
         } else {
@@ -260,10 +257,21 @@ async fn bind(
     Ok((listener, metrics_listener))
 }
 
+/// Decodes every stored record once in the background, so one that no longer decodes shows in
+/// health and in the admin's list from the start.
+fn audit_records(store: &Store) {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || match store.audit_records() {
+        Ok(read) => tracing::debug!(read, "stored records audited"),
+        Err(e) => tracing::error!(error = %e, "cannot audit the stored records"),
+    });
+}
+
 /// Creates at zero the series dashboards and alerts read before anything happens.
 fn register_series() {
     IcalSync::register_metrics();
     telemetry::init_series();
+    telemetry::series::init();
 }
 
 /// Starts the workers: the payments inbox, the WhatsApp channel, and email when SMTP is

@@ -1,6 +1,7 @@
 //! Structured logs (JSON lines for journald) and the Prometheus metrics registry.
 
 pub mod process;
+pub mod series;
 
 use std::sync::OnceLock;
 use std::time::Duration;

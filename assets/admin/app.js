@@ -119,7 +119,7 @@ const KINDS = { cabin: "Cabaña", apartment: "Departamento", house: "Casa", room
 const DAYS = { monday: "Lun", tuesday: "Mar", wednesday: "Mié", thursday: "Jue", friday: "Vie", saturday: "Sáb", sunday: "Dom" };
 
 const HEALTH = { healthy: "bien", ok: "bien", degraded: "con demoras", unhealthy: "con problemas", not_configured: "sin configurar" };
-const CHECKS = { database: "Base de datos", locks: "Reservas en curso", scheduler: "Tareas programadas", disk: "Disco",
+const CHECKS = { database: "Base de datos", records: "Registros guardados", locks: "Reservas en curso", scheduler: "Tareas programadas", disk: "Disco",
   ical_sync: "Calendarios", mercadopago: "Mercado Pago", backup: "Copias de seguridad", whatsapp: "WhatsApp", outbox: "Envíos pendientes" };
 const badge = (status) => h("span", { class: `badge ${status}` }, STATUS[status] || status);
 
@@ -251,7 +251,8 @@ async function dashboardView(main) {
         h("h2", { id: "h-health" }, "Estado del sistema"),
         health ? [h("p", {}, "General: ", h("strong", { id: "health", class: `health-${health.status === "healthy" ? "ok" : health.status}` }, HEALTH[health.status] || health.status)),
           h("ul", { class: "plain" }, Object.entries(health.checks || {}).map(([name, c]) =>
-            h("li", {}, `${CHECKS[name] || name}: `, h("strong", { class: `health-${c.status}` }, HEALTH[c.status] || c.status))))]
+            h("li", {}, `${CHECKS[name] || name}: `, h("strong", { class: `health-${c.status}` }, HEALTH[c.status] || c.status),
+              c.unreadable ? ` · ${c.unreadable} ilegibles (se omiten; ver RUNBOOK)` : "")))]
           : h("p", { class: "muted" }, "Sin datos."))));
 }
 

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use crate::domain::accommodation::{Accommodation, AccommodationSpec};
+use crate::domain::accommodation_change::AccommodationChange;
 use crate::domain::ical::export::ExportSettings;
 use crate::domain::ids::AccommodationId;
 use crate::secret::random_hex;
@@ -70,7 +71,25 @@ impl Accommodations {
         spec: AccommodationSpec,
     ) -> Result<Result<Accommodation, AccommodationError>, StoreError> {
         self.store
-            .update_accommodation(id, move |s| *s = spec)
+            .update_accommodation(id, move |s| {
+                *s = spec;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Changes the fields `change` gives (the others stay), checked as a whole against the
+    /// accommodation as it is in the same write.
+    pub async fn patch(
+        &self,
+        id: AccommodationId,
+        change: AccommodationChange,
+    ) -> Result<Result<Accommodation, AccommodationError>, StoreError> {
+        self.store
+            .update_accommodation(id, move |s| {
+                *s = change.applied_to(id, s)?;
+                Ok(())
+            })
             .await
     }
 
@@ -81,7 +100,10 @@ impl Accommodations {
         active: bool,
     ) -> Result<Result<Accommodation, AccommodationError>, StoreError> {
         self.store
-            .update_accommodation(id, move |s| s.active = active)
+            .update_accommodation(id, move |s| {
+                s.active = active;
+                Ok(())
+            })
             .await
     }
 }

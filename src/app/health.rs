@@ -1,6 +1,6 @@
-//! Health policy for every subsystem: the store, the writer's queue, the scheduler, the disk,
-//! iCal sync, Mercado Pago, backups, WhatsApp and the outboxes; each check's level and how
-//! they combine. Health never calls a provider: it reads what the services recorded.
+//! Health policy for every subsystem: the store and its records, the writer's queue, the
+//! scheduler, the disk, iCal sync, Mercado Pago, backups, WhatsApp and the outboxes; each
+//! check's level and how they combine. Health never calls a provider: it reads what the services recorded.
 
 use std::time::Instant;
 
@@ -28,6 +28,15 @@ pub struct DatabaseCheck {
     latency_ms: f64,
     /// Writes are refused because the disk is full (below `server.min_free_mb`).
     storage_full: bool,
+}
+
+/// Stored records that do not decode: each is skipped by lists, jobs and workers (which go
+/// on), and listed at `GET /api/v1/admin/store/decode-errors`; degraded while there is one.
+#[derive(Serialize, ToSchema)]
+pub struct RecordsCheck {
+    status: Level,
+    /// Records met since the start that do not decode.
+    unreadable: usize,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -164,6 +173,7 @@ fn whatsapp_checks(app: &App) -> (Level, WhatsAppCheck, OutboxCheck) {
 #[derive(Serialize, ToSchema)]
 pub struct Checks {
     database: DatabaseCheck,
+    records: RecordsCheck,
     locks: LocksCheck,
     scheduler: SchedulerCheck,
     disk: DiskCheck,
@@ -256,6 +266,15 @@ pub fn check(app: &App) -> Health {
         latency_ms,
         storage_full,
     };
+    let unreadable = app.store.unreadable_count();
+    let records = RecordsCheck {
+        status: if unreadable == 0 {
+            Level::Ok
+        } else {
+            Level::Degraded
+        },
+        unreadable,
+    };
     let held = app.store.locks_held();
     metrics::gauge!("locks_held").set(held as f64);
     let locks = LocksCheck {
@@ -292,6 +311,7 @@ pub fn check(app: &App) -> Health {
     let (whatsapp_level, whatsapp, outbox) = whatsapp_checks(app);
     let worst = [
         database.status,
+        records.status,
         locks.status,
         scheduler.status,
         disk.status,
@@ -313,6 +333,7 @@ pub fn check(app: &App) -> Health {
         uptime_s: app.started.elapsed().as_secs(),
         checks: Checks {
             database,
+            records,
             locks,
             scheduler,
             disk,
@@ -332,6 +353,7 @@ pub fn record(app: &App) {
     let c = &health.checks;
     for (check, level) in [
         ("database", c.database.status),
+        ("records", c.records.status),
         ("locks", c.locks.status),
         ("scheduler", c.scheduler.status),
         ("disk", c.disk.status),

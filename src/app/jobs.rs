@@ -176,18 +176,54 @@ fn jobs(app: &App) -> Vec<(&'static str, String, Work)> {
     jobs
 }
 
+/// Creates job `name`'s series before it first runs: `job_runs_total` at zero for every
+/// outcome and `job_last_success_timestamp_seconds` at 0, which means "no success since this
+/// process started" (alerts compare it with `time()`, so 0 reads as long ago).
+fn register_series(name: &'static str) {
+    for outcome in ["ok", "error", "panic"] {
+        metrics::counter!("job_runs_total", "job" => name, "outcome" => outcome).increment(0);
+    }
+    metrics::gauge!("job_last_success_timestamp_seconds", "job" => name).set(0.0);
+}
+
+/// The running scheduler and the application its jobs work on.
+pub struct Scheduled {
+    scheduler: JobScheduler,
+    app: Arc<Mutex<Option<App>>>,
+}
+
+impl Scheduled {
+    /// Stops the scheduler and lets go of the application (the scheduler's own tasks outlive
+    /// its shutdown, and with them the jobs; they must not keep the store open).
+    pub async fn stop(mut self) {
+        if let Err(e) = self.scheduler.shutdown().await {
+            tracing::warn!(error = %e, "job scheduler did not stop cleanly");
+        }
+        self.app.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
 /// Schedules every job and starts the scheduler: the one place jobs are wired.
-pub async fn start(app: &App) -> Result<JobScheduler, JobSchedulerError> {
+pub async fn start(app: &App) -> Result<Scheduled, JobSchedulerError> {
     let scheduler = JobScheduler::new().await?;
+    let shared = Arc::new(Mutex::new(Some(app.clone())));
     for (name, schedule, work) in jobs(app) {
-        let app = app.clone();
+        register_series(name);
+        let shared = shared.clone();
         add(&scheduler, name, &schedule, app.jobs.clone(), move || {
-            work(app.clone())
+            let app = shared.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            match app {
+                Some(app) => work(app),
+                None => Box::pin(async { Ok("stopped".to_owned()) }),
+            }
         })
         .await?;
     }
     scheduler.start().await?;
-    Ok(scheduler)
+    Ok(Scheduled {
+        scheduler,
+        app: shared,
+    })
 }
 
 /// Adds job `name` on `schedule` to a scheduler (started or not); `work` makes each run.
@@ -207,15 +243,32 @@ async fn add(
     Ok(())
 }
 
-/// Whether the hold-expiry job ran recently enough (or the server is younger than `stale_after`).
+/// Whether the hold-expiry job succeeded recently enough (or the server is younger than
+/// `stale_after`): what health's scheduler check says.
 pub fn is_fresh(status: &JobStatus, started: Instant, stale_after: Duration) -> bool {
+    recently(status, started, stale_after, |r| r.last_success)
+}
+
+/// Whether the hold-expiry job ran recently enough, whatever its outcome (or the server is
+/// younger than `stale_after`): the scheduler is alive. This is what the systemd watchdog
+/// asks, since a restart mends a stuck scheduler but not a job that fails on its data.
+pub fn is_running(status: &JobStatus, started: Instant, stale_after: Duration) -> bool {
+    recently(status, started, stale_after, |r| r.last_run)
+}
+
+fn recently(
+    status: &JobStatus,
+    started: Instant,
+    stale_after: Duration,
+    at: fn(&JobRecord) -> Option<Timestamp>,
+) -> bool {
     if started.elapsed() < stale_after {
         return true;
     }
     status
         .snapshot()
         .get(EXPIRE_HOLDS)
-        .and_then(|r| r.last_success)
+        .and_then(at)
         .is_some_and(|t| Timestamp::now().duration_since(t).unsigned_abs() < stale_after)
 }
 

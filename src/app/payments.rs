@@ -25,7 +25,9 @@ const SWEEP_BATCH: usize = 100;
 const MAX_REFUSED_ATTEMPTS: u32 = 5;
 /// Longest wait between attempts at a notification that keeps failing.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(3_600);
-/// Longest a guest taking a hold waits for its payment link (the pre-reservation SLO is 3 s).
+/// Longest a guest taking a hold waits for its payment link (the pre-reservation SLO is 3 s):
+/// 429 / 5xx / network failures are retried (`mercadopago.max_retries`, at least once) as long
+/// as the retry starts within it.
 const HOLD_LINK_BUDGET: Duration = Duration::from_secs(2);
 
 /// Why a payment link could not be made.
@@ -85,6 +87,16 @@ impl Payments {
         r: &Reservation,
         retries: u32,
     ) -> Result<Reservation, PaymentLinkError> {
+        self.link_by(r, retries, None).await
+    }
+
+    /// [`Payments::link`], with no retry starting after `deadline`.
+    async fn link_by(
+        &self,
+        r: &Reservation,
+        retries: u32,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Reservation, PaymentLinkError> {
         let client = self.client.clone().ok_or(PaymentLinkError::NotConfigured)?;
         if r.status != Status::PreReserved {
             return Err(LinkError::NotAHold(r.status).into());
@@ -106,7 +118,7 @@ impl Payments {
             payer_email: r.contact.email().map(str::to_owned),
         };
         let preference =
-            tokio::task::spawn_blocking(move || client.create_preference(&req, retries))
+            tokio::task::spawn_blocking(move || client.create_preference(&req, retries, deadline))
                 .await
                 .map_err(|_| MpError::Unavailable("the request panicked".into()))??;
         Ok(self
@@ -144,13 +156,16 @@ impl Payments {
         }
     }
 
-    /// The link for a hold just taken: one attempt within a short budget, and the hold
-    /// stands whatever happens (the guest can ask for the link again).
+    /// The link for a hold just taken: attempts (a 429 or 5xx retried at least once) within a
+    /// short budget, and the hold stands whatever happens (the guest can ask again).
     pub async fn link_for_new_hold(&self, r: &Reservation) -> Option<Reservation> {
         if !self.is_configured() || r.status != Status::PreReserved {
             return None;
         }
-        match tokio::time::timeout(HOLD_LINK_BUDGET, self.link(r, 0)).await {
+        let retries = self.settings.mercadopago.max_retries.max(1);
+        let deadline = std::time::Instant::now() + HOLD_LINK_BUDGET;
+        match tokio::time::timeout(HOLD_LINK_BUDGET, self.link_by(r, retries, Some(deadline))).await
+        {
             Ok(Ok(linked)) => Some(linked),
             Ok(Err(e)) => {
                 tracing::warn!(code = %r.code, error = %e, "no payment link for the new hold");
@@ -258,7 +273,8 @@ impl Payments {
     }
 
     /// Asks Mercado Pago about every live hold with a link, so a lost notification never
-    /// loses a payment.
+    /// loses a payment. A hold that cannot be searched or applied (the API, an unreadable
+    /// record) is counted as failed and the others go on.
     pub async fn reconcile(&self) -> Result<String, StoreError> {
         let Some(client) = &self.client else {
             return Ok("payments not configured".into());
@@ -273,10 +289,16 @@ impl Payments {
             match found {
                 Ok(payments) => {
                     for p in payments {
-                        if p.external_reference.as_deref() == Some(code.as_str())
-                            && self.apply(p).await? != Outcome::Unchanged
-                        {
-                            applied += 1;
+                        if p.external_reference.as_deref() != Some(code.as_str()) {
+                            continue;
+                        }
+                        match self.apply(p).await {
+                            Ok(Outcome::Unchanged) => {}
+                            Ok(_) => applied += 1,
+                            Err(e) => {
+                                failed += 1;
+                                tracing::warn!(code = %code, error = %e, "cannot apply a payment of a hold; the next run tries again");
+                            }
                         }
                     }
                 }
@@ -287,7 +309,7 @@ impl Payments {
             }
         }
         Ok(format!(
-            "{} holds checked, {applied} payment changes, {failed} searches failed",
+            "{} holds checked, {applied} payment changes, {failed} failed",
             codes.len()
         ))
     }

@@ -1,6 +1,7 @@
 //! Pure business rules: no I/O, no async, no clock. Callers pass "now" and "today" in.
 
 pub mod accommodation;
+pub mod accommodation_change;
 pub mod availability;
 pub mod block;
 pub mod booking;

@@ -1,4 +1,5 @@
-//! The host's accommodations: list, add, change, take off sale and put back.
+//! The host's accommodations: list, add, replace or change some fields, take off sale and put
+//! back.
 
 use axum::Json;
 use axum::extract::State;
@@ -9,6 +10,7 @@ use super::auth::AdminAuth;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath};
 use crate::domain::accommodation::{Accommodation, AccommodationInput};
+use crate::domain::accommodation_change::AccommodationChange;
 use crate::domain::ids::AccommodationId;
 
 /// Every accommodation, active or not.
@@ -34,18 +36,34 @@ pub async fn create_accommodation(
     Ok((StatusCode::CREATED, Json(acc)))
 }
 
-/// Replaces an accommodation's description and prices.
+/// Replaces an accommodation's description and prices. Takes the object exactly as `GET`
+/// shows it (`id` is read-only: accepted when it is this one's, 422 naming it otherwise); name,
+/// kind, capacity and base price are required, other absent fields take their defaults.
 #[utoipa::path(put, path = "/api/v1/admin/accommodations/{id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = u64, Path)), request_body = AccommodationInput,
+    params(("id" = u64, Path)), request_body = AccommodationChange,
     responses((status = 200, body = Accommodation), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_accommodation(
     State(state): State<AppState>,
     _admin: AdminAuth,
     ApiPath(id): ApiPath<AccommodationId>,
-    ApiJson(input): ApiJson<AccommodationInput>,
+    ApiJson(change): ApiJson<AccommodationChange>,
 ) -> Result<Json<Accommodation>, ApiError> {
-    let spec = input.validate()?;
+    let spec = change.replacement(id)?;
     Ok(Json(state.app.accommodations.replace(id, spec).await??))
+}
+
+/// Changes only the fields given (absent or null ones stay as they are); the result is checked
+/// as a whole. `id` is read-only, as in `PUT`.
+#[utoipa::path(patch, path = "/api/v1/admin/accommodations/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = u64, Path)), request_body = AccommodationChange,
+    responses((status = 200, body = Accommodation), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch_accommodation(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    ApiPath(id): ApiPath<AccommodationId>,
+    ApiJson(change): ApiJson<AccommodationChange>,
+) -> Result<Json<Accommodation>, ApiError> {
+    Ok(Json(state.app.accommodations.patch(id, change).await??))
 }
 
 /// Takes an accommodation off sale (existing bookings stay).

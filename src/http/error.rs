@@ -151,6 +151,17 @@ impl From<StoreError> for ApiError {
                 "lock_timeout",
                 "could not get the store in time, retry shortly",
             ),
+            // Not the client's fault and not cured by retrying: a 500 with its own stable code.
+            // The record was noted (counted, logged once, listed for the host).
+            StoreError::Unreadable(record) => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "record_unreadable",
+                format!(
+                    "a stored {} record this needs cannot be read; the rest of the store works \
+                     and the host finds it in /api/v1/admin/store/decode-errors",
+                    record.table
+                ),
+            ),
             other => {
                 tracing::error!(error = %other, "store failure");
                 Self::internal()
@@ -226,7 +237,10 @@ impl From<BlockRefused> for ApiError {
 
 impl From<AccommodationError> for ApiError {
     fn from(e: AccommodationError) -> Self {
-        Self::no_accommodation(e.to_string())
+        match e {
+            AccommodationError::NotFound => Self::no_accommodation(e.to_string()),
+            AccommodationError::Invalid(invalid) => invalid.into(),
+        }
     }
 }
 

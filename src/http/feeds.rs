@@ -1,5 +1,6 @@
-//! Admin API for iCal import: feeds (add, list, change, remove, sync now), imported stays and
-//! their conflicts with local bookings. The export's URL is `export_settings.rs`.
+//! Admin API for iCal import: feeds (add, list, remove, sync now; changes are
+//! `feed_changes.rs`), imported stays and their conflicts with local bookings. The export's URL
+//! is `export_settings.rs`.
 
 use axum::Json;
 use axum::extract::State;
@@ -49,7 +50,7 @@ pub struct FeedView {
 }
 
 impl FeedView {
-    fn of(f: Feed) -> FeedView {
+    pub(super) fn of(f: Feed) -> FeedView {
         FeedView {
             id: f.id,
             accommodation_id: f.accommodation_id,
@@ -85,22 +86,11 @@ pub struct NewFeed {
     enabled: Option<bool>,
 }
 
-/// Changes to a feed; absent fields stay as they are.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FeedChange {
-    url: Option<String>,
-    source: Option<Source>,
-    name: Option<String>,
-    checkout_is_dtend: Option<bool>,
-    enabled: Option<bool>,
-}
-
-fn feed_url(text: &str) -> Result<FeedUrl, ApiError> {
+pub(super) fn feed_url(text: &str) -> Result<FeedUrl, ApiError> {
     FeedUrl::parse(text).map_err(|e| ApiError::validation(format!("url: {e}")))
 }
 
-fn feed_name(name: Option<String>, source: Source) -> Result<String, ApiError> {
+pub(super) fn feed_name(name: Option<String>, source: Source) -> Result<String, ApiError> {
     let name = name.map(|n| n.trim().to_owned()).unwrap_or_default();
     if name.chars().count() > MAX_NAME {
         return Err(ApiError::validation(format!(
@@ -168,45 +158,6 @@ pub async fn create_feed(
         "feed added"
     );
     Ok((StatusCode::CREATED, Json(FeedView::of(feed))))
-}
-
-/// Changes a feed. A new URL or re-enabling makes it due at once.
-#[utoipa::path(put, path = "/api/v1/admin/accommodations/{id}/feeds/{feed_id}", tag = "admin", security(("bearer" = [])),
-    params(("id" = u64, Path), ("feed_id" = u64, Path)), request_body = FeedChange,
-    responses((status = 200, body = FeedView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn update_feed(
-    State(state): State<AppState>,
-    _admin: AdminAuth,
-    ApiPath((id, feed_id)): ApiPath<(u64, u64)>,
-    ApiJson(body): ApiJson<FeedChange>,
-) -> Result<Json<FeedView>, ApiError> {
-    let url = body.url.as_deref().map(feed_url).transpose()?;
-    let name = match body.name {
-        Some(name) => Some(feed_name(Some(name), body.source.unwrap_or(Source::Other))?),
-        None => None,
-    };
-    let feed = state
-        .app
-        .store
-        .update_feed(id, feed_id, move |spec| {
-            if let Some(url) = url {
-                spec.url = url;
-            }
-            if let Some(source) = body.source {
-                spec.source = source;
-            }
-            if let Some(name) = name {
-                spec.name = name;
-            }
-            if let Some(v) = body.checkout_is_dtend {
-                spec.checkout_is_dtend = v;
-            }
-            if let Some(v) = body.enabled {
-                spec.enabled = v;
-            }
-        })
-        .await??;
-    Ok(Json(FeedView::of(feed)))
 }
 
 /// Removes a feed and releases every date it imported.

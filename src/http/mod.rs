@@ -12,9 +12,11 @@ mod calendar;
 mod catalog;
 mod content;
 mod conversations;
+mod decode_errors;
 mod error;
 mod export_settings;
 mod extract;
+mod feed_changes;
 mod feeds;
 mod health;
 mod input;
@@ -162,7 +164,10 @@ fn admin_routes() -> OpenApiRouter<AppState> {
             accommodations::list_accommodations,
             accommodations::create_accommodation
         ))
-        .routes(routes!(accommodations::update_accommodation))
+        .routes(routes!(
+            accommodations::update_accommodation,
+            accommodations::patch_accommodation
+        ))
         .routes(routes!(accommodations::deactivate_accommodation))
         .routes(routes!(accommodations::activate_accommodation))
         .routes(routes!(content::get_site, content::put_site))
@@ -183,7 +188,11 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(blocks::list_blocks, blocks::create_block))
         .routes(routes!(blocks::delete_block))
         .routes(routes!(feeds::list_feeds, feeds::create_feed))
-        .routes(routes!(feeds::update_feed, feeds::delete_feed))
+        .routes(routes!(
+            feed_changes::update_feed,
+            feed_changes::patch_feed,
+            feeds::delete_feed
+        ))
         .routes(routes!(feeds::sync_feed))
         .routes(routes!(
             export_settings::get_export,
@@ -197,6 +206,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::reservation_payments))
         .routes(routes!(payments::outbox))
         .routes(routes!(backups::take_backup, backups::list_backups))
+        .routes(routes!(decode_errors::decode_errors))
         .routes(routes!(nlu::analyze_text))
         .routes(routes!(setup::checklist))
         .routes(routes!(whatsapp::outbox))

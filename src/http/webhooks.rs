@@ -22,17 +22,44 @@ const SOURCE: &str = "mercadopago";
 pub const ORIGINAL_PATH: &str = "/api/v1/mercadopago/webhook";
 
 /// The query string of a notification: `?data.id=…&type=payment`, or the older
-/// `?topic=payment&id=…`.
-#[derive(Deserialize, IntoParams)]
+/// `?topic=payment&id=…`. Read leniently (the first of a repeated name counts, others are
+/// ignored), so no query string refuses a notification before its signature is checked.
+#[derive(Default, IntoParams)]
 pub struct NotificationQuery {
-    #[serde(rename = "data.id")]
     #[param(rename = "data.id")]
     data_id: Option<String>,
-    #[serde(rename = "type")]
     #[param(rename = "type")]
     kind: Option<String>,
     topic: Option<String>,
     id: Option<String>,
+}
+
+impl NotificationQuery {
+    fn from_pairs(pairs: Vec<(String, String)>) -> NotificationQuery {
+        let mut q = NotificationQuery::default();
+        for (name, value) in pairs {
+            let slot = match name.as_str() {
+                "data.id" => &mut q.data_id,
+                "type" => &mut q.kind,
+                "topic" => &mut q.topic,
+                "id" => &mut q.id,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        q
+    }
+}
+
+/// The payment ids Mercado Pago uses: digits.
+fn is_payment_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What a notification's id looks like, for a log line (the id itself may be anything).
+fn shape(id: &str) -> String {
+    let shown: String = id.chars().take(40).filter(|c| !c.is_control()).collect();
+    format!("{shown:?} ({} bytes)", id.len())
 }
 
 #[derive(Deserialize, Default)]
@@ -51,7 +78,8 @@ struct NotificationData {
 /// What became of a notification.
 #[derive(Serialize, ToSchema)]
 pub struct NotificationAck {
-    /// `accepted` (recorded for processing) or `ignored` (not about a payment).
+    /// `accepted` (recorded for processing) or `ignored` (not about a payment, or nothing in it
+    /// that could be used: logged, and reconciliation still asks Mercado Pago about live holds).
     status: &'static str,
 }
 
@@ -75,8 +103,11 @@ fn invalid_signature(detail: String) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", detail)
 }
 
-fn invalid_notification(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "invalid_notification", detail)
+/// A correctly signed notification with nothing usable in it: answered 200 `ignored` all the
+/// same, since a refusal only makes Mercado Pago send the same content again for days.
+fn ignored(why: &str, detail: &str) -> &'static str {
+    tracing::warn!(source = SOURCE, detail, "{why}: notification ignored");
+    "ignored"
 }
 
 async fn receive(
@@ -94,49 +125,81 @@ async fn receive(
             "mercadopago.webhook_secret is not set: notifications are refused",
         ));
     };
-    let presented = Presented {
-        header: header(headers, "x-signature"),
-        data_id: query.data_id.as_deref(),
-        request_id: header(headers, "x-request-id"),
-    };
     let tolerance = i64::try_from(mp.signature_tolerance.as_secs()).unwrap_or(i64::MAX);
-    verify(
-        secret.as_bytes(),
-        presented,
-        jiff::Timestamp::now().as_second(),
-        tolerance,
-    )
-    .map_err(|e| invalid_signature(e.to_string()))?;
+    let now = jiff::Timestamp::now().as_second();
+    let signed = |id: Option<&str>| {
+        let presented = Presented {
+            header: header(headers, "x-signature"),
+            data_id: id,
+            request_id: header(headers, "x-request-id"),
+        };
+        verify(secret.as_bytes(), presented, now, tolerance)
+    };
+    // The payment id used is the one the signature covers: `data.id` from the query, or the
+    // legacy `?topic=payment&id=` when it is signed as the manifest's id. An id only in the
+    // body, or in an unsigned legacy query, is never used.
+    let legacy_id = query.topic.is_some().then_some(query.id).flatten();
+    let covered = match (query.data_id, legacy_id.as_deref()) {
+        (Some(id), _) => {
+            signed(Some(&id)).map_err(|e| invalid_signature(e.to_string()))?;
+            Some(id)
+        }
+        (None, Some(id)) if signed(Some(id)).is_ok() => Some(id.to_owned()),
+        _ => {
+            signed(None).map_err(|e| invalid_signature(e.to_string()))?;
+            None
+        }
+    };
+    // From here on the notification is Mercado Pago's own: whatever its content, it is not
+    // refused (a 4xx would only bring the same content back).
     let parsed = if body.iter().all(u8::is_ascii_whitespace) {
         NotificationBody::default()
     } else {
-        parse_json::<NotificationBody>(body)?
+        parse_json::<NotificationBody>(body).unwrap_or_else(|e| {
+            ignored(
+                "a signed notification's body is not the documented JSON",
+                &e.detail,
+            );
+            NotificationBody::default()
+        })
     };
     let kind = query
         .kind
-        .or(query.topic.clone())
+        .or(query.topic)
         .or(parsed.kind)
         .or(parsed.topic)
         .unwrap_or_default();
     let label = event_type(&kind);
-    let ack = if label == "payment" {
-        let body_id = parsed.data.and_then(|d| d.id).map(|id| match id {
-            Value::String(s) => s,
-            other => other.to_string(),
-        });
-        let legacy_id = query.topic.is_some().then_some(query.id).flatten();
-        let id = query
-            .data_id
-            .or(legacy_id)
-            .or(body_id)
-            .ok_or_else(|| invalid_notification("the notification names no payment id"))?;
-        if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid_notification("a payment id is a number"));
+    let body_id = parsed.data.and_then(|d| d.id).map(|id| match id {
+        Value::String(s) => s,
+        other => other.to_string(),
+    });
+    let ack = match (label, covered) {
+        ("payment", Some(id)) => {
+            if body_id.as_ref().is_some_and(|b| *b != id) {
+                tracing::warn!(
+                    source = SOURCE,
+                    "the body names another payment than the signed id; using the signed one"
+                );
+            }
+            if is_payment_id(&id) {
+                state.app.payments.notify(id).await?;
+                "accepted"
+            } else {
+                ignored("a payment id of an unknown shape", &shape(&id))
+            }
         }
-        state.app.payments.notify(id).await?;
-        "accepted"
-    } else {
-        "ignored"
+        ("payment", None) if legacy_id.is_none() && body_id.is_none() => {
+            ignored("a payment notification names no payment id", "")
+        }
+        ("payment", None) => {
+            tracing::warn!(
+                source = SOURCE,
+                "payment notification whose id the signature does not cover: ignored (reconciliation will ask Mercado Pago)"
+            );
+            "ignored"
+        }
+        _ => "ignored",
     };
     metrics::histogram!("webhook_processing_seconds", "source" => SOURCE, "event_type" => label)
         .record(started.elapsed().as_secs_f64());
@@ -150,13 +213,14 @@ async fn receive(
     params(NotificationQuery,
         ("x-signature" = String, Header, description = "ts=<unix time>,v1=<hex HMAC-SHA256>"),
         ("x-request-id" = Option<String>, Header)),
-    responses((status = 200, body = NotificationAck), (status = 400, body = ErrorBody),
-        (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = NotificationAck), (status = 401, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn mercadopago(
     State(state): State<AppState>,
-    ApiQuery(query): ApiQuery<NotificationQuery>,
+    ApiQuery(query): ApiQuery<Vec<(String, String)>>,
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> Result<Json<NotificationAck>, ApiError> {
+    let query = NotificationQuery::from_pairs(query);
     receive(&state, query, &headers, &body).await
 }

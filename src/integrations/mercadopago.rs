@@ -51,6 +51,13 @@ pub struct Preference {
     pub init_point: String,
 }
 
+/// How many times a call may be retried, and by when a retry must have started.
+#[derive(Debug, Clone, Copy)]
+struct Tries {
+    retries: u32,
+    deadline: Option<Instant>,
+}
+
 /// The Mercado Pago API with one access token.
 #[derive(Clone)]
 pub struct MercadoPago {
@@ -145,12 +152,13 @@ impl MercadoPago {
         })
     }
 
-    /// Creates the Checkout Pro preference for a hold's deposit; `retries` bounds the retries
-    /// (a hold being taken makes one attempt, a guest asking for the link more).
+    /// Creates the Checkout Pro preference for a hold's deposit; `retries` bounds the retries,
+    /// and none starts after `deadline` (a hold being taken waits for its link only so long).
     pub fn create_preference(
         &self,
         req: &PreferenceRequest,
         retries: u32,
+        deadline: Option<Instant>,
     ) -> Result<Preference, MpError> {
         let unit_price = req.deposit.cents() as f64 / 100.0;
         let mut body = json!({
@@ -183,7 +191,8 @@ impl MercadoPago {
         }
         let idempotency = format!("{}-{}", req.reservation_code, req.expires_at.as_second());
         let text = body.to_string();
-        let answer = self.call("preferences", retries.min(self.max_retries), || {
+        let tries = Tries { retries, deadline };
+        let answer = self.call("preferences", tries, || {
             self.agent
                 .post(format!("{}/checkout/preferences", self.base))
                 .header("authorization", format!("Bearer {}", self.token))
@@ -196,7 +205,7 @@ impl MercadoPago {
 
     /// The payment with provider id `id` (digits).
     pub fn payment(&self, id: &str) -> Result<ProviderPayment, MpError> {
-        let answer = self.call("payment", self.max_retries, || {
+        let answer = self.call("payment", self.tries(), || {
             self.agent
                 .get(format!("{}/v1/payments/{id}", self.base))
                 .header("authorization", format!("Bearer {}", self.token))
@@ -207,7 +216,7 @@ impl MercadoPago {
 
     /// Payments whose `external_reference` is `reference` (a reservation code).
     pub fn search(&self, reference: &str) -> Result<Vec<ProviderPayment>, MpError> {
-        let answer = self.call("search", self.max_retries, || {
+        let answer = self.call("search", self.tries(), || {
             self.agent
                 .get(format!("{}/v1/payments/search", self.base))
                 .query("external_reference", reference)
@@ -225,13 +234,21 @@ impl MercadoPago {
             .collect()
     }
 
-    /// Sends with `send`, retrying up to `retries` times on 429, 5xx and network errors;
-    /// returns the JSON of the 2xx answer. Counts every attempt and records the outcome for
-    /// health.
+    /// Every retry the settings allow, with no deadline.
+    fn tries(&self) -> Tries {
+        Tries {
+            retries: self.max_retries,
+            deadline: None,
+        }
+    }
+
+    /// Sends with `send`, retrying on 429, 5xx and network errors as `tries` allows (a retry
+    /// whose wait, `Retry-After` included, would end past the deadline is not made); returns
+    /// the JSON of the 2xx answer. Counts every attempt and records the outcome for health.
     fn call(
         &self,
         endpoint: &'static str,
-        retries: u32,
+        tries: Tries,
         send: impl Fn() -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<Value, MpError> {
         let mut failures = 0;
@@ -266,12 +283,18 @@ impl MercadoPago {
             };
             metrics::counter!("mercadopago_api_requests_total", "endpoint" => endpoint, "result" => label)
                 .increment(1);
+            let wait = backoff(
+                failures + 1,
+                self.retry_base,
+                self.retry_cap,
+                rand::random(),
+            )
+            .max(wait_hint.unwrap_or_default())
+            .min(self.retry_cap);
+            let in_time = tries.deadline.is_none_or(|d| Instant::now() + wait < d);
             match outcome {
-                Err(MpError::Unavailable(reason)) if failures < retries => {
+                Err(MpError::Unavailable(reason)) if failures < tries.retries && in_time => {
                     failures += 1;
-                    let wait = backoff(failures, self.retry_base, self.retry_cap, rand::random())
-                        .max(wait_hint.unwrap_or_default())
-                        .min(self.retry_cap);
                     tracing::warn!(endpoint, %reason, attempt = failures, ?wait, "Mercado Pago call failed; retrying");
                     std::thread::sleep(wait);
                 }

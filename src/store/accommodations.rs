@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use redb::{ReadTransaction, ReadableTable};
 
-use super::tables::{ACCOMMODATIONS, ICAL_EXPORTS, META, OCCUPANCY, decode, encode};
+use super::tables::{ACCOMMODATIONS, ICAL_EXPORTS, META, OCCUPANCY, encode};
+use super::unreadable::decode_at;
 use super::{Store, StoreError, occupancy};
-use crate::domain::accommodation::{Accommodation, AccommodationSpec};
+use crate::domain::accommodation::{Accommodation, AccommodationSpec, InvalidAccommodation};
 use crate::domain::availability::Occupancy;
 use crate::domain::dates::NightRange;
 use crate::domain::ical::export::ExportSettings;
@@ -20,6 +21,8 @@ const NEXT_ID: &str = "next_accommodation_id";
 pub enum AccommodationError {
     #[error("no accommodation with that id")]
     NotFound,
+    #[error(transparent)]
+    Invalid(#[from] InvalidAccommodation),
 }
 
 /// The last decoding of each accommodation record, with the bytes it came from. Every quote
@@ -40,7 +43,7 @@ fn decoded(id: u64, bytes: &[u8]) -> Result<Accommodation, StoreError> {
     if let Some(entry) = known.filter(|e| e.0 == bytes) {
         return Ok(entry.1.clone());
     }
-    let acc: Accommodation = decode(bytes)?;
+    let acc: Accommodation = decode_at(&ACCOMMODATIONS, id, bytes)?;
     let mut map = last.lock().unwrap_or_else(|p| p.into_inner());
     if map.len() >= MOST {
         map.clear();
@@ -72,11 +75,17 @@ pub(super) fn load_for_write(
 }
 
 impl Store {
-    /// Every accommodation, by id.
+    /// Every readable accommodation, by id.
     pub fn accommodations(&self) -> Result<Vec<Accommodation>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(ACCOMMODATIONS)?;
-            table.iter()?.map(|e| decode(e?.1.value())).collect()
+            let mut out = Vec::new();
+            for entry in table.iter()? {
+                let (k, v) = entry?;
+                let decoded = decode_at(&ACCOMMODATIONS, k.value(), v.value());
+                out.extend(self.unreadable.skip(decoded)?);
+            }
+            Ok(out)
         })
     }
 
@@ -130,18 +139,20 @@ impl Store {
             .await
     }
 
-    /// Applies `change` to accommodation `id` atomically.
+    /// Applies `change` to accommodation `id` atomically; nothing is written when it refuses.
     pub async fn update_accommodation(
         &self,
         id: AccommodationId,
-        change: impl FnOnce(&mut AccommodationSpec) + Send + 'static,
+        change: impl FnOnce(&mut AccommodationSpec) -> Result<(), InvalidAccommodation> + Send + 'static,
     ) -> Result<Result<Accommodation, AccommodationError>, StoreError> {
         self.writer
             .write(move |txn| {
                 let Some(mut acc) = load_for_write(txn, id)? else {
                     return Ok(Err(AccommodationError::NotFound));
                 };
-                change(&mut acc.spec);
+                if let Err(e) = change(&mut acc.spec) {
+                    return Ok(Err(e.into()));
+                }
                 txn.open_table(ACCOMMODATIONS)?
                     .insert(id.get(), encode(&acc).as_slice())?;
                 Ok(Ok(acc))

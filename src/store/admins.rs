@@ -6,7 +6,8 @@ use jiff::{SignedDuration, Timestamp};
 use redb::ReadableTableMetadata;
 use serde::{Deserialize, Serialize};
 
-use super::tables::{ADMINS, SESSIONS, decode, encode, retain_json};
+use super::tables::{ADMINS, SESSIONS, encode};
+use super::unreadable::{decode_at, retain_json};
 use super::{Store, StoreError};
 use crate::secret::sha256_hex;
 
@@ -60,7 +61,10 @@ impl Store {
     pub fn admin(&self, email: &str) -> Result<Option<AdminUser>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(ADMINS)?;
-            table.get(email)?.map(|v| decode(v.value())).transpose()
+            table
+                .get(email)?
+                .map(|v| decode_at(&ADMINS, email, v.value()))
+                .transpose()
         })
     }
 
@@ -86,15 +90,16 @@ impl Store {
             .await
     }
 
-    /// The live session for `token`, if any.
+    /// The live session for `token`, if any (one whose record does not decode is none: noted,
+    /// and the admin logs in again).
     pub fn session(&self, token: &str) -> Result<Option<AdminSession>, StoreError> {
         let key = sha256_hex(token);
-        let found: Option<AdminSession> = self.read(|txn| {
+        let found = self.read(|txn| {
             let table = txn.open_table(SESSIONS)?;
-            table
+            let found = table
                 .get(key.as_str())?
-                .map(|v| decode(v.value()))
-                .transpose()
+                .map(|v| decode_at::<_, AdminSession>(&SESSIONS, key.as_str(), v.value()));
+            Ok(self.unreadable.skip(found.transpose())?.flatten())
         })?;
         Ok(found.filter(|s| s.expires_at > Timestamp::now()))
     }
@@ -109,10 +114,11 @@ impl Store {
 
     /// Removes sessions that have expired; returns how many.
     pub async fn purge_sessions(&self) -> Result<usize, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
-            .write(|txn| {
+            .write(move |txn| {
                 let now = Timestamp::now();
-                retain_json(&mut txn.open_table(SESSIONS)?, |s: &AdminSession| {
+                retain_json(txn, &SESSIONS, &unreadable, |s: &AdminSession| {
                     s.expires_at > now
                 })
             })

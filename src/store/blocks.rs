@@ -4,7 +4,8 @@ use jiff::Timestamp;
 use redb::ReadableTable;
 
 use super::accommodations::load_for_write;
-use super::tables::{BLOCKS, decode, encode};
+use super::tables::{BLOCKS, encode};
+use super::unreadable::decode_at;
 use super::{Store, StoreError, occupancy};
 use crate::domain::availability::Occupancy;
 use crate::domain::block::OwnerBlock;
@@ -76,7 +77,7 @@ impl Store {
                 let removed = txn
                     .open_table(BLOCKS)?
                     .remove(code.as_str())?
-                    .map(|v| decode::<OwnerBlock>(v.value()))
+                    .map(|v| decode_at::<_, OwnerBlock>(&BLOCKS, code.as_str(), v.value()))
                     .transpose()?;
                 let Some(block) = removed else {
                     return Ok(Err(BlockError::NotFound));
@@ -87,7 +88,7 @@ impl Store {
             .await
     }
 
-    /// Every owner block, optionally of one accommodation.
+    /// Every readable owner block, optionally of one accommodation.
     pub fn blocks(
         &self,
         accommodation_id: Option<AccommodationId>,
@@ -96,8 +97,11 @@ impl Store {
             let table = txn.open_table(BLOCKS)?;
             let mut out = Vec::new();
             for entry in table.iter()? {
-                let block: OwnerBlock = decode(entry?.1.value())?;
-                if accommodation_id.is_none_or(|a| a == block.accommodation_id) {
+                let (k, v) = entry?;
+                let decoded = decode_at(&BLOCKS, k.value(), v.value());
+                if let Some(block) = self.unreadable.skip::<OwnerBlock>(decoded)?
+                    && accommodation_id.is_none_or(|a| a == block.accommodation_id)
+                {
                     out.push(block);
                 }
             }

@@ -7,8 +7,9 @@ use redb::{ReadTransaction, ReadableTable};
 
 use super::accommodations::{AccommodationError, load, load_for_write};
 use super::tables::{
-    BLOCKS, CALENDAR_CHANGED, ICAL_EXPORTS, IMPORTED, OCCUPANCY, RESERVATIONS, decode, encode,
+    BLOCKS, CALENDAR_CHANGED, ICAL_EXPORTS, IMPORTED, OCCUPANCY, RESERVATIONS, encode,
 };
+use super::unreadable::{JsonTable, Unreadable, decode_at};
 use super::{Store, StoreError, occupancy};
 use crate::domain::dates::NightRange;
 use crate::domain::ical::export::ExportSettings;
@@ -99,35 +100,52 @@ impl Stamps {
 
 fn read_settings(txn: &ReadTransaction, id: u64) -> Result<Option<ExportSettings>, StoreError> {
     let table = txn.open_table(ICAL_EXPORTS)?;
-    table.get(id)?.map(|v| decode(v.value())).transpose()
+    table
+        .get(id)?
+        .map(|v| decode_at(&ICAL_EXPORTS, id, v.value()))
+        .transpose()
 }
 
-fn record<T: serde::de::DeserializeOwned>(
-    table: &impl ReadableTable<&'static str, &'static [u8]>,
+/// When the stay `code` of `def` last changed: `None` when it is gone, `fallback` when its record
+/// does not decode (noted; its dates are still exported).
+fn last_change(
+    (table, def): (
+        &impl ReadableTable<&'static str, &'static [u8]>,
+        &'static JsonTable<&'static str>,
+    ),
     code: &str,
-) -> Result<Option<T>, StoreError> {
-    table.get(code)?.map(|v| decode(v.value())).transpose()
+    unreadable: &Unreadable,
+    fallback: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    let Some(v) = table.get(code)? else {
+        return Ok(None);
+    };
+    Ok(unreadable
+        .skip(decode_at::<_, Stamps>(def, code, v.value()))?
+        .map_or(Some(fallback), |s| s.last_change()))
 }
 
 impl Store {
     /// Applies `change` to an accommodation's export settings, starting from `fresh` for an
-    /// accommodation made before exports existed.
+    /// accommodation made before exports existed or whose settings no longer decode (so
+    /// rotating the URL mends them).
     pub async fn change_export_settings(
         &self,
         accommodation_id: u64,
         fresh: ExportSettings,
         change: impl FnOnce(&mut ExportSettings) + Send + 'static,
     ) -> Result<Result<ExportSettings, AccommodationError>, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 if load_for_write(txn, AccommodationId::new(accommodation_id))?.is_none() {
                     return Ok(Err(AccommodationError::NotFound));
                 }
                 let mut table = txn.open_table(ICAL_EXPORTS)?;
-                let current: Option<ExportSettings> = table
+                let current = table
                     .get(accommodation_id)?
-                    .map(|v| decode(v.value()))
-                    .transpose()?;
+                    .map(|v| decode_at(&ICAL_EXPORTS, accommodation_id, v.value()));
+                let current = unreadable.skip(current.transpose())?.flatten();
                 let mut settings = current.unwrap_or(fresh);
                 let before = settings.include_imported;
                 change(&mut settings);
@@ -169,13 +187,14 @@ impl Store {
                     valid_until = Some(valid_until.map_or(lapses, |v| v.min(lapses)));
                 }
                 let (table, kind) = match &code[..code.len().min(3)] {
-                    "RES" => (&reservations, ExportedKind::Reserved),
-                    "BLK" => (&blocks, ExportedKind::Blocked),
-                    "IMP" if head.settings.include_imported => (&imported, ExportedKind::Blocked),
+                    "RES" => ((&reservations, &RESERVATIONS), ExportedKind::Reserved),
+                    "BLK" => ((&blocks, &BLOCKS), ExportedKind::Blocked),
+                    "IMP" if head.settings.include_imported => {
+                        ((&imported, &IMPORTED), ExportedKind::Blocked)
+                    }
                     _ => return Ok(()),
                 };
-                let found = record::<Stamps>(table, code)?
-                    .and_then(|s| s.last_change())
+                let found = last_change(table, code, &self.unreadable, head.changed)?
                     .map(|changed| (changed, kind));
                 if let Some((changed_at, kind)) = found {
                     items.push(ExportItem {

@@ -4,9 +4,8 @@
 
 use redb::{ReadTransaction, ReadableTable};
 
-use super::tables::{
-    ACCOMMODATION_CONTENT, ACCOMMODATIONS, MEDIA, SITE_CONTENT, decode, decode_all, encode,
-};
+use super::tables::{ACCOMMODATION_CONTENT, ACCOMMODATIONS, MEDIA, SITE_CONTENT, encode};
+use super::unreadable::{decode_at, readable_all};
 use super::{Store, StoreError};
 use crate::domain::content::{AccommodationContent, PropertyContent};
 use crate::domain::ids::AccommodationId;
@@ -38,7 +37,7 @@ impl Store {
             let table = txn.open_table(SITE_CONTENT)?;
             table
                 .get(PROPERTY_KEY)?
-                .map(|v| decode(v.value()))
+                .map(|v| decode_at(&SITE_CONTENT, PROPERTY_KEY, v.value()))
                 .transpose()
         })
     }
@@ -54,9 +53,12 @@ impl Store {
             .await
     }
 
-    /// Every accommodation page the host saved, by accommodation id.
+    /// Every (readable) accommodation page the host saved, by accommodation id.
     pub fn accommodation_contents(&self) -> Result<Vec<(u64, AccommodationContent)>, StoreError> {
-        self.read(|txn: &ReadTransaction| decode_all(&txn.open_table(ACCOMMODATION_CONTENT)?))
+        self.read(|txn: &ReadTransaction| {
+            let table = txn.open_table(ACCOMMODATION_CONTENT)?;
+            readable_all(&table, &ACCOMMODATION_CONTENT, &self.unreadable)
+        })
     }
 
     /// Changes accommodation `id`'s page atomically: `change` gets the saved page (none
@@ -74,6 +76,7 @@ impl Store {
             + Send
             + 'static,
     {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 if txn.open_table(ACCOMMODATIONS)?.get(id.get())?.is_none() {
@@ -82,15 +85,20 @@ impl Store {
                 let current = {
                     let table = txn.open_table(ACCOMMODATION_CONTENT)?;
                     let found = table.get(id.get())?;
-                    found.map(|v| decode(v.value())).transpose()?
+                    found
+                        .map(|v| decode_at(&ACCOMMODATION_CONTENT, id.get(), v.value()))
+                        .transpose()?
                 };
                 let before = current.clone();
                 let new = match change(current) {
                     Ok(new) => new,
                     Err(e) => return Ok(Err(e)),
                 };
-                let others: Vec<(u64, AccommodationContent)> =
-                    decode_all(&txn.open_table(ACCOMMODATION_CONTENT)?)?;
+                let others: Vec<(u64, AccommodationContent)> = readable_all(
+                    &txn.open_table(ACCOMMODATION_CONTENT)?,
+                    &ACCOMMODATION_CONTENT,
+                    &unreadable,
+                )?;
                 if others
                     .iter()
                     .any(|(other, c)| *other != id.get() && c.slug == new.slug)

@@ -59,7 +59,7 @@ impl Store {
 
     /// Events the email channel has not turned into emails yet, oldest first.
     pub fn email_events(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
-        self.read(|txn| events_after_cursor(txn, CURSOR))
+        self.read(|txn| events_after_cursor(txn, CURSOR, &self.unreadable))
     }
 
     /// Moves the email cursor to `seq` and queues the emails the events up to it became, in
@@ -90,7 +90,7 @@ impl Store {
 
     /// Every email, oldest first.
     pub fn emails(&self) -> Result<Vec<EmailMessage>, StoreError> {
-        self.read(|txn| queue::all(txn, EMAIL_OUTBOX))
+        self.read(|txn| queue::all(txn, (&EMAIL_OUTBOX, &self.unreadable)))
     }
 
     /// Pending emails due at `now`, oldest first.
@@ -99,19 +99,21 @@ impl Store {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<EmailMessage>, StoreError> {
-        self.read(|txn| queue::due(txn, EMAIL_OUTBOX, now, limit))
+        self.read(|txn| queue::due(txn, (&EMAIL_OUTBOX, &self.unreadable), now, limit))
     }
 
     /// How many emails wait to be sent, and the creation time of the oldest.
     pub fn email_backlog(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
-        self.read(|txn| queue::backlog::<EmailMessage>(txn, EMAIL_OUTBOX))
+        self.read(|txn| queue::backlog::<EmailMessage>(txn, (&EMAIL_OUTBOX, &self.unreadable)))
     }
 
     /// Marks email `id` handed to the SMTP server.
     pub async fn email_sent(&self, id: u64) -> Result<(), StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
-                queue::update(txn, EMAIL_OUTBOX, id, |m: &mut EmailMessage| {
+                let queue = (&EMAIL_OUTBOX, &unreadable);
+                queue::update(txn, queue, id, |m: &mut EmailMessage| {
                     m.attempted(None);
                     m.status = EmailStatus::Sent;
                 })
@@ -126,8 +128,12 @@ impl Store {
         error: String,
         retry_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
-            .write(move |txn| queue::failed::<EmailMessage>(txn, EMAIL_OUTBOX, id, error, retry_at))
+            .write(move |txn| {
+                let queue = (&EMAIL_OUTBOX, &unreadable);
+                queue::failed::<EmailMessage>(txn, queue, id, error, retry_at)
+            })
             .await
     }
 }

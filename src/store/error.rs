@@ -38,6 +38,9 @@ pub enum StoreError {
     CommitFailed(String),
     #[error("a stored record could not be decoded: {0}")]
     Corrupt(String),
+    /// One record that does not decode (the rest of the store is fine).
+    #[error("{0}")]
+    Unreadable(Box<super::unreadable::UnreadableRecord>),
     #[error("the write queue is full")]
     Busy,
     #[error(

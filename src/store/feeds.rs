@@ -8,7 +8,8 @@ use redb::{ReadableTable, WriteTransaction};
 
 use super::accommodations::load_for_write;
 use super::imported::{Conflict, feed_stays, overlapping_reservations, put_stay, remove_stay};
-use super::tables::{FEED_UIDS, FEEDS, IMPORTED, META, OCCUPANCY, decode, encode};
+use super::tables::{FEED_UIDS, FEEDS, IMPORTED, META, OCCUPANCY, encode};
+use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError, outbox};
 use crate::domain::events::{self, Audience, DomainEvent};
 use crate::domain::ical::EventKind;
@@ -55,7 +56,10 @@ pub struct Snapshot {
 
 fn load_feed(txn: &WriteTransaction, id: u64) -> Result<Option<Feed>, StoreError> {
     let table = txn.open_table(FEEDS)?;
-    table.get(id)?.map(|v| decode(v.value())).transpose()
+    table
+        .get(id)?
+        .map(|v| decode_at(&FEEDS, id, v.value()))
+        .transpose()
 }
 
 fn save_feed(txn: &WriteTransaction, feed: &Feed) -> Result<(), StoreError> {
@@ -74,11 +78,13 @@ fn count_held(stays: &[ImportedStay], today: Date) -> (u32, u32) {
         })
 }
 
+/// Applies `plan`. A stored stay that does not decode is left as it is (noted): it keeps
+/// holding its dates.
 fn apply(
     txn: &WriteTransaction,
     feed: &Feed,
     plan: Plan,
-    now: Timestamp,
+    (now, unreadable): (Timestamp, &Unreadable),
 ) -> Result<Applied, StoreError> {
     let mut applied = Applied {
         held_back: plan.held_back,
@@ -91,10 +97,10 @@ fn apply(
             .map(|v| v.value().to_owned());
         let Some(code) = code else { return Ok(None) };
         let table = txn.open_table(IMPORTED)?;
-        table
+        let found = table
             .get(code.as_str())?
-            .map(|v| decode(v.value()))
-            .transpose()
+            .map(|v| decode_at(&IMPORTED, code.as_str(), v.value()));
+        Ok(unreadable.skip(found.transpose())?.flatten())
     };
     for (uid, _) in &plan.release {
         if let Some(stay) = existing(uid)? {
@@ -201,8 +207,11 @@ impl Store {
             let table = txn.open_table(FEEDS)?;
             let mut out = Vec::new();
             for entry in table.iter()? {
-                let feed: Feed = decode(entry?.1.value())?;
-                if accommodation_id.is_none_or(|a| a == feed.accommodation_id) {
+                let (k, v) = entry?;
+                let decoded = decode_at(&FEEDS, k.value(), v.value());
+                if let Some(feed) = self.unreadable.skip::<Feed>(decoded)?
+                    && accommodation_id.is_none_or(|a| a == feed.accommodation_id)
+                {
                     out.push(feed);
                 }
             }
@@ -213,7 +222,10 @@ impl Store {
     pub fn feed(&self, id: u64) -> Result<Option<Feed>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(FEEDS)?;
-            table.get(id)?.map(|v| decode(v.value())).transpose()
+            table
+                .get(id)?
+                .map(|v| decode_at(&FEEDS, id, v.value()))
+                .transpose()
         })
     }
 
@@ -253,6 +265,7 @@ impl Store {
         accommodation_id: u64,
         id: u64,
     ) -> Result<Result<Feed, FeedError>, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let Some(feed) =
@@ -260,7 +273,7 @@ impl Store {
                 else {
                     return Ok(Err(FeedError::NotFound));
                 };
-                for stay in feed_stays(txn, id)? {
+                for stay in feed_stays(txn, id, &unreadable)? {
                     remove_stay(txn, &stay)?;
                 }
                 txn.open_table(FEEDS)?.remove(id)?;
@@ -296,6 +309,7 @@ impl Store {
         snapshot: Snapshot,
         record: impl FnOnce(&mut FeedState, &Applied) + Send + 'static,
     ) -> Result<Option<(Feed, Applied)>, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let Some(mut feed) = load_feed(txn, snapshot.feed_id)?
@@ -303,7 +317,7 @@ impl Store {
                 else {
                     return Ok(None);
                 };
-                let stored = feed_stays(txn, feed.id)?;
+                let stored = feed_stays(txn, feed.id, &unreadable)?;
                 let known: Vec<Known> = stored
                     .iter()
                     .map(|s| Known {
@@ -320,11 +334,11 @@ impl Store {
                     snapshot.accept_churn,
                 );
                 let unchanged = plan.is_empty();
-                let applied = apply(txn, &feed, plan, Timestamp::now())?;
+                let applied = apply(txn, &feed, plan, (Timestamp::now(), &unreadable))?;
                 let now_stored = if unchanged {
                     stored
                 } else {
-                    feed_stays(txn, feed.id)?
+                    feed_stays(txn, feed.id, &unreadable)?
                 };
                 let (reservations, blocks) = count_held(&now_stored, snapshot.today);
                 feed.state.counts = FeedCounts {

@@ -8,7 +8,8 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::tables::{IDEMPOTENCY, decode, encode, retain_json};
+use super::tables::{IDEMPOTENCY, encode};
+use super::unreadable::{decode_at, retain_json};
 use super::{Store, StoreError};
 
 /// A client's key for one kind of request, with a hash of that request.
@@ -59,7 +60,7 @@ pub fn guard<T, R: Serialize + DeserializeOwned>(
         let table = txn.open_table(IDEMPOTENCY)?;
         table
             .get(id.as_str())?
-            .map(|v| decode(v.value()))
+            .map(|v| decode_at(&IDEMPOTENCY, id.as_str(), v.value()))
             .transpose()?
     };
     if let Some(record) = seen {
@@ -83,11 +84,12 @@ pub fn guard<T, R: Serialize + DeserializeOwned>(
 impl Store {
     /// Forgets idempotency keys older than `ttl`; returns how many.
     pub async fn purge_idempotency(&self, ttl: Duration) -> Result<usize, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let cutoff =
                     Timestamp::now() - jiff::SignedDuration::try_from(ttl).unwrap_or_default();
-                retain_json(&mut txn.open_table(IDEMPOTENCY)?, |r: &Age| {
+                retain_json(txn, &IDEMPOTENCY, &unreadable, |r: &Age| {
                     r.created_at > cutoff
                 })
             })

@@ -4,7 +4,8 @@
 use jiff::Timestamp;
 use redb::{ReadableTable, WriteTransaction};
 
-use super::tables::{FEED_UIDS, IMPORTED, OCCUPANCY, decode, encode};
+use super::tables::{FEED_UIDS, IMPORTED, OCCUPANCY, encode};
+use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError, occupancy};
 use crate::domain::availability::Occupancy;
 use crate::domain::ical::import::ImportedStay;
@@ -18,9 +19,12 @@ pub struct Conflict {
     /// Codes of the overlapping local reservations.
     pub reservations: Vec<String>,
 }
+/// The readable stays a feed imported (one that does not decode is noted and keeps holding its
+/// dates).
 pub(super) fn feed_stays(
     txn: &WriteTransaction,
     feed_id: u64,
+    unreadable: &Unreadable,
 ) -> Result<Vec<ImportedStay>, StoreError> {
     let codes: Vec<String> = {
         let uids = txn.open_table(FEED_UIDS)?;
@@ -32,7 +36,8 @@ pub(super) fn feed_stays(
     let mut stays = Vec::with_capacity(codes.len());
     for code in codes {
         if let Some(v) = table.get(code.as_str())? {
-            stays.push(decode(v.value())?);
+            let decoded = decode_at(&IMPORTED, code.as_str(), v.value());
+            stays.extend(unreadable.skip(decoded)?);
         }
     }
     Ok(stays)
@@ -73,7 +78,7 @@ pub(super) fn overlapping_reservations(
 }
 
 impl Store {
-    /// Stays imported into an accommodation (or all), by code.
+    /// Readable stays imported into an accommodation (or all), by code.
     pub fn imported_stays(
         &self,
         accommodation_id: Option<u64>,
@@ -82,8 +87,11 @@ impl Store {
             let table = txn.open_table(IMPORTED)?;
             let mut out = Vec::new();
             for entry in table.iter()? {
-                let stay: ImportedStay = decode(entry?.1.value())?;
-                if accommodation_id.is_none_or(|a| a == stay.accommodation_id) {
+                let (k, v) = entry?;
+                let decoded = decode_at(&IMPORTED, k.value(), v.value());
+                if let Some(stay) = self.unreadable.skip::<ImportedStay>(decoded)?
+                    && accommodation_id.is_none_or(|a| a == stay.accommodation_id)
+                {
                     out.push(stay);
                 }
             }
@@ -95,7 +103,10 @@ impl Store {
     pub fn imported_stay(&self, code: &str) -> Result<Option<ImportedStay>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(IMPORTED)?;
-            table.get(code)?.map(|v| decode(v.value())).transpose()
+            table
+                .get(code)?
+                .map(|v| decode_at(&IMPORTED, code, v.value()))
+                .transpose()
         })
     }
 

@@ -5,7 +5,8 @@ use jiff::Timestamp;
 use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
-use super::tables::{WEBHOOK_INBOX, decode, encode};
+use super::tables::{WEBHOOK_INBOX, encode};
+use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError};
 
 /// Notifications about one payment waiting to be processed.
@@ -21,24 +22,28 @@ pub struct InboxEntry {
     pub last_error: Option<String>,
 }
 
+/// The entry of `payment_id`; one that does not decode is noted and treated as absent (it
+/// only says that the payment needs a look, which a new notification says again).
 fn entry(
     table: &redb::Table<&str, &[u8]>,
     payment_id: &str,
+    unreadable: &Unreadable,
 ) -> Result<Option<InboxEntry>, StoreError> {
-    table
+    let found = table
         .get(payment_id)?
-        .map(|v| decode(v.value()))
-        .transpose()
+        .map(|v| decode_at(&WEBHOOK_INBOX, payment_id, v.value()));
+    Ok(unreadable.skip(found.transpose())?.flatten())
 }
 
 impl Store {
     /// Records a notification for `payment_id` (merged with one still waiting).
     pub async fn record_notification(&self, payment_id: String) -> Result<(), StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let now = Timestamp::now();
                 let mut table = txn.open_table(WEBHOOK_INBOX)?;
-                let entry = match entry(&table, &payment_id)? {
+                let entry = match entry(&table, &payment_id, &unreadable)? {
                     Some(mut e) => {
                         e.notifications += 1;
                         e.next_attempt_at = now;
@@ -69,8 +74,11 @@ impl Store {
             let table = txn.open_table(WEBHOOK_INBOX)?;
             let mut due = Vec::new();
             for entry in table.iter()? {
-                let e: InboxEntry = decode(entry?.1.value())?;
-                if e.next_attempt_at <= now {
+                let (k, v) = entry?;
+                let decoded = decode_at(&WEBHOOK_INBOX, k.value(), v.value());
+                if let Some(e) = self.unreadable.skip::<InboxEntry>(decoded)?
+                    && e.next_attempt_at <= now
+                {
                     due.push(e);
                 }
             }
@@ -87,10 +95,11 @@ impl Store {
         error: String,
         retry_at: Timestamp,
     ) -> Result<(), StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let mut table = txn.open_table(WEBHOOK_INBOX)?;
-                if let Some(mut e) = entry(&table, &payment_id)? {
+                if let Some(mut e) = entry(&table, &payment_id, &unreadable)? {
                     e.attempts += 1;
                     e.last_error = Some(error);
                     e.next_attempt_at = retry_at;
@@ -108,10 +117,11 @@ impl Store {
         payment_id: String,
         seen: u64,
     ) -> Result<(), StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let mut table = txn.open_table(WEBHOOK_INBOX)?;
-                if let Some(mut e) = entry(&table, &payment_id)? {
+                if let Some(mut e) = entry(&table, &payment_id, &unreadable)? {
                     if e.notifications <= seen {
                         table.remove(payment_id.as_str())?;
                     } else {

@@ -5,6 +5,7 @@
 
 mod accommodations;
 mod admins;
+mod audit;
 pub mod backup;
 mod blocks;
 mod calendar;
@@ -23,9 +24,12 @@ mod queue;
 mod reservations;
 pub mod schema;
 mod space;
-mod tables;
+/// Public so that tests can write bytes into a real store file the way a damaged store or an
+/// incompatible binary would have left them.
+pub mod tables;
 mod thread;
 mod tls;
+mod unreadable;
 mod whatsapp;
 mod writer;
 
@@ -50,6 +54,8 @@ pub use inbox::InboxEntry;
 pub use payments::PaymentFilter;
 pub use reservations::{ReservationFilter, ReservationPage};
 pub use space::{available_bytes, means_no_space};
+use unreadable::Unreadable;
+pub use unreadable::{SkipUnreadable, UnreadableRecord};
 use writer::Writer;
 
 /// File name of the store inside the data directory.
@@ -61,6 +67,8 @@ pub struct Store {
     db: Arc<DbHandle>,
     writer: Writer,
     path: Arc<Path>,
+    /// Records met that do not decode.
+    unreadable: Unreadable,
 }
 
 impl Store {
@@ -97,9 +105,21 @@ impl Store {
             Some(_) => {}
         }
         let db = Arc::new(DbHandle::new(db, path.clone(), cache_bytes));
-        let (writer, handle) = Writer::start(db.clone(), data_dir.to_owned(), lock_timeout);
-        let path = path.into();
-        Ok((Store { db, writer, path }, handle))
+        let unreadable = Unreadable::default();
+        let (writer, handle) = Writer::start(
+            db.clone(),
+            data_dir.to_owned(),
+            lock_timeout,
+            unreadable.clone(),
+        );
+        unreadable::register_metrics();
+        let store = Store {
+            db,
+            writer,
+            path: path.into(),
+            unreadable,
+        };
+        Ok((store, handle))
     }
 
     /// Refuses writes with [`StoreError::StorageFull`] while the file system holding the store
@@ -114,13 +134,28 @@ impl Store {
         self.writer.is_storage_full()
     }
 
-    /// Runs `f` on a consistent read snapshot. Never waits for the writer.
+    /// Runs `f` on a consistent read snapshot. Never waits for the writer. A record `f` could
+    /// not decode is noted.
     pub fn read<T>(
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let txn = self.db.get()?.begin_read()?;
-        f(&txn)
+        let result = f(&txn);
+        if let Err(e) = &result {
+            self.unreadable.note_error(e);
+        }
+        result
+    }
+
+    /// The records met since the store opened that do not decode, by table and key.
+    pub fn unreadable_records(&self) -> Vec<UnreadableRecord> {
+        self.unreadable.list()
+    }
+
+    /// How many records [`Store::unreadable_records`] lists.
+    pub fn unreadable_count(&self) -> usize {
+        self.unreadable.count()
     }
 
     /// Commits from now on let a restart after a crash skip the full repair (see

@@ -5,7 +5,8 @@ use redb::{ReadTransaction, WriteTransaction};
 
 use super::idempotency::{self, IdempotencyKey};
 use super::queue::next_id;
-use super::tables::{META, OUTBOX, decode, decode_all, encode};
+use super::tables::{META, OUTBOX, encode};
+use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
 
@@ -19,25 +20,31 @@ pub fn push(txn: &WriteTransaction, event: &DomainEvent) -> Result<(), StoreErro
     Ok(())
 }
 
-/// The events after sequence number `seq`, oldest first.
-fn events_after(txn: &ReadTransaction, seq: u64) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
+/// The readable events after sequence number `seq`, oldest first.
+fn events_after(
+    txn: &ReadTransaction,
+    seq: u64,
+    unreadable: &Unreadable,
+) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
     let table = txn.open_table(OUTBOX)?;
     let mut out = Vec::new();
     for entry in table.range(seq + 1..)? {
         let (k, v) = entry?;
-        out.push((k.value(), decode(v.value())?));
+        let decoded = decode_at(&OUTBOX, k.value(), v.value());
+        out.extend(unreadable.skip(decoded)?.map(|e| (k.value(), e)));
     }
     Ok(out)
 }
 
-/// The events after the channel cursor kept in `meta` under `cursor` (all of them without
-/// one), oldest first.
+/// The readable events after the channel cursor kept in `meta` under `cursor` (all of them
+/// without one), oldest first.
 pub(super) fn events_after_cursor(
     txn: &ReadTransaction,
     cursor: &str,
+    unreadable: &Unreadable,
 ) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
     let seq = txn.open_table(META)?.get(cursor)?.map_or(0, |v| v.value());
-    events_after(txn, seq)
+    events_after(txn, seq, unreadable)
 }
 
 impl Store {
@@ -62,8 +69,8 @@ impl Store {
             .await
     }
 
-    /// Every event in the outbox, oldest first, with its sequence number.
+    /// Every readable event in the outbox, oldest first, with its sequence number.
     pub fn outbox(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
-        self.read(|txn| decode_all(&txn.open_table(OUTBOX)?))
+        self.read(|txn| events_after(txn, 0, &self.unreadable))
     }
 }

@@ -6,7 +6,8 @@ use jiff::Timestamp;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::reservations::{dates_free, index, load, save};
-use super::tables::{HOLD_EXPIRY, PAYMENTS, RESERVATION_PAYMENTS, RESERVATIONS, decode, encode};
+use super::tables::{HOLD_EXPIRY, PAYMENTS, RESERVATION_PAYMENTS, RESERVATIONS, encode};
+use super::unreadable::decode_at;
 use super::{Store, StoreError, outbox};
 use crate::domain::deposit::{Outcome, apply_report};
 use crate::domain::ids::ReservationCode;
@@ -22,7 +23,10 @@ pub struct PaymentFilter {
 
 fn load_payment(txn: &WriteTransaction, id: &str) -> Result<Option<PaymentRecord>, StoreError> {
     let table = txn.open_table(PAYMENTS)?;
-    table.get(id)?.map(|v| decode(v.value())).transpose()
+    table
+        .get(id)?
+        .map(|v| decode_at(&PAYMENTS, id, v.value()))
+        .transpose()
 }
 
 /// Records `payment` and applies what the domain says it means to its reservation.
@@ -93,14 +97,17 @@ impl Store {
             .await
     }
 
-    /// Payments matching `filter`, most recently updated first.
+    /// Payments matching `filter`, most recently updated first (unreadable ones skipped).
     pub fn payments(&self, filter: PaymentFilter) -> Result<Vec<PaymentRecord>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(PAYMENTS)?;
             let mut out = Vec::new();
             for entry in table.iter()? {
-                let p: PaymentRecord = decode(entry?.1.value())?;
-                if filter.flag.is_none_or(|f| p.flags.contains(&f)) {
+                let (k, v) = entry?;
+                let decoded = decode_at(&PAYMENTS, k.value(), v.value());
+                if let Some(p) = self.unreadable.skip::<PaymentRecord>(decoded)?
+                    && filter.flag.is_none_or(|f| p.flags.contains(&f))
+                {
                     out.push(p);
                 }
             }
@@ -109,7 +116,7 @@ impl Store {
         })
     }
 
-    /// The payments recorded for reservation `code`.
+    /// The payments recorded for reservation `code` (unreadable ones skipped).
     pub fn reservation_payments(
         &self,
         code: &ReservationCode,
@@ -121,15 +128,18 @@ impl Store {
             let mut out = Vec::new();
             for entry in index.range((code, "")..=(code, "\u{10FFFF}"))? {
                 let (key, _) = entry?;
-                if let Some(v) = payments.get(key.value().1)? {
-                    out.push(decode(v.value())?);
+                let id = key.value().1;
+                if let Some(v) = payments.get(id)? {
+                    let decoded = decode_at(&PAYMENTS, id, v.value());
+                    out.extend(self.unreadable.skip(decoded)?);
                 }
             }
             Ok(out)
         })
     }
 
-    /// Codes of live holds that have a payment link: the ones reconciliation asks about.
+    /// Codes of live holds that have a payment link: the ones reconciliation asks about
+    /// (unreadable ones skipped).
     pub fn holds_with_links(&self) -> Result<Vec<ReservationCode>, StoreError> {
         self.read(|txn| {
             let expiry = txn.open_table(HOLD_EXPIRY)?;
@@ -139,8 +149,11 @@ impl Store {
                 let (key, _) = entry?;
                 let code = key.value().1;
                 if let Some(v) = reservations.get(code)? {
-                    let r: Reservation = decode(v.value())?;
-                    if r.status == Status::PreReserved && r.payment.preference_id.is_some() {
+                    let decoded = decode_at(&RESERVATIONS, code, v.value());
+                    if let Some(r) = self.unreadable.skip::<Reservation>(decoded)?
+                        && r.status == Status::PreReserved
+                        && r.payment.preference_id.is_some()
+                    {
                         out.push(r.code);
                     }
                 }

@@ -8,10 +8,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::StoreError;
-use super::tables::{META, decode, encode};
+use super::tables::{META, encode};
+use super::unreadable::{Unreadable, decode_at};
 
 /// A channel's outbox table: message id → record.
-pub(super) type Queue = TableDefinition<'static, u64, &'static [u8]>;
+pub(super) type Queue = &'static TableDefinition<'static, u64, &'static [u8]>;
 
 /// A record in a channel's outbox, as the shared delivery bookkeeping sees it.
 pub(super) trait Queued: Serialize + DeserializeOwned {
@@ -37,16 +38,19 @@ pub(super) fn next_id(txn: &WriteTransaction, key: &str) -> Result<u64, StoreErr
     Ok(id)
 }
 
-/// Applies `change` to message `id` of `queue`, if it is there.
+/// Applies `change` to message `id` of `queue`, if it is there and readable (one that is not
+/// is noted and left as it is).
 pub(super) fn update<T: Queued>(
     txn: &WriteTransaction,
-    queue: Queue,
+    (queue, unreadable): (Queue, &Unreadable),
     id: u64,
     change: impl FnOnce(&mut T),
 ) -> Result<(), StoreError> {
-    let mut table = txn.open_table(queue)?;
-    let found: Option<T> = table.get(id)?.map(|v| decode(v.value())).transpose()?;
-    if let Some(mut m) = found {
+    let mut table = txn.open_table(*queue)?;
+    let found = table
+        .get(id)?
+        .map(|v| decode_at::<_, T>(queue, id, v.value()));
+    if let Some(mut m) = unreadable.skip(found.transpose())?.flatten() {
         change(&mut m);
         table.insert(id, encode(&m).as_slice())?;
     }
@@ -57,7 +61,7 @@ pub(super) fn update<T: Queued>(
 /// without one.
 pub(super) fn failed<T: Queued>(
     txn: &WriteTransaction,
-    queue: Queue,
+    queue: (Queue, &Unreadable),
     id: u64,
     error: String,
     retry_at: Option<Timestamp>,
@@ -71,37 +75,48 @@ pub(super) fn failed<T: Queued>(
     })
 }
 
-/// Every message of `queue`, oldest first.
-pub(super) fn all<T: Queued>(txn: &ReadTransaction, queue: Queue) -> Result<Vec<T>, StoreError> {
-    let table = txn.open_table(queue)?;
-    table.iter()?.map(|e| decode(e?.1.value())).collect()
+/// Every readable message of `queue`, oldest first.
+pub(super) fn all<T: Queued>(
+    txn: &ReadTransaction,
+    (queue, unreadable): (Queue, &Unreadable),
+) -> Result<Vec<T>, StoreError> {
+    let table = txn.open_table(*queue)?;
+    let mut out = Vec::new();
+    for entry in table.iter()? {
+        let (k, v) = entry?;
+        out.extend(unreadable.skip(decode_at(queue, k.value(), v.value()))?);
+    }
+    Ok(out)
 }
 
-/// Up to `limit` pending messages of `queue` due at `now`, oldest first.
+/// Up to `limit` readable pending messages of `queue` due at `now`, oldest first.
 pub(super) fn due<T: Queued>(
     txn: &ReadTransaction,
-    queue: Queue,
+    (queue, unreadable): (Queue, &Unreadable),
     now: Timestamp,
     limit: usize,
 ) -> Result<Vec<T>, StoreError> {
-    let table = txn.open_table(queue)?;
+    let table = txn.open_table(*queue)?;
     let mut out = Vec::new();
     for entry in table.iter()? {
         if out.len() == limit {
             break;
         }
-        let m: T = decode(entry?.1.value())?;
-        if m.is_pending() && m.next_attempt_at() <= now {
+        let (k, v) = entry?;
+        if let Some(m) = unreadable.skip::<T>(decode_at(queue, k.value(), v.value()))?
+            && m.is_pending()
+            && m.next_attempt_at() <= now
+        {
             out.push(m);
         }
     }
     Ok(out)
 }
 
-/// How many messages of `queue` wait to be sent, and the creation time of the oldest.
+/// How many readable messages of `queue` wait to be sent, and the creation time of the oldest.
 pub(super) fn backlog<T: Queued>(
     txn: &ReadTransaction,
-    queue: Queue,
+    queue: (Queue, &Unreadable),
 ) -> Result<(u64, Option<Timestamp>), StoreError> {
     let pending: Vec<T> = all::<T>(txn, queue)?
         .into_iter()

@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 
 use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay};
-use super::tables::{HOLD_EXPIRY, RESERVATIONS, decode, encode};
+use super::tables::{HOLD_EXPIRY, RESERVATIONS, encode};
+use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::booking::{
     ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
@@ -21,7 +22,10 @@ use crate::domain::reservation::{Channel, Reservation, Status};
 
 pub(super) fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
-    table.get(code)?.map(|v| decode(v.value())).transpose()
+    table
+        .get(code)?
+        .map(|v| decode_at(&RESERVATIONS, code, v.value()))
+        .transpose()
 }
 
 pub(super) fn save(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
@@ -121,21 +125,38 @@ fn change(
 /// Most lapsed holds expired in one commit.
 const EXPIRE_BATCH: usize = 256;
 
-/// Expires up to [`EXPIRE_BATCH`] lapsed holds; says whether more may be due. An expiry entry
-/// whose reservation is gone or no longer a hold is dropped.
-fn expire_some(txn: &WriteTransaction) -> Result<(Vec<Channel>, bool), StoreError> {
+/// An entry of the hold-expiry index: expiry (ms) and code.
+type ExpiryKey = (i64, String);
+
+/// Expires up to [`EXPIRE_BATCH`] lapsed holds after the expiry entry `after`; returns the last
+/// entry read when more may be due. An expiry entry whose reservation is gone or no longer a
+/// hold is dropped; one whose record does not decode is kept (noted) and passed over.
+fn expire_some(
+    txn: &WriteTransaction,
+    unreadable: &Unreadable,
+    after: Option<ExpiryKey>,
+) -> Result<(Vec<Channel>, Option<ExpiryKey>), StoreError> {
+    use std::ops::Bound;
     let now = Timestamp::now();
-    let due: Vec<(i64, String)> = {
+    let due: Vec<ExpiryKey> = {
         let table = txn.open_table(HOLD_EXPIRY)?;
+        let start = match &after {
+            Some((at, code)) => Bound::Excluded((*at, code.as_str())),
+            None => Bound::Unbounded,
+        };
+        let end = Bound::Included((now.as_millisecond(), "\u{10FFFF}"));
         table
-            .range(..=(now.as_millisecond(), "\u{10FFFF}"))?
+            .range::<(i64, &str)>((start, end))?
             .take(EXPIRE_BATCH)
             .map(|e| e.map(|(k, _)| (k.value().0, k.value().1.to_owned())))
             .collect::<Result<_, _>>()?
     };
     let mut expired = Vec::new();
     for (at, code) in &due {
-        let Some(mut r) = load(txn, code)? else {
+        let Some(found) = unreadable.skip(load(txn, code))? else {
+            continue;
+        };
+        let Some(mut r) = found else {
             txn.open_table(HOLD_EXPIRY)?.remove((*at, code.as_str()))?;
             continue;
         };
@@ -151,7 +172,8 @@ fn expire_some(txn: &WriteTransaction) -> Result<(Vec<Channel>, bool), StoreErro
             }
         }
     }
-    Ok((expired, due.len() == EXPIRE_BATCH))
+    let more = due.len() == EXPIRE_BATCH;
+    Ok((expired, due.last().cloned().filter(|_| more)))
 }
 
 /// Filters for the admin reservation list.
@@ -192,8 +214,11 @@ pub struct ReservationPage {
     pub next_cursor: Option<String>,
 }
 
+/// Visits reservations newest first (before `before`), skipping and noting unreadable ones,
+/// until `visit` says stop.
 fn scan(
     txn: &ReadTransaction,
+    unreadable: &Unreadable,
     mut visit: impl FnMut(Reservation) -> bool,
     before: Option<&str>,
 ) -> Result<(), StoreError> {
@@ -203,7 +228,11 @@ fn scan(
         None => table.range::<&str>(..)?,
     };
     for entry in iter.rev() {
-        if !visit(decode(entry?.1.value())?) {
+        let (k, v) = entry?;
+        let decoded = decode_at(&RESERVATIONS, k.value(), v.value());
+        if let Some(r) = unreadable.skip(decoded)?
+            && !visit(r)
+        {
             break;
         }
     }
@@ -245,12 +274,13 @@ impl Store {
             .await
     }
 
+    /// Reservation `code`; [`StoreError::Unreadable`] when its record does not decode.
     pub fn reservation(&self, code: &ReservationCode) -> Result<Option<Reservation>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(RESERVATIONS)?;
             table
                 .get(code.as_str())?
-                .map(|v| decode(v.value()))
+                .map(|v| decode_at(&RESERVATIONS, code.as_str(), v.value()))
                 .transpose()
         })
     }
@@ -266,6 +296,7 @@ impl Store {
             let mut items = Vec::with_capacity(limit + 1);
             scan(
                 txn,
+                &self.unreadable,
                 |r| {
                     if filter.matches(&r) {
                         items.push(r);
@@ -303,6 +334,7 @@ impl Store {
         self.read(|txn| {
             scan(
                 txn,
+                &self.unreadable,
                 |r| {
                     visit(r);
                     true
@@ -314,27 +346,35 @@ impl Store {
 
     /// Moves every lapsed hold to `expired`; returns the channels of those expired. Works in
     /// commits of at most [`EXPIRE_BATCH`] holds, so a backlog (a flood of unpaid holds) never
-    /// makes one long transaction that holds up bookings.
+    /// makes one long transaction that holds up bookings. A hold whose record does not decode
+    /// is skipped (noted) and still holds its dates.
     pub async fn expire_lapsed_holds(&self) -> Result<Vec<Channel>, StoreError> {
         let mut expired = Vec::new();
+        let mut after = None;
         loop {
-            let (channels, more) = self.writer.write(expire_some).await?;
+            let unreadable = self.unreadable.clone();
+            let (channels, next) = self
+                .writer
+                .write(move |txn| expire_some(txn, &unreadable, after))
+                .await?;
             expired.extend(channels);
-            if !more {
-                return Ok(expired);
+            match next {
+                Some(last) => after = Some(last),
+                None => return Ok(expired),
             }
         }
     }
 
     /// Marks confirmed stays whose check-out day is `today` or earlier as completed; returns
-    /// how many.
+    /// how many. One whose record does not decode is skipped (noted).
     pub async fn complete_past_stays(&self, today: Date) -> Result<usize, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let now = Timestamp::now();
                 let mut done = 0;
                 for code in occupancy::reservations_ended_by(txn, today)? {
-                    let Some(mut r) = load(txn, &code)? else {
+                    let Some(mut r) = unreadable.skip(load(txn, &code))?.flatten() else {
                         continue;
                     };
                     if r.complete(now).is_ok() {

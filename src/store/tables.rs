@@ -1,7 +1,7 @@
-//! Table definitions and key layouts. Values are JSON documents (see [`encode`] / [`decode`]),
-//! so adding a field with a serde default needs no migration.
+//! Table definitions and key layouts. Values are JSON documents (see [`encode`] and
+//! [`decode_at`]), so adding a field with a serde default needs no migration.
 
-use redb::TableDefinition;
+use redb::{TableDefinition, TableHandle};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -78,38 +78,35 @@ pub const TLS: TableDefinition<&str, &[u8]> = TableDefinition::new("tls");
 /// Occupancy entries that hold until changed (bookings, blocks) carry this expiry.
 pub const NO_EXPIRY: i64 = i64::MAX;
 
+/// Every table whose values are JSON records (what [`decode_at`] reads).
+pub const JSON_TABLES: [&dyn TableHandle; 20] = [
+    &ACCOMMODATIONS,
+    &RESERVATIONS,
+    &BLOCKS,
+    &IDEMPOTENCY,
+    &ADMINS,
+    &SESSIONS,
+    &PAYMENTS,
+    &WEBHOOK_INBOX,
+    &OUTBOX,
+    &WA_INBOX,
+    &WA_OUTBOX,
+    &EMAIL_OUTBOX,
+    &CONVERSATIONS,
+    &WA_THREAD,
+    &FEEDS,
+    &IMPORTED,
+    &ICAL_EXPORTS,
+    &TLS,
+    &SITE_CONTENT,
+    &ACCOMMODATION_CONTENT,
+];
+
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("store records serialize to JSON")
 }
 
-/// Removes the records of a JSON table that `keep` rejects (or that no longer decode);
-/// returns how many were removed.
-pub fn retain_json<T: DeserializeOwned>(
-    table: &mut redb::Table<&str, &[u8]>,
-    keep: impl Fn(&T) -> bool,
-) -> Result<usize, StoreError> {
-    let mut removed = 0;
-    table.retain(|_, v| {
-        let kept = decode::<T>(v).is_ok_and(|record| keep(&record));
-        removed += usize::from(!kept);
-        kept
-    })?;
-    Ok(removed)
-}
-
-/// Every record of a JSON table keyed by number, with its key, in key order.
-pub fn decode_all<T: DeserializeOwned>(
-    table: &impl redb::ReadableTable<u64, &'static [u8]>,
-) -> Result<Vec<(u64, T)>, StoreError> {
-    table
-        .iter()?
-        .map(|e| {
-            let (k, v) = e?;
-            Ok((k.value(), decode(v.value())?))
-        })
-        .collect()
-}
-
+/// Decodes a record without naming it (for `check`, which reports a count).
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }

@@ -2,7 +2,8 @@
 //! Written in the same transaction as the message it records; the last
 //! [`THREAD_KEEP`] messages of a chat are kept.
 
-use super::tables::{META, WA_THREAD, decode, encode};
+use super::tables::{META, WA_THREAD, encode};
+use super::unreadable::decode_at;
 use super::{Store, StoreError};
 use crate::domain::messages::ThreadEntry;
 use redb::{ReadableTable, WriteTransaction};
@@ -39,14 +40,19 @@ pub(super) fn append(
 }
 
 impl Store {
-    /// The kept messages of `phone`'s chat, oldest first.
+    /// The kept (readable) messages of `phone`'s chat, oldest first.
     pub fn thread(&self, phone: &str) -> Result<Vec<ThreadEntry>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(WA_THREAD)?;
-            table
-                .range((phone, 0)..=(phone, u64::MAX))?
-                .map(|e| decode(e?.1.value()))
-                .collect()
+            let mut out = Vec::new();
+            for entry in table.range((phone, 0)..=(phone, u64::MAX))? {
+                let (k, v) = entry?;
+                out.extend(
+                    self.unreadable
+                        .skip(decode_at(&WA_THREAD, k.value(), v.value()))?,
+                );
+            }
+            Ok(out)
         })
     }
 }

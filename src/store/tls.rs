@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::tables::{TLS, decode, encode};
+use super::tables::{TLS, encode};
+use super::unreadable::decode_at;
 use super::{Store, StoreError};
 
 impl Store {
@@ -13,7 +14,7 @@ impl Store {
         self.read(|txn| {
             let table = txn.open_table(TLS)?;
             let found = table.get(key)?;
-            found.map(|v| decode(v.value())).transpose()
+            found.map(|v| decode_at(&TLS, key, v.value())).transpose()
         })
     }
 

@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 
 use super::outbox::events_after_cursor;
 use super::queue::{self, Queued, next_id};
-use super::tables::{CONVERSATIONS, META, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, decode, encode};
+use super::tables::{CONVERSATIONS, META, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, encode};
+use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
 use crate::domain::messages::{
@@ -67,13 +68,14 @@ fn enqueue(txn: &WriteTransaction, messages: Vec<NewOutbound>) -> Result<(), Sto
     Ok(())
 }
 
-/// Applies `change` to outbound message `id`, if it is there.
+/// Applies `change` to outbound message `id`, if it is there and readable.
 fn update_outbound(
     txn: &WriteTransaction,
+    unreadable: &Unreadable,
     id: u64,
     change: impl FnOnce(&mut OutboundMessage),
 ) -> Result<(), StoreError> {
-    queue::update(txn, WA_OUTBOX, id, change)
+    queue::update(txn, (&WA_OUTBOX, unreadable), id, change)
 }
 
 impl Store {
@@ -84,6 +86,7 @@ impl Store {
         messages: Vec<InboundMessage>,
         statuses: Vec<DeliveryStatus>,
     ) -> Result<usize, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 let mut fresh = 0;
@@ -106,7 +109,7 @@ impl Store {
                         .get(s.wamid.as_str())?
                         .map(|v| v.value());
                     if let Some(id) = id {
-                        update_outbound(txn, id, |m| {
+                        update_outbound(txn, &unreadable, id, |m| {
                             if s.status > m.status {
                                 m.status = s.status;
                                 if s.error.is_some() {
@@ -121,24 +124,33 @@ impl Store {
             .await
     }
 
-    /// Guest messages waiting for an answer, oldest first.
+    /// Guest messages waiting for an answer, oldest first (unreadable ones skipped: they stay
+    /// in the inbox for a binary that reads them).
     pub fn whatsapp_inbox(&self, limit: usize) -> Result<Vec<(u64, InboundMessage)>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(WA_INBOX)?;
             let mut out = Vec::new();
-            for entry in table.iter()?.take(limit) {
+            for entry in table.iter()? {
+                if out.len() == limit {
+                    break;
+                }
                 let (k, v) = entry?;
-                out.push((k.value(), decode(v.value())?));
+                let (seq, decoded) = (k.value(), decode_at(&WA_INBOX, k.value(), v.value()));
+                out.extend(self.unreadable.skip(decoded)?.map(|m| (seq, m)));
             }
             Ok(out)
         })
     }
 
-    /// The conversation state of `phone`, if any.
+    /// The conversation state of `phone`, if any; [`StoreError::Unreadable`] when it does not
+    /// decode.
     pub fn conversation<T: DeserializeOwned>(&self, phone: &str) -> Result<Option<T>, StoreError> {
         self.read(|txn| {
             let table = txn.open_table(CONVERSATIONS)?;
-            table.get(phone)?.map(|v| decode(v.value())).transpose()
+            table
+                .get(phone)?
+                .map(|v| decode_at(&CONVERSATIONS, phone, v.value()))
+                .transpose()
         })
     }
 
@@ -151,7 +163,9 @@ impl Store {
             let table = txn.open_table(CONVERSATIONS)?;
             let mut n = 0;
             for entry in table.iter()? {
-                if decode::<T>(entry?.1.value()).is_ok_and(|c| active(&c)) {
+                let (k, v) = entry?;
+                let decoded = decode_at::<_, T>(&CONVERSATIONS, k.value(), v.value());
+                if self.unreadable.skip(decoded)?.is_some_and(|c| active(&c)) {
                     n += 1;
                 }
             }
@@ -187,7 +201,8 @@ impl Store {
             let mut out = Vec::new();
             for entry in table.iter()? {
                 let (k, v) = entry?;
-                if let Ok(c) = decode::<T>(v.value())
+                let decoded = decode_at::<_, T>(&CONVERSATIONS, k.value(), v.value());
+                if let Some(c) = self.unreadable.skip(decoded)?
                     && keep(&c)
                 {
                     out.push((k.value().to_owned(), c));
@@ -224,25 +239,26 @@ impl Store {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<OutboundMessage>, StoreError> {
-        self.read(|txn| queue::due(txn, WA_OUTBOX, now, limit))
+        self.read(|txn| queue::due(txn, (&WA_OUTBOX, &self.unreadable), now, limit))
     }
 
     /// Every outbound message, oldest first.
     pub fn outbound_messages(&self) -> Result<Vec<OutboundMessage>, StoreError> {
-        self.read(|txn| queue::all(txn, WA_OUTBOX))
+        self.read(|txn| queue::all(txn, (&WA_OUTBOX, &self.unreadable)))
     }
 
     /// How many messages wait to be sent, and the creation time of the oldest.
     pub fn outbound_backlog(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
-        self.read(|txn| queue::backlog::<OutboundMessage>(txn, WA_OUTBOX))
+        self.read(|txn| queue::backlog::<OutboundMessage>(txn, (&WA_OUTBOX, &self.unreadable)))
     }
 
     /// Marks message `id` sent as `wamid`.
     pub async fn outbound_sent(&self, id: u64, wamid: String) -> Result<(), StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 txn.open_table(WA_WAMID)?.insert(wamid.as_str(), id)?;
-                update_outbound(txn, id, |m| {
+                update_outbound(txn, &unreadable, id, |m| {
                     m.attempted(None);
                     m.status = m.status.max(OutboundStatus::Sent);
                     m.wamid = Some(wamid);
@@ -258,14 +274,18 @@ impl Store {
         error: String,
         retry_at: Option<Timestamp>,
     ) -> Result<(), StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
-            .write(move |txn| queue::failed::<OutboundMessage>(txn, WA_OUTBOX, id, error, retry_at))
+            .write(move |txn| {
+                let queue = (&WA_OUTBOX, &unreadable);
+                queue::failed::<OutboundMessage>(txn, queue, id, error, retry_at)
+            })
             .await
     }
 
     /// Domain events recorded after the channel's cursor, with their sequence numbers.
     pub fn undelivered_events(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
-        self.read(|txn| events_after_cursor(txn, EVENTS_CURSOR))
+        self.read(|txn| events_after_cursor(txn, EVENTS_CURSOR, &self.unreadable))
     }
 
     /// Moves the event cursor to `seq` and queues the messages those events became.

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
 use super::space::{self, DbHandle, SpaceGuard};
+use super::unreadable::Unreadable;
 
 /// Most operations folded into one commit.
 const MAX_BATCH: usize = 512;
@@ -85,6 +86,7 @@ pub struct Writer {
     alive: Arc<AtomicBool>,
     space: Arc<SpaceGuard>,
     quick_repair: Arc<AtomicBool>,
+    unreadable: Unreadable,
 }
 
 /// Clears `alive` when the writer thread ends, however it ends.
@@ -103,6 +105,7 @@ impl Writer {
         db: Arc<DbHandle>,
         dir: PathBuf,
         lock_timeout: Duration,
+        unreadable: Unreadable,
     ) -> (Writer, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let in_flight = Arc::new(AtomicUsize::new(0));
@@ -134,6 +137,7 @@ impl Writer {
                 alive,
                 space,
                 quick_repair,
+                unreadable,
             },
             handle,
         )
@@ -156,7 +160,8 @@ impl Writer {
     }
 
     /// Runs `f` inside a write transaction and returns its result once that transaction is
-    /// durably committed. An `Err` from `f` rolls back every operation of the same commit.
+    /// durably committed. An `Err` from `f` rolls back every operation of the same commit; a
+    /// record `f` could not decode is noted.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         F: FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
@@ -174,7 +179,11 @@ impl Writer {
             mpsc::error::TrySendError::Full(_) => StoreError::Busy,
             mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
         })?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        let result = answer.await.map_err(|_| StoreError::Closed)?;
+        if let Err(e) = &result {
+            self.unreadable.note_error(e);
+        }
+        result
     }
 
     /// Whether the writer thread is running (writes can succeed).

@@ -14,12 +14,12 @@ use alojamientos::config::RawSettings;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const HOST_EMAIL: &str = "anfitrion@cabanas.test";
+pub(crate) const HOST_EMAIL: &str = "anfitrion@cabanas.test";
 const GUEST_EMAIL: &str = "ana@example.com";
-const HOST_PHONE: &str = "5491100000000";
+pub(crate) const HOST_PHONE: &str = "5491100000000";
 const WAIT: Duration = Duration::from_secs(15);
 
-fn with_email(raw: &mut RawSettings, smtp: &FakeSmtp) {
+pub(crate) fn with_email(raw: &mut RawSettings, smtp: &FakeSmtp) {
     let e = &mut raw.email;
     e.smtp_host = "127.0.0.1".into();
     e.smtp_port = smtp.port();
@@ -32,7 +32,7 @@ fn with_email(raw: &mut RawSettings, smtp: &FakeSmtp) {
     e.timeout = "2s".into();
 }
 
-fn with_whatsapp(raw: &mut RawSettings, graph: &FakeGraph) {
+pub(crate) fn with_whatsapp(raw: &mut RawSettings, graph: &FakeGraph) {
     graph.configure(raw);
     let wa = &mut raw.whatsapp;
     wa.app_secret = fake_graph::APP_SECRET.into();

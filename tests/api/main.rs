@@ -6,12 +6,14 @@
 mod helpers;
 
 mod admin;
+mod admin_changes;
 mod admin_setup;
 mod admin_ui;
 mod backup;
 mod binary;
 mod concurrency;
 mod email;
+mod fresh_metrics;
 mod history_import;
 mod hold_expiry;
 mod https;
@@ -23,6 +25,7 @@ mod ops;
 mod payments;
 mod proxy;
 mod quick_repair;
+mod records;
 mod reliability;
 mod reservations;
 mod scripts;

@@ -10,7 +10,7 @@ use crate::helpers::binary::{BIN, command, start_with};
 use tokio::net::UnixDatagram;
 
 /// Collects notify messages for `window`.
-async fn collect(socket: &UnixDatagram, window: Duration) -> Vec<String> {
+pub(crate) async fn collect(socket: &UnixDatagram, window: Duration) -> Vec<String> {
     let mut got = Vec::new();
     let end = Instant::now() + window;
     let mut buf = [0u8; 512];
@@ -21,7 +21,7 @@ async fn collect(socket: &UnixDatagram, window: Duration) -> Vec<String> {
 }
 
 /// Starts the binary with a notify socket and a 200 ms watchdog, plus `env`.
-async fn start_notified(
+pub(crate) async fn start_notified(
     dir: &std::path::Path,
     env: &[(&str, &str)],
 ) -> (crate::helpers::binary::Server, UnixDatagram) {

@@ -26,7 +26,7 @@ use crate::domain::reservation::Reservation;
 use crate::domain::stats::{Stats, Tally};
 use crate::domain::stay::{StayError, StayLimits, validate_stay};
 use crate::secret::matches_sha256;
-use crate::store::{Store, StoreError};
+use crate::store::{SkipUnreadable, Store, StoreError};
 
 /// The booking use cases; cheap to clone.
 #[derive(Clone)]
@@ -183,7 +183,8 @@ impl Booking {
     }
 
     /// Reservation `code` if `access_token` is its guest's (compared in constant time);
-    /// `None` for a wrong token and an unknown code alike.
+    /// `None` for a wrong token, an unknown code and an unreadable record alike (the token
+    /// cannot be checked against it, and the code's existence is never revealed).
     pub fn for_guest(
         &self,
         code: &ReservationCode,
@@ -191,7 +192,8 @@ impl Booking {
     ) -> Result<Option<Reservation>, StoreError> {
         Ok(self
             .store
-            .reservation(code)?
+            .reservation(code)
+            .skip_unreadable()?
             .filter(|r| matches_sha256(access_token, &r.access_token_sha256)))
     }
 }

@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::domain::events::DomainEvent;
 use crate::domain::ids::ReservationCode;
 use crate::domain::reservation::{Reservation, Status};
-use crate::store::{Store, StoreError};
+use crate::store::{SkipUnreadable, Store, StoreError};
 
 /// Placeholder name and value pairs.
 pub type Vars = Vec<(&'static str, String)>;
@@ -72,7 +72,9 @@ pub fn reservation_vars(store: &Store, settings: &Settings, r: &Reservation) -> 
     ]
 }
 
-/// Looks up what `event` names and gathers its placeholders.
+/// Looks up what `event` names and gathers its placeholders. A named record that does not
+/// decode is left out (the notice still goes, with the code), so one bad record never holds up
+/// the notices after it.
 pub fn describe(
     store: &Store,
     settings: &Settings,
@@ -83,7 +85,7 @@ pub fn describe(
         .as_deref()
         .and_then(ReservationCode::parse)
     {
-        Some(code) => store.reservation(&code)?,
+        Some(code) => store.reservation(&code).skip_unreadable()?,
         None => None,
     };
     let mut vars = match &reservation {
@@ -113,7 +115,7 @@ pub fn describe(
             .to_string(),
     ));
     if let Some(stay) = match &event.imported_code {
-        Some(code) => store.imported_stay(code)?,
+        Some(code) => store.imported_stay(code).skip_unreadable()?,
         None => None,
     } {
         vars.push(("source", stay.source.as_str().into()));

@@ -18,7 +18,7 @@ use crate::domain::content::{
     PropertyDefaults, PropertyInput, alt_text, slugify,
 };
 use crate::domain::ids::AccommodationId;
-use crate::store::{ContentError, Store, StoreError};
+use crate::store::{ContentError, SkipUnreadable, Store, StoreError};
 use images::ImageError;
 
 /// Photos processed at once (decoding a 12 MP photo takes a core and ~50 MB for a moment).
@@ -81,11 +81,13 @@ impl Site {
         }
     }
 
-    /// The property's content: what the host saved, or the configuration's values.
+    /// The property's content: what the host saved, or the configuration's values (also when
+    /// the saved record no longer decodes: noted, and the site and the bot go on).
     pub fn property(&self) -> Result<PropertyContent, StoreError> {
         Ok(self
             .store
-            .site_content()?
+            .site_content()
+            .skip_unreadable()?
             .unwrap_or_else(|| PropertyContent::seeded(&self.defaults())))
     }
 

@@ -21,7 +21,7 @@ use crate::domain::messages::{InboundMessage, NewOutbound};
 use crate::domain::nlu::{Analysis, analyze};
 use crate::domain::reservation::{Actor, Channel, Reservation, Status};
 use crate::secret::sha256_hex;
-use crate::store::{IdempotencyKey, ReservationFilter, StoreError};
+use crate::store::{IdempotencyKey, ReservationFilter, SkipUnreadable, StoreError};
 
 /// The name a guest without a usable WhatsApp profile name books under.
 const ANONYMOUS: &str = "Huésped WhatsApp";
@@ -273,8 +273,9 @@ impl WhatsApp {
         notices::reservation_vars(&self.app.store, &self.app.settings, r)
     }
 
-    /// The holds taken in this chat, then the live bookings made elsewhere (web form, the
-    /// host) under the sender's number, however it was typed there: oldest first.
+    /// The readable holds taken in this chat (one that does not decode is left out, noted),
+    /// then the live bookings made elsewhere (web form, the host) under the sender's number,
+    /// however it was typed there: oldest first.
     fn reservations_of(
         &self,
         conv: &Conversation,
@@ -286,9 +287,7 @@ impl WhatsApp {
             .iter()
             .filter_map(|c| ReservationCode::parse(c))
         {
-            if let Some(r) = self.app.store.reservation(&code)? {
-                out.push(r);
-            }
+            out.extend(self.app.store.reservation(&code).skip_unreadable()?);
         }
         if let Some(phone) = whatsapp_phone(to) {
             let filter = ReservationFilter {

@@ -10,7 +10,7 @@ use crate::app::notices::{self, Notice, Vars};
 use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::messages::NewOutbound;
 use crate::domain::reservation::Channel;
-use crate::store::StoreError;
+use crate::store::{SkipUnreadable, StoreError};
 
 /// The host's WhatsApp text for an event.
 fn host_text(kind: EventKind, mut vars: Vars) -> String {
@@ -40,7 +40,8 @@ impl WhatsApp {
         body: String,
         now: Timestamp,
     ) -> Result<Option<NewOutbound>, StoreError> {
-        let conv: Option<Conversation> = self.app.store.conversation(to)?;
+        // A chat state that no longer decodes counts as a closed window.
+        let conv: Option<Conversation> = self.app.store.conversation(to).skip_unreadable()?;
         if conv.is_some_and(|c| c.window_open(now)) {
             return Ok(Some(outgoing::text(to, body)));
         }

@@ -26,7 +26,7 @@ pub use dialog::Conversation;
 use crate::app::App;
 use crate::domain::messages::{DeliveryStatus, InboundMessage};
 use crate::integrations::whatsapp::Graph;
-use crate::store::StoreError;
+use crate::store::{SkipUnreadable, StoreError};
 
 /// Messages handled per sweep.
 const BATCH: usize = 50;
@@ -147,8 +147,13 @@ impl WhatsApp {
     async fn answer_inbox(&self) -> Result<(), StoreError> {
         for (seq, msg) in self.app.store.whatsapp_inbox(BATCH)? {
             let now = Timestamp::now();
-            let mut conv: Conversation =
-                self.app.store.conversation(&msg.from)?.unwrap_or_default();
+            // A state that no longer decodes starts over: the guest is answered.
+            let mut conv: Conversation = self
+                .app
+                .store
+                .conversation(&msg.from)
+                .skip_unreadable()?
+                .unwrap_or_default();
             let text = match msg.kind.as_str() {
                 "audio" => self.transcribe(&msg).await,
                 _ => msg.text.clone(),

@@ -7,7 +7,7 @@ use super::texts::render;
 use super::{Conversation, WhatsApp};
 use crate::domain::ids::ReservationCode;
 use crate::domain::reservation::Status;
-use crate::store::StoreError;
+use crate::store::{SkipUnreadable, StoreError};
 
 impl WhatsApp {
     /// Reminds and announces for every watched hold that needs it.
@@ -27,7 +27,8 @@ impl WhatsApp {
                 let Some(parsed) = ReservationCode::parse(&code) else {
                     continue;
                 };
-                let Some(r) = self.app.store.reservation(&parsed)? else {
+                // Gone, or unreadable (noted): no longer followed.
+                let Some(r) = self.app.store.reservation(&parsed).skip_unreadable()? else {
                     continue;
                 };
                 let lapsed = r.status == Status::Expired

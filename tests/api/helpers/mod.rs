@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use alojamientos::config::{RawSettings, Settings};
-use alojamientos::startup::Application;
+use alojamientos::startup::{Application, FirstAdmin};
 use jiff::ToSpan;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
@@ -61,14 +61,50 @@ impl TestApp {
         Self::start(raw.validate().unwrap(), dir).await
     }
 
+    /// Stops the server, lets `offline` work on the data directory while the store is closed,
+    /// and starts it again there (with the same admin) on the test settings `configure` changes.
+    pub async fn restart(
+        self,
+        offline: impl FnOnce(&std::path::Path),
+        configure: impl FnOnce(&mut RawSettings),
+    ) -> TestApp {
+        let admin = FirstAdmin {
+            email: self.admin_email.clone(),
+            password: self.admin_password.clone(),
+        };
+        let dir = self.stop().await;
+        let file = dir.path().join(alojamientos::store::STORE_FILE);
+        let closed = || async {
+            !matches!(
+                redb::Database::open(&file),
+                Err(redb::DatabaseError::DatabaseAlreadyOpen)
+            )
+        };
+        assert!(
+            eventually(Duration::from_secs(10), closed).await,
+            "the stopped server lets go of its store"
+        );
+        offline(dir.path());
+        let mut raw = test_settings(dir.path());
+        configure(&mut raw);
+        let app = Application::build(raw.validate().unwrap(), false)
+            .await
+            .unwrap();
+        Self::serve(app, dir, admin).await
+    }
+
     async fn start(settings: Settings, dir: TempDir) -> TestApp {
         let app = Application::build(settings, false).await.unwrap();
-        let addr = app.local_addr();
-        let metrics_addr = app.metrics_addr();
         let admin = app
             .first_admin
             .clone()
             .expect("a new store creates the first admin");
+        Self::serve(app, dir, admin).await
+    }
+
+    async fn serve(app: Application, dir: TempDir, admin: FirstAdmin) -> TestApp {
+        let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app.run(async move {
             let _ = stopped.await;

@@ -231,14 +231,15 @@ async fn a_refund_on_a_confirmed_stay_is_flagged_not_cancelled() {
 async fn api_failures_are_retried_and_a_hold_stands_without_a_link() {
     let (fake, app, acc) = setup(|_| {}).await;
 
-    // Mercado Pago down while the hold is taken: the hold stands, without a link.
-    fake.fail("preferences", &[Fault::Status(500)]);
+    // Mercado Pago down while the hold is taken: the hold stands, without a link, after the
+    // retries the settings allow (mercadopago.max_retries = 2 here).
+    fake.fail("preferences", &[Fault::Status(500); 3]);
     let held = hold(&app, acc, 30, 33).await;
     assert_eq!(held.created["payment_url"], Value::Null);
     assert_eq!(
         fake.hits("preferences"),
-        1,
-        "one attempt while the guest waits"
+        3,
+        "a first attempt and two retries while the guest waits"
     );
     assert_eq!(
         health(&app).await["checks"]["mercadopago"]["status"],
@@ -258,7 +259,7 @@ async fn api_failures_are_retried_and_a_hold_stands_without_a_link() {
             .unwrap()
             .contains("pref_id=")
     );
-    assert_eq!(fake.hits("preferences"), 4);
+    assert_eq!(fake.hits("preferences"), 6);
     assert_eq!(
         health(&app).await["checks"]["mercadopago"]["status"],
         "configured"
@@ -279,7 +280,7 @@ async fn api_failures_are_retried_and_a_hold_stands_without_a_link() {
 #[tokio::test]
 async fn a_4xx_is_not_retried() {
     let (fake, app, acc) = setup(|_| {}).await;
-    fake.fail("preferences", &[Fault::Status(500)]);
+    fake.fail("preferences", &[Fault::Status(500); 3]);
     let held = hold(&app, acc, 30, 33).await;
     assert_eq!(held.created["payment_url"], Value::Null);
     let before = fake.hits("preferences");

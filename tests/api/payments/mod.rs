@@ -12,7 +12,11 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
 mod deposits;
+mod signed_id;
 mod webhook;
+
+mod hold_link;
+mod id_shapes;
 
 const SECRET: &str = fake_mp::WEBHOOK_SECRET;
 const WEBHOOK: &str = "/api/v1/webhooks/mercadopago";
