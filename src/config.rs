@@ -61,6 +61,7 @@ pub struct ServerSection {
     pub data_dir: PathBuf,
     pub body_limit_bytes: usize,
     pub cache_size_mb: usize,
+    pub min_free_mb: u64,
     pub quick_repair: bool,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
@@ -143,6 +144,7 @@ impl Default for RawSettings {
                 body_limit_bytes: 64 * 1024,
                 cache_size_mb: 8,
                 quick_repair: false,
+                min_free_mb: 64,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
                 public_base_url: String::new(),
@@ -224,6 +226,8 @@ pub struct Settings {
     pub body_limit_bytes: usize,
     /// Page cache of the store, in bytes.
     pub cache_bytes: usize,
+    /// Writes are refused (503 `storage_full`) while less than this is free on the store's disk.
+    pub min_free_bytes: u64,
     pub trusted_proxies: Vec<IpAddr>,
     /// Commit so that a restart after a crash needs no full repair of the store (slower commits).
     pub quick_repair: bool,
@@ -415,6 +419,7 @@ impl RawSettings {
             || cc.len() > 3
             || !cc.bytes().all(|b| b.is_ascii_digit())
             || cc.starts_with('0')
+            || crate::domain::contact::region_of(cc).is_none()
         {
             return Err(invalid(
                 "property.default_country_code",
@@ -437,7 +442,7 @@ impl RawSettings {
                 "must be between 0 and 100",
             ));
         }
-        if !(1..=365).contains(&self.reservations.max_nights) {
+        if !(1..=crate::domain::stay::MAX_NIGHTS).contains(&self.reservations.max_nights) {
             return Err(invalid(
                 "reservations.max_nights",
                 "must be between 1 and 365",
@@ -515,6 +520,7 @@ impl RawSettings {
             data_dir: self.server.data_dir,
             body_limit_bytes: self.server.body_limit_bytes,
             cache_bytes: self.server.cache_size_mb * 1024 * 1024,
+            min_free_bytes: self.server.min_free_mb.saturating_mul(1024 * 1024),
             quick_repair: self.server.quick_repair,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,

@@ -56,8 +56,10 @@ impl Application {
             settings.lock_timeout,
             settings.cache_bytes,
         )?;
+        store.set_min_free_bytes(settings.min_free_bytes);
         store.set_quick_repair(settings.quick_repair);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
+        tokio::task::spawn_blocking(crate::domain::contact::load_phone_metadata);
         let app = App::new(store, settings.clone());
         if demo {
             seed_demo(&app).await?;
@@ -188,10 +190,11 @@ impl Application {
     }
 }
 
-/// Pings systemd's watchdog every `every` while the store answers a read and commits a write
-/// and the scheduler keeps running the hold-expiry job (whatever each run's outcome: a job
-/// failing on its data is health's business, a restart would not mend it); when either stops,
-/// the pings stop and systemd restarts the service after `WatchdogSec`.
+/// Pings systemd's watchdog every `every` while the store answers a read and its writer
+/// answers a write (committed, or refused at once because the disk is full: a restart would
+/// not free space) and the scheduler keeps running the hold-expiry job (whatever each run's
+/// outcome: a job failing on its data is health's business, a restart would not mend it); when
+/// either stops, the pings stop and systemd restarts the service after `WatchdogSec`.
 async fn watchdog(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

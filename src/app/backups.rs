@@ -17,6 +17,8 @@ pub struct Backups {
     dir: PathBuf,
     keep: usize,
     stale_after: Duration,
+    /// Free space the store's writer keeps; a snapshot must leave it too.
+    min_free: u64,
     started: Instant,
     last_success: Mutex<Option<Timestamp>>,
     running: tokio::sync::Mutex<()>,
@@ -24,8 +26,12 @@ pub struct Backups {
 
 impl Backups {
     /// Prepares backups for `store`; the last success starts as the newest snapshot's time.
+    /// The directory is made absolute here, so every path the server answers (to the `backup`
+    /// verb, run from any directory) names the file whatever form `data_dir` has.
     pub fn new(store: Store, settings: &Settings) -> Arc<Backups> {
         let dir = settings.backup_dir();
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        remove_unfinished(&dir);
         let last = backup::list_snapshots(&dir)
             .last()
             .and_then(|p| std::fs::metadata(p).ok()?.modified().ok())
@@ -38,6 +44,7 @@ impl Backups {
             dir,
             keep: settings.backup.keep,
             stale_after: settings.backup.stale_after,
+            min_free: settings.min_free_bytes,
             started: Instant::now(),
             last_success: Mutex::new(last),
             running: tokio::sync::Mutex::new(()),
@@ -45,13 +52,30 @@ impl Backups {
     }
 
     /// Takes a snapshot now (waiting for one in progress to finish first), then prunes old
-    /// ones beyond `backup.keep`.
+    /// ones beyond `backup.keep`. Old snapshots go only after the new one is complete; a disk
+    /// without room for a copy of the store (plus `server.min_free_mb`) is refused up front.
     pub async fn take(&self) -> Result<SnapshotInfo, BackupError> {
         let _one_at_a_time = self.running.lock().await;
         let dest = self.dir.join(backup::snapshot_name());
         let (store, dir, keep) = (self.store.clone(), self.dir.clone(), self.keep);
+        let min_free = self.min_free;
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir).map_err(|source| BackupError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+            let needed = store.file_size().saturating_add(min_free);
+            match crate::store::available_bytes(&dir) {
+                Some(available) if available < needed => {
+                    return Err(BackupError::NoSpace {
+                        dir: dir.clone(),
+                        needed,
+                        available,
+                    });
+                }
+                _ => {}
+            }
             let info = store.snapshot_to(&dest)?;
             backup::prune(&dir, keep);
             Ok::<_, BackupError>(info)
@@ -94,5 +118,22 @@ impl Backups {
     /// The snapshots on disk, oldest first.
     pub fn list(&self) -> Vec<PathBuf> {
         backup::list_snapshots(&self.dir)
+    }
+}
+
+/// Removes what a snapshot interrupted by a crash left behind (`*.partial`, `*.tmp-write`):
+/// at start no snapshot is in progress, and they would only take disk space.
+fn remove_unfinished(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(backup::SNAPSHOT_PREFIX)
+            && (name.ends_with(".partial") || name.ends_with(".tmp-write"))
+        {
+            tracing::warn!(file = %name, "removing an unfinished snapshot left by a crash");
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }

@@ -26,6 +26,8 @@ pub enum Level {
 pub struct DatabaseCheck {
     status: Level,
     latency_ms: f64,
+    /// Writes are refused because the disk is full (below `server.min_free_mb`).
+    storage_full: bool,
 }
 
 /// Stored records that do not decode: each is skipped by lists, jobs and workers (which go
@@ -256,11 +258,13 @@ fn free_percent(path: &std::path::Path) -> Option<f64> {
 /// Checks every subsystem and combines the results (worst first).
 pub fn check(app: &App) -> Health {
     let started = Instant::now();
-    let db_ok = app.store.read(|_| Ok(())).is_ok() && app.store.is_writable();
+    let storage_full = app.store.is_storage_full();
+    let db_ok = app.store.read(|_| Ok(())).is_ok() && app.store.is_writable() && !storage_full;
     let latency_ms = (started.elapsed().as_secs_f64() * 1e5).round() / 100.0;
     let database = DatabaseCheck {
         status: if db_ok { Level::Ok } else { Level::Unhealthy },
         latency_ms,
+        storage_full,
     };
     let unreadable = app.store.unreadable_count();
     let records = RecordsCheck {
@@ -343,7 +347,7 @@ pub fn check(app: &App) -> Health {
 }
 
 /// Sets `health_check_status{check}`, `disk_free_percent`, `reservations_holds_live` and the
-/// store's gauges (for a scrape).
+/// store's gauges (`store_storage_full` among them) for a scrape.
 pub fn record(app: &App) {
     let health = check(app);
     let c = &health.checks;
@@ -359,6 +363,7 @@ pub fn record(app: &App) {
         metrics::gauge!("health_check_status", "check" => check).set(level as u8 as f64);
     }
     metrics::gauge!("disk_free_percent").set(c.disk.free_percent);
+    metrics::gauge!("store_storage_full").set(if c.database.storage_full { 1.0 } else { 0.0 });
     if let Ok(holds) = app.store.live_holds() {
         metrics::gauge!("reservations_holds_live").set(holds as f64);
     }

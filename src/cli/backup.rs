@@ -12,6 +12,9 @@ use crate::store::{STORE_FILE, Store, StoreError};
 /// `alojamientos backup [--out PATH]`: asks the running server for a snapshot, or snapshots
 /// the store file itself when no server runs; with `--out`, the snapshot also goes there.
 pub async fn backup(settings: Settings, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let out = out
+        .map(|p| std::path::absolute(&p).with_context(|| format!("resolving {}", p.display())))
+        .transpose()?;
     let info = match control::read(&settings.data_dir) {
         Some(c) => match tokio::task::spawn_blocking(move || ask_server(&c)).await? {
             Ok(info) => Some(info),
@@ -120,11 +123,15 @@ fn copy_out(info: &SnapshotInfo, out: &Path) -> anyhow::Result<SnapshotInfo> {
             tmp.display()
         );
     }
-    std::fs::rename(&tmp, out)?;
     let name = out.file_name().unwrap_or_default().to_string_lossy();
     let mut sums = out.as_os_str().to_owned();
     sums.push(".sha256");
-    std::fs::write(PathBuf::from(sums), format!("{sha256}  {name}\n"))?;
+    let sums = PathBuf::from(sums);
+    let sums_tmp = sums.with_extension("partial");
+    std::fs::write(&sums_tmp, format!("{sha256}  {name}\n"))?;
+    std::fs::File::open(&sums_tmp)?.sync_all()?;
+    std::fs::rename(&sums_tmp, &sums)?;
+    std::fs::rename(&tmp, out)?;
     Ok(SnapshotInfo {
         path: out.to_owned(),
         ..info.clone()

@@ -126,6 +126,16 @@ const fn invalid(field: &'static str, reason: &'static str) -> InvalidAccommodat
 /// The default weekend multiplier (1.2).
 pub const DEFAULT_WEEKEND_MULTIPLIER: Rate = Rate::from_basis_points(12_000);
 
+/// The highest nightly price (base or season) a host may set: 1 000 000 000.00. With
+/// [`MAX_WEEKEND_MULTIPLIER`] and the longest stay it keeps every total under the money rule's
+/// `MAX_AMOUNT` (checked by the compiler in `pricing`).
+pub const MAX_NIGHTLY_PRICE: Money = Money::from_units(1_000_000_000);
+/// The highest weekend multiplier a host may set: ×10.
+pub const MAX_WEEKEND_MULTIPLIER: Rate = Rate::from_basis_points(100_000);
+
+/// Why a price above [`MAX_NIGHTLY_PRICE`] is refused (a test keeps the two in step).
+const MAX_NIGHTLY_PRICE_REASON: &str = "must be at most 1000000000.00 a night";
+
 impl AccommodationInput {
     /// Checks every rule and fills the defaults.
     pub fn validate(self) -> Result<AccommodationSpec, InvalidAccommodation> {
@@ -139,10 +149,13 @@ impl AccommodationInput {
         if self.base_price == Money::ZERO {
             return Err(invalid("base_price", "must be greater than zero"));
         }
+        if self.base_price > MAX_NIGHTLY_PRICE {
+            return Err(invalid("base_price", MAX_NIGHTLY_PRICE_REASON));
+        }
         let weekend_multiplier = self
             .weekend_multiplier
             .unwrap_or(DEFAULT_WEEKEND_MULTIPLIER);
-        if weekend_multiplier.basis_points() == 0 || weekend_multiplier.basis_points() > 100_000 {
+        if weekend_multiplier.basis_points() == 0 || weekend_multiplier > MAX_WEEKEND_MULTIPLIER {
             return Err(invalid(
                 "weekend_multiplier",
                 "must be above 0 and at most 10",
@@ -171,6 +184,9 @@ impl AccommodationInput {
                     "seasons.nightly_price",
                     "must be greater than zero",
                 ));
+            }
+            if season.nightly_price > MAX_NIGHTLY_PRICE {
+                return Err(invalid("seasons.nightly_price", MAX_NIGHTLY_PRICE_REASON));
             }
             if season.min_stay.is_some_and(|m| !(1..=365).contains(&m)) {
                 return Err(invalid("seasons.min_stay", "must be between 1 and 365"));
@@ -266,6 +282,27 @@ pub(crate) mod tests {
         let mut i = input();
         i.weekend_multiplier = Some(Rate::from_basis_points(0));
         assert_eq!(i.validate().unwrap_err().field, "weekend_multiplier");
+    }
+
+    #[test]
+    fn prices_and_multipliers_above_the_caps_are_refused_by_field() {
+        let mut i = input();
+        i.base_price = MAX_NIGHTLY_PRICE;
+        i.weekend_multiplier = Some(MAX_WEEKEND_MULTIPLIER);
+        assert!(i.validate().is_ok());
+        let mut i = input();
+        i.base_price = Money::from_cents(MAX_NIGHTLY_PRICE.cents() + 1);
+        let err = i.validate().unwrap_err();
+        assert_eq!(err.field, "base_price");
+        assert!(err.reason.contains(&MAX_NIGHTLY_PRICE.to_string()), "{err}");
+        let mut i = input();
+        i.weekend_multiplier = Some(Rate::from_basis_points(100_001));
+        assert_eq!(i.validate().unwrap_err().field, "weekend_multiplier");
+        let mut i = input();
+        let mut s = season(date(2025, 1, 1), date(2025, 2, 1));
+        s.nightly_price = Money::from_cents(MAX_NIGHTLY_PRICE.cents() + 1);
+        i.seasons = vec![s];
+        assert_eq!(i.validate().unwrap_err().field, "seasons.nightly_price");
     }
 
     fn season(from: Date, to: Date) -> Season {

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Validated contact details: made only by [`Contact::new`], read through its accessors.
+/// Validated contact details: made only by [`Contact::new`] (typed by a guest or the host) and
+/// [`Contact::from_whatsapp`] (a WhatsApp sender), read through its accessors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     name: String,
@@ -23,6 +24,27 @@ pub enum InvalidContact {
 }
 
 impl Contact {
+    /// A WhatsApp guest: `wa_id` is the sender's number as WhatsApp gives it (see
+    /// [`whatsapp_phone`]); a missing or unusable profile name becomes `fallback_name`.
+    pub fn from_whatsapp(
+        name: Option<&str>,
+        wa_id: &str,
+        fallback_name: &str,
+    ) -> Result<Self, InvalidContact> {
+        let phone = whatsapp_phone(wa_id).ok_or(InvalidContact::Phone)?;
+        let name = name
+            .map(str::trim)
+            .filter(|n| {
+                !n.is_empty() && n.chars().count() <= 200 && !n.chars().any(char::is_control)
+            })
+            .unwrap_or(fallback_name);
+        Ok(Contact {
+            name: name.to_owned(),
+            phone,
+            email: None,
+        })
+    }
+
     /// Validates and normalises; `default_country` (e.g. `"54"`) is prefixed to national numbers.
     pub fn new(
         name: &str,
@@ -61,11 +83,33 @@ impl Contact {
     }
 }
 
-/// Normalises a phone number to E.164. Accepts `+54 9 11 2233-4455`, `0054…`, and national
-/// numbers (`011 2233 4455`, leading trunk 0 dropped) which get `default_country`.
+/// The region whose numbering plan national numbers follow, for a country calling code such
+/// as `"54"` (Argentina); for a code shared by several countries, its main one (`"1"` → US).
+pub fn region_of(calling_code: &str) -> Option<phonenumber::country::Id> {
+    let code: u16 = calling_code.parse().ok()?;
+    let regions = phonenumber::metadata::DATABASE.region(&code)?;
+    regions.first()?.parse().ok()
+}
+
+/// Loads libphonenumber's metadata now (about 0.1 s, once per process) instead of in the
+/// first guest's request.
+pub fn load_phone_metadata() {
+    let _ = normalize_phone("+5491122334455", "54");
+}
+
+/// Longest text taken as a phone number; real ones, formatted, are far shorter.
+const MAX_PHONE_TEXT: usize = 40;
+
+/// Normalises a phone number as typed to E.164 with libphonenumber's metadata (the
+/// `phonenumber` crate): international forms (`+54 9 11 2233-4455`, `0054…`, `54 9 …`) and
+/// national ones in the numbering plan of `default_country` (a calling code such as `"54"`),
+/// with their trunk prefix and local habits: Argentine mobiles written with the trunk `0`, the
+/// area code and the mobile `15` (`0351 15-412-3456`, `11 15 2233-4455`) become `+549…`.
+/// A number that does not parse, or is not a valid number of its country, is `None`.
 pub fn normalize_phone(raw: &str, default_country: &str) -> Option<String> {
     let trimmed = raw.trim();
     if trimmed.is_empty()
+        || trimmed.len() > MAX_PHONE_TEXT
         || !trimmed
             .chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c))
@@ -73,16 +117,33 @@ pub fn normalize_phone(raw: &str, default_country: &str) -> Option<String> {
     {
         return None;
     }
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let international = if trimmed.starts_with('+') {
-        digits
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        rest.to_owned()
-    } else {
-        format!("{default_country}{}", digits.trim_start_matches('0'))
-    };
-    let valid = (8..=15).contains(&international.len()) && !international.starts_with('0');
-    valid.then(|| format!("+{international}"))
+    let number = phonenumber::parse(region_of(default_country), trimmed).ok()?;
+    number.is_valid().then(|| e164(&number))
+}
+
+fn e164(number: &phonenumber::PhoneNumber) -> String {
+    number.format().mode(phonenumber::Mode::E164).to_string()
+}
+
+/// The E.164 number of a WhatsApp sender (`wa_id`, digits with the country code, e.g.
+/// `5493514123456`). A number the metadata knows is taken in its canonical form, however
+/// short (some countries' are); WhatsApp has verified the number, so one the metadata does not
+/// know yet is still taken as it comes (8 to 15 digits). The same number typed locally by a
+/// guest ([`normalize_phone`]) gives the same text.
+pub fn whatsapp_phone(wa_id: &str) -> Option<String> {
+    let digits = wa_id.trim().trim_start_matches('+');
+    if digits.is_empty()
+        || digits.len() > 15
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || digits.starts_with('0')
+    {
+        return None;
+    }
+    let plus = format!("+{digits}");
+    match phonenumber::parse(None, &plus) {
+        Ok(n) if n.is_valid() => Some(e164(&n)),
+        _ => (digits.len() >= 8).then_some(plus),
+    }
 }
 
 /// Lower-cases the domain and checks the obvious shape `local@domain.tld`.
@@ -102,6 +163,77 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argentine_mobiles_in_every_usual_local_form_become_549() {
+        let cases = [
+            ("0351 15-412-3456", "+5493514123456"),
+            ("351 15 4123456", "+5493514123456"),
+            ("(0351) 15 412 3456", "+5493514123456"),
+            ("+54 9 351 412-3456", "+5493514123456"),
+            ("54 9 351 4123456", "+5493514123456"),
+            ("+54 351 15 412-3456", "+5493514123456"),
+            ("11 15 2233-4455", "+5491122334455"),
+            ("011 15 2233-4455", "+5491122334455"),
+            ("+54 9 11 2233-4455", "+5491122334455"),
+            ("54 9 11 2233 4455", "+5491122334455"),
+            ("+54 11 15 2233-4455", "+5491122334455"),
+            ("0294 15 442-1234", "+5492944421234"),
+        ];
+        for (typed, e164) in cases {
+            assert_eq!(
+                normalize_phone(typed, "54").as_deref(),
+                Some(e164),
+                "{typed}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_whatsapp_sender_and_the_same_phone_typed_locally_match() {
+        for (wa_id, typed) in [
+            ("5493514123456", "0351 15-412-3456"),
+            ("5491122334455", "11 15 2233-4455"),
+            ("5492944421234", "(0294) 15 442-1234"),
+        ] {
+            assert_eq!(
+                whatsapp_phone(wa_id),
+                normalize_phone(typed, "54"),
+                "{wa_id}"
+            );
+        }
+        assert_eq!(
+            whatsapp_phone("5491100000000").as_deref(),
+            Some("+5491100000000"),
+            "a number WhatsApp verified is kept even if the metadata does not know it"
+        );
+        assert_eq!(whatsapp_phone("12"), None);
+        // Found by fuzzing: a short number valid in its country must round-trip.
+        let short = normalize_phone("008 243 121", "54").unwrap();
+        assert_eq!(whatsapp_phone(&short[1..]), Some(short));
+        assert_eq!(whatsapp_phone("54911abc"), None);
+    }
+
+    #[test]
+    fn the_default_country_code_chooses_the_numbering_plan() {
+        assert_eq!(
+            normalize_phone("(415) 555-2671", "1").as_deref(),
+            Some("+14155552671")
+        );
+        assert_eq!(
+            normalize_phone("612 34 56 78", "34").as_deref(),
+            Some("+34612345678")
+        );
+        assert_eq!(
+            normalize_phone("+598 99 123 456", "54").as_deref(),
+            Some("+59899123456")
+        );
+        assert_eq!(
+            region_of("54").map(|r| r.as_ref().to_owned()).as_deref(),
+            Some("AR")
+        );
+        assert_eq!(region_of("999"), None);
+    }
 
     #[test]
     fn normalises_argentine_numbers_to_e164() {
@@ -132,6 +264,11 @@ mod tests {
             "+54 11 +2233",
             "1234567890123456789",
             "+0123456789",
+            "15 2233-4455",
+            "2233-4455",
+            "+54 11 1234",
+            "+1 555 0100",
+            "011 2233-4455 int 12 más texto largo de relleno",
         ] {
             assert_eq!(normalize_phone(bad, "54"), None, "{bad:?}");
         }

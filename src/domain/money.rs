@@ -1,4 +1,8 @@
 //! Exact money and rates: integer cents and basis points, never floating point.
+//!
+//! The money rule: every amount is a non-negative `i64` of cents, and every such amount renders
+//! and parses back, so a stored amount can always be read. What hosts may enter is capped (see
+//! `accommodation::MAX_NIGHTLY_PRICE`) so that the dearest stay stays under [`MAX_AMOUNT`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,13 +13,21 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(i64);
 
+/// The most any stay, deposit or payment amounts to: 10 000 000 000 000.00 (10^15 cents). It is
+/// below 2^53 cents, so clients that read amounts as binary floating point (JavaScript, the
+/// `unit_price` Mercado Pago takes) still get them to the cent. The caps on what a host enters
+/// (`accommodation::MAX_NIGHTLY_PRICE` and `MAX_WEEKEND_MULTIPLIER`, `stay::MAX_NIGHTS`) are proven to keep
+/// every total under it; payments reported above it are refused as invalid.
+pub const MAX_AMOUNT: Money = Money(1_000_000_000_000_000);
+
 /// A text that is not a non-negative decimal amount with at most `scale` decimals.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} is not a valid decimal amount")]
 pub struct InvalidDecimal(pub String);
 
 /// Parses a non-negative decimal with at most `scale` fractional digits into units of
-/// `10^-scale`.
+/// `10^-scale`; anything that fits an `i64` is accepted (limits are the callers' rules), so
+/// every amount this program renders parses back.
 fn parse_fixed(text: &str, scale: u32) -> Result<i64, InvalidDecimal> {
     let bad = || InvalidDecimal(text.to_owned());
     let trimmed = text.trim();
@@ -30,7 +42,6 @@ fn parse_fixed(text: &str, scale: u32) -> Result<i64, InvalidDecimal> {
     whole
         .checked_mul(unit)
         .and_then(|w| w.checked_add(frac_value))
-        .filter(|v| *v <= 1_000_000_000_000_000)
         .ok_or_else(bad)
 }
 
@@ -209,7 +220,23 @@ mod tests {
         assert_eq!("12000".parse::<Money>().unwrap().to_string(), "12000.00");
         assert_eq!("12000.5".parse::<Money>().unwrap().cents(), 1_200_050);
         assert_eq!("0.05".parse::<Money>().unwrap().to_string(), "0.05");
-        for bad in ["", "-1", "1.234", "1e3", "abc", "1.", ".5", "1,5"] {
+        assert_eq!(
+            "92233720368547758.07".parse::<Money>().unwrap().cents(),
+            i64::MAX
+        );
+        assert_eq!(MAX_AMOUNT.to_string(), "10000000000000.00");
+        assert!(MAX_AMOUNT.cents() < 1 << 53);
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1e3",
+            "abc",
+            "1.",
+            ".5",
+            "1,5",
+            "92233720368547758.08",
+        ] {
             assert!(bad.parse::<Money>().is_err(), "{bad:?} should be rejected");
         }
     }
@@ -264,6 +291,14 @@ mod tests {
             let expected = format!("{sign}{}.{:02}", abs / 100, abs % 100);
             prop_assert_eq!(&m.to_string(), &expected);
             prop_assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{expected}\""));
+        }
+
+        #[test]
+        fn every_amount_renders_and_parses_back(cents in 0i64..=i64::MAX) {
+            let m = Money::from_cents(cents);
+            prop_assert_eq!(m.to_string().parse::<Money>().unwrap(), m);
+            let json = serde_json::to_string(&m).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Money>(&json).unwrap(), m);
         }
 
         #[test]

@@ -4,8 +4,20 @@ use jiff::civil::Date;
 use serde::Serialize;
 
 use super::accommodation::AccommodationSpec;
+use super::accommodation::{MAX_NIGHTLY_PRICE, MAX_WEEKEND_MULTIPLIER};
 use super::dates::NightRange;
-use super::money::{Money, Rate};
+use super::money::{MAX_AMOUNT, Money, Rate};
+use super::stay::MAX_NIGHTS;
+
+/// The money rule, checked by the compiler: the dearest stay anyone can book (every night at
+/// the highest price times the highest multiplier, for the most nights) is at most
+/// [`MAX_AMOUNT`], so totals, deposits and the nights of a stored reservation always fit.
+const _: () = assert!(
+    MAX_NIGHTLY_PRICE.cents() as i128 * MAX_WEEKEND_MULTIPLIER.basis_points() as i128
+        / Rate::ONE.basis_points() as i128
+        * MAX_NIGHTS as i128
+        <= MAX_AMOUNT.cents() as i128
+);
 
 /// The price of one night and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -29,7 +41,9 @@ pub struct Quote {
 }
 
 /// Prices every night of `range`: the season's nightly price (or the base price), times the
-/// weekend multiplier on weekend nights; the deposit is `deposit_share` of the total.
+/// weekend multiplier on weekend nights; the deposit is `deposit_share` of the total. With a
+/// validated `spec`, at most [`MAX_NIGHTS`] nights and a share of at most 1, every amount is
+/// at most [`MAX_AMOUNT`].
 pub fn quote(spec: &AccommodationSpec, range: &NightRange, deposit_share: Rate) -> Quote {
     let nights: Vec<NightPrice> = range.nights_iter().map(|d| night_price(spec, d)).collect();
     let total: Money = nights.iter().map(|n| n.price).sum();
@@ -115,7 +129,75 @@ mod tests {
         assert_eq!(q.deposit.to_string(), "18000.00");
     }
 
+    #[test]
+    fn the_dearest_stay_is_the_cap_and_fits_under_the_max_amount() {
+        let mut i = input();
+        i.base_price = MAX_NIGHTLY_PRICE;
+        i.weekend_multiplier = Some(MAX_WEEKEND_MULTIPLIER);
+        i.weekend_nights = Some(vec![
+            Day::Monday,
+            Day::Tuesday,
+            Day::Wednesday,
+            Day::Thursday,
+            Day::Friday,
+            Day::Saturday,
+            Day::Sunday,
+        ]);
+        let spec = i.validate().unwrap();
+        let check_in = date(2027, 1, 1);
+        let check_out = check_in
+            .checked_add(jiff::Span::new().days(i64::from(MAX_NIGHTS)))
+            .unwrap();
+        let range = NightRange::new(check_in, check_out).unwrap();
+        let q = quote(&spec, &range, Rate::ONE);
+        assert_eq!(q.total, Money::from_units(3_650_000_000_000));
+        assert!(q.total <= MAX_AMOUNT);
+        assert_eq!(q.deposit, q.total);
+    }
+
     proptest! {
+        /// Over every accepted input (prices up to the cap, seasons, any multiplier and weekend
+        /// set, stays up to MAX_NIGHTS, any deposit share), every amount is at most
+        /// MAX_AMOUNT and the quote survives a JSON round trip: what is stored reads back.
+        #[test]
+        fn every_accepted_stay_prices_under_the_max_amount_and_reads_back(
+            base in 1i64..=MAX_NIGHTLY_PRICE.cents(),
+            season_price in 1i64..=MAX_NIGHTLY_PRICE.cents(),
+            season_start in 0i64..400,
+            season_len in 1i64..400,
+            multiplier in 1u32..=MAX_WEEKEND_MULTIPLIER.basis_points(),
+            weekend in proptest::collection::vec(0usize..7, 0..=7),
+            nights in 1i64..=i64::from(MAX_NIGHTS),
+            share in 0u32..=Rate::ONE.basis_points(),
+        ) {
+            const DAYS: [Day; 7] = [
+                Day::Monday, Day::Tuesday, Day::Wednesday, Day::Thursday,
+                Day::Friday, Day::Saturday, Day::Sunday,
+            ];
+            let start = date(2027, 1, 1);
+            let from = start.checked_add(jiff::Span::new().days(season_start)).unwrap();
+            let mut i = input();
+            i.base_price = Money::from_cents(base);
+            i.weekend_multiplier = Some(Rate::from_basis_points(multiplier));
+            i.weekend_nights = Some(weekend.into_iter().map(|d| DAYS[d]).collect());
+            i.seasons = vec![Season {
+                name: "Alta".into(),
+                from,
+                to: from.checked_add(jiff::Span::new().days(season_len)).unwrap(),
+                nightly_price: Money::from_cents(season_price),
+                min_stay: None,
+            }];
+            let spec = i.validate().unwrap();
+            let end = start.checked_add(jiff::Span::new().days(nights)).unwrap();
+            let range = NightRange::new(start, end).unwrap();
+            let q = quote(&spec, &range, Rate::from_basis_points(share));
+            prop_assert!(q.total <= MAX_AMOUNT);
+            prop_assert!(q.deposit <= q.total);
+            prop_assert_eq!(q.nights.iter().map(|n| n.price).sum::<Money>(), q.total);
+            let json = serde_json::to_string(&q).unwrap();
+            prop_assert_eq!(serde_json::from_str::<Quote>(&json).unwrap(), q);
+        }
+
         #[test]
         fn total_is_the_sum_of_nights_and_deposit_never_exceeds_it(
             base in 1i64..10_000_000, start in 0i64..3000, len in 1i64..60, pct in 0u32..=100

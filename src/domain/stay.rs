@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use super::accommodation::AccommodationSpec;
 use super::dates::NightRange;
 
+/// The longest stay that is ever booked or priced: the upper bound of
+/// `reservations.max_nights`.
+pub const MAX_NIGHTS: u32 = 365;
+
 /// Why a requested stay is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum StayError {

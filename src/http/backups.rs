@@ -15,7 +15,7 @@ use crate::store::backup::SnapshotInfo;
 /// `backup.keep`, and answers where it is. Needs an admin session or the control token.
 #[utoipa::path(post, path = "/api/v1/admin/backups", tag = "admin", security(("bearer" = [])),
     responses((status = 201, body = SnapshotInfo), (status = 401, body = ErrorBody),
-        (status = 500, body = ErrorBody)))]
+        (status = 500, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn take_backup(
     _: OperatorAuth,
     State(state): State<AppState>,

@@ -128,13 +128,20 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if crate::store::means_no_space(&e) {
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_full",
+                "the server's disk is full; nothing was changed, retry later",
+            );
+        }
         match e {
             StoreError::Busy => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "busy",
                 "the server is busy, retry shortly",
             ),
-            StoreError::Closed => Self::new(
+            e if e.is_unavailable() => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "the store is not taking writes (shutting down or failed)",
@@ -327,9 +334,27 @@ impl From<PaymentLinkError> for ApiError {
     }
 }
 
+/// A snapshot that failed: 503 `storage_full` when the disk has no room for it (nothing was
+/// written and the kept snapshots stand), else 500 `backup_failed`.
 impl From<BackupError> for ApiError {
     fn from(e: BackupError) -> Self {
         tracing::error!(error = %e, "backup failed");
+        let no_space = match &e {
+            BackupError::NoSpace { .. } => true,
+            BackupError::Store(store) => crate::store::means_no_space(store),
+            BackupError::Io { source, .. } => matches!(
+                source.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ),
+            _ => false,
+        };
+        if no_space {
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_full",
+                e.to_string(),
+            );
+        }
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "backup_failed",

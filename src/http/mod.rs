@@ -29,7 +29,7 @@ mod session;
 mod setup;
 mod site;
 mod views;
-mod webhook_signature;
+pub mod webhook_signature;
 mod webhooks;
 mod whatsapp;
 
@@ -48,6 +48,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
+/// One CSV cell as the export writes it (public for the fuzz harness, `fuzz/harness`).
+pub use reservations::csv::cell as csv_cell;
 
 use crate::app::App;
 use crate::channels::whatsapp::WhatsApp;

@@ -13,7 +13,7 @@ use ureq::Agent;
 use super::api_health::ApiHealth;
 use super::outbound::{self, Limits, backoff, retry_after};
 use crate::config::{BackUrls, MercadoPagoSettings};
-use crate::domain::money::Money;
+use crate::domain::money::{MAX_AMOUNT, Money};
 use crate::domain::payment::{PaymentStatus, ProviderPayment};
 
 /// A failed call, after any retries.
@@ -85,16 +85,19 @@ fn api_date(t: Timestamp) -> String {
     format!("{}.000+00:00", t.strftime("%Y-%m-%dT%H:%M:%S"))
 }
 
-/// An amount as the API writes it (a JSON number), in exact cents.
+/// An amount as the API writes it (a JSON number), in exact cents; a negative one or one above
+/// [`MAX_AMOUNT`] is not an amount.
 fn money_of(value: &Value) -> Option<Money> {
-    match value {
+    let amount = match value {
         Value::Number(n) => n.to_string().parse().ok().or_else(|| {
             n.as_f64()
+                .filter(|f| *f >= 0.0)
                 .map(|f| Money::from_cents((f * 100.0).round() as i64))
         }),
         Value::String(s) => s.parse().ok(),
         _ => None,
-    }
+    };
+    amount.filter(|m| *m <= MAX_AMOUNT)
 }
 
 fn text_of(value: &Value) -> Option<String> {
@@ -333,6 +336,15 @@ mod tests {
         assert_eq!(odd.amount, Money::from_cents(10));
         assert_eq!(odd.external_reference, None);
         assert!(parse_payment(&json!({"status": "approved"})).is_err());
+        for amount in [
+            json!(-5.5),
+            json!(-1),
+            json!(1e300),
+            json!("10000000000000.01"),
+        ] {
+            let p = json!({"id": "8", "status": "approved", "transaction_amount": amount});
+            assert!(parse_payment(&p).is_err(), "{amount} is not an amount");
+        }
     }
 
     #[test]

@@ -10,12 +10,15 @@ use std::time::Instant;
 
 use redb::{
     Database, Durability, Key, MultimapTableHandle, ReadTransaction, ReadableDatabase,
-    ReadableTable, ReadableTableMetadata, TableDefinition, TableHandle, Value, WriteTransaction,
+    ReadableTable, TableDefinition, TableHandle, Value, WriteTransaction,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::{STORE_FILE, StoreError, schema, tables};
+use super::{StoreError, tables};
+
+mod verify;
+pub use verify::{restore, verify};
 
 /// File names of snapshots start with this and end with [`SNAPSHOT_SUFFIX`].
 pub const SNAPSHOT_PREFIX: &str = "alojamientos-";
@@ -44,6 +47,15 @@ pub enum BackupError {
     },
     #[error("{0}: redb's integrity check failed")]
     Integrity(PathBuf),
+    #[error(
+        "{dir}: not enough free space for a snapshot ({available} bytes free, {needed} needed); \
+         the existing snapshots are kept"
+    )]
+    NoSpace {
+        dir: PathBuf,
+        needed: u64,
+        available: u64,
+    },
     #[error("{path}: schema version {found} is newer than this binary supports ({supported})")]
     SchemaTooNew {
         path: PathBuf,
@@ -173,6 +185,15 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
 
 /// SHA-256 of a file, hex-encoded.
 pub fn file_sha256(path: &Path) -> Result<String, BackupError> {
+    read_hashing(path, |_| Ok(()))
+}
+
+/// Reads the file at `path` to its end, handing every chunk to `sink`, and returns the SHA-256
+/// of what was read (so a copy made by the sink is exactly what the hash covers).
+fn read_hashing(
+    path: &Path,
+    mut sink: impl FnMut(&[u8]) -> Result<(), BackupError>,
+) -> Result<String, BackupError> {
     let mut file = File::open(path).map_err(io(path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0; 1 << 16];
@@ -182,12 +203,13 @@ pub fn file_sha256(path: &Path) -> Result<String, BackupError> {
             break;
         }
         hasher.update(&buf[..n]);
+        sink(&buf[..n])?;
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn checksum_path(path: &Path) -> PathBuf {
@@ -203,51 +225,44 @@ fn sync_dir(dir: &Path) -> Result<(), BackupError> {
 /// Writes `contents` to `path` through a temporary file, fsync and rename.
 fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), BackupError> {
     let tmp = path.with_extension("tmp-write");
-    let mut file = File::create(&tmp).map_err(io(&tmp))?;
-    file.write_all(contents).map_err(io(&tmp))?;
-    file.sync_all().map_err(io(&tmp))?;
-    std::fs::rename(&tmp, path).map_err(io(path))
+    let written = File::create(&tmp)
+        .and_then(|mut file| {
+            file.write_all(contents)?;
+            file.sync_all()
+        })
+        .map_err(io(&tmp))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(io(path)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
-/// Writes a snapshot of `db` (as of one read transaction) to `dest`, with `dest.sha256`.
+/// Writes a snapshot of `db` (as of one read transaction) to `dest`, with `dest.sha256`. The
+/// snapshot is written beside `dest` as `.partial` and renamed once it and its checksum are on
+/// disk, so a file with a snapshot's name is always complete; on any failure (a full disk) the
+/// partial file is removed and nothing else is touched.
 pub fn snapshot_to(db: &Database, dest: &Path) -> Result<SnapshotInfo, BackupError> {
+    snapshot_from(db.begin_read().map_err(StoreError::from)?, dest)
+}
+
+/// [`snapshot_to`] from a read transaction already begun (the store's view at that moment).
+pub fn snapshot_from(src: ReadTransaction, dest: &Path) -> Result<SnapshotInfo, BackupError> {
     let started = Instant::now();
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty());
     let dir = dir.unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let tmp = dest.with_extension("redb.partial");
     let _ = std::fs::remove_file(&tmp);
-    let src = db.begin_read().map_err(StoreError::from)?;
-    let reservations = {
-        let copy = Database::create(&tmp).map_err(StoreError::from)?;
-        let mut txn = copy.begin_write().map_err(StoreError::from)?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(StoreError::from)?;
-        let result = copy_all(&src, &txn);
-        match result {
-            Ok(n) => {
-                txn.commit().map_err(StoreError::from)?;
-                n
-            }
-            Err(e) => {
-                drop(txn);
-                drop(copy);
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e);
-            }
+    let written = write_partial(src, &tmp, dest);
+    let (reservations, sha256) = match written {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
         }
     };
-    drop(src);
-    File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(io(&tmp))?;
-    let sha256 = file_sha256(&tmp)?;
     std::fs::rename(&tmp, dest).map_err(io(dest))?;
-    let file_name = dest.file_name().unwrap_or_default().to_string_lossy();
-    write_atomically(
-        &checksum_path(dest),
-        format!("{sha256}  {file_name}\n").as_bytes(),
-    )?;
     sync_dir(dir)?;
     let size_bytes = std::fs::metadata(dest).map_err(io(dest))?.len();
     Ok(SnapshotInfo {
@@ -257,6 +272,35 @@ pub fn snapshot_to(db: &Database, dest: &Path) -> Result<SnapshotInfo, BackupErr
         duration_ms: started.elapsed().as_millis() as u64,
         reservations,
     })
+}
+
+/// Copies every table into the new file `tmp`, fsyncs it and writes `dest.sha256`; returns the
+/// reservations copied and the file's hash.
+fn write_partial(
+    src: ReadTransaction,
+    tmp: &Path,
+    dest: &Path,
+) -> Result<(u64, String), BackupError> {
+    let reservations = {
+        let copy = Database::create(tmp).map_err(StoreError::from)?;
+        let mut txn = copy.begin_write().map_err(StoreError::from)?;
+        txn.set_durability(Durability::Immediate)
+            .map_err(StoreError::from)?;
+        let n = copy_all(&src, &txn)?;
+        txn.commit().map_err(StoreError::from)?;
+        n
+    };
+    drop(src);
+    File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(io(tmp))?;
+    let sha256 = file_sha256(tmp)?;
+    let file_name = dest.file_name().unwrap_or_default().to_string_lossy();
+    write_atomically(
+        &checksum_path(dest),
+        format!("{sha256}  {file_name}\n").as_bytes(),
+    )?;
+    Ok((reservations, sha256))
 }
 
 /// A new snapshot file name for now, e.g. `alojamientos-20261128T031500.123Z.redb`.
@@ -296,122 +340,10 @@ pub fn prune(dir: &Path, keep: usize) -> usize {
     excess
 }
 
-/// Checks the file's `.sha256` (required when `require_checksum`), redb's integrity check, the
-/// schema version, and that every record table opens. The file must not be open elsewhere.
-pub fn verify(path: &Path, require_checksum: bool) -> Result<CheckReport, BackupError> {
-    let sums = checksum_path(path);
-    let checksum_verified = match std::fs::read_to_string(&sums) {
-        Ok(text) => {
-            let expected = text.split_whitespace().next().unwrap_or("").to_lowercase();
-            let found = file_sha256(path)?;
-            if expected != found {
-                return Err(BackupError::ChecksumMismatch {
-                    path: path.to_owned(),
-                    expected,
-                    found,
-                });
-            }
-            true
-        }
-        Err(_) if require_checksum => return Err(BackupError::MissingChecksum(path.to_owned())),
-        Err(_) => false,
-    };
-    if !path.is_file() {
-        return Err(BackupError::Io {
-            path: path.to_owned(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        });
-    }
-    let mut db = Database::open(path).map_err(|e| match e {
-        redb::DatabaseError::DatabaseAlreadyOpen => {
-            BackupError::Store(StoreError::AlreadyOpen(path.to_owned()))
-        }
-        other => BackupError::Store(other.into()),
-    })?;
-    if !db.check_integrity().map_err(StoreError::from)? {
-        return Err(BackupError::Integrity(path.to_owned()));
-    }
-    let schema_version = schema::version(&db)?.unwrap_or(0);
-    if schema_version > schema::CURRENT_VERSION {
-        return Err(BackupError::SchemaTooNew {
-            path: path.to_owned(),
-            found: schema_version,
-            supported: schema::CURRENT_VERSION,
-        });
-    }
-    let txn = db.begin_read().map_err(StoreError::from)?;
-    let reservations = count_decoded(&txn, tables::RESERVATIONS)?;
-    let accommodations = txn
-        .open_table(tables::ACCOMMODATIONS)
-        .map_err(StoreError::from)?
-        .len()
-        .map_err(StoreError::from)?;
-    Ok(CheckReport {
-        schema_version,
-        reservations,
-        accommodations,
-        checksum_verified,
-    })
-}
-
-/// Counts a JSON table's records, failing on one that does not decode.
-fn count_decoded(
-    txn: &ReadTransaction,
-    def: TableDefinition<&str, &[u8]>,
-) -> Result<u64, StoreError> {
-    let table = txn.open_table(def)?;
-    let mut n = 0;
-    for entry in table.iter()? {
-        let (_, v) = entry?;
-        tables::decode::<serde_json::Value>(v.value())?;
-        n += 1;
-    }
-    Ok(n)
-}
-
-/// Replaces the store in `data_dir` by a verified copy of `snapshot`. The replaced store is
-/// kept as `alojamientos.redb.replaced-<time>` (returned). The server must be stopped.
-pub fn restore(
-    data_dir: &Path,
-    snapshot: &Path,
-) -> Result<(CheckReport, Option<PathBuf>), BackupError> {
-    let live = data_dir.join(STORE_FILE);
-    if live.exists() {
-        match Database::open(&live) {
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                return Err(StoreError::AlreadyOpen(data_dir.to_owned()).into());
-            }
-            Ok(db) => drop(db),
-            Err(_) => {}
-        }
-    }
-    let report = verify(snapshot, true)?;
-    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
-    let incoming = data_dir.join(format!("{STORE_FILE}.restoring"));
-    std::fs::copy(snapshot, &incoming).map_err(io(&incoming))?;
-    File::open(&incoming)
-        .and_then(|f| f.sync_all())
-        .map_err(io(&incoming))?;
-    if file_sha256(&incoming)? != file_sha256(snapshot)? {
-        let _ = std::fs::remove_file(&incoming);
-        return Err(BackupError::Integrity(incoming));
-    }
-    let aside = if live.exists() {
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
-        let aside = data_dir.join(format!("{STORE_FILE}.replaced-{stamp}"));
-        std::fs::rename(&live, &aside).map_err(io(&aside))?;
-        Some(aside)
-    } else {
-        None
-    };
-    std::fs::rename(&incoming, &live).map_err(io(&live))?;
-    sync_dir(data_dir)?;
-    Ok((report, aside))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::schema;
 
     fn migrated(dir: &Path) -> Database {
         let db = Database::create(dir.join("live.redb")).unwrap();

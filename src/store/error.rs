@@ -43,6 +43,11 @@ pub enum StoreError {
     Unreadable(Box<super::unreadable::UnreadableRecord>),
     #[error("the write queue is full")]
     Busy,
+    #[error(
+        "the disk holding the store is full (or below server.min_free_mb): writes are refused \
+         until space is freed"
+    )]
+    StorageFull,
     #[error("waited too long for the store's writer")]
     LockTimeout,
     #[error("another write in the same commit failed, so this one was rolled back")]
@@ -51,4 +56,18 @@ pub enum StoreError {
     Panicked,
     #[error("the store is shut down")]
     Closed,
+}
+
+impl StoreError {
+    /// Whether the store is briefly not taking requests (shutting down, or reopening after an
+    /// I/O failure): the request may be retried.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Closed
+                | StoreError::Storage(
+                    redb::StorageError::DatabaseClosed | redb::StorageError::PreviousIo
+                )
+        )
+    }
 }

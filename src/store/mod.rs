@@ -23,6 +23,7 @@ mod payments;
 mod queue;
 mod reservations;
 pub mod schema;
+mod space;
 /// Public so that tests can write bytes into a real store file the way a damaged store or an
 /// incompatible binary would have left them.
 pub mod tables;
@@ -37,6 +38,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redb::{Database, ReadTransaction, ReadableDatabase};
+use space::DbHandle;
 
 pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
@@ -51,6 +53,7 @@ pub use imported::Conflict;
 pub use inbox::InboxEntry;
 pub use payments::PaymentFilter;
 pub use reservations::{ReservationFilter, ReservationPage};
+pub use space::{available_bytes, means_no_space};
 use unreadable::Unreadable;
 pub use unreadable::{SkipUnreadable, UnreadableRecord};
 use writer::Writer;
@@ -61,7 +64,7 @@ pub const STORE_FILE: &str = "alojamientos.redb";
 /// The open store: concurrent MVCC reads, writes through the group-commit writer.
 #[derive(Clone)]
 pub struct Store {
-    db: Arc<Database>,
+    db: Arc<DbHandle>,
     writer: Writer,
     path: Arc<Path>,
     /// Records met that do not decode.
@@ -101,9 +104,14 @@ impl Store {
             ),
             Some(_) => {}
         }
-        let db = Arc::new(db);
+        let db = Arc::new(DbHandle::new(db, path.clone(), cache_bytes));
         let unreadable = Unreadable::default();
-        let (writer, handle) = Writer::start(db.clone(), lock_timeout, unreadable.clone());
+        let (writer, handle) = Writer::start(
+            db.clone(),
+            data_dir.to_owned(),
+            lock_timeout,
+            unreadable.clone(),
+        );
         unreadable::register_metrics();
         let store = Store {
             db,
@@ -114,13 +122,25 @@ impl Store {
         Ok((store, handle))
     }
 
+    /// Refuses writes with [`StoreError::StorageFull`] while the file system holding the store
+    /// has less than `bytes` available (0, the default, never refuses), so a commit never runs
+    /// the disk dry; writes resume by themselves once space is freed.
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.writer.set_min_free_bytes(bytes);
+    }
+
+    /// Whether the last write was refused because the disk is full.
+    pub fn is_storage_full(&self) -> bool {
+        self.writer.is_storage_full()
+    }
+
     /// Runs `f` on a consistent read snapshot. Never waits for the writer. A record `f` could
     /// not decode is noted.
     pub fn read<T>(
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db.get()?.begin_read()?;
         let result = f(&txn);
         if let Err(e) = &result {
             self.unreadable.note_error(e);
@@ -161,18 +181,20 @@ impl Store {
 
     /// Writes a consistent snapshot to `dest` (blocking: call from `spawn_blocking`).
     pub fn snapshot_to(&self, dest: &Path) -> Result<backup::SnapshotInfo, backup::BackupError> {
-        backup::snapshot_to(&self.db, dest)
+        let txn = self.db.get()?.begin_read().map_err(StoreError::from)?;
+        backup::snapshot_from(txn, dest)
     }
 
     /// Proves the store works end to end: a read snapshot opens and an empty write commits
-    /// through the writer within `limit`.
+    /// through the writer within `limit` (or is refused at once because the disk is full: the
+    /// writer is alive, and a restart would not free space).
     pub async fn ping(&self, limit: Duration) -> bool {
         if self.read(|_| Ok(())).is_err() || !self.is_writable() {
             return false;
         }
         matches!(
             tokio::time::timeout(limit, self.writer.write(|_| Ok(()))).await,
-            Ok(Ok(()))
+            Ok(Ok(()) | Err(StoreError::StorageFull))
         )
     }
 

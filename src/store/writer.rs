@@ -4,6 +4,7 @@
 //! availability check and its insert run with no other writer in between.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
+use super::space::{self, DbHandle, SpaceGuard};
 use super::unreadable::Unreadable;
 
 /// Most operations folded into one commit.
@@ -82,6 +84,7 @@ pub struct Writer {
     in_flight: Arc<AtomicUsize>,
     closing: Arc<AtomicBool>,
     alive: Arc<AtomicBool>,
+    space: Arc<SpaceGuard>,
     quick_repair: Arc<AtomicBool>,
     unreadable: Unreadable,
 }
@@ -96,9 +99,11 @@ impl Drop for Alive {
 }
 
 impl Writer {
-    /// Starts the writer thread. It stops when every handle is dropped, after draining.
+    /// Starts the writer thread for the store in `dir`. It stops when every handle is
+    /// dropped, after draining.
     pub fn start(
-        db: Arc<Database>,
+        db: Arc<DbHandle>,
+        dir: PathBuf,
         lock_timeout: Duration,
         unreadable: Unreadable,
     ) -> (Writer, std::thread::JoinHandle<()>) {
@@ -106,14 +111,22 @@ impl Writer {
         let in_flight = Arc::new(AtomicUsize::new(0));
         let closing = Arc::new(AtomicBool::new(false));
         let alive = Arc::new(AtomicBool::new(true));
+        let space = Arc::new(SpaceGuard::new(dir));
         let quick_repair = Arc::new(AtomicBool::new(false));
         let (counter, stop, guard) = (in_flight.clone(), closing.clone(), Alive(alive.clone()));
-        let quick = quick_repair.clone();
+        let (thread_space, quick) = (space.clone(), quick_repair.clone());
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || {
                 let _guard = guard;
-                run_writer(&db, rx, lock_timeout, &counter, &stop, &quick);
+                let ctx = WriterContext {
+                    lock_timeout,
+                    in_flight: &counter,
+                    closing: &stop,
+                    space: &thread_space,
+                    quick_repair: &quick,
+                };
+                run_writer(&db, rx, &ctx);
             })
             .expect("spawn the store writer thread");
         (
@@ -122,6 +135,7 @@ impl Writer {
                 in_flight,
                 closing,
                 alive,
+                space,
                 quick_repair,
                 unreadable,
             },
@@ -133,6 +147,16 @@ impl Writer {
     /// opening the store after a crash needs no full repair (at the price of a second fsync).
     pub fn set_quick_repair(&self, on: bool) {
         self.quick_repair.store(on, Ordering::Relaxed);
+    }
+
+    /// Writes are refused while less than `bytes` are free (0: never).
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.space.set_min_free(bytes);
+    }
+
+    /// Whether the last write was refused because the disk is full.
+    pub fn is_storage_full(&self) -> bool {
+        self.space.is_full()
     }
 
     /// Runs `f` inside a write transaction and returns its result once that transaction is
@@ -188,14 +212,16 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn run_writer(
-    db: &Database,
-    mut rx: mpsc::Receiver<Box<dyn Pending>>,
+/// What the writer thread works with besides the database and its queue.
+struct WriterContext<'a> {
     lock_timeout: Duration,
-    in_flight: &AtomicUsize,
-    closing: &AtomicBool,
-    quick_repair: &AtomicBool,
-) {
+    in_flight: &'a AtomicUsize,
+    closing: &'a AtomicBool,
+    space: &'a SpaceGuard,
+    quick_repair: &'a AtomicBool,
+}
+
+fn run_writer(db: &DbHandle, mut rx: mpsc::Receiver<Box<dyn Pending>>, ctx: &WriterContext<'_>) {
     let mut batch: Vec<Box<dyn Pending>> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -205,26 +231,18 @@ fn run_writer(
                 Err(_) => break,
             }
         }
-        commit_batch(
-            db,
-            &mut batch,
-            lock_timeout,
-            quick_repair.load(Ordering::Relaxed),
-        );
-        metrics::gauge!("store_write_queue_depth").set(in_flight.load(Ordering::Relaxed) as f64);
-        if closing.load(Ordering::SeqCst) {
+        commit_batch(db, &mut batch, ctx);
+        metrics::gauge!("store_write_queue_depth")
+            .set(ctx.in_flight.load(Ordering::Relaxed) as f64);
+        if ctx.closing.load(Ordering::SeqCst) {
             break;
         }
     }
     tracing::info!("store writer stopped");
 }
 
-fn commit_batch(
-    db: &Database,
-    batch: &mut Vec<Box<dyn Pending>>,
-    lock_timeout: Duration,
-    quick_repair: bool,
-) {
+fn commit_batch(handle: &DbHandle, batch: &mut Vec<Box<dyn Pending>>, ctx: &WriterContext<'_>) {
+    let (lock_timeout, space) = (ctx.lock_timeout, ctx.space);
     let mut live = Vec::with_capacity(batch.len());
     for op in batch.drain(..) {
         let waited = op.enqueued().elapsed();
@@ -239,12 +257,26 @@ fn commit_batch(
     if live.is_empty() {
         return;
     }
-    let txn = match begin(db, quick_repair) {
+    if space.below_minimum() {
+        space.set_full(true);
+        metrics::counter!("store_writes_refused_total", "reason" => "storage_full")
+            .increment(live.len() as u64);
+        for op in live {
+            op.fail(StoreError::StorageFull);
+        }
+        return;
+    }
+    let txn = match begin(handle, ctx.quick_repair.load(Ordering::Relaxed)) {
         Ok(txn) => txn,
         Err(e) => {
             tracing::error!(error = %e, "cannot begin a write transaction");
+            let answer = if space::means_no_space(&e) {
+                StoreError::StorageFull
+            } else {
+                StoreError::Closed
+            };
             for op in live {
-                op.fail(StoreError::Closed);
+                op.fail(clone_refusal(&answer));
             }
             return;
         }
@@ -259,22 +291,59 @@ fn commit_batch(
     };
     metrics::histogram!("store_commit_duration_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("store_commit_batch_size").record(done.len() as f64);
-    if let Err(e) = &outcome
-        && !matches!(e, StoreError::BatchAborted)
-    {
-        tracing::error!(error = %e, "store commit failed");
+    let no_space = matches!(&outcome, Err(e) if space::means_no_space(e));
+    match &outcome {
+        Ok(()) => space.set_full(false),
+        Err(StoreError::BatchAborted) => {}
+        Err(e) => {
+            tracing::error!(error = %e, "store commit failed");
+            if no_space {
+                space.set_full(true);
+            }
+            if space::needs_reopen(e) {
+                reopen(handle);
+            }
+        }
     }
     for d in done {
         let commit = match &outcome {
             Ok(()) => Ok(()),
             Err(StoreError::BatchAborted) => Err(StoreError::BatchAborted),
+            Err(_) if no_space => Err(StoreError::StorageFull),
             Err(e) => Err(StoreError::CommitFailed(e.to_string())),
         };
         d.finish(commit);
     }
 }
 
-fn begin(db: &Database, quick_repair: bool) -> Result<WriteTransaction, StoreError> {
+/// The same refusal for every caller of a batch.
+fn clone_refusal(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::StorageFull => StoreError::StorageFull,
+        _ => StoreError::Closed,
+    }
+}
+
+/// Closes and opens the database again after an I/O failure, so later writes can succeed.
+fn reopen(handle: &DbHandle) {
+    if let Err(e) = handle.reopen() {
+        tracing::error!(error = %e, "cannot reopen the store; retrying with the next write");
+    }
+}
+
+/// Begins the batch's transaction; a database left failed by an earlier I/O error (or closed
+/// by a reopen that did not finish) is reopened first.
+fn begin(handle: &DbHandle, quick_repair: bool) -> Result<WriteTransaction, StoreError> {
+    match handle.get().and_then(|db| begin_on(&db, quick_repair)) {
+        Err(e) if space::needs_reopen(&e) || matches!(e, StoreError::Closed) => {
+            handle.reopen()?;
+            begin_on(&*handle.get()?, quick_repair)
+        }
+        other => other,
+    }
+}
+
+fn begin_on(db: &Database, quick_repair: bool) -> Result<WriteTransaction, StoreError> {
     let mut txn = db.begin_write()?;
     txn.set_durability(Durability::Immediate)?;
     // Without quick repair (`server.quick_repair`, off by default) a crashed store is repaired

@@ -26,6 +26,7 @@ mod payments;
 mod proxy;
 mod quick_repair;
 mod records;
+mod reliability;
 mod reservations;
 mod scripts;
 mod site;

@@ -14,14 +14,14 @@ use super::texts::render;
 use crate::app::booking::{First, Held};
 use crate::app::notices::{self, Vars};
 use crate::domain::booking::{ChangeError, NewReservation, ReserveError};
-use crate::domain::contact::Contact;
+use crate::domain::contact::{Contact, whatsapp_phone};
 use crate::domain::events::{Audience, DomainEvent, EventKind};
 use crate::domain::ids::{AccommodationId, ReservationCode};
 use crate::domain::messages::{InboundMessage, NewOutbound};
 use crate::domain::nlu::{Analysis, analyze};
 use crate::domain::reservation::{Actor, Channel, Reservation, Status};
 use crate::secret::sha256_hex;
-use crate::store::{IdempotencyKey, SkipUnreadable, StoreError};
+use crate::store::{IdempotencyKey, ReservationFilter, SkipUnreadable, StoreError};
 
 /// The name a guest without a usable WhatsApp profile name books under.
 const ANONYMOUS: &str = "Huésped WhatsApp";
@@ -117,7 +117,7 @@ impl WhatsApp {
             }
             Turn::AskCancel => {
                 let latest = self
-                    .reservations_of(conv)?
+                    .reservations_of(conv, to)?
                     .into_iter()
                     .rev()
                     .find(|r| r.status.holds_dates())
@@ -126,7 +126,7 @@ impl WhatsApp {
             }
             Turn::MyReservations => {
                 let all: Vec<Vars> = self
-                    .reservations_of(conv)?
+                    .reservations_of(conv, to)?
                     .iter()
                     .map(|r| self.reservation_vars(r))
                     .collect();
@@ -176,16 +176,7 @@ impl WhatsApp {
     /// idempotency key, so a message processed twice takes one hold.
     async fn take_hold(&self, msg: &InboundMessage, s: Slots) -> Result<HoldOutcome, StoreError> {
         let to = msg.from.as_str();
-        let country = &self.app.settings.default_country_code;
-        let name = msg
-            .profile_name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| ANONYMOUS.into());
-        let phone = format!("+{to}");
-        let Ok(contact) = Contact::new(&name, &phone, None, country)
-            .or_else(|_| Contact::new(ANONYMOUS, &phone, None, country))
-        else {
+        let Ok(contact) = Contact::from_whatsapp(msg.profile_name.as_deref(), to, ANONYMOUS) else {
             return Ok(HoldOutcome::NoContact);
         };
         let req = NewReservation {
@@ -259,7 +250,7 @@ impl WhatsApp {
         to: &str,
     ) -> Result<Vec<NewOutbound>, StoreError> {
         let Some(hold) = self
-            .reservations_of(conv)?
+            .reservations_of(conv, to)?
             .into_iter()
             .rev()
             .find(|r| r.status == Status::PreReserved)
@@ -282,8 +273,14 @@ impl WhatsApp {
         notices::reservation_vars(&self.app.store, &self.app.settings, r)
     }
 
-    /// The chat's readable reservations (one that does not decode is left out, noted).
-    fn reservations_of(&self, conv: &Conversation) -> Result<Vec<Reservation>, StoreError> {
+    /// The readable holds taken in this chat (one that does not decode is left out, noted),
+    /// then the live bookings made elsewhere (web form, the host) under the sender's number,
+    /// however it was typed there: oldest first.
+    fn reservations_of(
+        &self,
+        conv: &Conversation,
+        to: &str,
+    ) -> Result<Vec<Reservation>, StoreError> {
         let mut out = Vec::new();
         for code in conv
             .reservations
@@ -291,6 +288,22 @@ impl WhatsApp {
             .filter_map(|c| ReservationCode::parse(c))
         {
             out.extend(self.app.store.reservation(&code).skip_unreadable()?);
+        }
+        if let Some(phone) = whatsapp_phone(to) {
+            let filter = ReservationFilter {
+                text: Some(phone.clone()),
+                ..ReservationFilter::default()
+            };
+            let mut elsewhere: Vec<Reservation> = self
+                .app
+                .store
+                .all_reservations(&filter)?
+                .into_iter()
+                .filter(|r| r.contact.phone() == phone && r.status.holds_dates())
+                .filter(|r| !out.iter().any(|o| o.code == r.code))
+                .collect();
+            elsewhere.reverse();
+            out.extend(elsewhere);
         }
         Ok(out)
     }

@@ -12,7 +12,7 @@ use jiff::tz::TimeZone;
 use jiff::{Span, Timestamp};
 
 use super::EventKind;
-use super::text::unfold;
+use super::text::{normalize_newlines, unfold};
 use crate::domain::dates::NightRange;
 
 /// How to read one feed.
@@ -65,28 +65,34 @@ impl FeedError {
     }
 }
 
-/// Parses a feed body. Fails only when the document as a whole is unusable.
+/// Parses a feed body. Fails only when the document as a whole is unusable: no
+/// `BEGIN:VCALENDAR` (not a calendar) or no `END:VCALENDAR` after the last content line
+/// (truncated). Whatever surrounds the events (blank or whitespace-only lines, a proxy's HTML
+/// comment, stray text, other components, a BOM, mixed line endings) is passed over; every
+/// syntactically valid VEVENT is read.
 pub fn parse(body: &[u8], rules: &FeedRules) -> Result<ParsedFeed, FeedError> {
-    let unfolded = unfold(body);
+    let unfolded = unfold(&normalize_newlines(body));
     let text = match std::str::from_utf8(&unfolded) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(&unfolded),
     };
-    let joined = join_lost_continuations(&text);
+    let joined = content_lines(&text);
     let lines: Vec<&str> = joined.lines().collect();
     let start = lines
         .iter()
-        .position(|l| l.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
+        .position(|l| component(l) == Some(Marker::Begin("VCALENDAR")))
         .ok_or(FeedError::NotCalendar)?;
-    if !lines
-        .last()
-        .is_some_and(|l| l.eq_ignore_ascii_case("END:VCALENDAR"))
-    {
+    let end = lines
+        .iter()
+        .rposition(|l| component(l) == Some(Marker::End("VCALENDAR")))
+        .filter(|&end| end > start)
+        .ok_or(FeedError::Truncated)?;
+    if lines[end + 1..].iter().any(|l| starts_property(l)) {
         return Err(FeedError::Truncated);
     }
     let mut parsed = ParsedFeed::default();
     let mut seen = HashSet::new();
-    for block in event_blocks(&lines[start..], &mut parsed.broken) {
+    for block in event_blocks(&lines[start..=end], &mut parsed.broken) {
         match read_event(&block, rules) {
             Read::Event(event) if seen.insert(event.uid.clone()) => parsed.events.push(event),
             Read::Event(_) | Read::Ignored => parsed.ignored += 1,
@@ -96,19 +102,35 @@ pub fn parse(body: &[u8], rules: &FeedRules) -> Result<ParsedFeed, FeedError> {
     Ok(parsed)
 }
 
-/// Content lines joined by `\n`, blank lines dropped; a line that cannot start a property (a
-/// continuation that lost its leading space) is joined to the one before it.
-fn join_lost_continuations(text: &str) -> String {
+/// Below this many octets a line cannot have been folded, so a line after it that does not
+/// start a property is not its lost continuation (folds happen at 75 octets, a few less when a
+/// multi-byte character would be split).
+const FOLDED_MIN_OCTETS: usize = 70;
+
+/// The content lines, joined by `\n`: BOMs and trailing whitespace trimmed, blank lines
+/// dropped. A line that cannot start a property is the lost continuation of a folded line
+/// before it (a fold that lost its leading space) when that line is long enough to have been
+/// folded; otherwise it is not iCalendar (stray text, a proxy's `<!-- … -->`) and is dropped.
+fn content_lines(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    let mut last_len = 0;
+    let mut last_is_marker = true;
     for raw in text.split('\n') {
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.trim().is_empty() {
+        let line = raw.trim_start_matches('\u{feff}').trim_end();
+        if line.trim_start().is_empty() {
             continue;
         }
-        if !out.is_empty() && starts_property(line) {
-            out.push('\n');
+        if starts_property(line) {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(line);
+            last_len = line.len();
+            last_is_marker = component(line).is_some();
+        } else if !last_is_marker && last_len >= FOLDED_MIN_OCTETS && !line.starts_with('<') {
+            out.push_str(line);
+            last_len += line.len();
         }
-        out.push_str(line);
     }
     out
 }
@@ -126,6 +148,40 @@ fn has_prefix(line: &str, prefix: &str) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
+/// A `BEGIN:` or `END:` line with its component's name: `VCALENDAR`, `VEVENT` or `OTHER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker<'a> {
+    Begin(&'a str),
+    End(&'a str),
+}
+
+/// Reads `BEGIN:NAME` / `END:NAME`; whatever follows the name (junk a proxy glued on) is
+/// ignored. Known names come back as the constants `VCALENDAR` and `VEVENT`.
+fn component(line: &str) -> Option<Marker<'static>> {
+    let (begin, rest) = if has_prefix(line, "BEGIN:") {
+        (true, &line[6..])
+    } else if has_prefix(line, "END:") {
+        (false, &line[4..])
+    } else {
+        return None;
+    };
+    let len = rest
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        .count();
+    let name = match &rest[..len] {
+        n if n.eq_ignore_ascii_case("VCALENDAR") => "VCALENDAR",
+        n if n.eq_ignore_ascii_case("VEVENT") => "VEVENT",
+        "" => return None,
+        _ => "OTHER",
+    };
+    Some(if begin {
+        Marker::Begin(name)
+    } else {
+        Marker::End(name)
+    })
+}
+
 /// The properties an event is read from; everything else (DESCRIPTION, ATTENDEE, …) is left
 /// out before parsing.
 const READ: [&str; 6] = ["UID", "DTSTART", "DTEND", "DURATION", "STATUS", "SUMMARY"];
@@ -137,14 +193,16 @@ fn is_read(line: &str) -> bool {
 }
 
 /// The lines of each VEVENT that matter: BEGIN, END and the [`READ`] properties of the event
-/// itself (not of nested components). An event cut short by another BEGIN or by the end of
-/// the calendar is counted in `broken`.
+/// itself (not of nested components; `END:VEVENT` closes the event even when a nested one was
+/// left open). An event cut short by another `BEGIN:VEVENT` or by the end of the calendar is
+/// counted in `broken`.
 fn event_blocks<'a>(lines: &[&'a str], broken: &mut u32) -> Vec<Vec<&'a str>> {
     let mut blocks = Vec::new();
     let mut current: Option<(Vec<&'a str>, usize)> = None;
     for &line in lines {
-        if line.eq_ignore_ascii_case("BEGIN:VEVENT") {
-            if current.replace((vec![line], 0)).is_some() {
+        let marker = component(line);
+        if marker == Some(Marker::Begin("VEVENT")) {
+            if current.replace((vec!["BEGIN:VEVENT"], 0)).is_some() {
                 *broken += 1;
             }
             continue;
@@ -152,18 +210,19 @@ fn event_blocks<'a>(lines: &[&'a str], broken: &mut u32) -> Vec<Vec<&'a str>> {
         let Some((block, depth)) = current.as_mut() else {
             continue;
         };
-        if has_prefix(line, "BEGIN:") {
-            *depth += 1;
-        } else if *depth == 0 && line.eq_ignore_ascii_case("END:VEVENT") {
-            block.push(line);
-            blocks.extend(current.take().map(|(b, _)| b));
-        } else if line.eq_ignore_ascii_case("END:VCALENDAR") {
-            current = None;
-            *broken += 1;
-        } else if has_prefix(line, "END:") {
-            *depth = depth.saturating_sub(1);
-        } else if *depth == 0 && is_read(line) {
-            block.push(line);
+        match marker {
+            Some(Marker::End("VEVENT")) => {
+                block.push("END:VEVENT");
+                blocks.extend(current.take().map(|(b, _)| b));
+            }
+            Some(Marker::End("VCALENDAR")) => {
+                current = None;
+                *broken += 1;
+            }
+            Some(Marker::Begin(_)) => *depth += 1,
+            Some(Marker::End(_)) => *depth = depth.saturating_sub(1),
+            None if *depth == 0 && is_read(line) => block.push(line),
+            None => {}
         }
     }
     blocks
@@ -504,7 +563,70 @@ mod tests {
         assert!(empty.events.is_empty());
     }
 
+    #[test]
+    fn junk_between_and_inside_events_loses_nothing() {
+        let text = "BEGIN:VCALENDAR\r\n<!-- proxy -->\r\nBEGIN:VEVENT  \r\nUID:a\r\nnot ical\r\nDTSTART;VALUE=DATE:20270110\r\n \t \r\nEND:VEVENT<!-- x -->\r\nstray\r\n\t\r\nBEGIN:VTODO\r\nUID:todo\r\nDTSTART;VALUE=DATE:20270101\r\nEND:VTODO\r\nBEGIN:VEVENT\rUID:b\rDTSTART;VALUE=DATE:20270120\rEND:VEVENT\nEND:VCALENDAR\r\n<!-- 3 ms -->\r\n";
+        let parsed = parse(text.as_bytes(), &rules()).unwrap();
+        let uids: Vec<&str> = parsed.events.iter().map(|e| e.uid.as_str()).collect();
+        assert_eq!(uids, ["a", "b"], "{parsed:?}");
+        assert_eq!((parsed.broken, parsed.ignored), (0, 0));
+    }
+
+    /// A line that is not iCalendar: markup, prose, whitespace, or another component.
+    fn junk() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("<!-- cached by proxy -->".to_owned()),
+            Just("   ".to_owned()),
+            Just("\t".to_owned()),
+            Just(String::new()),
+            Just("BEGIN:VTODO\r\nUID:t\r\nDTSTART;VALUE=DATE:20270101\r\nEND:VTODO".to_owned()),
+            Just("BEGIN:VJOURNAL\r\nEND:VJOURNAL".to_owned()),
+            "[a-z][a-z :]{0,29}",
+            "<[a-z]{1,8}>[ -~]{0,20}",
+        ]
+    }
+
     proptest! {
+        /// Junk lines and other components anywhere between events, and any line endings,
+        /// change nothing about the events read.
+        #[test]
+        fn junk_around_events_changes_nothing(
+            events in proptest::collection::vec((0u32..1000, 0i64..300, 1i64..20), 1..8),
+            junk in proptest::collection::vec(junk(), 0..12),
+            slots in proptest::collection::vec(0usize..9, 0..12),
+            ending in prop_oneof![Just("\r\n"), Just("\n"), Just("\r")],
+        ) {
+            let blocks: Vec<String> = events
+                .iter()
+                .map(|(uid, start, len)| {
+                    let from = date(2027, 1, 1).checked_add(Span::new().days(*start)).unwrap();
+                    let to = from.checked_add(Span::new().days(*len)).unwrap();
+                    format!(
+                        "BEGIN:VEVENT\r\nUID:{uid}@ota.example\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nEND:VEVENT",
+                        from.strftime("%Y%m%d"),
+                        to.strftime("%Y%m%d")
+                    )
+                })
+                .collect();
+            let clean = format!("BEGIN:VCALENDAR\r\n{}\r\nEND:VCALENDAR\r\n", blocks.join("\r\n"));
+            let mut lines = vec!["BEGIN:VCALENDAR".to_owned()];
+            for (i, block) in blocks.iter().enumerate() {
+                for (j, slot) in slots.iter().enumerate() {
+                    if *slot == i {
+                        lines.extend(junk.get(j).cloned());
+                    }
+                }
+                lines.push(block.clone());
+            }
+            lines.extend(junk.iter().take(1).cloned());
+            lines.push("END:VCALENDAR".to_owned());
+            let noisy = lines.join("\r\n").replace("\r\n", ending) + ending;
+            prop_assert_eq!(
+                parse(noisy.as_bytes(), &rules()).unwrap(),
+                parse(clean.as_bytes(), &rules()).unwrap()
+            );
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
             let _ = parse(&bytes, &rules());

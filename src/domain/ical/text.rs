@@ -64,6 +64,24 @@ pub fn push_folded(out: &mut String, line: &str) {
     }
 }
 
+/// Turns every line ending (CRLF, a lone LF or a lone CR, mixed in one document) into LF, so
+/// the rest of the reader sees one kind of line.
+pub fn normalize_newlines(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut iter = bytes.iter().copied().peekable();
+    while let Some(b) = iter.next() {
+        if b == b'\r' {
+            if iter.peek() == Some(&b'\n') {
+                iter.next();
+            }
+            out.push(b'\n');
+        } else {
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// Joins folded lines at the byte level (CRLF or LF followed by a space or tab), so a feed that
 /// folds inside a multi-byte character decodes cleanly; also drops a UTF-8 byte-order mark.
 pub fn unfold(bytes: &[u8]) -> Vec<u8> {
@@ -142,6 +160,14 @@ mod tests {
             i += 1;
         }
         out
+    }
+
+    #[test]
+    fn every_line_ending_becomes_lf() {
+        assert_eq!(
+            normalize_newlines(b"a\r\nb\rc\nd\r\r\ne\r"),
+            b"a\nb\nc\nd\n\ne\n"
+        );
     }
 
     proptest! {

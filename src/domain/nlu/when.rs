@@ -199,11 +199,16 @@ fn resolve(mention: Mention, from: Date) -> Option<Date> {
 pub fn nights(tokens: &[String]) -> Option<u32> {
     tokens.windows(2).find_map(|w| {
         let n = number(&w[0])?;
-        match w[1].as_str() {
+        let nights = match w[1].as_str() {
             "noche" | "noches" => Some(n),
-            "semana" | "semanas" => Some(n * 7),
+            "semana" | "semanas" => n.checked_mul(7),
             _ => None,
-        }
+        }?;
+        // A stay is at least one night and never longer than any stay can be booked for;
+        // anything else ("0 noches", "4000000000 noches") is not a length of stay.
+        (1..=crate::domain::stay::MAX_NIGHTS)
+            .contains(&nights)
+            .then_some(nights)
     })
 }
 
@@ -267,9 +272,8 @@ pub fn stay(tokens: &[String], today: Date) -> Stay {
     }
     if stay.check_out.is_none()
         && let (Some(check_in), Some(n)) = (stay.check_in, nights(tokens))
-        && (1..=365).contains(&n)
     {
-        stay.check_out = Some(check_in + i64::from(n).days());
+        stay.check_out = check_in.checked_add(i64::from(n).days()).ok();
     }
     if let (Some(a), Some(b)) = (stay.check_in, stay.check_out)
         && b <= a
@@ -277,4 +281,25 @@ pub fn stay(tokens: &[String], today: Date) -> Stay {
         stay.check_out = None;
     }
     stay
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::nlu::text::tokens;
+
+    #[test]
+    fn nights_are_lengths_a_stay_can_have() {
+        assert_eq!(nights(&tokens("3 noches")), Some(3));
+        assert_eq!(nights(&tokens("dos semanas")), Some(14));
+        for absurd in [
+            "0 noches",
+            "4000000000 noches",
+            "700000000 semanas",
+            "366 noches",
+            "60 semanas",
+        ] {
+            assert_eq!(nights(&tokens(absurd)), None, "{absurd}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ pub const HEADER: &str = "code,status,accommodation_id,check_in,check_out,nights
 
 /// Escapes one CSV cell (RFC 4180) and defuses spreadsheet formulas (a plain `+digits` phone
 /// number is left as it is).
-fn cell(value: &str) -> String {
+pub fn cell(value: &str) -> String {
     let phone =
         value.len() > 1 && value.starts_with('+') && value[1..].bytes().all(|b| b.is_ascii_digit());
     let value = if !phone && value.starts_with(['=', '+', '-', '@', '\t', '\r']) {

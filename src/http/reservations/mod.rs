@@ -2,7 +2,7 @@
 //! host's in `admin.rs`.
 
 pub mod admin;
-mod csv;
+pub(crate) mod csv;
 
 use axum::Json;
 use axum::extract::State;

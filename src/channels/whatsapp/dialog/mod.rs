@@ -357,7 +357,7 @@ fn merge(conv: &mut Conversation, a: &Analysis) {
         }
         (Some(known), _, None, _) => {
             if let Some(n) = a.nights {
-                conv.check_out = Some(known + i64::from(n).days());
+                conv.check_out = known.checked_add(i64::from(n).days()).ok();
             }
         }
         _ => {}

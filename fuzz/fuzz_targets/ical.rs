@@ -1,0 +1,7 @@
+//! cargo-fuzz target `ical`: see `harness::ical` for what it checks.
+#![no_main]
+
+#[path = "../harness/mod.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::ical(data));

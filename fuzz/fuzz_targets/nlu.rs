@@ -1,0 +1,7 @@
+//! cargo-fuzz target `nlu`: see `harness::nlu` for what it checks.
+#![no_main]
+
+#[path = "../harness/mod.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::nlu(data));
