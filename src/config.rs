@@ -11,12 +11,15 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::hold_limits::HoldLimits;
 use crate::domain::money::Rate;
 
 mod backup;
 pub use backup::{BackupSection, BackupSettings};
 mod email;
 pub use email::{EmailSection, EmailSettings, SmtpSettings, TlsMode};
+mod holds;
+pub use holds::HoldsSection;
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
@@ -36,6 +39,7 @@ pub struct RawSettings {
     pub server: ServerSection,
     pub property: PropertySection,
     pub reservations: ReservationsSection,
+    pub holds: HoldsSection,
     pub rate_limit: RateLimitSection,
     pub admin: AdminSection,
     pub metrics: MetricsSection,
@@ -149,6 +153,7 @@ impl Default for RawSettings {
                 lock_timeout: "5s".into(),
                 idempotency_ttl: "48h".into(),
             },
+            holds: HoldsSection::default(),
             rate_limit: RateLimitSection {
                 enabled: true,
                 per_second: 5,
@@ -221,6 +226,8 @@ pub struct Settings {
     pub max_nights: u32,
     pub lock_timeout: Duration,
     pub idempotency_ttl: Duration,
+    /// Limits on guests' unpaid holds (`[holds]`).
+    pub hold_limits: HoldLimits,
     pub rate_limit: Option<RateLimit>,
     pub initial_admin_email: String,
     pub session_ttl: Duration,
@@ -498,6 +505,7 @@ impl RawSettings {
                 "reservations.idempotency_ttl",
                 &self.reservations.idempotency_ttl,
             )?,
+            hold_limits: self.holds.validate(self.reservations.max_nights)?,
             rate_limit,
             initial_admin_email: self.admin.initial_email,
             session_ttl,

@@ -73,6 +73,8 @@ pub fn init_series() {
     ] {
         metrics::counter!(name).increment(0);
     }
+    metrics::counter!("reservations_hold_limited_total", "channel" => "web", "reason" => "per_phone")
+        .increment(0);
     metrics::counter!("webhook_signature_invalid_total", "source" => "mercadopago").increment(0);
     metrics::counter!("backup_runs_total", "outcome" => "error").increment(0);
     metrics::counter!("payments_total", "status" => "approved").increment(0);

@@ -8,6 +8,7 @@ pub mod contact;
 pub mod dates;
 pub mod deposit;
 pub mod events;
+pub mod hold_limits;
 pub mod ical;
 pub mod ids;
 pub mod messages;

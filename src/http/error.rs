@@ -14,6 +14,7 @@ use crate::app::payments::PaymentLinkError;
 use crate::domain::accommodation::InvalidAccommodation;
 use crate::domain::booking::{ChangeError, ReserveError};
 use crate::domain::contact::InvalidContact;
+use crate::domain::hold_limits::HoldRefusal;
 use crate::domain::reservation::LinkError;
 use crate::domain::stay::StayError;
 use crate::store::backup::BackupError;
@@ -25,6 +26,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
+    /// Seconds for `Retry-After` (429 and 503 say 1 when not set).
+    pub retry_after: Option<u64>,
 }
 
 /// The body of every error response.
@@ -41,6 +44,7 @@ impl ApiError {
             status,
             code,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -114,7 +118,11 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if retry && !response.headers().contains_key(header::RETRY_AFTER) {
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if retry && !response.headers().contains_key(header::RETRY_AFTER) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -178,7 +186,37 @@ impl From<ReserveError> for ApiError {
             ReserveError::AccommodationNotFound => Self::no_accommodation(e.to_string()),
             ReserveError::Stay(s) => s.into(),
             ReserveError::DateOverlap => Self::conflict("date_overlap", e.to_string()),
+            ReserveError::Limited(refused) => refused.into(),
         }
+    }
+}
+
+/// A guest's hold over a limit: 429 `too_many_holds` (with `Retry-After` until the client's
+/// first hold lapses) for too many live holds, 409 `hold_too_long` or `too_many_held_nights`
+/// for a stay the limits never allow or the calendar cannot take now.
+impl From<HoldRefusal> for ApiError {
+    fn from(e: HoldRefusal) -> Self {
+        let (status, code) = match e {
+            HoldRefusal::PerPhone { .. } | HoldRefusal::PerAddress { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_holds")
+            }
+            HoldRefusal::TooLong { .. } => (StatusCode::CONFLICT, "hold_too_long"),
+            HoldRefusal::AccommodationShare { .. } => {
+                (StatusCode::CONFLICT, "too_many_held_nights")
+            }
+        };
+        let mut error = Self::new(status, code, e.to_string());
+        if let HoldRefusal::PerPhone {
+            free_at: Some(at), ..
+        }
+        | HoldRefusal::PerAddress {
+            free_at: Some(at), ..
+        } = e
+        {
+            let wait = at.duration_since(jiff::Timestamp::now()).as_secs().max(1);
+            error.retry_after = Some(wait as u64);
+        }
+        error
     }
 }
 

@@ -16,6 +16,7 @@ mod export_settings;
 mod extract;
 mod feeds;
 mod health;
+mod holds;
 mod input;
 mod middleware;
 mod nlu;
@@ -150,6 +151,8 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reservations::admin::cancel))
         .routes(routes!(reservations::admin::no_show))
         .routes(routes!(reservations::admin::stats))
+        .routes(routes!(holds::list_holds))
+        .routes(routes!(holds::cancel_holds))
         .routes(routes!(blocks::list_blocks, blocks::create_block))
         .routes(routes!(blocks::delete_block))
         .routes(routes!(feeds::list_feeds, feeds::create_feed))

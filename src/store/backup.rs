@@ -126,6 +126,8 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::CONVERSATIONS.name(),
         tables::WA_THREAD.name(),
         tables::EMAIL_OUTBOX.name(),
+        tables::HOLD_CLIENTS.name(),
+        tables::GUEST_HOLDS.name(),
     ];
     for handle in src.list_tables().map_err(StoreError::from)? {
         if !known.contains(&handle.name()) {
@@ -160,6 +162,8 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::CONVERSATIONS)?;
     copy_table(src, dst, tables::WA_THREAD)?;
     copy_table(src, dst, tables::EMAIL_OUTBOX)?;
+    copy_table(src, dst, tables::HOLD_CLIENTS)?;
+    copy_table(src, dst, tables::GUEST_HOLDS)?;
     Ok(reservations)
 }
 

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay};
 use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, decode, encode};
-use super::{Store, StoreError, occupancy, outbox};
+use super::{Store, StoreError, hold_limits, occupancy, outbox};
 use crate::domain::booking::{
     ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
 };
@@ -73,7 +73,21 @@ fn create(
     if !occupancy::is_free(txn, acc.id.get(), &range, now, None)? {
         return Ok(Err(ReserveError::DateOverlap));
     }
-    let code = unique_code(txn, local_today(now, &policy.time_zone))?;
+    let today = local_today(now, &policy.time_zone);
+    if let Some(client) = req.hold_client() {
+        let limited = hold_limits::check(
+            txn,
+            &client,
+            &policy.limits,
+            (acc.id.get(), &range),
+            (today, now),
+            policy.max_nights,
+        )?;
+        if let Err(refused) = limited {
+            return Ok(Err(refused.into()));
+        }
+    }
+    let code = unique_code(txn, today)?;
     let (reservation, event) =
         Reservation::new_hold(req, &acc, range, policy, (code, access_token_sha256), now);
     save(txn, &reservation)?;
@@ -94,6 +108,7 @@ pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), Store
             expiry.remove((at.as_millisecond(), r.code.as_str()))?;
         }
     }
+    hold_limits::index(txn, r)?;
     let (acc, code) = (r.accommodation_id.get(), r.code.as_str());
     match r.occupancy() {
         Some(o) => occupancy::put(txn, acc, code, &o),
@@ -101,7 +116,7 @@ pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), Store
     }
 }
 
-fn change(
+pub(super) fn change(
     txn: &WriteTransaction,
     code: &str,
     req: ChangeRequest,
@@ -202,7 +217,7 @@ impl Store {
         policy: ReservePolicy,
         access_token_sha256: String,
         idempotency: Option<IdempotencyKey>,
-        remember: impl FnOnce(&Result<Reservation, ReserveError>) -> R + Send + 'static,
+        remember: impl FnOnce(&Result<Reservation, ReserveError>) -> Option<R> + Send + 'static,
     ) -> Result<Replay<Result<Reservation, ReserveError>, R>, StoreError> {
         self.writer
             .write(move |txn| {

@@ -21,6 +21,14 @@ pub const OCCUPANCY: TableDefinition<(u64, i32, &str), (i32, i64)> =
     TableDefinition::new("occupancy");
 /// Live holds by expiry: (expires_at ms, code) → ().
 pub const HOLD_EXPIRY: TableDefinition<(i64, &str), ()> = TableDefinition::new("hold_expiry");
+/// Guests' live unpaid holds by client: (`phone:<E.164>` or `address:<network>`, expires_at
+/// ms, code) → (). Counts a client's live holds without reading reservations.
+pub const HOLD_CLIENTS: TableDefinition<(&str, i64, &str), ()> =
+    TableDefinition::new("hold_clients");
+/// Guests' live unpaid holds by accommodation, laid out like [`OCCUPANCY`]: the nights they
+/// cover, for the per-accommodation share.
+pub const GUEST_HOLDS: TableDefinition<(u64, i32, &str), (i32, i64)> =
+    TableDefinition::new("guest_holds");
 /// `scope:key` → `IdempotencyRecord`.
 pub const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
 /// Lower-cased email → `AdminUser`.

@@ -17,6 +17,7 @@ mod ops;
 mod payments;
 mod reservations;
 mod scripts;
+mod sec;
 mod store;
 mod structure;
 mod systemd;

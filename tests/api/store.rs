@@ -6,6 +6,7 @@ use alojamientos::app::accommodations::new_export_settings;
 use alojamientos::domain::accommodation::{AccommodationInput, Kind};
 use alojamientos::domain::booking::{NewReservation, ReservePolicy};
 use alojamientos::domain::contact::Contact;
+use alojamientos::domain::hold_limits::HoldLimits;
 use alojamientos::domain::money::{Money, Rate};
 use alojamientos::domain::reservation::{Actor, Channel, Status};
 use alojamientos::store::{Replay, Store, StoreError, schema};
@@ -18,6 +19,7 @@ fn policy() -> ReservePolicy {
         deposit_share: Rate::percent(30),
         currency: "ARS".into(),
         max_nights: 30,
+        limits: HoldLimits::OFF,
     }
 }
 
@@ -25,7 +27,7 @@ fn open(dir: &std::path::Path) -> Store {
     Store::open(dir, Duration::from_secs(5), 1 << 20).unwrap().0
 }
 
-fn remember_nothing<T>(_: &T) {
+fn remember_nothing<T>(_: &T) -> Option<()> {
     unreachable!("no idempotency key")
 }
 
@@ -63,6 +65,7 @@ async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
         confirmed: true,
         actor: Actor::System,
         note: "test".into(),
+        client_address: None,
     };
     let reserved = store.reserve(req, policy(), String::new(), None, remember_nothing);
     let Replay::Fresh(Ok(created)) = reserved.await.unwrap() else {

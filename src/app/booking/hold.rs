@@ -85,8 +85,12 @@ impl Booking {
                 self.policy(),
                 sha256_hex(&access_token),
                 key,
-                move |o| Remembered::Outcome {
-                    first: created(o, &token),
+                move |o| {
+                    // A limit refusal lasts only until a hold lapses: a retry runs again.
+                    let limited = matches!(o, Err(ReserveError::Limited(_)));
+                    (!limited).then(|| Remembered::Outcome {
+                        first: created(o, &token),
+                    })
                 },
             )
             .await;
@@ -178,6 +182,12 @@ fn count(channel: &'static str, outcome: &Result<Reservation, ReserveError>) {
         }
         Err(ReserveError::DateOverlap) => {
             metrics::counter!("reservations_date_overlap_total", "channel" => channel).increment(1);
+        }
+        Err(ReserveError::Limited(refused)) => {
+            let reason = refused.reason();
+            metrics::counter!("reservations_hold_limited_total", "channel" => channel, "reason" => reason)
+                .increment(1);
+            tracing::info!(channel, reason, "guest hold refused by a hold limit");
         }
         Err(_) => {}
     }

@@ -4,6 +4,7 @@
 
 mod blocks;
 mod change;
+mod clients;
 mod hold;
 
 use std::sync::Arc;
@@ -74,6 +75,7 @@ impl Booking {
             deposit_share: self.settings.deposit_share,
             currency: self.settings.currency.clone(),
             max_nights: self.settings.max_nights,
+            limits: self.settings.hold_limits,
         }
     }
 

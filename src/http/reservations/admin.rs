@@ -117,7 +117,7 @@ pub async fn create_reservation(
     ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let actor = Actor::Admin { email: admin.email };
-    reserve_with(&state, &headers, body, actor, "admin-reserve").await
+    reserve_with(&state, &headers, body, (actor, None), "admin-reserve").await
 }
 
 /// A reservation with its audit trail.

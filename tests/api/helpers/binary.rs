@@ -19,6 +19,10 @@ pub fn command(dir: &std::path::Path) -> Command {
         .env("ALOJAMIENTOS_SERVER__DATA_DIR", dir)
         .env("ALOJAMIENTOS_SERVER__LISTEN", "127.0.0.1:0")
         .env("ALOJAMIENTOS_RATE_LIMIT__ENABLED", "false")
+        .env("ALOJAMIENTOS_HOLDS__PER_PHONE", "0")
+        .env("ALOJAMIENTOS_HOLDS__PER_ADDRESS", "0")
+        .env("ALOJAMIENTOS_HOLDS__MAX_NIGHTS", "0")
+        .env("ALOJAMIENTOS_HOLDS__MAX_SHARE_PERCENT", "100")
         .env("ALOJAMIENTOS_LOG__FILTER", "warn")
         .kill_on_drop(true);
     c
