@@ -14,7 +14,10 @@ start() {
 
 login() {
   local password
-  password=$(sed -n 's/^ *password: *//p' "$DATA/stdout")
+  # The first admin's one-time password: in its 0600 file when stdout is not a terminal (older
+  # binaries printed it).
+  password=$(sed -n 's/^ *password: *//p' "$DATA/initial-admin-password" 2>/dev/null || true)
+  [ -n "$password" ] || password=$(sed -n 's/^ *password: *//p' "$DATA/stdout")
   TOKEN=$(curl -sf "$BASE/api/v1/admin/login" -H 'content-type: application/json' \
     -d "{\"email\":\"admin@alojamientos.local\",\"password\":\"$password\"}" | sed 's/.*"token":"\([0-9a-f]*\)".*/\1/')
 }

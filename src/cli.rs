@@ -112,10 +112,8 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     crate::telemetry::init_logging(&settings.log_filter, settings.log_json);
     let app = Application::build(settings, demo).await?;
     if let Some(admin) = &app.first_admin {
-        println!(
-            "\nFirst admin created. Log in with\n  email:    {}\n  password: {}\nThis password is shown only once; change it with `alojamientos admin add {}`.\n",
-            admin.email, admin.password, admin.email
-        );
+        crate::first_admin::show(&app.data_dir(), &admin.email, &admin.password)
+            .context("writing the first admin's one-time password")?;
     }
     println!("alojamientos listening on http://{}", app.local_addr());
     app.run(shutdown_signal()).await
@@ -125,15 +123,18 @@ async fn add_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
     let email = crate::domain::contact::normalize_email(email.trim())
         .with_context(|| format!("{email:?} is not an email address"))?
         .to_lowercase();
-    eprintln!("Password for {email} (at least 10 characters), then Enter:");
+    eprintln!(
+        "Password for {email} (at least {} characters, not a common password), then Enter:",
+        crate::domain::password::MIN_CHARS
+    );
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < 10 {
-        bail!("the password must have at least 10 characters");
+    if let Err(weak) = crate::domain::password::check(&password, &email) {
+        bail!("{weak}");
     }
     let (store, _writer) = Store::open(
         &settings.data_dir,
@@ -148,6 +149,7 @@ async fn add_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
             created_at: jiff::Timestamp::now(),
         })
         .await?;
+    crate::first_admin::forget(&settings.data_dir, &email);
     println!("admin {email} saved");
     Ok(())
 }

@@ -96,6 +96,8 @@ pub struct RateLimitSection {
 pub struct AdminSection {
     pub initial_email: String,
     pub session_ttl: String,
+    pub login_concurrency: usize,
+    pub login_wait: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -162,6 +164,8 @@ impl Default for RawSettings {
             admin: AdminSection {
                 initial_email: "admin@alojamientos.local".into(),
                 session_ttl: "12h".into(),
+                login_concurrency: 2,
+                login_wait: "3s".into(),
             },
             metrics: MetricsSection {
                 listen: String::new(),
@@ -231,6 +235,10 @@ pub struct Settings {
     pub rate_limit: Option<RateLimit>,
     pub initial_admin_email: String,
     pub session_ttl: Duration,
+    /// Password checks (argon2, 19 MiB each) running at once, and how long a login waits for
+    /// one before it is refused as busy.
+    pub login_concurrency: usize,
+    pub login_wait: Duration,
     pub metrics_listen: Option<SocketAddr>,
     pub metrics_token: Option<String>,
     pub jobs: JobSchedules,
@@ -476,6 +484,16 @@ impl RawSettings {
         if !(Duration::from_secs(1)..=Duration::from_secs(30 * 86_400)).contains(&session_ttl) {
             return Err(invalid("admin.session_ttl", "must be between 1s and 30d"));
         }
+        if !(1..=16).contains(&self.admin.login_concurrency) {
+            return Err(invalid(
+                "admin.login_concurrency",
+                "must be between 1 and 16",
+            ));
+        }
+        let login_wait = duration("admin.login_wait", &self.admin.login_wait)?;
+        if login_wait > Duration::from_secs(60) {
+            return Err(invalid("admin.login_wait", "must be at most 60s"));
+        }
         let log_json = match self.log.format.as_str() {
             "json" => true,
             "pretty" => false,
@@ -509,6 +527,8 @@ impl RawSettings {
             rate_limit,
             initial_admin_email: self.admin.initial_email,
             session_ttl,
+            login_concurrency: self.admin.login_concurrency,
+            login_wait,
             metrics_listen,
             metrics_token: secret("metrics.token", self.metrics.token, self.metrics.token_file)?,
             jobs: JobSchedules {

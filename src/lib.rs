@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod domain;
+pub mod first_admin;
 pub mod http;
 pub mod integrations;
 pub mod secret;

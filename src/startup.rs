@@ -54,6 +54,7 @@ impl Application {
             settings.cache_bytes,
         )?;
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
+        tokio::task::spawn_blocking(crate::secret::prepare_dummy_hash).await?;
         let metrics = telemetry::metrics_handle();
         let app = App::new(store, settings.clone());
         if demo {
@@ -77,6 +78,11 @@ impl Application {
             writer,
             first_admin,
         })
+    }
+
+    /// The data directory (where the first admin's password file goes).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.state.app.settings.data_dir.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {

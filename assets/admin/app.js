@@ -47,6 +47,7 @@ const ERRORS = {
   too_many_holds: "Ese cliente ya tiene el máximo de pre-reservas sin pagar.",
   hold_too_long: "Demasiadas noches para una pre-reserva de un huésped.",
   too_many_held_nights: "Las pre-reservas sin pagar ya cubren el máximo del calendario.",
+  login_busy: "Hay muchos ingresos a la vez. Probá de nuevo en unos segundos.",
   weak_password: "La contraseña es débil: usá al menos 12 caracteres y que no sea una contraseña común.",
 };
 
@@ -716,8 +717,30 @@ async function conversationView(main, phone) {
 
 // ---------------------------------------------------------------- routing
 
+/** The logged-in admin's password: at least 12 characters and not a common one (the server checks). */
+async function accountView(main) {
+  const field = (label, name, autocomplete) => h("label", {}, label,
+    h("input", { name, type: "password", autocomplete, required: true, minlength: name === "current_password" ? null : 12 }));
+  const form = h("form", { class: "card stack", id: "password-form" },
+    h("h2", {}, "Cambiar contraseña"),
+    h("p", { class: "muted" }, "Al menos 12 caracteres. Mejor una frase que solo vos recuerdes; las contraseñas comunes se rechazan."),
+    field("Contraseña actual", "current_password", "current-password"),
+    field("Contraseña nueva", "new_password", "new-password"),
+    field("Repetir la nueva", "repeat", "new-password"),
+    h("p", {}, h("button", { type: "submit" }, "Guardar")));
+  form.addEventListener("submit", act(form.querySelector("button"), async () => {
+    const { current_password, new_password, repeat } = formData(form);
+    if (new_password !== repeat) { toast("Las contraseñas nuevas no coinciden.", true); return; }
+    await api("POST", "/admin/password", { current_password, new_password });
+    form.reset();
+    toast("Contraseña cambiada.");
+  }));
+  main.append(h("h1", {}, `Cuenta ${session.email}`), form);
+}
+
 const ROUTES = [
   [/^#\/login$/, loginView],
+  [/^#\/cuenta$/, accountView],
   [/^#\/calendario$/, calendarView],
   [/^#\/reservas$/, reservationsView],
   [/^#\/reservas\/([A-Za-z0-9-]+)$/, reservationView],

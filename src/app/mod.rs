@@ -9,6 +9,7 @@ pub mod booking;
 pub mod health;
 pub mod ical;
 pub mod jobs;
+pub mod logins;
 pub mod notices;
 pub mod payments;
 
@@ -23,6 +24,7 @@ use backups::Backups;
 use booking::Booking;
 use ical::IcalSync;
 use jobs::JobStatus;
+use logins::Logins;
 use payments::Payments;
 
 /// Every service over one open store; what each channel is given. Cheap to clone.
@@ -33,6 +35,8 @@ pub struct App {
     pub accommodations: Accommodations,
     pub booking: Booking,
     pub payments: Payments,
+    /// Admin logins and password changes, a few argon2 runs at a time.
+    pub logins: Logins,
     pub ical: Arc<IcalSync>,
     pub backups: Arc<Backups>,
     /// The scheduled jobs' last runs.
@@ -50,6 +54,11 @@ impl App {
             accommodations: Accommodations::new(store.clone()),
             booking: Booking::new(store.clone(), settings.clone(), payments.clone()),
             ical: Arc::new(IcalSync::new(store.clone(), &settings)),
+            logins: Logins::new(
+                store.clone(),
+                settings.login_concurrency,
+                settings.login_wait,
+            ),
             backups: Backups::new(store.clone(), &settings),
             payments,
             jobs: Arc::new(JobStatus::default()),

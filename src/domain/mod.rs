@@ -14,6 +14,7 @@ pub mod ids;
 pub mod messages;
 pub mod money;
 pub mod nlu;
+pub mod password;
 pub mod payment;
 pub mod pricing;
 pub mod reservation;

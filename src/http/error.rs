@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::app::booking::{BlockRefused, QuoteError};
 use crate::app::ical::SyncError;
+use crate::app::logins::LoginError;
 use crate::app::payments::PaymentLinkError;
 use crate::domain::accommodation::InvalidAccommodation;
 use crate::domain::booking::{ChangeError, ReserveError};
@@ -310,6 +311,27 @@ impl From<PaymentLinkError> for ApiError {
                 p.to_string(),
             ),
             PaymentLinkError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                e.to_string(),
+            ),
+            LoginError::Busy => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "login_busy", e.to_string())
+            }
+            LoginError::Weak(w) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "weak_password",
+                w.to_string(),
+            ),
+            LoginError::Store(s) => s.into(),
         }
     }
 }

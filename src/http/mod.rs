@@ -133,6 +133,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
 fn admin_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session::logout))
+        .routes(routes!(session::change_password))
         .routes(routes!(session::current_session, session::delete_session))
         .routes(routes!(
             accommodations::list_accommodations,

@@ -79,8 +79,8 @@ pub async fn start_with(mut command: Command, stderr: Stdio) -> Server {
     let mut password = None;
     let base = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(p) = line.trim().strip_prefix("password: ") {
-                password = Some(p.trim().to_owned());
+            if let Some((_, file)) = line.split_once("one-time password is in ") {
+                password = Some(first_admin_password(std::path::Path::new(file.trim())));
             }
             if let Some(url) = line.strip_prefix("alojamientos listening on ") {
                 return url.trim().to_owned();
@@ -96,6 +96,17 @@ pub async fn start_with(mut command: Command, stderr: Stdio) -> Server {
         base,
         password,
     }
+}
+
+/// The password in the first admin's one-time password file (stdout is not a terminal here,
+/// so the binary writes it there instead of printing it).
+pub fn first_admin_password(file: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("the file holds the password")
+        .trim()
+        .to_owned()
 }
 
 pub async fn login(client: &Client, base: &str, email: &str, password: &str) -> String {
