@@ -2,6 +2,7 @@
 //! against inventory flooding, bounded logins, and the smaller holes of issue 14.
 
 mod holds;
+mod holes;
 mod logins;
 
 use alojamientos::config::{HoldsSection, RawSettings};
