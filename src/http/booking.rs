@@ -18,6 +18,7 @@ use super::views::{CreatedView, ReservationView};
 use crate::app::booking::{Created, First, Held};
 use crate::domain::booking::{NewReservation, ReserveError};
 use crate::domain::contact::Contact;
+use crate::domain::hold_limits::network_key;
 use crate::domain::ids::AccommodationId;
 use crate::domain::reservation::{Actor, Channel};
 use crate::secret::sha256_hex_bytes;
@@ -98,10 +99,14 @@ impl ReserveBody {
     }
 }
 
+/// The request's `Idempotency-Key`, scoped to its client (`client`: the guest's network or
+/// the admin's email) and bound to its body: another client's key never replays, and the same
+/// key with another body is refused.
 fn idempotency_key(
     headers: &HeaderMap,
     body: &[u8],
     scope: &'static str,
+    client: &str,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
@@ -115,7 +120,7 @@ fn idempotency_key(
         })?;
     Ok(Some(IdempotencyKey {
         scope,
-        key: key.to_owned(),
+        key: format!("{client}:{key}"),
         request_sha256: sha256_hex_bytes(body),
     }))
 }
@@ -150,7 +155,12 @@ pub async fn reserve_with(
     (actor, client_address): (Actor, Option<IpAddr>),
     scope: &'static str,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(headers, &body, scope)?;
+    let client = match (&actor, client_address) {
+        (Actor::Admin { email }, _) => email.clone(),
+        (_, Some(ip)) => network_key(ip),
+        (_, None) => String::new(),
+    };
+    let key = idempotency_key(headers, &body, scope, &client)?;
     let req = parse_json::<ReserveBody>(&body)?.into_request(
         &state.app.settings.default_country_code,
         actor,

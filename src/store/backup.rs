@@ -128,6 +128,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::EMAIL_OUTBOX.name(),
         tables::HOLD_CLIENTS.name(),
         tables::GUEST_HOLDS.name(),
+        tables::SECRETS.name(),
     ];
     for handle in src.list_tables().map_err(StoreError::from)? {
         if !known.contains(&handle.name()) {
@@ -164,6 +165,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::EMAIL_OUTBOX)?;
     copy_table(src, dst, tables::HOLD_CLIENTS)?;
     copy_table(src, dst, tables::GUEST_HOLDS)?;
+    copy_table(src, dst, tables::SECRETS)?;
     Ok(reservations)
 }
 

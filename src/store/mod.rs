@@ -56,6 +56,8 @@ pub struct Store {
     db: Arc<Database>,
     writer: Writer,
     path: PathBuf,
+    /// The key guests' access tokens are derived with (made at first start, kept in the store).
+    guest_token_key: Arc<[u8]>,
 }
 
 impl Store {
@@ -84,9 +86,23 @@ impl Store {
         if found.is_none() {
             tracing::info!(path = %path.display(), "created a new store");
         }
+        let guest_token_key = {
+            let txn = db.begin_read()?;
+            let secrets = txn.open_table(tables::SECRETS)?;
+            let key = secrets
+                .get(tables::GUEST_TOKEN_KEY)?
+                .ok_or_else(|| StoreError::Corrupt("the guest token key is missing".into()))?;
+            Arc::from(key.value())
+        };
         let db = Arc::new(db);
         let (writer, handle) = Writer::start(db.clone(), lock_timeout);
-        Ok((Store { db, writer, path }, handle))
+        let store = Store {
+            db,
+            writer,
+            path,
+            guest_token_key,
+        };
+        Ok((store, handle))
     }
 
     /// Runs `f` on a consistent read snapshot. Never waits for the writer.
@@ -96,6 +112,11 @@ impl Store {
     ) -> Result<T, StoreError> {
         let txn = self.db.begin_read()?;
         f(&txn)
+    }
+
+    /// The key guests' access tokens are derived with.
+    pub fn guest_token_key(&self) -> &[u8] {
+        &self.guest_token_key
     }
 
     /// Whether writes can be taken (the writer thread runs).

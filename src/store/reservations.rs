@@ -60,7 +60,7 @@ fn create(
     txn: &WriteTransaction,
     req: NewReservation,
     policy: &ReservePolicy,
-    access_token_sha256: String,
+    token_hash: impl FnOnce(&ReservationCode) -> String,
 ) -> Result<Result<Reservation, ReserveError>, StoreError> {
     let now = Timestamp::now();
     let acc = load_for_write(txn, req.accommodation_id)?;
@@ -88,6 +88,7 @@ fn create(
         }
     }
     let code = unique_code(txn, today)?;
+    let access_token_sha256 = token_hash(&code);
     let (reservation, event) =
         Reservation::new_hold(req, &acc, range, policy, (code, access_token_sha256), now);
     save(txn, &reservation)?;
@@ -208,14 +209,15 @@ fn codes_in_occupancy(
 }
 
 impl Store {
-    /// Atomically checks availability and inserts the reservation; with an idempotency key, a
+    /// Atomically checks availability and inserts the reservation (with the hash
+    /// `token_hash` makes of its guest's token from its new code); with an idempotency key, a
     /// replay of the same request returns what `remember` made of the first outcome instead
     /// (`remember` runs only when there is a key, in the same commit).
     pub async fn reserve<R: Serialize + DeserializeOwned + Send + 'static>(
         &self,
         req: NewReservation,
         policy: ReservePolicy,
-        access_token_sha256: String,
+        token_hash: impl FnOnce(&ReservationCode) -> String + Send + 'static,
         idempotency: Option<IdempotencyKey>,
         remember: impl FnOnce(&Result<Reservation, ReserveError>) -> Option<R> + Send + 'static,
     ) -> Result<Replay<Result<Reservation, ReserveError>, R>, StoreError> {
@@ -224,7 +226,7 @@ impl Store {
                 idempotency::guard(
                     txn,
                     idempotency,
-                    |txn| create(txn, req, &policy, access_token_sha256),
+                    |txn| create(txn, req, &policy, token_hash),
                     remember,
                 )
             })

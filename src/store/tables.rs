@@ -29,6 +29,11 @@ pub const HOLD_CLIENTS: TableDefinition<(&str, i64, &str), ()> =
 /// cover, for the per-accommodation share.
 pub const GUEST_HOLDS: TableDefinition<(u64, i32, &str), (i32, i64)> =
     TableDefinition::new("guest_holds");
+/// Secret name → key bytes made at first start (e.g. the guest token key), so a backup
+/// restored elsewhere keeps recomputing the same values.
+pub const SECRETS: TableDefinition<&str, &[u8]> = TableDefinition::new("secrets");
+/// The [`SECRETS`] entry of the key guests' access tokens are derived with.
+pub const GUEST_TOKEN_KEY: &str = "guest_tokens";
 /// `scope:key` → `IdempotencyRecord`.
 pub const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
 /// Lower-cased email → `AdminUser`.

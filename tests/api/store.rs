@@ -67,7 +67,7 @@ async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
         note: "test".into(),
         client_address: None,
     };
-    let reserved = store.reserve(req, policy(), String::new(), None, remember_nothing);
+    let reserved = store.reserve(req, policy(), |_| String::new(), None, remember_nothing);
     let Replay::Fresh(Ok(created)) = reserved.await.unwrap() else {
         panic!("the booking is created")
     };

@@ -13,7 +13,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 pub use blocks::BlockRefused;
-pub use hold::{Created, First, Held, LegacyResponse, Replayed};
+pub use hold::{Created, First, Held, LegacyResponse, Replayed, guest_token};
 
 use super::payments::Payments;
 use crate::config::Settings;
@@ -35,6 +35,8 @@ pub struct Booking {
     store: Store,
     settings: Arc<Settings>,
     payments: Payments,
+    /// The store's key for guests' access tokens.
+    token_key: Arc<[u8]>,
 }
 
 /// A priced stay at one accommodation, and whether its dates are free.
@@ -61,6 +63,7 @@ pub enum QuoteError {
 impl Booking {
     pub fn new(store: Store, settings: Arc<Settings>, payments: Payments) -> Booking {
         Booking {
+            token_key: Arc::from(store.guest_token_key()),
             store,
             settings,
             payments,

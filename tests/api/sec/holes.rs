@@ -108,3 +108,141 @@ async fn guests_cannot_choose_their_channel() {
     assert_eq!(phone.status(), StatusCode::CREATED);
     assert_eq!(body(phone).await["channel"], "phone");
 }
+
+/// A guest's hold request from `address` (as a trusted proxy reports it) with `key`.
+async fn keyed_hold(app: &TestApp, address: &str, key: &str, b: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/reservations"))
+        .header("x-forwarded-for", address)
+        .header("idempotency-key", key)
+        .json(b)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_per_client_and_the_stored_replay_has_no_token() {
+    let app =
+        TestApp::spawn_with(|raw| raw.server.trusted_proxies = vec!["127.0.0.1".into()]).await;
+    let acc = app.accommodation(json!({})).await;
+    let hold = guest_body(acc, 20, "Ana", "ana@example.com");
+    let first = body(keyed_hold(&app, "203.0.113.5", "k-1", &hold).await).await;
+    let (code, token) = (first["code"].clone(), first["access_token"].clone());
+    let token = token.as_str().unwrap().to_owned();
+    // The same client's retry gets the same hold and the same token, recomputed.
+    let again = body(keyed_hold(&app, "203.0.113.5", "k-1", &hold).await).await;
+    assert_eq!(
+        (&again["code"], &again["access_token"]),
+        (&code, &json!(token))
+    );
+    // Another client with the same key and body gets a fresh run (the dates are taken), never
+    // the first client's answer or token.
+    let other = keyed_hold(&app, "198.51.100.7", "k-1", &hold).await;
+    assert_eq!(other.status(), StatusCode::CONFLICT);
+    assert!(!other.text().await.unwrap().contains(&token));
+    // The same key with another body is refused.
+    let changed = guest_body(acc, 40, "Ana", "ana@example.com");
+    let reused = keyed_hold(&app, "203.0.113.5", "k-1", &changed).await;
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body(reused).await["error"], "idempotency_key_reused");
+    let seen = app
+        .client
+        .get(app.url(&format!("/api/v1/reservations/{}", code.as_str().unwrap())))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seen.status(), StatusCode::OK);
+    // Nowhere in the store file is the token written.
+    let dir = app.stop().await;
+    let file = std::fs::read(dir.path().join(alojamientos::store::STORE_FILE)).unwrap();
+    assert!(
+        !file.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the plaintext token is stored"
+    );
+}
+
+#[tokio::test]
+async fn tokens_of_reservations_made_before_derived_tokens_still_work() {
+    use alojamientos::app::accommodations::new_export_settings;
+    use alojamientos::domain::accommodation::{AccommodationInput, Kind};
+    use alojamientos::domain::booking::NewReservation;
+    use alojamientos::domain::contact::Contact;
+    use alojamientos::domain::hold_limits::HoldLimits;
+    use alojamientos::domain::money::Money;
+    use alojamientos::domain::reservation::{Actor, Channel};
+    use alojamientos::secret::{random_hex, sha256_hex};
+    use alojamientos::store::{Replay, Store};
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let old_token = random_hex(24);
+    let code = {
+        let (store, writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
+        let spec = AccommodationInput {
+            name: "A".into(),
+            kind: Kind::Room,
+            capacity: 2,
+            base_price: Money::from_units(100),
+            weekend_multiplier: None,
+            weekend_nights: None,
+            min_stay: None,
+            seasons: vec![],
+            active: None,
+            description: None,
+        }
+        .validate()
+        .unwrap();
+        let export = new_export_settings(jiff::Timestamp::now());
+        let acc = store.create_accommodation(spec, export).await.unwrap();
+        let req = NewReservation {
+            accommodation_id: acc.id,
+            check_in: day(10).parse().unwrap(),
+            check_out: day(12).parse().unwrap(),
+            guests: 1,
+            contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),
+            channel: Channel::Web,
+            confirmed: false,
+            actor: Actor::Guest,
+            note: "made by an earlier version".into(),
+            client_address: None,
+        };
+        let policy = alojamientos::domain::booking::ReservePolicy {
+            time_zone: jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").unwrap(),
+            hold: Duration::from_secs(1800),
+            deposit_share: alojamientos::domain::money::Rate::percent(30),
+            currency: "ARS".into(),
+            max_nights: 30,
+            limits: HoldLimits::OFF,
+        };
+        let hash = sha256_hex(&old_token);
+        let reserved = store
+            .reserve(req, policy, move |_| hash, None, |_| None::<()>)
+            .await
+            .unwrap();
+        let Replay::Fresh(Ok(r)) = reserved else {
+            panic!("created")
+        };
+        store.close().await;
+        drop(store);
+        writer.join().unwrap();
+        r.code.to_string()
+    };
+    let raw = crate::helpers::test_settings(dir.path());
+    let app = TestApp::spawn_in(raw, dir).await;
+    let get = |token: String| {
+        app.client
+            .get(app.url(&format!("/api/v1/reservations/{code}")))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(
+        get(old_token.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(format!("{old_token}0")).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+}
