@@ -94,19 +94,31 @@ async fn receive(
             "mercadopago.webhook_secret is not set: notifications are refused",
         ));
     };
-    let presented = Presented {
-        header: header(headers, "x-signature"),
-        data_id: query.data_id.as_deref(),
-        request_id: header(headers, "x-request-id"),
-    };
     let tolerance = i64::try_from(mp.signature_tolerance.as_secs()).unwrap_or(i64::MAX);
-    verify(
-        secret.as_bytes(),
-        presented,
-        jiff::Timestamp::now().as_second(),
-        tolerance,
-    )
-    .map_err(|e| invalid_signature(e.to_string()))?;
+    let now = jiff::Timestamp::now().as_second();
+    let signed = |id: Option<&str>| {
+        let presented = Presented {
+            header: header(headers, "x-signature"),
+            data_id: id,
+            request_id: header(headers, "x-request-id"),
+        };
+        verify(secret.as_bytes(), presented, now, tolerance)
+    };
+    // The payment id used is the one the signature covers: `data.id` from the query, or the
+    // legacy `?topic=payment&id=` when it is signed as the manifest's id. An id only in the
+    // body, or in an unsigned legacy query, is never used.
+    let legacy_id = query.topic.is_some().then_some(query.id).flatten();
+    let covered = match (query.data_id, legacy_id.as_deref()) {
+        (Some(id), _) => {
+            signed(Some(&id)).map_err(|e| invalid_signature(e.to_string()))?;
+            Some(id)
+        }
+        (None, Some(id)) if signed(Some(id)).is_ok() => Some(id.to_owned()),
+        _ => {
+            signed(None).map_err(|e| invalid_signature(e.to_string()))?;
+            None
+        }
+    };
     let parsed = if body.iter().all(u8::is_ascii_whitespace) {
         NotificationBody::default()
     } else {
@@ -114,29 +126,40 @@ async fn receive(
     };
     let kind = query
         .kind
-        .or(query.topic.clone())
+        .or(query.topic)
         .or(parsed.kind)
         .or(parsed.topic)
         .unwrap_or_default();
     let label = event_type(&kind);
-    let ack = if label == "payment" {
-        let body_id = parsed.data.and_then(|d| d.id).map(|id| match id {
-            Value::String(s) => s,
-            other => other.to_string(),
-        });
-        let legacy_id = query.topic.is_some().then_some(query.id).flatten();
-        let id = query
-            .data_id
-            .or(legacy_id)
-            .or(body_id)
-            .ok_or_else(|| invalid_notification("the notification names no payment id"))?;
-        if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid_notification("a payment id is a number"));
+    let body_id = parsed.data.and_then(|d| d.id).map(|id| match id {
+        Value::String(s) => s,
+        other => other.to_string(),
+    });
+    let ack = match (label, covered) {
+        ("payment", Some(id)) => {
+            if body_id.as_ref().is_some_and(|b| *b != id) {
+                tracing::warn!(
+                    source = SOURCE,
+                    "the body names another payment than the signed id; using the signed one"
+                );
+            }
+            if id.is_empty() || id.len() > 32 || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid_notification("a payment id is a number"));
+            }
+            state.app.payments.notify(id).await?;
+            "accepted"
         }
-        state.app.payments.notify(id).await?;
-        "accepted"
-    } else {
-        "ignored"
+        ("payment", None) if legacy_id.is_none() && body_id.is_none() => {
+            return Err(invalid_notification("the notification names no payment id"));
+        }
+        ("payment", None) => {
+            tracing::warn!(
+                source = SOURCE,
+                "payment notification whose id the signature does not cover: ignored (reconciliation will ask Mercado Pago)"
+            );
+            "ignored"
+        }
+        _ => "ignored",
     };
     metrics::histogram!("webhook_processing_seconds", "source" => SOURCE, "event_type" => label)
         .record(started.elapsed().as_secs_f64());

@@ -13,6 +13,7 @@ use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 
 mod deposits;
+mod signed_id;
 mod webhook;
 
 const SECRET: &str = fake_mp::WEBHOOK_SECRET;

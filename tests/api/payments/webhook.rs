@@ -126,7 +126,8 @@ async fn duplicate_and_concurrent_notifications_count_once() {
                 notification_body("9002"),
             )
         } else {
-            // The older IPN form on the original path: no data.id, so none in the manifest.
+            // The older IPN form on the original path, signed without an id: answered 200 but its
+            // unsigned id is ignored (the data.id ones carry the payment).
             let ts = now_s();
             let manifest = format!("request-id:req-1;ts:{ts};");
             let sig = format!(
