@@ -276,6 +276,7 @@ impl From<FeedError> for ApiError {
         match e {
             FeedError::AccommodationNotFound => Self::no_accommodation(e.to_string()),
             FeedError::NotFound => Self::not_found("feed_not_found", e.to_string()),
+            FeedError::TooMany { .. } => Self::conflict("too_many_feeds", e.to_string()),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::app::ical::SyncReport;
 use crate::domain::ical::import::{Feed, FeedCounts, FeedSpec, FeedUrl, ImportedStay};
 use crate::domain::ical::{EventKind, Source};
 use crate::domain::ids::AccommodationId;
+use crate::integrations::public_address::allowed;
 use crate::store::{AccommodationError, Conflict, FeedError};
 
 /// Longest feed name.
@@ -96,8 +97,23 @@ pub struct FeedChange {
     enabled: Option<bool>,
 }
 
-fn feed_url(text: &str) -> Result<FeedUrl, ApiError> {
-    FeedUrl::parse(text).map_err(|e| ApiError::validation(format!("url: {e}")))
+/// A feed address; one naming an address feeds may not reach (`ical.allow_private_addresses`)
+/// is refused at once (names are checked again when resolved, at every fetch and redirect).
+fn feed_url(text: &str, allow_private: bool) -> Result<FeedUrl, ApiError> {
+    let url = FeedUrl::parse(text).map_err(|e| ApiError::validation(format!("url: {e}")))?;
+    let authority = url.as_str().split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if !allowed(ip, allow_private) => Err(ApiError::validation(
+            "url: feeds are fetched only from public addresses (ical.allow_private_addresses)",
+        )),
+        _ => Ok(url),
+    }
 }
 
 fn feed_name(name: Option<String>, source: Source) -> Result<String, ApiError> {
@@ -153,14 +169,19 @@ pub async fn create_feed(
     ApiPath(id): ApiPath<u64>,
     ApiJson(body): ApiJson<NewFeed>,
 ) -> Result<(StatusCode, Json<FeedView>), ApiError> {
+    let ical = &state.app.settings.ical;
     let spec = FeedSpec {
-        url: feed_url(&body.url)?,
+        url: feed_url(&body.url, ical.allow_private_addresses)?,
         source: body.source,
         name: feed_name(body.name, body.source)?,
         checkout_is_dtend: body.checkout_is_dtend.unwrap_or(true),
         enabled: body.enabled.unwrap_or(true),
     };
-    let feed = state.app.store.create_feed(id, spec).await??;
+    let feed = state
+        .app
+        .store
+        .create_feed(id, spec, ical.max_feeds_per_accommodation)
+        .await??;
     tracing::info!(
         feed = feed.id,
         accommodation = id,
@@ -180,7 +201,12 @@ pub async fn update_feed(
     ApiPath((id, feed_id)): ApiPath<(u64, u64)>,
     ApiJson(body): ApiJson<FeedChange>,
 ) -> Result<Json<FeedView>, ApiError> {
-    let url = body.url.as_deref().map(feed_url).transpose()?;
+    let allow_private = state.app.settings.ical.allow_private_addresses;
+    let url = body
+        .url
+        .as_deref()
+        .map(|u| feed_url(u, allow_private))
+        .transpose()?;
     let name = match body.name {
         Some(name) => Some(feed_name(Some(name), body.source.unwrap_or(Source::Other))?),
         None => None,

@@ -31,8 +31,8 @@ pub struct TestApp {
 }
 
 /// Test defaults: port 0, no rate limit and no hold limits (tests take many holds from one
-/// phone on 127.0.0.1; `tests/api/sec` turns them on), hold-expiry job every second, quiet
-/// logs.
+/// phone on 127.0.0.1; `tests/api/sec` turns them on), feeds from private addresses (the fake
+/// feed servers are on loopback), hold-expiry job every second, quiet logs.
 pub fn test_settings(dir: &std::path::Path) -> RawSettings {
     let mut raw = RawSettings::default();
     raw.server.listen = "127.0.0.1:0".into();
@@ -42,6 +42,8 @@ pub fn test_settings(dir: &std::path::Path) -> RawSettings {
     raw.holds.per_address = 0;
     raw.holds.max_nights = 0;
     raw.holds.max_share_percent = 100;
+    // The fake feed servers listen on 127.0.0.1.
+    raw.ical.allow_private_addresses = true;
     raw.jobs.expire_holds = "* * * * * *".into();
     raw.log.filter = "warn".into();
     raw

@@ -246,3 +246,57 @@ async fn tokens_of_reservations_made_before_derived_tokens_still_work() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn feeds_from_inside_addresses_are_refused_and_capped_per_accommodation() {
+    use crate::helpers::fake_feeds::FakeFeeds;
+    // Private addresses refused (the default): only loopback traffic in this test.
+    let feeds = FakeFeeds::start().await;
+    let app = TestApp::spawn_with(|raw| {
+        raw.ical.allow_private_addresses = false;
+        raw.ical.max_feeds_per_accommodation = 2;
+    })
+    .await;
+    let acc = app.accommodation(json!({})).await;
+    let path = format!("/api/v1/admin/accommodations/{acc}/feeds");
+    for literal in [
+        "http://127.0.0.1:9/cal.ics",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:9/cal.ics",
+        "https://10.0.0.5/cal.ics",
+    ] {
+        let r = app
+            .admin_post(&path, json!({"url": literal, "source": "airbnb"}))
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{literal}");
+    }
+    // A name that resolves to loopback passes the form but is refused when fetched, and the
+    // fake server never hears from us.
+    let by_name = feeds.url("/named.ics").replace("127.0.0.1", "localhost");
+    let r = app
+        .admin_post(&path, json!({"url": by_name, "source": "airbnb"}))
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let feed = body(r).await["id"].as_u64().unwrap();
+    let synced = app
+        .admin_post(&format!("{path}/{feed}/sync"), json!({}))
+        .await;
+    let report = body(synced).await;
+    let listed = body(app.admin_get(&path).await).await;
+    let last_error = listed[0]["last_error"].clone();
+    assert_eq!(last_error, "forbidden_address", "{report} {listed}");
+    assert!(
+        feeds.requests("/named.ics").is_empty(),
+        "nothing reached the loopback server"
+    );
+    // At most two feeds per accommodation here (disabled: never fetched, no traffic).
+    let second = app
+        .admin_post(&path, json!({"url": "https://calendar.example.com/b.ics", "source": "booking", "enabled": false}))
+        .await;
+    assert_eq!(second.status(), StatusCode::CREATED);
+    let third = app
+        .admin_post(&path, json!({"url": "https://calendar.example.com/c.ics", "source": "vrbo", "enabled": false}))
+        .await;
+    assert_eq!(third.status(), StatusCode::CONFLICT);
+    assert_eq!(body(third).await["error"], "too_many_feeds");
+}
