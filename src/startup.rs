@@ -118,7 +118,8 @@ impl Application {
             let router = http::metrics_router(state.clone());
             let mut rx = stop_rx.clone();
             tokio::spawn(async move {
-                let _ = axum::serve(ml, router.into_make_service())
+                let service = router.into_make_service_with_connect_info::<SocketAddr>();
+                let _ = axum::serve(ml, service)
                     .with_graceful_shutdown(async move {
                         let _ = rx.wait_for(|s| *s).await;
                     })

@@ -300,3 +300,49 @@ async fn feeds_from_inside_addresses_are_refused_and_capped_per_accommodation() 
     assert_eq!(third.status(), StatusCode::CONFLICT);
     assert_eq!(body(third).await["error"], "too_many_feeds");
 }
+
+#[tokio::test]
+async fn metrics_without_a_token_answer_only_this_machine() {
+    let main = TestApp::spawn_with(|raw| {
+        raw.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let own = TestApp::spawn_with(|raw| {
+        raw.server.trusted_proxies = vec!["127.0.0.1".into()];
+        raw.metrics.listen = "127.0.0.1:0".into();
+    })
+    .await;
+    let get = |app: &TestApp, url: String, forwarded: Option<&'static str>| {
+        let mut req = app.client.get(url);
+        if let Some(client) = forwarded {
+            req = req.header("x-forwarded-for", client);
+        }
+        req.send()
+    };
+    let on_own = format!("http://{}/metrics", own.metrics_addr.unwrap());
+    for (app, url) in [(&main, main.url("/metrics")), (&own, on_own)] {
+        assert_eq!(get(app, url.clone(), None).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            get(app, url.clone(), Some("::1")).await.unwrap().status(),
+            StatusCode::OK
+        );
+        let outside = get(app, url, Some("203.0.113.50")).await.unwrap();
+        assert_eq!(outside.status(), StatusCode::FORBIDDEN);
+        assert_eq!(body(outside).await["error"], "metrics_forbidden");
+    }
+    // With a token, any client that has it.
+    let app = TestApp::spawn_with(|raw| {
+        raw.server.trusted_proxies = vec!["127.0.0.1".into()];
+        raw.metrics.token = "scrape-token-123".into();
+    })
+    .await;
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .header("x-forwarded-for", "203.0.113.50")
+        .bearer_auth("scrape-token-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
