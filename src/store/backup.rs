@@ -212,7 +212,7 @@ pub fn snapshot_to(db: &Database, dest: &Path) -> Result<SnapshotInfo, BackupErr
     let started = Instant::now();
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty());
     let dir = dir.unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    super::files::private_dir(dir).map_err(io(dir))?;
     let tmp = dest.with_extension("redb.partial");
     let _ = std::fs::remove_file(&tmp);
     let src = db.begin_read().map_err(StoreError::from)?;
@@ -236,6 +236,7 @@ pub fn snapshot_to(db: &Database, dest: &Path) -> Result<SnapshotInfo, BackupErr
         }
     };
     drop(src);
+    super::files::private_file(&tmp).map_err(io(&tmp))?;
     File::open(&tmp)
         .and_then(|f| f.sync_all())
         .map_err(io(&tmp))?;
@@ -384,9 +385,10 @@ pub fn restore(
         }
     }
     let report = verify(snapshot, true)?;
-    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    super::files::private_dir(data_dir).map_err(io(data_dir))?;
     let incoming = data_dir.join(format!("{STORE_FILE}.restoring"));
     std::fs::copy(snapshot, &incoming).map_err(io(&incoming))?;
+    super::files::private_file(&incoming).map_err(io(&incoming))?;
     File::open(&incoming)
         .and_then(|f| f.sync_all())
         .map_err(io(&incoming))?;

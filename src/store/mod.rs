@@ -12,6 +12,7 @@ mod client_holds;
 mod email;
 mod error;
 mod feeds;
+mod files;
 mod hold_limits;
 mod idempotency;
 mod imported;
@@ -68,7 +69,7 @@ impl Store {
         lock_timeout: Duration,
         cache_bytes: usize,
     ) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        files::private_dir(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
@@ -82,6 +83,10 @@ impl Store {
                 }
                 other => StoreError::Database(other),
             })?;
+        files::private_file(&path).map_err(|source| StoreError::DataDir {
+            path: path.clone(),
+            source,
+        })?;
         let found = schema::migrate(&db)?;
         if found.is_none() {
             tracing::info!(path = %path.display(), "created a new store");

@@ -321,7 +321,10 @@ async fn metrics_without_a_token_answer_only_this_machine() {
     };
     let on_own = format!("http://{}/metrics", own.metrics_addr.unwrap());
     for (app, url) in [(&main, main.url("/metrics")), (&own, on_own)] {
-        assert_eq!(get(app, url.clone(), None).await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            get(app, url.clone(), None).await.unwrap().status(),
+            StatusCode::OK
+        );
         assert_eq!(
             get(app, url.clone(), Some("::1")).await.unwrap().status(),
             StatusCode::OK
@@ -345,4 +348,38 @@ async fn metrics_without_a_token_answer_only_this_machine() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn outside_systemd_the_data_directory_is_0700_and_the_store_and_snapshots_0600() {
+    use crate::helpers::binary::{login, start};
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("fresh/data");
+    let mut server = start(&data).await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join(alojamientos::store::STORE_FILE)), 0o600);
+    let client = reqwest::Client::new();
+    let password = server.password.clone().unwrap();
+    let token = login(&client, &server.base, "admin@alojamientos.local", &password).await;
+    let r = client
+        .post(format!("{}/api/v1/admin/backups", server.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let backups = data.join("backups");
+    assert_eq!(mode(&backups), 0o700);
+    let snapshots: Vec<_> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "redb"))
+        .collect();
+    assert!(!snapshots.is_empty());
+    for s in snapshots {
+        assert_eq!(mode(&s), 0o600, "{}", s.display());
+    }
+    server.child.kill().await.unwrap();
 }
