@@ -383,3 +383,36 @@ async fn outside_systemd_the_data_directory_is_0700_and_the_store_and_snapshots_
     }
     server.child.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_rate_limiter_counts_an_ipv6_slash_64_as_one_client() {
+    let app = TestApp::spawn_with(|raw| {
+        raw.server.trusted_proxies = vec!["127.0.0.1".into()];
+        raw.rate_limit.enabled = true;
+        raw.rate_limit.per_second = 1;
+        raw.rate_limit.burst = 2;
+    })
+    .await;
+    let from = |client: &'static str| {
+        app.client
+            .get(app.url("/api/v1/accommodations"))
+            .header("x-forwarded-for", client)
+            .send()
+    };
+    assert_eq!(
+        from("2001:db8:7:1::1").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        from("2001:db8:7:1::2").await.unwrap().status(),
+        StatusCode::OK
+    );
+    let third = from("2001:db8:7:1:abcd::3").await.unwrap();
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS, "same /64");
+    assert!(third.headers().contains_key("retry-after"));
+    assert_eq!(
+        from("2001:db8:7:2::1").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(from("203.0.113.9").await.unwrap().status(), StatusCode::OK);
+}
