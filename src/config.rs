@@ -23,9 +23,11 @@ pub use holds::HoldsSection;
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
+mod tls;
 mod whatsapp;
 
 pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
+pub use tls::{AcmeSettings, CertSource, Challenge, TlsSection, TlsSettings};
 pub use whatsapp::{WhatsAppSection, WhatsAppSettings};
 
 /// The commented example config, embedded so `alojamientos config default` can print it.
@@ -62,6 +64,8 @@ pub struct ServerSection {
     pub cache_size_mb: usize,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
+    pub public_base_url: String,
+    pub tls: TlsSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +145,8 @@ impl Default for RawSettings {
                 cache_size_mb: 16,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
+                public_base_url: String::new(),
+                tls: TlsSection::default(),
             },
             property: PropertySection {
                 name: "Mi alojamiento".into(),
@@ -221,6 +227,10 @@ pub struct Settings {
     pub cache_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
     pub shutdown_grace: Duration,
+    /// Where guests and providers reach this server (`server.public_base_url`, or
+    /// `https://` + the first ACME domain); every public link is built from it.
+    pub public_base_url: Option<String>,
+    pub tls: TlsSettings,
     pub property_name: String,
     pub time_zone: TimeZone,
     pub currency: String,
@@ -504,6 +514,14 @@ impl RawSettings {
                 ));
             }
         };
+        let tls = self.server.tls.validate()?;
+        let public_base_url = tls::public_base_url(&self.server.public_base_url, &tls)?;
+        let mut mercadopago = self.mercadopago.validate()?;
+        if mercadopago.notification_url.is_none() {
+            mercadopago.notification_url = public_base_url
+                .as_ref()
+                .map(|base| format!("{base}{WEBHOOK_PATH}"));
+        }
         Ok(Settings {
             listen,
             data_dir: self.server.data_dir,
@@ -511,6 +529,8 @@ impl RawSettings {
             cache_bytes: self.server.cache_size_mb * 1024 * 1024,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
+            public_base_url,
+            tls,
             property_name: self.property.name,
             time_zone,
             currency,
@@ -542,7 +562,7 @@ impl RawSettings {
             log_filter: self.log.filter,
             log_json,
             ical: self.ical.validate()?,
-            mercadopago: self.mercadopago.validate()?,
+            mercadopago,
             backup: self.backup.validate()?,
             whatsapp: self.whatsapp.validate()?,
             email: self.email.validate()?,

@@ -35,6 +35,8 @@ pub struct FirstAdmin {
 /// A built, bound, not yet serving application.
 pub struct Application {
     listener: TcpListener,
+    /// HTTPS and port 80, when `[server.tls]` has a certificate source.
+    https: Option<crate::tls::Https>,
     metrics_listener: Option<TcpListener>,
     state: AppState,
     scheduler: JobScheduler,
@@ -60,7 +62,10 @@ impl Application {
         if demo {
             seed_demo(&app).await?;
         }
-        let (listener, metrics_listener) = bind(&settings).await?;
+        let mut sockets =
+            crate::systemd::take_sockets().context("taking the sockets passed by systemd")?;
+        let (listener, metrics_listener) = bind(&settings, sockets.main.take()).await?;
+        let https = crate::tls::Https::bind(&settings, &app.store, &mut sockets).await?;
         register_series();
         let scheduler = jobs::start(&app)
             .await
@@ -69,10 +74,15 @@ impl Application {
         let control = crate::control::write(&settings.data_dir, listener.local_addr()?)
             .context("writing the control file in the data directory")?;
         let control_token = sha256_hex(&control.token).into();
+        let tls_status = https.as_ref().map(crate::tls::Https::status);
+        let local = listener.local_addr()?;
         Ok(Application {
             listener,
+            https,
             metrics_listener,
-            state: AppState::new(app, whatsapp, metrics, control_token),
+            state: AppState::new(app, whatsapp, metrics, control_token)
+                .with_tls(tls_status)
+                .with_local_address(local),
             scheduler,
             workers,
             writer,
@@ -105,6 +115,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Application {
             listener,
+            https,
             metrics_listener,
             state,
             mut scheduler,
@@ -127,6 +138,8 @@ impl Application {
             });
         }
         let app = http::router(state.clone());
+        crate::tls::ignore_hangup_unless_reloading(&state.app.settings);
+        let public = https.map(|h| h.spawn(app.clone(), stop_rx.clone()));
         let ready_state = state.clone();
         tracing::info!(addr = %listener.local_addr()?, "serving");
         let mut rx = stop_rx;
@@ -149,7 +162,14 @@ impl Application {
         tracing::info!("shutting down: draining in-flight requests");
         ready_state.set_ready(false);
         let _ = stop_tx.send(true);
-        match tokio::time::timeout(grace, server).await {
+        let drained = async {
+            let result = server.await;
+            if let Some(public) = public {
+                let _ = public.await;
+            }
+            result
+        };
+        match tokio::time::timeout(grace, drained).await {
             Ok(result) => result??,
             Err(_) => {
                 tracing::warn!("in-flight requests did not finish within server.shutdown_grace")
@@ -219,10 +239,12 @@ async fn create_first_admin(store: &Store, email: &str) -> anyhow::Result<Option
 
 /// Binds the API's listener (or takes the one systemd passed) and, with `metrics.listen`,
 /// the metrics listener.
-async fn bind(settings: &Settings) -> anyhow::Result<(TcpListener, Option<TcpListener>)> {
-    let listener = match crate::systemd::take_listener()
-        .context("taking the listening socket passed by systemd")?
-    {
+/// The main listener (systemd's socket, or `server.listen`) and the metrics one.
+async fn bind(
+    settings: &Settings,
+    passed: Option<std::net::TcpListener>,
+) -> anyhow::Result<(TcpListener, Option<TcpListener>)> {
+    let listener = match passed {
         Some(socket) => TcpListener::from_std(socket)?,
         None => TcpListener::bind(settings.listen)
             .await

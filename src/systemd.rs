@@ -1,6 +1,7 @@
 //! The two systemd protocols the service uses, hand-written because each is a few lines:
 //! sd_notify (`READY=1`, `WATCHDOG=1`, `STOPPING=1` as datagrams to `$NOTIFY_SOCKET`) and
-//! socket activation (a listening socket passed as fd 3 with `LISTEN_FDS` / `LISTEN_PID`).
+//! socket activation (listening sockets passed from fd 3 on with `LISTEN_FDS` / `LISTEN_PID`,
+//! named by `LISTEN_FDNAMES`).
 
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixDatagram;
@@ -41,8 +42,17 @@ pub fn watchdog_interval() -> Option<Duration> {
     (usec > 0).then(|| Duration::from_micros(usec / 2))
 }
 
-/// The listening TCP socket systemd passed (socket activation), if any and if meant for us.
-pub fn take_listener() -> std::io::Result<Option<std::net::TcpListener>> {
+/// The listening TCP sockets systemd passed (socket activation), by `FileDescriptorName=`:
+/// `https` and `http` for the public ports, any other name (or none) for the main listener.
+#[derive(Debug, Default)]
+pub struct Sockets {
+    pub main: Option<std::net::TcpListener>,
+    pub https: Option<std::net::TcpListener>,
+    pub http: Option<std::net::TcpListener>,
+}
+
+/// The sockets systemd passed, if any and if meant for us (`LISTEN_PID`). Taken once, at start.
+pub fn take_sockets() -> std::io::Result<Sockets> {
     let for_us = std::env::var("LISTEN_PID")
         .ok()
         .and_then(|p| p.parse::<u32>().ok())
@@ -51,19 +61,31 @@ pub fn take_listener() -> std::io::Result<Option<std::net::TcpListener>> {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
+    let mut sockets = Sockets::default();
     if !for_us || count < 1 {
-        return Ok(None);
+        return Ok(sockets);
     }
-    if count > 1 {
-        tracing::warn!(
-            count,
-            "systemd passed several sockets; serving on the first"
-        );
+    let names = std::env::var("LISTEN_FDNAMES").unwrap_or_default();
+    let mut names = names.split(':');
+    for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
+        // SAFETY: systemd hands fds 3.. to this process (LISTEN_PID is ours) as listening
+        // sockets that nothing else in the process owns; each is taken once, here.
+        let listener = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+        listener.local_addr()?;
+        listener.set_nonblocking(true)?;
+        let slot = match names.next().unwrap_or("") {
+            "https" => &mut sockets.https,
+            "http" => &mut sockets.http,
+            _ => &mut sockets.main,
+        };
+        if slot.is_some() {
+            tracing::warn!(
+                fd,
+                "systemd passed two sockets of one kind; serving on the first"
+            );
+            continue;
+        }
+        *slot = Some(listener);
     }
-    // SAFETY: systemd hands fd 3 to this process (LISTEN_PID is ours) as a listening socket
-    // that nothing else in the process owns; it is taken once, at start.
-    let listener = unsafe { std::net::TcpListener::from_raw_fd(LISTEN_FDS_START) };
-    listener.local_addr()?;
-    listener.set_nonblocking(true)?;
-    Ok(Some(listener))
+    Ok(sockets)
 }

@@ -227,6 +227,14 @@ fn describe() {
         "email_messages_sent_total",
         "Attempts to hand an email to the SMTP server, by kind (host, guest) and result"
     );
+    describe_gauge!(
+        "tls_certificate_expiry_timestamp_seconds",
+        "Unix time the HTTPS certificate being served expires (ACME or files)"
+    );
+    describe_counter!(
+        "acme_orders_total",
+        "ACME certificate orders by outcome (ok, error)"
+    );
     describe_counter!(
         "host_notices_undeliverable_total",
         "Host notices a channel could not send (WhatsApp: window closed, no template)"

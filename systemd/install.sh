@@ -14,7 +14,9 @@
 # Settings (environment): PREFIX (/opt/alojamientos), BIN_LINK (/usr/local/bin/alojamientos),
 # SERVICE (alojamientos), CONFIG (/etc/alojamientos/alojamientos.toml), READY_URL
 # (http://127.0.0.1:8080/api/v1/readyz), READY_TIMEOUT (60), SYSTEMCTL (systemctl),
-# ALOJAMIENTOS_SERVER__DATA_DIR (/var/lib/alojamientos, as in the unit).
+# ALOJAMIENTOS_SERVER__DATA_DIR (/var/lib/alojamientos, as in the unit), RESTART (yes; "no"
+# installs and switches without restarting, for machines where systemd is not running).
+# The Debian package's postinst runs this same script (packaging/deb/).
 set -euo pipefail
 
 PREFIX=${PREFIX:-/opt/alojamientos}
@@ -24,6 +26,7 @@ CONFIG=${CONFIG:-/etc/alojamientos/alojamientos.toml}
 READY_URL=${READY_URL:-http://127.0.0.1:8080/api/v1/readyz}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 SYSTEMCTL=${SYSTEMCTL:-systemctl}
+RESTART=${RESTART:-yes}
 # The unit gives the server its data directory through this variable; the CLI verbs run here
 # (backup, check, restore) need the same one.
 export ALOJAMIENTOS_SERVER__DATA_DIR=${ALOJAMIENTOS_SERVER__DATA_DIR:-/var/lib/alojamientos}
@@ -77,6 +80,7 @@ fi
 log "switching to $id"
 switch_to "versions/$id"
 ln -sfn "$PREFIX/current/alojamientos" "$BIN_LINK.new" && mv -Tf "$BIN_LINK.new" "$BIN_LINK"
+if [ "$RESTART" = no ]; then log "switched to $id; not restarting (RESTART=no)"; exit 0; fi
 started=$SECONDS
 "$SYSTEMCTL" restart "$SERVICE" || true
 if wait_ready; then

@@ -246,9 +246,11 @@ async function dashboardView(main) {
   const resLine = (r) => h("li", {}, h("a", { href: `#/reservas/${r.code}` }, r.contact_name),
     ` · ${accName(accs, r.accommodation_id)} · ${fmtDay(r.check_in)} → ${fmtDay(r.check_out)} · ${r.guests} pers.`);
   const list = (items, line, empty) => items.length ? h("ul", { class: "plain" }, items.map(line)) : h("p", { class: "muted" }, empty);
+  const setup = await setupCard();
 
   main.append(
     h("h1", {}, "Inicio"),
+    ...[setup].filter(Boolean),
     h("div", { class: "grid" },
       h("section", { class: "card", "aria-labelledby": "h-month" },
         h("h2", { id: "h-month" }, `Este mes (${stats.month})`),

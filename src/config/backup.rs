@@ -14,6 +14,7 @@ pub struct BackupSection {
     pub keep: u32,
     pub dir: PathBuf,
     pub stale_after: String,
+    pub offsite: String,
 }
 
 impl Default for BackupSection {
@@ -23,6 +24,7 @@ impl Default for BackupSection {
             keep: 7,
             dir: PathBuf::new(),
             stale_after: "26h".into(),
+            offsite: String::new(),
         }
     }
 }
@@ -38,6 +40,8 @@ pub struct BackupSettings {
     pub dir: Option<PathBuf>,
     /// Health warns when the newest snapshot is older than this.
     pub stale_after: Duration,
+    /// Where off-site copies go, as the host described it (none: not set up yet).
+    pub offsite: Option<String>,
 }
 
 impl BackupSection {
@@ -54,6 +58,7 @@ impl BackupSection {
             keep: self.keep as usize,
             dir: Some(self.dir).filter(|d| !d.as_os_str().is_empty()),
             stale_after,
+            offsite: Some(self.offsite.trim().to_owned()).filter(|o| !o.is_empty()),
         })
     }
 }

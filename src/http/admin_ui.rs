@@ -105,6 +105,11 @@ static UI: LazyLock<Ui> = LazyLock::new(|| {
             include_bytes!("../../assets/admin/app.js").to_vec(),
         ),
         Asset::new(
+            "setup.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/admin/setup.js").to_vec(),
+        ),
+        Asset::new(
             "app.css",
             "text/css; charset=utf-8",
             include_bytes!("../../assets/admin/app.css").to_vec(),

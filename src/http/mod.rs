@@ -24,6 +24,7 @@ mod payments;
 mod rate_limit;
 mod reservations;
 mod session;
+mod setup;
 mod views;
 mod webhook_signature;
 mod webhooks;
@@ -58,6 +59,11 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// SHA-256 of the control file's token, accepted by the operator endpoints.
     pub control_token_sha256: Arc<str>,
+    /// HTTPS state, when the binary serves HTTPS itself (`AppState::with_tls`).
+    pub tls: Option<Arc<crate::tls::TlsStatus>>,
+    /// Where links shown to the host point: `server.public_base_url`, or this server's own
+    /// address for a trial without one; never a request's `Host`.
+    pub links_base: Arc<str>,
     rate_limiter: Option<Arc<RateLimiter>>,
     ready: Arc<AtomicBool>,
 }
@@ -73,14 +79,36 @@ impl AppState {
             .settings
             .rate_limit
             .map(|l| Arc::new(RateLimiter::new(l)));
+        let links_base = app
+            .settings
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| crate::control::local_url(app.settings.listen))
+            .into();
         AppState {
             app,
             whatsapp,
             metrics,
             control_token_sha256,
+            tls: None,
+            links_base,
             rate_limiter,
             ready: Arc::new(AtomicBool::new(true)),
         }
+    }
+
+    /// With the state of the HTTPS the binary serves itself (for the admin's checklist).
+    pub fn with_tls(mut self, tls: Option<Arc<crate::tls::TlsStatus>>) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Links point at `local` (the bound address) when no `server.public_base_url` is set.
+    pub fn with_local_address(mut self, local: std::net::SocketAddr) -> Self {
+        if self.app.settings.public_base_url.is_none() {
+            self.links_base = crate::control::local_url(local).into();
+        }
+        self
     }
 
     /// Readiness turns off when shutdown begins, so a load balancer stops sending work.
@@ -172,6 +200,7 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(payments::outbox))
         .routes(routes!(backups::take_backup, backups::list_backups))
         .routes(routes!(nlu::analyze_text))
+        .routes(routes!(setup::checklist))
         .routes(routes!(whatsapp::outbox))
         .routes(routes!(whatsapp::resume))
         .routes(routes!(conversations::list_conversations))

@@ -25,6 +25,7 @@ mod reservations;
 pub mod schema;
 mod tables;
 mod thread;
+mod tls;
 mod whatsapp;
 mod writer;
 

@@ -69,6 +69,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::CONVERSATIONS)?;
     txn.open_table(tables::WA_THREAD)?;
     txn.open_table(tables::EMAIL_OUTBOX)?;
+    txn.open_table(tables::TLS)?;
     txn.open_table(tables::HOLD_CLIENTS)?;
     txn.open_table(tables::GUEST_HOLDS)?;
     let mut secrets = txn.open_table(tables::SECRETS)?;

@@ -75,6 +75,10 @@ pub const ICAL_EXPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical
 /// Accommodation id → last change of anything holding its dates (ms since the epoch).
 pub const CALENDAR_CHANGED: TableDefinition<u64, i64> = TableDefinition::new("calendar_changed");
 
+/// `acme_account` / `certificate` → the ACME account credentials and the certificate with its
+/// key (`tls::stored`), so snapshots carry them.
+pub const TLS: TableDefinition<&str, &[u8]> = TableDefinition::new("tls");
+
 /// Occupancy entries that hold until changed (bookings, blocks) carry this expiry.
 pub const NO_EXPIRY: i64 = i64::MAX;
 

@@ -6,15 +6,18 @@
 mod helpers;
 
 mod admin;
+mod admin_setup;
 mod admin_ui;
 mod backup;
 mod binary;
 mod concurrency;
 mod email;
+mod https;
 mod ical;
 mod monitoring;
 mod ops;
 mod payments;
+mod proxy;
 mod reservations;
 mod scripts;
 mod sec;

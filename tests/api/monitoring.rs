@@ -142,6 +142,18 @@ async fn exercised_app() -> TestApp {
     let app = TestApp::spawn_with(|c| {
         c.backup.schedule = "* * * * * *".into();
         c.mercadopago.webhook_secret = "test-secret".into();
+        // HTTPS from a certificate file, for the certificate expiry metric.
+        let cert = rcgen::generate_simple_self_signed(vec!["reservas.test".into()]).unwrap();
+        let (cert_file, key_file) = (
+            c.server.data_dir.join("cert.pem"),
+            c.server.data_dir.join("key.pem"),
+        );
+        std::fs::write(&cert_file, cert.cert.pem()).unwrap();
+        std::fs::write(&key_file, cert.signing_key.serialize_pem()).unwrap();
+        c.server.tls.listen = "127.0.0.1:0".into();
+        c.server.tls.http_listen = String::new();
+        c.server.tls.cert_file = Some(cert_file);
+        c.server.tls.key_file = Some(key_file);
     })
     .await;
     let unit = app.accommodation(json!({})).await;

@@ -3,16 +3,6 @@
 
 use super::*;
 
-async fn login_in_browser(b: &Browser, app: &TestApp) {
-    b.goto(&app.url("/admin/")).await;
-    b.type_into("#login-form input[name=email]", &app.admin_email)
-        .await;
-    b.type_into("#login-form input[name=password]", &app.admin_password)
-        .await;
-    b.click("#login-form button[type=submit]").await;
-    b.ready("#/").await;
-}
-
 /// No page may scroll sideways on a 360 px phone.
 async fn assert_fits_phone(b: &Browser, page: &str) {
     let widths = b
@@ -41,7 +31,7 @@ async fn host_workflow_in_a_real_browser() {
     b.resize(1280, 1000).await;
 
     // Log in: the session cookie is HttpOnly and SameSite=Strict.
-    login_in_browser(&b, &app).await;
+    b.log_in(&app).await;
     let cookies = b.cookies().await;
     let session = cookies
         .iter()

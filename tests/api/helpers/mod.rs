@@ -5,6 +5,8 @@ pub mod fake_feeds;
 pub mod fake_graph;
 pub mod fake_mp;
 pub mod fake_smtp;
+pub mod https_client;
+pub mod pebble;
 pub mod webdriver;
 
 use std::net::SocketAddr;
@@ -197,6 +199,17 @@ impl TestApp {
         let text = self.get("/metrics").await.text().await.unwrap();
         metric_value(&text, name, labels)
     }
+}
+
+/// Whether an optional test tool is installed (`found`). Without it the caller skips, saying so,
+/// unless the environment variable `env` is `required` (`.ci/run` sets it): then it fails.
+pub fn tool_present(found: bool, env: &str, what: &str) -> bool {
+    if !found {
+        let required = std::env::var(env).is_ok_and(|v| v == "required");
+        assert!(!required, "{what} is required ({env}) but not installed");
+        eprintln!("SKIPPED: {what} is not installed (apt-get install; .ci/run does)");
+    }
+    found
 }
 
 pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {

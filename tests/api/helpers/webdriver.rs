@@ -179,6 +179,17 @@ impl Browser {
         found[ELEMENT].as_str().unwrap().to_owned()
     }
 
+    /// Logs in to the web UI of `app` as its first admin and waits for the home page.
+    pub async fn log_in(&self, app: &super::TestApp) {
+        self.goto(&app.url("/admin/")).await;
+        self.type_into("#login-form input[name=email]", &app.admin_email)
+            .await;
+        self.type_into("#login-form input[name=password]", &app.admin_password)
+            .await;
+        self.click("#login-form button[type=submit]").await;
+        self.ready("#/").await;
+    }
+
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.post(&format!("/element/{id}/click"), json!({})).await;

@@ -416,3 +416,38 @@ async fn the_rate_limiter_counts_an_ipv6_slash_64_as_one_client() {
     );
     assert_eq!(from("203.0.113.9").await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn links_shown_to_the_host_come_from_configuration_never_the_host_header() {
+    for base in [None, Some("https://reservas.example.com.ar")] {
+        let app = TestApp::spawn_with(|raw| {
+            raw.server.trusted_proxies = vec!["127.0.0.1".into()];
+            if let Some(base) = base {
+                raw.server.public_base_url = base.into();
+            }
+        })
+        .await;
+        let acc = app.accommodation(json!({})).await;
+        let expected = base.map_or_else(|| format!("http://{}/", app.addr), |b| format!("{b}/"));
+        for path in ["ical", "ical/rotate"] {
+            let url = app.url(&format!("/api/v1/admin/accommodations/{acc}/{path}"));
+            let req = if path == "ical" {
+                app.client.get(url)
+            } else {
+                app.client.post(url)
+            };
+            let r = req
+                .bearer_auth(&app.admin_token)
+                .header("host", "evil.example")
+                .header("x-forwarded-host", "evil.example")
+                .header("x-forwarded-proto", "https")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let url = body(r).await["export_url"].as_str().unwrap().to_owned();
+            assert!(url.starts_with(&expected), "{url} from {expected}");
+            assert!(!url.contains("evil"), "{url}");
+        }
+    }
+}
