@@ -38,7 +38,7 @@ static COMMON: LazyLock<HashSet<String>> = LazyLock::new(|| {
 pub enum WeakPassword {
     #[error("the password must have at least {MIN_CHARS} characters")]
     TooShort,
-    #[error("the password is too common or too easy to guess; use a longer phrase")]
+    #[error("the password is too common or too easy to guess; choose a longer phrase")]
     Common,
 }
 
