@@ -3,8 +3,7 @@
 //! to `<data_dir>/initial-admin-password` (mode 0600, readable only by the service's user and
 //! root) and only that path is logged. The file is removed once that admin sets a password.
 
-use std::io::{IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 /// File name inside the data directory.
@@ -45,16 +44,8 @@ pub fn show(data_dir: &Path, email: &str, password: &str) -> std::io::Result<Sho
 /// Writes the credentials to the file (owner-only, replaced atomically).
 pub fn write(data_dir: &Path, email: &str, password: &str) -> std::io::Result<PathBuf> {
     let target = path(data_dir);
-    let tmp = data_dir.join(format!("{FILE}.tmp"));
-    let _ = std::fs::remove_file(&tmp);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    writeln!(file, "email: {email}\npassword: {password}")?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, &target)?;
+    let text = format!("email: {email}\npassword: {password}\n");
+    crate::control::write_owner_only(&target, text.as_bytes())?;
     Ok(target)
 }
 
