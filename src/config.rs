@@ -18,6 +18,8 @@ mod backup;
 pub use backup::{BackupSection, BackupSettings};
 mod email;
 pub use email::{EmailSection, EmailSettings, SmtpSettings, TlsMode};
+mod connections;
+pub use connections::ConnectionSettings;
 mod holds;
 pub use holds::HoldsSection;
 mod ical;
@@ -64,6 +66,11 @@ pub struct ServerSection {
     pub cache_size_mb: usize,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
+    pub header_read_timeout: String,
+    pub body_read_timeout: String,
+    pub keep_alive_timeout: String,
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
     pub public_base_url: String,
     pub tls: TlsSection,
 }
@@ -145,6 +152,11 @@ impl Default for RawSettings {
                 cache_size_mb: 16,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
+                header_read_timeout: connections::DEFAULTS.0.into(),
+                body_read_timeout: connections::DEFAULTS.1.into(),
+                keep_alive_timeout: connections::DEFAULTS.2.into(),
+                max_connections: connections::DEFAULTS.3,
+                max_connections_per_client: connections::DEFAULTS.4,
                 public_base_url: String::new(),
                 tls: TlsSection::default(),
             },
@@ -227,6 +239,8 @@ pub struct Settings {
     pub cache_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
     pub shutdown_grace: Duration,
+    /// Timeouts and caps of client connections.
+    pub connections: ConnectionSettings,
     /// Where guests and providers reach this server (`server.public_base_url`, or
     /// `https://` + the first ACME domain); every public link is built from it.
     pub public_base_url: Option<String>,
@@ -514,6 +528,7 @@ impl RawSettings {
                 ));
             }
         };
+        let connections = connections::validate(&self.server)?;
         let tls = self.server.tls.validate()?;
         let public_base_url = tls::public_base_url(&self.server.public_base_url, &tls)?;
         let mut mercadopago = self.mercadopago.validate()?;
@@ -529,6 +544,7 @@ impl RawSettings {
             cache_bytes: self.server.cache_size_mb * 1024 * 1024,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
+            connections,
             public_base_url,
             tls,
             property_name: self.property.name,

@@ -20,6 +20,7 @@ use crate::channels::whatsapp::WhatsApp;
 use crate::config::Settings;
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
+use crate::http::connections::{self, Connections};
 use crate::http::{self, AppState};
 use crate::secret::{hash_password, random_hex, sha256_hex};
 use crate::store::{AdminUser, Store};
@@ -125,32 +126,23 @@ impl Application {
         } = self;
         let grace = state.app.settings.shutdown_grace;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        if let Some(ml) = metrics_listener {
+        let settings = &state.app.settings;
+        let connections = Connections::new(settings.connections, settings.trusted_proxies.clone());
+        let metrics_server = metrics_listener.map(|ml| {
             let router = http::metrics_router(state.clone());
-            let mut rx = stop_rx.clone();
-            tokio::spawn(async move {
-                let service = router.into_make_service_with_connect_info::<SocketAddr>();
-                let _ = axum::serve(ml, service)
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.wait_for(|s| *s).await;
-                    })
-                    .await;
-            });
-        }
+            tokio::spawn(connections::serve(
+                ml,
+                router,
+                connections.clone(),
+                stop_rx.clone(),
+            ))
+        });
         let app = http::router(state.clone());
         crate::tls::ignore_hangup_unless_reloading(&state.app.settings);
-        let public = https.map(|h| h.spawn(app.clone(), stop_rx.clone()));
+        let public = https.map(|h| h.spawn(app.clone(), connections.clone(), stop_rx.clone()));
         let ready_state = state.clone();
         tracing::info!(addr = %listener.local_addr()?, "serving");
-        let mut rx = stop_rx;
-        let server = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|s| *s).await;
-        });
-        let server = tokio::spawn(async move { server.await });
+        let server = tokio::spawn(connections::serve(listener, app, connections, stop_rx));
         crate::systemd::notify("READY=1");
         let watchdog = crate::systemd::watchdog_interval()
             .map(|every| tokio::spawn(watchdog(state.clone(), every)));
@@ -167,10 +159,13 @@ impl Application {
             if let Some(public) = public {
                 let _ = public.await;
             }
+            if let Some(metrics) = metrics_server {
+                let _ = metrics.await;
+            }
             result
         };
         match tokio::time::timeout(grace, drained).await {
-            Ok(result) => result??,
+            Ok(result) => result?,
             Err(_) => {
                 tracing::warn!("in-flight requests did not finish within server.shutdown_grace")
             }

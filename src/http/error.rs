@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::body_deadline;
 use crate::app::booking::{BlockRefused, QuoteError};
 use crate::app::ical::SyncError;
 use crate::app::logins::LoginError;
@@ -93,6 +94,15 @@ impl ApiError {
         Self::not_found(
             "conversation_not_found",
             "no WhatsApp conversation with that number",
+        )
+    }
+
+    /// 408 `body_timeout`: the body did not arrive within `server.body_read_timeout`.
+    fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body did not arrive within server.body_read_timeout",
         )
     }
 
@@ -352,6 +362,9 @@ impl From<BackupError> for ApiError {
 /// 415 `unsupported_media_type`, 422 `validation`.
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if body_deadline::timed_out(&rejection) {
+            return Self::body_timeout();
+        }
         let code = match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
@@ -391,6 +404,9 @@ impl From<PathRejection> for ApiError {
 /// A body that cannot be read: 413 `payload_too_large`, or `invalid_body`.
 impl From<BytesRejection> for ApiError {
     fn from(e: BytesRejection) -> Self {
+        if body_deadline::timed_out(&e) {
+            return Self::body_timeout();
+        }
         let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "payload_too_large"
         } else {

@@ -7,9 +7,11 @@ mod admin_ui;
 mod auth;
 mod backups;
 mod blocks;
+mod body_deadline;
 mod booking;
 mod calendar;
 mod catalog;
+pub mod connections;
 mod conversations;
 mod error;
 mod export_settings;
@@ -277,6 +279,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.app.settings.body_limit_bytes))
+        .layer(axum::middleware::from_fn({
+            let limit = state.app.settings.connections.body_read_timeout;
+            move |req, next| body_deadline::limit_body_time(limit, req, next)
+        }))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(admin_ui::security_headers))
         .layer(axum::middleware::from_fn(middleware::observe))
