@@ -65,6 +65,7 @@ impl Application {
         }
         let mut sockets =
             crate::systemd::take_sockets().context("taking the sockets passed by systemd")?;
+        crate::http::connections::fit_open_files(settings.connections.max_connections);
         let (listener, metrics_listener) = bind(&settings, sockets.main.take()).await?;
         let https = crate::tls::Https::bind(&settings, &app.store, &mut sockets).await?;
         register_series();

@@ -75,6 +75,9 @@ pub fn init_series() {
     }
     metrics::counter!("reservations_hold_limited_total", "channel" => "web", "reason" => "per_phone")
         .increment(0);
+    for reason in ["global", "per_client"] {
+        metrics::counter!("http_connections_rejected_total", "reason" => reason).increment(0);
+    }
     for result in ["ok", "invalid", "busy"] {
         metrics::counter!("admin_logins_total", "result" => result).increment(0);
     }

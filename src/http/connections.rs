@@ -143,6 +143,34 @@ impl Connections {
     }
 }
 
+/// Raises this process's soft limit of open files towards its hard limit, so
+/// `server.max_connections` fits (a shell's default soft limit is often 1,024); warns when
+/// even the hard limit is too low.
+pub fn fit_open_files(max_connections: usize) {
+    let wanted = (max_connections as u64).saturating_add(256);
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit on this process with a valid struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return;
+        }
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = limit.rlim_max.min(wanted.max(limit.rlim_cur));
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+    if limit.rlim_max < wanted {
+        tracing::warn!(
+            hard_limit = limit.rlim_max,
+            max_connections,
+            "the open-files limit is too low for server.max_connections; raise LimitNOFILE (or ulimit -n) or lower max_connections"
+        );
+    }
+}
+
 /// Serves `listener` with `router` until `stop` turns true, then lets the open connections
 /// finish their current request and returns once they are closed.
 pub async fn serve<L>(

@@ -1,6 +1,7 @@
 //! Hardening for the open internet, tried as an attacker would over real HTTP: hold limits
 //! against inventory flooding, bounded logins, and the smaller holes of issue 14.
 
+mod connections;
 mod holds;
 mod holes;
 mod logins;
