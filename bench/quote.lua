@@ -1,7 +1,8 @@
 -- wrk script: quotes for random stays on the seeded accommodations.
+-- BENCH_OFFSET (days) moves the quoted window (300 days) later, as for reserve.lua.
 function init(args)
   units = tonumber(os.getenv("BENCH_UNITS") or "100")
-  base = os.time() + 3 * 86400
+  base = os.time() + (3 + tonumber(os.getenv("BENCH_OFFSET") or "0")) * 86400
   math.randomseed(os.time())
 end
 

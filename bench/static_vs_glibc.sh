@@ -16,6 +16,6 @@ file "$STATIC" "$DYNAMIC" | sed 's/, BuildID[^,]*//'
 for round in $(seq 1 "$ROUNDS"); do
   for bin in "$STATIC" "$DYNAMIC"; do
     echo "== round $round: $bin"
-    bench/run.sh "$bin" | grep -E '^==|Requests/sec|^ +99%|peak RSS under'
+    bench/run.sh "$bin" fresh | grep -E '^==|Requests/sec|^ +99%|max RSS'
   done
 done

@@ -108,14 +108,33 @@ fn load(path: Option<PathBuf>) -> anyhow::Result<Settings> {
     Ok(Settings::load(path.as_deref())?)
 }
 
+/// An error already written to the JSON log stream; `main` does not print it again.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct Logged(anyhow::Error);
+
 async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
-    crate::telemetry::init_logging(&settings.log_filter, settings.log_json);
+    let json = settings.log_json;
+    crate::telemetry::init_logging(&settings.log_filter, json);
+    match run_server(settings, demo, json).await {
+        Err(e) if json => {
+            tracing::error!(error = format!("{e:#}"), "the server stopped with an error");
+            Err(Logged(e).into())
+        }
+        other => other,
+    }
+}
+
+async fn run_server(settings: Settings, demo: bool, json: bool) -> anyhow::Result<()> {
     let app = Application::build(settings, demo).await?;
     if let Some(admin) = &app.first_admin {
-        crate::first_admin::show(&app.data_dir(), &admin.email, &admin.password)
+        crate::first_admin::show(&app.data_dir(), &admin.email, &admin.password, json)
             .context("writing the first admin's one-time password")?;
     }
-    println!("alojamientos listening on http://{}", app.local_addr());
+    let url = format!("http://{}", app.local_addr());
+    crate::telemetry::notice(json, "listening", &[("url", &url)], || {
+        format!("alojamientos listening on {url}")
+    });
     app.run(shutdown_signal()).await
 }
 

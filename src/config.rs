@@ -64,6 +64,7 @@ pub struct ServerSection {
     pub data_dir: PathBuf,
     pub body_limit_bytes: usize,
     pub cache_size_mb: usize,
+    pub quick_repair: bool,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
     pub header_read_timeout: String,
@@ -140,6 +141,7 @@ pub struct HealthSection {
 pub struct LogSection {
     pub filter: String,
     pub format: String,
+    pub slow_request: String,
 }
 
 impl Default for RawSettings {
@@ -149,7 +151,8 @@ impl Default for RawSettings {
                 listen: "127.0.0.1:8080".into(),
                 data_dir: "./data".into(),
                 body_limit_bytes: 64 * 1024,
-                cache_size_mb: 16,
+                cache_size_mb: 8,
+                quick_repair: false,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
                 header_read_timeout: connections::DEFAULTS.0.into(),
@@ -203,6 +206,7 @@ impl Default for RawSettings {
             log: LogSection {
                 filter: "info".into(),
                 format: "json".into(),
+                slow_request: "1s".into(),
             },
             ical: IcalSection::default(),
             mercadopago: MercadoPagoSection::default(),
@@ -238,6 +242,8 @@ pub struct Settings {
     /// Page cache of the store, in bytes.
     pub cache_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
+    /// Commit so that a restart after a crash needs no full repair of the store (slower commits).
+    pub quick_repair: bool,
     pub shutdown_grace: Duration,
     /// Timeouts and caps of client connections.
     pub connections: ConnectionSettings,
@@ -272,6 +278,8 @@ pub struct Settings {
     pub disk_unhealthy_percent: f64,
     pub log_filter: String,
     pub log_json: bool,
+    /// Requests slower than this are logged (at warn) whatever the filter's access level.
+    pub log_slow_request: Duration,
     pub ical: IcalSettings,
     pub mercadopago: MercadoPagoSettings,
     pub backup: BackupSettings,
@@ -542,6 +550,7 @@ impl RawSettings {
             data_dir: self.server.data_dir,
             body_limit_bytes: self.server.body_limit_bytes,
             cache_bytes: self.server.cache_size_mb * 1024 * 1024,
+            quick_repair: self.server.quick_repair,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
             connections,
@@ -577,6 +586,7 @@ impl RawSettings {
             disk_unhealthy_percent: self.health.disk_unhealthy_percent,
             log_filter: self.log.filter,
             log_json,
+            log_slow_request: duration("log.slow_request", &self.log.slow_request)?,
             ical: self.ical.validate()?,
             mercadopago,
             backup: self.backup.validate()?,

@@ -20,8 +20,9 @@ pub enum Shown {
     File(PathBuf),
 }
 
-/// Shows the first admin's credentials: on the terminal if stdout is one, else in the file.
-pub fn show(data_dir: &Path, email: &str, password: &str) -> std::io::Result<Shown> {
+/// Shows the first admin's credentials: on the terminal if stdout is one, else in the file,
+/// whose path (never the password) goes to the log stream (`json`: as a JSON line).
+pub fn show(data_dir: &Path, email: &str, password: &str, json: bool) -> std::io::Result<Shown> {
     if std::io::stdout().is_terminal() {
         println!(
             "\nFirst admin created. Log in with\n  email:    {email}\n  password: {password}\nThis password is shown only once; change it in the web UI or with `alojamientos admin add {email}`.\n"
@@ -29,14 +30,12 @@ pub fn show(data_dir: &Path, email: &str, password: &str) -> std::io::Result<Sho
         return Ok(Shown::Terminal);
     }
     let file = write(data_dir, email, password)?;
-    tracing::warn!(
-        path = %file.display(),
-        email,
-        "first admin created; its one-time password is in this file (readable by this service's user and root only)"
-    );
-    println!(
-        "First admin {email} created; its one-time password is in {}",
-        file.display()
+    let path = file.display().to_string();
+    crate::telemetry::notice(
+        json,
+        "first admin created; its one-time password is in password_file (readable by this service's user and root only)",
+        &[("email", email), ("password_file", &path)],
+        || format!("First admin {email} created; its one-time password is in {path}"),
     );
     Ok(Shown::File(file))
 }

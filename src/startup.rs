@@ -56,6 +56,7 @@ impl Application {
             settings.lock_timeout,
             settings.cache_bytes,
         )?;
+        store.set_quick_repair(settings.quick_repair);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         tokio::task::spawn_blocking(crate::secret::prepare_dummy_hash).await?;
         let metrics = telemetry::metrics_handle();
@@ -144,6 +145,7 @@ impl Application {
         let ready_state = state.clone();
         tracing::info!(addr = %listener.local_addr()?, "serving");
         let server = tokio::spawn(connections::serve(listener, app, connections, stop_rx));
+        let upkeep = crate::telemetry::spawn_upkeep(state.metrics.clone());
         crate::systemd::notify("READY=1");
         let watchdog = crate::systemd::watchdog_interval()
             .map(|every| tokio::spawn(watchdog(state.clone(), every)));
@@ -152,6 +154,7 @@ impl Application {
         if let Some(w) = watchdog {
             w.abort();
         }
+        upkeep.abort();
         tracing::info!("shutting down: draining in-flight requests");
         ready_state.set_ready(false);
         let _ = stop_tx.send(true);

@@ -3,19 +3,21 @@
 pub mod process;
 
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global log subscriber; `RUST_LOG` overrides `filter`. Safe to call twice.
+/// Installs the global log subscriber on stderr; `RUST_LOG` overrides `filter` (see
+/// [`directives`]). Safe to call twice.
 pub fn init_logging(filter: &str, json: bool) {
     let filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(filter))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
+        .or_else(|_| EnvFilter::try_new(directives(filter)))
+        .unwrap_or_else(|_| EnvFilter::new(directives("info")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    let _ = if json {
+    let installed = if json {
         builder
             .json()
             .with_current_span(true)
@@ -24,6 +26,76 @@ pub fn init_logging(filter: &str, json: bool) {
     } else {
         builder.try_init()
     };
+    if json && installed.is_ok() {
+        // A panic (a handler's is answered with 500 and the server goes on) is a log line too,
+        // not plain text in the JSON stream.
+        std::panic::set_hook(Box::new(|info| {
+            tracing::error!(target: "alojamientos::panic", "{info}");
+        }));
+    }
+}
+
+/// The filter `log.filter` means: a bare level is this program's own (`alojamientos…` targets);
+/// other crates log at `warn` (or the bare level, if stricter) unless a directive names them.
+/// `"info"` becomes `"warn,alojamientos=info"`; `"info,hyper=debug"` keeps `hyper=debug`.
+pub fn directives(filter: &str) -> String {
+    let mut own = None;
+    let mut named = Vec::new();
+    for directive in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        match directive.parse::<tracing_subscriber::filter::LevelFilter>() {
+            Ok(level) if !directive.contains('=') => own = Some(level),
+            _ => named.push(directive),
+        }
+    }
+    let own = own.unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
+    let others = own.min(tracing_subscriber::filter::LevelFilter::WARN);
+    let mut out = format!("{others},alojamientos={own}");
+    for directive in named {
+        out.push(',');
+        out.push_str(directive);
+    }
+    out
+}
+
+/// A start-up notice the operator must see whatever `log.filter` says (where the server
+/// listens, the first admin's password): plain text on stdout, or with `log.format = json` a
+/// JSON line shaped like the log lines, on the log stream (stderr), so that stream stays JSON.
+pub fn notice(json: bool, message: &str, fields: &[(&str, &str)], plain: impl FnOnce() -> String) {
+    use std::io::Write;
+    if !json {
+        println!("{}", plain());
+        return;
+    }
+    let mut all = serde_json::Map::new();
+    all.insert("message".into(), message.into());
+    for (key, value) in fields {
+        all.insert((*key).into(), (*value).into());
+    }
+    let line = serde_json::json!({
+        "timestamp": jiff::Timestamp::now().to_string(),
+        "level": "INFO",
+        "fields": all,
+        "target": "alojamientos",
+    });
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
+/// How often recorded histogram samples are folded into their buckets.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Folds recorded histogram samples into their buckets every [`UPKEEP_EVERY`]. The exporter
+/// keeps every raw sample until something renders `/metrics`; without this, a server nobody
+/// scrapes grows by 8 bytes per observation (a few per request) for ever.
+pub fn spawn_upkeep(handle: PrometheusHandle) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(UPKEEP_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    })
 }
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -242,4 +314,42 @@ fn describe() {
         "host_notices_undeliverable_total",
         "Host notices a channel could not send (WhatsApp: window closed, no template)"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    /// (alojamientos at debug, alojamientos at info, a third-party crate at info, at warn)
+    fn enabled(filter: &str) -> [bool; 4] {
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::new(directives(filter)))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            [
+                tracing::enabled!(target: "alojamientos::store", Level::DEBUG),
+                tracing::enabled!(target: "alojamientos::store", Level::INFO),
+                tracing::enabled!(target: "tokio_cron_scheduler::job", Level::INFO),
+                tracing::enabled!(target: "tokio_cron_scheduler::job", Level::WARN),
+            ]
+        })
+    }
+
+    #[test]
+    fn a_bare_level_is_ours_and_other_crates_log_at_warn_unless_named() {
+        assert_eq!(directives("info"), "warn,alojamientos=info");
+        assert_eq!(enabled("info"), [false, true, false, true]);
+        assert_eq!(enabled("debug"), [true, true, false, true]);
+        assert_eq!(
+            enabled("info,alojamientos=debug"),
+            [true, true, false, true]
+        );
+        assert_eq!(
+            enabled("info,tokio_cron_scheduler=info"),
+            [false, true, true, true]
+        );
+        assert_eq!(enabled("error"), [false, false, false, false]);
+        assert_eq!(enabled(""), [false, true, false, true]);
+    }
 }

@@ -37,6 +37,7 @@ pub fn is_free<'a>(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DayAvailability {
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "super::dates::serialize_date")]
     pub date: Date,
     /// Whether the night of this date can be booked.
     pub available: bool,

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 /// `check_out`, so two stays that share a turnover day do not overlap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NightRange {
+    #[serde(serialize_with = "serialize_date")]
     check_in: Date,
+    #[serde(serialize_with = "serialize_date")]
     check_out: Date,
 }
 
@@ -62,6 +64,32 @@ impl NightRange {
         let end = self.check_out;
         self.check_in.series(1.day()).take_while(move |d| *d < end)
     }
+}
+
+/// Serializes `date` as `yyyy-mm-dd`, exactly as its `Display` (and jiff's `Serialize`) would,
+/// without the `fmt` machinery: every stored reservation and priced response has several.
+pub fn serialize_date<S: serde::Serializer>(date: &Date, s: S) -> Result<S::Ok, S::Error> {
+    let Ok(year) = u16::try_from(date.year()) else {
+        return s.collect_str(date);
+    };
+    if year > 9999 {
+        return s.collect_str(date);
+    }
+    let digit = |n: u16| b'0' + (n % 10) as u8;
+    let (month, day) = (date.month() as u16, date.day() as u16);
+    let text = [
+        digit(year / 1000),
+        digit(year / 100),
+        digit(year / 10),
+        digit(year),
+        b'-',
+        digit(month / 10),
+        digit(month),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ];
+    s.serialize_str(std::str::from_utf8(&text).expect("ASCII digits"))
 }
 
 /// Years accepted from the outside world; keeps [`date_key`] positive and meaningful.
@@ -163,6 +191,14 @@ mod tests {
         fn date_key_round_trips_and_preserves_order(a in any_date(), b in any_date()) {
             prop_assert_eq!(date_from_key(date_key(a)), Some(a));
             prop_assert_eq!(a.cmp(&b), date_key(a).cmp(&date_key(b)));
+        }
+
+        #[test]
+        fn serialize_date_writes_what_display_writes(y in -9999i16..=9999, m in 1i8..=12, d in 1i8..=28) {
+            #[derive(Serialize)]
+            struct Wrapped(#[serde(serialize_with = "serialize_date")] Date);
+            let date = date(y, m, d);
+            prop_assert_eq!(serde_json::to_string(&Wrapped(date)).unwrap(), serde_json::to_string(&date).unwrap());
         }
 
         #[test]

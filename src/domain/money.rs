@@ -75,11 +75,45 @@ impl FromStr for Money {
     }
 }
 
+impl Money {
+    /// The text form (`-1234.50`) written into `buf` without the `fmt` machinery: every
+    /// priced response and stored reservation carries several amounts.
+    fn text(self, buf: &mut [u8; 24]) -> &str {
+        let abs = self.0.unsigned_abs();
+        let (mut whole, cents) = (abs / 100, abs % 100);
+        let mut at = buf.len() - 3;
+        buf[at..].copy_from_slice(&[b'.', b'0' + (cents / 10) as u8, b'0' + (cents % 10) as u8]);
+        loop {
+            at -= 1;
+            buf[at] = b'0' + (whole % 10) as u8;
+            whole /= 10;
+            if whole == 0 {
+                break;
+            }
+        }
+        if self.0 < 0 {
+            at -= 1;
+            buf[at] = b'-';
+        }
+        std::str::from_utf8(&buf[at..]).expect("ASCII digits")
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.0 < 0 { "-" } else { "" };
-        let abs = self.0.unsigned_abs();
-        write!(f, "{sign}{}.{:02}", abs / 100, abs % 100)
+        f.write_str(self.text(&mut [0; 24]))
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.text(&mut [0; 24]))
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
@@ -145,13 +179,8 @@ impl DecimalRepr {
     }
 }
 
-macro_rules! decimal_serde {
+macro_rules! decimal_deserialize {
     ($ty:ty) => {
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = DecimalRepr::deserialize(d)
@@ -167,8 +196,8 @@ macro_rules! decimal_serde {
     };
 }
 
-decimal_serde!(Money);
-decimal_serde!(Rate);
+decimal_deserialize!(Money);
+decimal_deserialize!(Rate);
 
 #[cfg(test)]
 mod tests {
@@ -225,6 +254,16 @@ mod tests {
         fn display_then_parse_round_trips(cents in 0i64..1_000_000_000_000) {
             let m = Money::from_cents(cents);
             prop_assert_eq!(m.to_string().parse::<Money>().unwrap(), m);
+        }
+
+        #[test]
+        fn text_is_sign_whole_and_two_decimals(cents in any::<i64>()) {
+            let m = Money::from_cents(cents);
+            let abs = cents.unsigned_abs();
+            let sign = if cents < 0 { "-" } else { "" };
+            let expected = format!("{sign}{}.{:02}", abs / 100, abs % 100);
+            prop_assert_eq!(&m.to_string(), &expected);
+            prop_assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{expected}\""));
         }
 
         #[test]

@@ -11,6 +11,7 @@ use super::money::{Money, Rate};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct NightPrice {
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     pub date: Date,
     #[schema(value_type = String, example = "18000.00")]
     pub price: Money,

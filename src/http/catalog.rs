@@ -47,8 +47,10 @@ pub struct QuoteView {
     #[schema(value_type = u64)]
     accommodation_id: AccommodationId,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     check_in: Date,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     check_out: Date,
     nights: u32,
     guests: u32,

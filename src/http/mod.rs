@@ -53,9 +53,21 @@ use crate::channels::whatsapp::WhatsApp;
 use rate_limit::RateLimiter;
 
 /// What every handler can reach: the application, the WhatsApp channel (its webhook and the
-/// host's chat views), and what only HTTP needs.
+/// host's chat views), and what only HTTP needs. Cloned for every request (by the router and
+/// each `State` extractor), so it is one shared allocation: a clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The state behind [`AppState`].
+pub struct Shared {
     pub app: App,
     pub whatsapp: WhatsApp,
     pub metrics: PrometheusHandle,
@@ -66,8 +78,8 @@ pub struct AppState {
     /// Where links shown to the host point: `server.public_base_url`, or this server's own
     /// address for a trial without one; never a request's `Host`.
     pub links_base: Arc<str>,
-    rate_limiter: Option<Arc<RateLimiter>>,
-    ready: Arc<AtomicBool>,
+    rate_limiter: Option<RateLimiter>,
+    ready: AtomicBool,
 }
 
 impl AppState {
@@ -77,17 +89,14 @@ impl AppState {
         metrics: PrometheusHandle,
         control_token_sha256: Arc<str>,
     ) -> Self {
-        let rate_limiter = app
-            .settings
-            .rate_limit
-            .map(|l| Arc::new(RateLimiter::new(l)));
+        let rate_limiter = app.settings.rate_limit.map(RateLimiter::new);
         let links_base = app
             .settings
             .public_base_url
             .clone()
             .unwrap_or_else(|| crate::control::local_url(app.settings.listen))
             .into();
-        AppState {
+        AppState(Arc::new(Shared {
             app,
             whatsapp,
             metrics,
@@ -95,20 +104,26 @@ impl AppState {
             tls: None,
             links_base,
             rate_limiter,
-            ready: Arc::new(AtomicBool::new(true)),
-        }
+            ready: AtomicBool::new(true),
+        }))
     }
 
     /// With the state of the HTTPS the binary serves itself (for the admin's checklist).
     pub fn with_tls(mut self, tls: Option<Arc<crate::tls::TlsStatus>>) -> Self {
-        self.tls = tls;
+        Arc::get_mut(&mut self.0)
+            .expect("with_tls is called while building the state, before it is shared")
+            .tls = tls;
         self
     }
 
     /// Links point at `local` (the bound address) when no `server.public_base_url` is set.
     pub fn with_local_address(mut self, local: std::net::SocketAddr) -> Self {
         if self.app.settings.public_base_url.is_none() {
-            self.links_base = crate::control::local_url(local).into();
+            Arc::get_mut(&mut self.0)
+                .expect(
+                    "with_local_address is called while building the state, before it is shared",
+                )
+                .links_base = crate::control::local_url(local).into();
         }
         self
     }
@@ -285,7 +300,10 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(admin_ui::security_headers))
-        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.app.settings.log_slow_request,
+            middleware::observe,
+        ))
         .with_state(state)
 }
 
@@ -305,6 +323,9 @@ pub fn metrics_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(health::metrics))
         .fallback(fallback)
-        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.app.settings.log_slow_request,
+            middleware::observe,
+        ))
         .with_state(state)
 }

@@ -18,8 +18,10 @@ pub struct ReservationView {
     #[schema(value_type = u64)]
     pub accommodation_id: AccommodationId,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     pub check_in: jiff::civil::Date,
     #[schema(value_type = String, format = Date)]
+    #[serde(serialize_with = "crate::domain::dates::serialize_date")]
     pub check_out: jiff::civil::Date,
     pub nights: u32,
     pub guests: u32,

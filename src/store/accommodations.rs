@@ -1,5 +1,8 @@
 //! Accommodation records.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use redb::{ReadTransaction, ReadableTable};
 
 use super::tables::{ACCOMMODATIONS, ICAL_EXPORTS, META, OCCUPANCY, decode, encode};
@@ -19,12 +22,42 @@ pub enum AccommodationError {
     NotFound,
 }
 
+/// The last decoding of each accommodation record, with the bytes it came from. Every quote
+/// and hold reads its accommodation; parsing the JSON each time was a tenth of a quote's work.
+/// Reusing a value only when the stored bytes are equal keeps it right in any transaction,
+/// whatever changed meanwhile, with no invalidation to get wrong.
+fn decoded(id: u64, bytes: &[u8]) -> Result<Accommodation, StoreError> {
+    type Decoded = HashMap<u64, Arc<(Vec<u8>, Accommodation)>>;
+    /// Hosts have a handful; past this many the map starts afresh.
+    const MOST: usize = 4096;
+    static LAST: OnceLock<Mutex<Decoded>> = OnceLock::new();
+    let last = LAST.get_or_init(Default::default);
+    let known = last
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&id)
+        .cloned();
+    if let Some(entry) = known.filter(|e| e.0 == bytes) {
+        return Ok(entry.1.clone());
+    }
+    let acc: Accommodation = decode(bytes)?;
+    let mut map = last.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MOST {
+        map.clear();
+    }
+    map.insert(id, Arc::new((bytes.to_vec(), acc.clone())));
+    Ok(acc)
+}
+
 pub(super) fn load(
     txn: &ReadTransaction,
     id: AccommodationId,
 ) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    table.get(id.get())?.map(|v| decode(v.value())).transpose()
+    table
+        .get(id.get())?
+        .map(|v| decoded(id.get(), v.value()))
+        .transpose()
 }
 
 pub(super) fn load_for_write(
@@ -32,7 +65,10 @@ pub(super) fn load_for_write(
     id: AccommodationId,
 ) -> Result<Option<Accommodation>, StoreError> {
     let table = txn.open_table(ACCOMMODATIONS)?;
-    table.get(id.get())?.map(|v| decode(v.value())).transpose()
+    table
+        .get(id.get())?
+        .map(|v| decoded(id.get(), v.value()))
+        .transpose()
 }
 
 impl Store {
@@ -111,5 +147,27 @@ impl Store {
                 Ok(Ok(acc))
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::accommodation::tests::input;
+
+    #[test]
+    fn a_changed_record_is_decoded_again_and_an_unchanged_one_reused() {
+        let id = u64::MAX - 7;
+        let mut acc = Accommodation {
+            id: AccommodationId::new(id),
+            spec: input().validate().unwrap(),
+        };
+        let first = encode(&acc);
+        assert_eq!(decoded(id, &first).unwrap(), acc);
+        assert_eq!(decoded(id, &first).unwrap(), acc);
+        acc.spec.capacity += 1;
+        let second = encode(&acc);
+        assert_eq!(decoded(id, &second).unwrap(), acc);
+        assert!(decoded(id, b"{not json").is_err());
     }
 }

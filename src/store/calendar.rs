@@ -7,11 +7,10 @@ use redb::{ReadTransaction, ReadableTable};
 
 use super::accommodations::{AccommodationError, load, load_for_write};
 use super::tables::{
-    BLOCKS, CALENDAR_CHANGED, ICAL_EXPORTS, IMPORTED, NO_EXPIRY, OCCUPANCY, RESERVATIONS, decode,
-    encode,
+    BLOCKS, CALENDAR_CHANGED, ICAL_EXPORTS, IMPORTED, OCCUPANCY, RESERVATIONS, decode, encode,
 };
-use super::{Store, StoreError};
-use crate::domain::dates::{NightRange, date_from_key, date_key};
+use super::{Store, StoreError, occupancy};
+use crate::domain::dates::NightRange;
 use crate::domain::ical::export::ExportSettings;
 use crate::domain::ids::AccommodationId;
 
@@ -156,44 +155,24 @@ impl Store {
             };
             let mut last_modified = head.changed;
             let mut valid_until: Option<Timestamp> = None;
-            let occupancy = txn.open_table(OCCUPANCY)?;
+            let table = txn.open_table(OCCUPANCY)?;
             let reservations = txn.open_table(RESERVATIONS)?;
             let blocks = txn.open_table(BLOCKS)?;
             let imported = txn.open_table(IMPORTED)?;
-            let since = date_key(since);
             let mut items = Vec::new();
-            let entries = occupancy
-                .range((accommodation_id, i32::MIN, "")..(accommodation_id + 1, i32::MIN, ""))?;
-            for entry in entries {
-                let (k, v) = entry?;
-                let (_, check_in, code) = k.value();
-                let (check_out, expires) = v.value();
-                if check_out <= since {
-                    continue;
-                }
-                if expires != NO_EXPIRY && expires <= now.as_millisecond() {
-                    let lapsed = Timestamp::from_millisecond(expires).unwrap_or(last_modified);
-                    last_modified = last_modified.max(lapsed);
-                    continue;
-                }
-                if let Some(lapses) = (expires != NO_EXPIRY)
-                    .then(|| Timestamp::from_millisecond(expires).ok())
-                    .flatten()
-                {
+            occupancy::ending_after(&table, accommodation_id, since, |code, held| {
+                if let Some(lapses) = held.hold_expires_at {
+                    if lapses <= now {
+                        last_modified = last_modified.max(lapses);
+                        return Ok(());
+                    }
                     valid_until = Some(valid_until.map_or(lapses, |v| v.min(lapses)));
                 }
-                let range = match (date_from_key(check_in), date_from_key(check_out)) {
-                    (Some(a), Some(b)) => NightRange::new(a, b).ok(),
-                    _ => None,
-                }
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("occupancy entry {code} has bad dates"))
-                })?;
                 let (table, kind) = match &code[..code.len().min(3)] {
                     "RES" => (&reservations, ExportedKind::Reserved),
                     "BLK" => (&blocks, ExportedKind::Blocked),
                     "IMP" if head.settings.include_imported => (&imported, ExportedKind::Blocked),
-                    _ => continue,
+                    _ => return Ok(()),
                 };
                 let found = record::<Stamps>(table, code)?
                     .and_then(|s| s.last_change())
@@ -201,12 +180,14 @@ impl Store {
                 if let Some((changed_at, kind)) = found {
                     items.push(ExportItem {
                         code: code.to_owned(),
-                        range,
+                        range: held.range,
                         changed_at,
                         kind,
                     });
                 }
-            }
+                Ok(())
+            })?;
+            items.sort_by(|a, b| (a.range.check_in(), &a.code).cmp(&(b.range.check_in(), &b.code)));
             Ok(Some(CalendarExport {
                 head,
                 items,

@@ -59,7 +59,7 @@ pub(super) fn put_stay(txn: &WriteTransaction, stay: &ImportedStay) -> Result<()
 
 /// Local reservations (confirmed, or holds still live at `now`) overlapping `stay`.
 pub(super) fn overlapping_reservations(
-    table: &impl ReadableTable<(u64, i32, &'static str), (i32, i64)>,
+    table: &impl ReadableTable<occupancy::Key, occupancy::Val>,
     stay: &ImportedStay,
     now: Timestamp,
 ) -> Result<Vec<String>, StoreError> {

@@ -15,6 +15,7 @@ mod feeds;
 mod files;
 mod hold_limits;
 mod idempotency;
+mod import;
 mod imported;
 mod inbox;
 mod occupancy;
@@ -29,7 +30,7 @@ mod tls;
 mod whatsapp;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +44,7 @@ pub use client_holds::ClientHolds;
 pub use error::StoreError;
 pub use feeds::{Applied, FeedError, Snapshot};
 pub use idempotency::{IdempotencyKey, Replay};
+pub use import::ImportError;
 pub use imported::Conflict;
 pub use inbox::InboxEntry;
 pub use payments::PaymentFilter;
@@ -57,7 +59,7 @@ pub const STORE_FILE: &str = "alojamientos.redb";
 pub struct Store {
     db: Arc<Database>,
     writer: Writer,
-    path: PathBuf,
+    path: Arc<Path>,
     /// The key guests' access tokens are derived with (made at first start, kept in the store).
     guest_token_key: Arc<[u8]>,
 }
@@ -89,8 +91,15 @@ impl Store {
             source,
         })?;
         let found = schema::migrate(&db)?;
-        if found.is_none() {
-            tracing::info!(path = %path.display(), "created a new store");
+        match found {
+            None => tracing::info!(path = %path.display(), "created a new store"),
+            Some(v) if v < schema::CURRENT_VERSION => tracing::info!(
+                path = %path.display(),
+                from = v,
+                to = schema::CURRENT_VERSION,
+                "migrated the store"
+            ),
+            Some(_) => {}
         }
         let guest_token_key = {
             let txn = db.begin_read()?;
@@ -105,7 +114,7 @@ impl Store {
         let store = Store {
             db,
             writer,
-            path,
+            path: path.into(),
             guest_token_key,
         };
         Ok((store, handle))
@@ -123,6 +132,12 @@ impl Store {
     /// The key guests' access tokens are derived with.
     pub fn guest_token_key(&self) -> &[u8] {
         &self.guest_token_key
+    }
+
+    /// Commits from now on let a restart after a crash skip the full repair (see
+    /// `server.quick_repair`).
+    pub fn set_quick_repair(&self, on: bool) {
+        self.writer.set_quick_repair(on);
     }
 
     /// Whether writes can be taken (the writer thread runs).

@@ -10,12 +10,12 @@ use serde::de::DeserializeOwned;
 
 use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay};
-use super::tables::{HOLD_EXPIRY, OCCUPANCY, RESERVATIONS, decode, encode};
+use super::tables::{HOLD_EXPIRY, RESERVATIONS, decode, encode};
 use super::{Store, StoreError, hold_limits, occupancy, outbox};
 use crate::domain::booking::{
     ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
 };
-use crate::domain::dates::{NightRange, date_key, local_today};
+use crate::domain::dates::{NightRange, local_today};
 use crate::domain::ids::{AccommodationId, ReservationCode};
 use crate::domain::reservation::{Channel, Reservation, Status};
 
@@ -134,6 +134,42 @@ pub(super) fn change(
     Ok(Ok(r))
 }
 
+/// Most lapsed holds expired in one commit.
+const EXPIRE_BATCH: usize = 256;
+
+/// Expires up to [`EXPIRE_BATCH`] lapsed holds; says whether more may be due. An expiry entry
+/// whose reservation is gone or no longer a hold is dropped.
+fn expire_some(txn: &WriteTransaction) -> Result<(Vec<Channel>, bool), StoreError> {
+    let now = Timestamp::now();
+    let due: Vec<(i64, String)> = {
+        let table = txn.open_table(HOLD_EXPIRY)?;
+        table
+            .range(..=(now.as_millisecond(), "\u{10FFFF}"))?
+            .take(EXPIRE_BATCH)
+            .map(|e| e.map(|(k, _)| (k.value().0, k.value().1.to_owned())))
+            .collect::<Result<_, _>>()?
+    };
+    let mut expired = Vec::new();
+    for (at, code) in &due {
+        let Some(mut r) = load(txn, code)? else {
+            txn.open_table(HOLD_EXPIRY)?.remove((*at, code.as_str()))?;
+            continue;
+        };
+        match r.expire(now) {
+            Ok(event) => {
+                save(txn, &r)?;
+                index(txn, &r)?;
+                outbox::push(txn, &event)?;
+                expired.push(r.channel);
+            }
+            Err(_) => {
+                txn.open_table(HOLD_EXPIRY)?.remove((*at, code.as_str()))?;
+            }
+        }
+    }
+    Ok((expired, due.len() == EXPIRE_BATCH))
+}
+
 /// Filters for the admin reservation list.
 #[derive(Debug, Clone, Default)]
 pub struct ReservationFilter {
@@ -188,24 +224,6 @@ fn scan(
         }
     }
     Ok(())
-}
-
-/// The codes `pick` chooses from the occupancy index (reservations only).
-fn codes_in_occupancy(
-    txn: &WriteTransaction,
-    pick: impl Fn(i32) -> bool,
-) -> Result<Vec<String>, StoreError> {
-    let table = txn.open_table(OCCUPANCY)?;
-    table
-        .iter()?
-        .filter_map(|e| match e {
-            Ok((k, v)) => {
-                let (_, _, code) = k.value();
-                (pick(v.value().0) && code.starts_with("RES")).then(|| Ok(code.to_owned()))
-            }
-            Err(e) => Some(Err(e.into())),
-        })
-        .collect()
 }
 
 impl Store {
@@ -311,33 +329,18 @@ impl Store {
         })
     }
 
-    /// Moves every lapsed hold to `expired`; returns the channels of those expired.
+    /// Moves every lapsed hold to `expired`; returns the channels of those expired. Works in
+    /// commits of at most [`EXPIRE_BATCH`] holds, so a backlog (a flood of unpaid holds) never
+    /// makes one long transaction that holds up bookings.
     pub async fn expire_lapsed_holds(&self) -> Result<Vec<Channel>, StoreError> {
-        self.writer
-            .write(|txn| {
-                let now = Timestamp::now();
-                let due: Vec<String> = {
-                    let table = txn.open_table(HOLD_EXPIRY)?;
-                    table
-                        .range(..=(now.as_millisecond(), "\u{10FFFF}"))?
-                        .map(|e| e.map(|(k, _)| k.value().1.to_owned()))
-                        .collect::<Result<_, _>>()?
-                };
-                let mut expired = Vec::new();
-                for code in due {
-                    let Some(mut r) = load(txn, &code)? else {
-                        continue;
-                    };
-                    if let Ok(event) = r.expire(now) {
-                        save(txn, &r)?;
-                        index(txn, &r)?;
-                        outbox::push(txn, &event)?;
-                        expired.push(r.channel);
-                    }
-                }
-                Ok(expired)
-            })
-            .await
+        let mut expired = Vec::new();
+        loop {
+            let (channels, more) = self.writer.write(expire_some).await?;
+            expired.extend(channels);
+            if !more {
+                return Ok(expired);
+            }
+        }
     }
 
     /// Marks confirmed stays whose check-out day is `today` or earlier as completed; returns
@@ -346,9 +349,8 @@ impl Store {
         self.writer
             .write(move |txn| {
                 let now = Timestamp::now();
-                let today = date_key(today);
                 let mut done = 0;
-                for code in codes_in_occupancy(txn, |check_out| check_out <= today)? {
+                for code in occupancy::reservations_ended_by(txn, today)? {
                     let Some(mut r) = load(txn, &code)? else {
                         continue;
                     };

@@ -1,18 +1,19 @@
 //! The schema version record and the migrations that run on start.
 
-use redb::{Database, ReadableTable, WriteTransaction};
+use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 
 use super::StoreError;
+use super::occupancy;
 use super::tables::{self, META};
 
 /// The schema this binary writes.
-pub const CURRENT_VERSION: u64 = 1;
+pub const CURRENT_VERSION: u64 = 2;
 
 const VERSION_KEY: &str = "schema_version";
 
 /// Migration from version `i + 1` to `i + 2` is `MIGRATIONS[i]`.
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[occupancy_by_check_out];
 const _: () = assert!(MIGRATIONS.len() as u64 == CURRENT_VERSION - 1);
 
 /// Creates the tables of a new store, or brings an older one up to [`CURRENT_VERSION`] in one
@@ -42,6 +43,28 @@ pub fn migrate(db: &Database) -> Result<Option<u64>, StoreError> {
     txn.open_table(META)?.insert(VERSION_KEY, CURRENT_VERSION)?;
     txn.commit()?;
     Ok(found)
+}
+
+/// Schema 1's occupancy index: (accommodation, check-in, code) → (check-out, expiry).
+const OCCUPANCY_V1: TableDefinition<(u64, i32, &str), (i32, i64)> =
+    TableDefinition::new("occupancy");
+
+/// 1 → 2: the occupancy index is keyed by length class and check-out (store/occupancy.rs), so
+/// an availability check no longer reads the accommodation's whole history.
+fn occupancy_by_check_out(txn: &WriteTransaction) -> Result<(), StoreError> {
+    {
+        let old = txn.open_table(OCCUPANCY_V1)?;
+        let mut new = txn.open_table(tables::OCCUPANCY)?;
+        for entry in old.iter()? {
+            let (k, v) = entry?;
+            let (accommodation, check_in, code) = k.value();
+            let (check_out, expires) = v.value();
+            let held = occupancy::decode(code, check_in, check_out, expires)?;
+            occupancy::insert(&mut new, accommodation, code, &held)?;
+        }
+    }
+    txn.delete_table(OCCUPANCY_V1)?;
+    Ok(())
 }
 
 fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {

@@ -15,10 +15,11 @@ pub const ACCOMMODATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("ac
 pub const RESERVATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("reservations");
 /// Owner block code → `OwnerBlock`.
 pub const BLOCKS: TableDefinition<&str, &[u8]> = TableDefinition::new("blocks");
-/// Everything that holds dates: (accommodation id, check-in `yyyymmdd`, code) →
-/// (check-out `yyyymmdd`, hold expiry in ms since the epoch or [`NO_EXPIRY`]).
-pub const OCCUPANCY: TableDefinition<(u64, i32, &str), (i32, i64)> =
-    TableDefinition::new("occupancy");
+/// Everything that holds dates: (accommodation id, length class, check-out `yyyymmdd`, code) →
+/// (check-in `yyyymmdd`, hold expiry in ms since the epoch or [`NO_EXPIRY`]); see
+/// `store/occupancy.rs`. Schema 1 had `occupancy`, keyed by check-in.
+pub const OCCUPANCY: TableDefinition<(u64, u8, i32, &str), (i32, i64)> =
+    TableDefinition::new("occupancy_by_check_out");
 /// Live holds by expiry: (expires_at ms, code) → ().
 pub const HOLD_EXPIRY: TableDefinition<(i64, &str), ()> = TableDefinition::new("hold_expiry");
 /// Guests' live unpaid holds by client: (`phone:<E.164>` or `address:<network>`, expires_at

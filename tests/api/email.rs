@@ -2,7 +2,6 @@
 //! real store, a fake SMTP server (and fake Mercado Pago, Graph API and OTA feeds) on
 //! 127.0.0.1 scripted by each test.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use crate::helpers::binary::{command_with, create_room, login, start_with};
@@ -187,7 +186,7 @@ async fn a_pending_email_is_sent_once_after_a_crash() {
             ("RETRY_BASE", "10ms".into()),
             ("RETRY_CAP", "50ms".into()),
         ];
-        start_with(command_with(dir.path(), "EMAIL", &settings), Stdio::null())
+        start_with(command_with(dir.path(), "EMAIL", &settings))
     };
     let client = reqwest::Client::new();
     smtp.fail(&[451; 10_000]);

@@ -206,7 +206,7 @@ async fn with_pebble_down_the_stored_certificate_is_served_and_the_order_retried
     let pebble = Pebble::start(&dir.path().join("pebble"), &targets).await;
     let (directory, listener_ca) = (pebble.directory.clone(), pebble.listener_ca.clone());
     let first = acme_binary(&data, &directory, &listener_ca, &[DOMAIN], ports);
-    let server = crate::helpers::binary::start_with(first, std::process::Stdio::null()).await;
+    let server = crate::helpers::binary::start_with(first).await;
     let password = server.password.clone().unwrap();
     let first_roots = vec![pebble.issuing_root().await];
     served(ports.0, DOMAIN, &first_roots).await;
@@ -217,7 +217,7 @@ async fn with_pebble_down_the_stored_certificate_is_served_and_the_order_retried
     // only) is served at once while the new order fails and is retried.
     let www = format!("www.{DOMAIN}");
     let second = acme_binary(&data, &directory, &listener_ca, &[DOMAIN, &www], ports);
-    let server = crate::helpers::binary::start_with(second, std::process::Stdio::null()).await;
+    let server = crate::helpers::binary::start_with(second).await;
     let r = pebble::get(local(ports.0), DOMAIN, "/api/v1/readyz", &first_roots)
         .await
         .expect("the stored certificate is served while the CA is down");
@@ -301,7 +301,7 @@ async fn certificate_files_are_served_and_reloaded_on_sighup() {
         "ALOJAMIENTOS_SERVER__PUBLIC_BASE_URL",
         format!("https://{DOMAIN}:{tls_port}"),
     );
-    let server = crate::helpers::binary::start_with(command, std::process::Stdio::null()).await;
+    let server = crate::helpers::binary::start_with(command).await;
     let roots = [ca.root.clone()];
     let first = served(tls_port, DOMAIN, &roots).await;
 

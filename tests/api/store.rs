@@ -2,90 +2,25 @@
 
 use std::time::Duration;
 
-use alojamientos::app::accommodations::new_export_settings;
-use alojamientos::domain::accommodation::{Accommodation, AccommodationInput, Kind};
-use alojamientos::domain::booking::{NewReservation, ReservePolicy};
-use alojamientos::domain::contact::Contact;
-use alojamientos::domain::hold_limits::HoldLimits;
-use alojamientos::domain::money::{Money, Rate};
-use alojamientos::domain::reservation::{Actor, Channel, Status};
+use alojamientos::domain::reservation::{Actor, Status};
 use alojamientos::store::{Replay, Store, StoreError, schema};
 use jiff::ToSpan;
 
-fn policy() -> ReservePolicy {
-    ReservePolicy {
-        time_zone: jiff::tz::TimeZone::get("America/Argentina/Buenos_Aires").unwrap(),
-        hold: Duration::from_secs(1800),
-        deposit_share: Rate::percent(30),
-        currency: "ARS".into(),
-        max_nights: 30,
-        limits: HoldLimits::OFF,
-    }
-}
-
-fn open(dir: &std::path::Path) -> Store {
-    Store::open(dir, Duration::from_secs(5), 1 << 20).unwrap().0
-}
-
-fn remember_nothing<T>(_: &T) -> Option<()> {
-    unreachable!("no idempotency key")
-}
-
-fn today() -> jiff::civil::Date {
-    policy()
-        .time_zone
-        .to_datetime(jiff::Timestamp::now())
-        .date()
-}
-
-/// A guest's two-night hold from `check_in` at `acc`.
-fn two_nights(acc: &Accommodation, check_in: jiff::civil::Date) -> NewReservation {
-    NewReservation {
-        accommodation_id: acc.id,
-        check_in,
-        check_out: check_in.checked_add(2.days()).unwrap(),
-        guests: 1,
-        contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),
-        channel: Channel::Web,
-        confirmed: false,
-        actor: Actor::Guest,
-        note: "test".into(),
-        client_address: None,
-    }
-}
-
-/// A two-person room, created through the store.
-async fn room(store: &Store) -> Accommodation {
-    let spec = AccommodationInput {
-        name: "A".into(),
-        kind: Kind::Room,
-        capacity: 2,
-        base_price: Money::from_units(100),
-        weekend_multiplier: None,
-        weekend_nights: None,
-        min_stay: None,
-        seasons: vec![],
-        active: None,
-        description: None,
-    }
-    .validate()
-    .unwrap();
-    let export = new_export_settings(jiff::Timestamp::now());
-    store.create_accommodation(spec, export).await.unwrap()
-}
+use crate::helpers::store::{add_room, open, policy, reserve, stay};
 
 #[tokio::test]
 async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path());
-    let acc = room(&store).await;
-    let today = today();
-    let mut req = two_nights(&acc, today);
-    (req.channel, req.confirmed, req.actor) = (Channel::Phone, true, Actor::System);
-    let reserved = store.reserve(req, policy(), |_| String::new(), None, remember_nothing);
-    let Replay::Fresh(Ok(created)) = reserved.await.unwrap() else {
-        panic!("the booking is created")
-    };
+    let (store, _writer) = open(dir.path());
+    let acc = add_room(&store, "A").await;
+    let today = policy()
+        .time_zone
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let req = stay(acc, today, today.checked_add(2.days()).unwrap(), true);
+    let created = reserve(&store, req, policy())
+        .await
+        .expect("the booking is created");
     let code = created.code.clone();
     assert_eq!(
         store
@@ -149,12 +84,17 @@ async fn tokens_of_reservations_made_before_derived_tokens_still_work() {
     let dir = tempfile::tempdir().unwrap();
     let old_token = alojamientos::secret::random_hex(24);
     let code = {
-        let (store, writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
-        let acc = room(&store).await;
-        let req = two_nights(&acc, today().checked_add(10.days()).unwrap());
+        let (store, writer) = open(dir.path());
+        let acc = add_room(&store, "A").await;
+        let today = policy()
+            .time_zone
+            .to_datetime(jiff::Timestamp::now())
+            .date();
+        let (from, to) = (10.days(), 12.days());
+        let req = stay(acc, today + from, today + to, false);
         let hash = alojamientos::secret::sha256_hex(&old_token);
-        let reserved = store.reserve(req, policy(), move |_| hash, None, remember_nothing);
-        let Replay::Fresh(Ok(r)) = reserved.await.unwrap() else {
+        let reserved = store.reserve(req, policy(), move |_| hash, None, |_| None::<()>);
+        let Ok(Replay::Fresh(Ok(r))) = reserved.await else {
             panic!("created")
         };
         store.close().await;

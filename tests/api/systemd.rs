@@ -4,7 +4,6 @@
 
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::helpers::binary::{BIN, command, start_with};
@@ -32,7 +31,7 @@ async fn start_notified(
     cmd.env("NOTIFY_SOCKET", &sock_path)
         .env("WATCHDOG_USEC", "200000")
         .envs(env.iter().copied());
-    (start_with(cmd, Stdio::null()).await, socket)
+    (start_with(cmd).await, socket)
 }
 
 #[tokio::test]
@@ -110,7 +109,7 @@ async fn serves_on_the_socket_systemd_passes_and_answers_connections_made_before
             Ok(())
         });
     }
-    let server = start_with(cmd, Stdio::null()).await;
+    let server = start_with(cmd).await;
     assert_eq!(server.base, format!("http://{addr}"));
     early
         .set_read_timeout(Some(Duration::from_secs(10)))

@@ -169,6 +169,10 @@ api() { # api METHOD PATH [JSON]: admin API call inside the container; prints th
     -H "authorization: Bearer $token" -H 'content-type: application/json' "${body[@]}"
 }
 json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -1; }
+# first_admin_password FILE: the password from the "First admin created: email …, password …"
+# line that postinst and the README's journalctl command print.
+# The postinst (and README step 5) show the 0600 password file: "  password: <hex>".
+first_admin_password() { awk '/^ *password: / {print $2}' "$1" | head -1 | tr -d '\r'; }
 
 step "boot container 1 (systemd-nspawn -b --private-network)"
 boot alojamientos-e2e-1
@@ -179,7 +183,7 @@ in_ct apt-get install -y -q "/e2e/$(basename "$deb1")" >"$work/install1.log" 2>&
   || { cat "$work/install1.log"; fail "apt-get install"; }
 in_ct systemctl is-active --quiet alojamientos.socket alojamientos.service || fail "not active"
 ready 10 || fail "not ready after install"
-password=$(grep -A3 '^First admin created' "$work/install1.log" | awk '/password:/ {print $2}' | tr -d '\r')
+password=$(first_admin_password "$work/install1.log")
 [ -n "$password" ] || { cat "$work/install1.log"; fail "postinst did not show the first admin's password"; }
 pid=$(main_pid)
 uid=$(in_ct stat -c %u "/proc/$pid")
@@ -403,7 +407,7 @@ hsts=$(in_ct curl -fsS -D - -o /dev/null https://reservas.test/api/v1/readyz | g
 location=$(in_ct curl -sS -D - -o /dev/null http://reservas.test/admin/ | grep -i '^location' | tr -d '\r')
 [ "$location" = "location: https://reservas.test/admin/" ] || fail "port 80 answered: $location"
 issuer=$(in_ct sh -c 'openssl s_client -connect 127.0.0.1:443 -servername reservas.test </dev/null 2>/dev/null | openssl x509 -noout -issuer -enddate' | tr '\n' ' ')
-password=$(awk '/password:/ {print $2}' "$work/vps.log" | head -1 | tr -d '\r')
+password=$(first_admin_password "$work/vps.log")
 token=$(in_ct curl -fsS https://reservas.test/api/v1/admin/login -H 'content-type: application/json' \
   -d "{\"email\":\"admin@alojamientos.local\",\"password\":\"$password\"}" | json_field token)
 setup=$(in_ct curl -fsS https://reservas.test/api/v1/admin/setup -H "authorization: Bearer $token")

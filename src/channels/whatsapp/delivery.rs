@@ -96,6 +96,10 @@ impl WhatsApp {
         event: &DomainEvent,
         now: Timestamp,
     ) -> Result<Vec<NewOutbound>, StoreError> {
+        if event.audience == Audience::Host && self.app.settings.whatsapp.host_phone.is_none() {
+            // No host number: nothing to write (and every new hold has a host event).
+            return Ok(vec![]);
+        }
         let Notice { reservation, vars } =
             notices::describe(&self.app.store, &self.app.settings, event)?;
         match event.audience {

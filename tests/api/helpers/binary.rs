@@ -41,6 +41,9 @@ pub struct Server {
     pub child: Child,
     pub base: String,
     pub password: Option<String>,
+    /// Every line the server wrote to its log stream (stderr), filled as it writes them.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    log_reader: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
@@ -48,6 +51,13 @@ impl Server {
     pub async fn crash(&mut self) {
         self.child.start_kill().unwrap();
         self.child.wait().await.unwrap();
+    }
+
+    /// Kills the process and returns every line of its log stream.
+    pub async fn kill_and_log(mut self) -> Vec<String> {
+        self.crash().await;
+        self.log_reader.await.unwrap();
+        std::mem::take(&mut *self.log.lock().unwrap())
     }
 
     /// The server's health report (`GET /api/v1/healthz`).
@@ -63,38 +73,53 @@ impl Server {
     }
 }
 
-/// Starts `serve` and reads its stdout until it says where it listens.
+/// Starts `serve` and reads its log stream until it says where it listens.
 pub async fn start(dir: &std::path::Path) -> Server {
-    start_with(command(dir), Stdio::null()).await
+    start_with(command(dir)).await
 }
 
-pub async fn start_with(mut command: Command, stderr: Stdio) -> Server {
+/// Starts `serve` with `command` (JSON logs, the default format) and reads the start-up
+/// notices (first admin, listening address) from its log stream; stdout stays empty.
+pub async fn start_with(mut command: Command) -> Server {
     let mut child = command
         .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(stderr)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut password = None;
     let base = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some((_, file)) = line.split_once("one-time password is in ") {
-                password = Some(first_admin_password(std::path::Path::new(file.trim())));
+            log.lock().unwrap().push(line.clone());
+            let Ok(json) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            let fields = &json["fields"];
+            if let Some(file) = fields["password_file"].as_str() {
+                password = Some(first_admin_password(std::path::Path::new(file)));
             }
-            if let Some(url) = line.strip_prefix("alojamientos listening on ") {
-                return url.trim().to_owned();
+            if fields["message"] == "listening" {
+                return fields["url"].as_str().unwrap().to_owned();
             }
         }
         panic!("the server exited before listening");
     })
     .await
     .expect("the server starts within 20 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let kept = log.clone();
+    let log_reader = tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            kept.lock().unwrap().push(line);
+        }
+    });
     Server {
         child,
         base,
         password,
+        log,
+        log_reader,
     }
 }
 

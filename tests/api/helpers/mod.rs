@@ -7,6 +7,7 @@ pub mod fake_mp;
 pub mod fake_smtp;
 pub mod https_client;
 pub mod pebble;
+pub mod store;
 pub mod webdriver;
 
 use std::net::SocketAddr;

@@ -1,7 +1,6 @@
 //! Mercado Pago deposits over real HTTP: the app on 127.0.0.1:0 with a real store, a fake
 //! Mercado Pago API on 127.0.0.1 scripted by each test, notifications signed as documented.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::helpers::binary::{command, create_room, login, start_with};

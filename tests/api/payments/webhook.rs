@@ -253,7 +253,7 @@ async fn a_recorded_notification_survives_a_crash() {
         }
         c
     };
-    let mut server = start_with(with_mp(dir.path()), Stdio::null()).await;
+    let mut server = start_with(with_mp(dir.path())).await;
     let client = Client::new();
     let email = "admin@alojamientos.local";
     let password = server.password.clone().unwrap();
@@ -278,7 +278,7 @@ async fn a_recorded_notification_survives_a_crash() {
     server.child.wait().await.unwrap();
 
     fake.clear_faults();
-    let restarted = start_with(with_mp(dir.path()), Stdio::null()).await;
+    let restarted = start_with(with_mp(dir.path())).await;
     let token = login(&client, &restarted.base, email, &password).await;
     let url = format!("{}/api/v1/admin/reservations/{code}", restarted.base);
     let confirmed = eventually(WAIT, || async {

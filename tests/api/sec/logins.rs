@@ -35,7 +35,7 @@ async fn a_crowd_of_logins_is_bounded_in_memory_and_gives_it_back() {
     ];
     let mut c = command_with(dir.path(), "RATE_LIMIT", &settings);
     c.env("ALOJAMIENTOS_SERVER__TRUSTED_PROXIES", "[\"127.0.0.1\"]");
-    let mut server = start_with(c, Stdio::null()).await;
+    let mut server = start_with(c).await;
     let pid = server.child.id().unwrap();
     // No pooled connections: a crowd's connections close when it is done, as real clients'
     // do (the server would otherwise keep 120 idle connections and their buffers).
@@ -233,29 +233,23 @@ async fn the_cli_refuses_weak_passwords() {
 #[tokio::test]
 async fn the_first_admins_password_goes_to_an_owner_only_file_not_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("stderr.log");
     let mut logged_command = command(dir.path());
     logged_command.env("ALOJAMIENTOS_LOG__FILTER", "info");
-    let mut server = start_with(
-        logged_command,
-        Stdio::from(std::fs::File::create(&log).unwrap()),
-    )
-    .await;
+    let server = start_with(logged_command).await;
     let password = server.password.clone().expect("read from the file");
     let file = dir.path().join("initial-admin-password");
     let mode = std::fs::metadata(&file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let client = Client::new();
     let token = login(&client, &server.base, "admin@alojamientos.local", &password).await;
-    server.child.kill().await.unwrap();
-    let logged = std::fs::read_to_string(&log).unwrap();
+    let logged = server.kill_and_log().await.join("\n");
     assert!(!logged.contains(&password), "the password is not logged");
     assert!(
         logged.contains("initial-admin-password"),
         "its path is: {logged}"
     );
     // Setting a password of one's own removes the file.
-    let mut again = start_with(command(dir.path()), Stdio::null()).await;
+    let mut again = start_with(command(dir.path())).await;
     assert!(again.password.is_none());
     let r = client
         .post(format!("{}/api/v1/admin/password", again.base))

@@ -2,7 +2,6 @@
 //! Graph API (and a fake Mercado Pago) on 127.0.0.1 scripted by each test, events signed with
 //! `X-Hub-Signature-256` as Meta does.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use alojamientos::config::RawSettings;

@@ -165,10 +165,7 @@ async fn a_message_queued_during_an_outage_is_sent_once_after_a_crash() {
             ("RETRY_BASE", "10ms".into()),
             ("RETRY_CAP", "50ms".into()),
         ];
-        start_with(
-            command_with(dir.path(), "WHATSAPP", &settings),
-            Stdio::null(),
-        )
+        start_with(command_with(dir.path(), "WHATSAPP", &settings))
     };
     let client = reqwest::Client::new();
     graph.fail(&[500; 10_000]);
