@@ -5,11 +5,14 @@
 BASE="http://127.0.0.1:$PORT"
 
 start() {
+  # One client (wrk and curl on 127.0.0.1) takes every hold: no rate limit, no hold limits, no
+  # per-client connection cap (the checks themselves still run).
   # shellcheck disable=SC2086 # RUNNER is a command line
   ALOJAMIENTOS_SERVER__LISTEN=127.0.0.1:$PORT ALOJAMIENTOS_SERVER__DATA_DIR=$DATA \
   ALOJAMIENTOS_RATE_LIMIT__ENABLED=false ALOJAMIENTOS_LOG__FILTER=${BENCH_LOG_FILTER:-warn} \
   ALOJAMIENTOS_HOLDS__PER_PHONE=0 ALOJAMIENTOS_HOLDS__PER_ADDRESS=0 \
   ALOJAMIENTOS_HOLDS__MAX_NIGHTS=0 ALOJAMIENTOS_HOLDS__MAX_SHARE_PERCENT=100 \
+  ALOJAMIENTOS_SERVER__MAX_CONNECTIONS_PER_CLIENT=1024 \
     ${RUNNER:-} "$BIN" serve >>"$DATA/stdout" 2>>"$DATA/stderr" &
   PID=$!
   until curl -sf "$BASE/api/v1/readyz" >/dev/null; do sleep 0.005; done

@@ -4,6 +4,7 @@ pub mod app;
 pub mod channels;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod control;
 pub mod domain;
 pub mod first_admin;

@@ -18,9 +18,9 @@ use crate::app::jobs;
 use crate::channels::email::Email;
 use crate::channels::whatsapp::WhatsApp;
 use crate::config::Settings;
+use crate::connections::{self, Connections};
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
-use crate::http::connections::{self, Connections};
 use crate::http::{self, AppState};
 use crate::secret::{hash_password, random_hex, sha256_hex};
 use crate::store::{AdminUser, Store};
@@ -66,7 +66,7 @@ impl Application {
         }
         let mut sockets =
             crate::systemd::take_sockets().context("taking the sockets passed by systemd")?;
-        crate::http::connections::fit_open_files(settings.connections.max_connections);
+        crate::connections::fit_open_files(settings.connections.max_connections);
         let (listener, metrics_listener) = bind(&settings, sockets.main.take()).await?;
         let https = crate::tls::Https::bind(&settings, &app.store, &mut sockets).await?;
         register_series();

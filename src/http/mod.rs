@@ -11,7 +11,6 @@ mod body_deadline;
 mod booking;
 mod calendar;
 mod catalog;
-pub mod connections;
 mod conversations;
 mod error;
 mod export_settings;

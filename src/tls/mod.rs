@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 pub use status::{TlsStatus, TlsView};
 
 use crate::config::{CertSource, Challenge, Settings};
-use crate::http::connections::{Connections, serve};
+use crate::connections::{Connections, serve};
 use crate::store::Store;
 use crate::systemd::Sockets;
 use acme::Acme;

@@ -23,6 +23,7 @@ pub fn command(dir: &std::path::Path) -> Command {
         .env("ALOJAMIENTOS_HOLDS__PER_ADDRESS", "0")
         .env("ALOJAMIENTOS_HOLDS__MAX_NIGHTS", "0")
         .env("ALOJAMIENTOS_HOLDS__MAX_SHARE_PERCENT", "100")
+        .env("ALOJAMIENTOS_SERVER__MAX_CONNECTIONS_PER_CLIENT", "1024")
         .env("ALOJAMIENTOS_LOG__FILTER", "warn")
         .kill_on_drop(true);
     c
