@@ -25,10 +25,12 @@ pub use holds::HoldsSection;
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
+mod site;
 mod tls;
 mod whatsapp;
 
 pub use mercadopago::{BackUrls, MercadoPagoSection, MercadoPagoSettings, WEBHOOK_PATH};
+pub use site::{SiteSection, SiteSettings};
 pub use tls::{AcmeSettings, CertSource, Challenge, TlsSection, TlsSettings};
 pub use whatsapp::{WhatsAppSection, WhatsAppSettings};
 
@@ -55,6 +57,7 @@ pub struct RawSettings {
     pub backup: BackupSection,
     pub whatsapp: WhatsAppSection,
     pub email: EmailSection,
+    pub site: SiteSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -213,6 +216,7 @@ impl Default for RawSettings {
             backup: BackupSection::default(),
             whatsapp: WhatsAppSection::default(),
             email: EmailSection::default(),
+            site: SiteSection::default(),
         }
     }
 }
@@ -285,6 +289,7 @@ pub struct Settings {
     pub backup: BackupSettings,
     pub whatsapp: WhatsAppSettings,
     pub email: EmailSettings,
+    pub site: SiteSettings,
 }
 
 /// Token bucket settings for public endpoints, per client address.
@@ -592,6 +597,7 @@ impl RawSettings {
             backup: self.backup.validate()?,
             whatsapp: self.whatsapp.validate()?,
             email: self.email.validate()?,
+            site: self.site.validate()?,
         })
     }
 }

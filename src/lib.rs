@@ -10,6 +10,7 @@ pub mod domain;
 pub mod first_admin;
 pub mod http;
 pub mod integrations;
+pub mod memory;
 pub mod secret;
 pub mod startup;
 pub mod store;

@@ -167,6 +167,14 @@ pub fn init_series() {
 
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_histogram!(
+        "site_photo_processing_seconds",
+        "Time to decode and re-encode one uploaded photo"
+    );
+    describe_counter!(
+        "site_photo_uploads_total",
+        "Photo uploads by outcome (stored, refused)"
+    );
     describe_counter!(
         "backup_runs_total",
         "Store snapshots taken, by outcome (ok, error)"

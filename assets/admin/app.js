@@ -629,7 +629,7 @@ async function accommodationView(main, id) {
   }));
   main.append(h("p", {}, h("a", { href: "#/alojamientos" }, "← Alojamientos")), h("h1", {}, isNew ? "Nuevo alojamiento" : a.name), form);
   if (!isNew) {
-    main.append(await exportCard(a.id), await feedsCard(a.id));
+    main.append(await siteContentCard(a.id), await exportCard(a.id), await feedsCard(a.id));
   }
 }
 
@@ -750,6 +750,7 @@ const ROUTES = [
   [/^#\/alojamientos\/(nuevo|\d+)$/, accommodationView],
   [/^#\/conversaciones$/, conversationsView],
   [/^#\/conversaciones\/(\d+)$/, conversationView],
+  [/^#\/sitio$/, siteView],
   [/^#?\/?$/, dashboardView],
 ];
 

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod logins;
 pub mod notices;
 pub mod payments;
+pub mod site;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -26,6 +27,7 @@ use ical::IcalSync;
 use jobs::JobStatus;
 use logins::Logins;
 use payments::Payments;
+use site::Site;
 
 /// Every service over one open store; what each channel is given. Cheap to clone.
 #[derive(Clone)]
@@ -37,6 +39,8 @@ pub struct App {
     pub payments: Payments,
     /// Admin logins and password changes, a few argon2 runs at a time.
     pub logins: Logins,
+    /// The guest site's content and photos (shared with the WhatsApp bot).
+    pub site: Site,
     pub ical: Arc<IcalSync>,
     pub backups: Arc<Backups>,
     /// The scheduled jobs' last runs.
@@ -60,6 +64,7 @@ impl App {
                 settings.login_wait,
             ),
             backups: Backups::new(store.clone(), &settings),
+            site: Site::new(store.clone(), settings.clone()),
             payments,
             jobs: Arc::new(JobStatus::default()),
             whatsapp_api: Arc::new(ApiHealth::default()),

@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::config::Settings;
+use crate::config::{BackUrls, Settings};
 use crate::domain::deposit::Outcome;
 use crate::domain::payment::ProviderPayment;
 use crate::domain::reservation::{LinkError, Reservation, Status};
@@ -102,7 +102,7 @@ impl Payments {
                 .expires_at
                 .unwrap_or_else(|| Timestamp::now() + SignedDuration::from_hours(1)),
             notification_url: mp.notification_url.clone(),
-            back_urls: mp.back_urls.clone(),
+            back_urls: self.back_urls(r),
             payer_email: r.contact.email().map(str::to_owned),
         };
         let preference =
@@ -118,6 +118,30 @@ impl Payments {
                 r.expires_at,
             )
             .await??)
+    }
+
+    /// Where Checkout Pro sends the guest back: the configured URLs, or else the guest's own
+    /// page on the site (`{server.public_base_url}/reserva/{code}`; the page asks for the
+    /// reservation's secret, which Mercado Pago never sees).
+    fn back_urls(&self, r: &Reservation) -> BackUrls {
+        let configured = &self.settings.mercadopago.back_urls;
+        if configured.success.is_some()
+            || configured.failure.is_some()
+            || configured.pending.is_some()
+        {
+            return configured.clone();
+        }
+        let page = self
+            .settings
+            .public_base_url
+            .as_ref()
+            .filter(|_| self.settings.site.enabled)
+            .map(|base| format!("{base}/reserva/{}", r.code));
+        BackUrls {
+            success: page.clone(),
+            failure: page.clone(),
+            pending: page,
+        }
     }
 
     /// The link for a hold just taken: one attempt within a short budget, and the hold

@@ -5,6 +5,7 @@ pub mod availability;
 pub mod block;
 pub mod booking;
 pub mod contact;
+pub mod content;
 pub mod dates;
 pub mod deposit;
 pub mod events;

@@ -17,8 +17,8 @@ use bytes::Bytes;
 use super::AppState;
 use crate::secret::sha256_hex_bytes;
 
-/// One embedded file, ready to serve.
-struct Asset {
+/// One embedded file, ready to serve (the guest site's files too).
+pub(super) struct Asset {
     /// Name as written in `index.html` (`app.js`).
     name: &'static str,
     content_type: &'static str,
@@ -29,7 +29,7 @@ struct Asset {
 }
 
 impl Asset {
-    fn new(name: &'static str, content_type: &'static str, body: Vec<u8>) -> Self {
+    pub(super) fn new(name: &'static str, content_type: &'static str, body: Vec<u8>) -> Self {
         let hash = sha256_hex_bytes(&body)[..16].to_owned();
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         encoder
@@ -49,13 +49,24 @@ impl Asset {
         }
     }
 
-    /// The URL the page uses for it: `/admin/assets/app.<hash>.js`.
-    fn url(&self) -> String {
+    /// Its name with the content hash: `app.<hash>.js`.
+    pub(super) fn hashed_name(&self) -> String {
         let (stem, ext) = self.name.rsplit_once('.').unwrap_or((self.name, ""));
-        format!("/admin/assets/{stem}.{}.{ext}", self.hash)
+        format!("{stem}.{}.{ext}", self.hash)
     }
 
-    fn respond(&self, request: &HeaderMap, cache_control: &'static str) -> Response {
+    /// The URL the page uses for it: `/admin/assets/app.<hash>.js`.
+    fn url(&self) -> String {
+        format!("/admin/assets/{}", self.hashed_name())
+    }
+
+    /// The compressed size (what a browser that takes gzip downloads).
+    #[cfg(test)]
+    pub(super) fn gzip_len(&self) -> usize {
+        self.gzip.len()
+    }
+
+    pub(super) fn respond(&self, request: &HeaderMap, cache_control: &'static str) -> Response {
         let etag = format!("\"{}\"", self.hash);
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -103,6 +114,11 @@ static UI: LazyLock<Ui> = LazyLock::new(|| {
             "app.js",
             "text/javascript; charset=utf-8",
             include_bytes!("../../assets/admin/app.js").to_vec(),
+        ),
+        Asset::new(
+            "site.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../assets/admin/site.js").to_vec(),
         ),
         Asset::new(
             "setup.js",
@@ -154,21 +170,23 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Headers every response carries: no framing, no sniffing, no referrer, and a policy that
-/// lets a page run only this server's scripts and styles.
+/// lets a page run only this server's scripts and styles. A response that brings its own
+/// policy (the guest site, which the host may frame) keeps it and may be framed.
 pub async fn security_headers(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
             "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
              connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
              frame-ancestors 'none'",
-        ),
-    );
+        ));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -177,7 +195,6 @@ pub async fn security_headers(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 

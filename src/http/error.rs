@@ -13,14 +13,17 @@ use crate::app::booking::{BlockRefused, QuoteError};
 use crate::app::ical::SyncError;
 use crate::app::logins::LoginError;
 use crate::app::payments::PaymentLinkError;
+use crate::app::site::PhotoError;
+use crate::app::site::images::ImageError;
 use crate::domain::accommodation::InvalidAccommodation;
 use crate::domain::booking::{ChangeError, ReserveError};
 use crate::domain::contact::InvalidContact;
+use crate::domain::content::InvalidContent;
 use crate::domain::hold_limits::HoldRefusal;
 use crate::domain::reservation::LinkError;
 use crate::domain::stay::StayError;
 use crate::store::backup::BackupError;
-use crate::store::{AccommodationError, BlockError, FeedError, StoreError};
+use crate::store::{AccommodationError, BlockError, ContentError, FeedError, StoreError};
 
 /// An error response: status, stable machine-readable code, human-readable detail.
 #[derive(Debug, Clone)]
@@ -272,6 +275,40 @@ impl From<AccommodationError> for ApiError {
 impl From<InvalidAccommodation> for ApiError {
     fn from(e: InvalidAccommodation) -> Self {
         Self::validation(e.to_string())
+    }
+}
+
+impl From<InvalidContent> for ApiError {
+    fn from(e: InvalidContent) -> Self {
+        Self::validation(e.to_string())
+    }
+}
+
+impl From<ContentError> for ApiError {
+    fn from(e: ContentError) -> Self {
+        match e {
+            ContentError::NotFound => Self::no_accommodation(e.to_string()),
+            ContentError::SlugTaken => Self::conflict("slug_taken", e.to_string()),
+            ContentError::Refused(reason) => Self::validation(reason),
+        }
+    }
+}
+
+impl From<PhotoError> for ApiError {
+    fn from(e: PhotoError) -> Self {
+        let detail = e.to_string();
+        let unprocessable = |code| Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, &detail);
+        match e {
+            PhotoError::Store(s) => s.into(),
+            PhotoError::NotFound => Self::no_accommodation(detail),
+            PhotoError::NoSuchPhoto => Self::not_found("photo_not_found", detail),
+            PhotoError::TooMany => Self::conflict("too_many_photos", detail),
+            PhotoError::Image(ImageError::Unsupported) => unprocessable("unsupported_image"),
+            PhotoError::Image(ImageError::TooManyPixels { .. }) => unprocessable("image_too_large"),
+            PhotoError::Image(ImageError::Undecodable(_)) => unprocessable("invalid_image"),
+            PhotoError::Invalid(_) => Self::validation(detail),
+            PhotoError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "busy", detail),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod body_deadline;
 mod booking;
 mod calendar;
 mod catalog;
+mod content;
 mod conversations;
 mod error;
 mod export_settings;
@@ -26,6 +27,7 @@ mod rate_limit;
 mod reservations;
 mod session;
 mod setup;
+mod site;
 mod views;
 mod webhook_signature;
 mod webhooks;
@@ -186,6 +188,11 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(accommodations::update_accommodation))
         .routes(routes!(accommodations::deactivate_accommodation))
         .routes(routes!(accommodations::activate_accommodation))
+        .routes(routes!(content::get_site, content::put_site))
+        .routes(routes!(content::embed))
+        .routes(routes!(content::get_content, content::put_content))
+        .routes(routes!(content::upload_photo))
+        .routes(routes!(content::change_photo, content::delete_photo))
         .routes(routes!(
             reservations::admin::list_reservations,
             reservations::admin::create_reservation
@@ -275,6 +282,11 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         rate_limit::limit,
     ));
+    let (site_pages, site_files) = site::routes(&state);
+    let limited = limited.merge(site_pages.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        rate_limit::limit,
+    )));
     let doc = serde_json::to_string(&openapi()).expect("the OpenAPI document serializes");
     let mut router = Router::new()
         .merge(limited)
@@ -282,6 +294,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Router::from(webhook_routes()))
         .merge(Router::from(ops_routes()))
         .merge(admin_ui::routes())
+        .merge(site_files)
         .route(
             "/api/v1/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),

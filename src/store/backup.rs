@@ -126,6 +126,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::CONVERSATIONS.name(),
         tables::WA_THREAD.name(),
         tables::EMAIL_OUTBOX.name(),
+        tables::SITE_CONTENT.name(),
+        tables::ACCOMMODATION_CONTENT.name(),
+        tables::MEDIA.name(),
         tables::TLS.name(),
         tables::HOLD_CLIENTS.name(),
         tables::GUEST_HOLDS.name(),
@@ -164,6 +167,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::CONVERSATIONS)?;
     copy_table(src, dst, tables::WA_THREAD)?;
     copy_table(src, dst, tables::EMAIL_OUTBOX)?;
+    copy_table(src, dst, tables::SITE_CONTENT)?;
+    copy_table(src, dst, tables::ACCOMMODATION_CONTENT)?;
+    copy_table(src, dst, tables::MEDIA)?;
     copy_table(src, dst, tables::TLS)?;
     copy_table(src, dst, tables::HOLD_CLIENTS)?;
     copy_table(src, dst, tables::GUEST_HOLDS)?;

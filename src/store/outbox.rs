@@ -1,11 +1,11 @@
 //! The event log ("outbox"): domain events for guests and the host, written in the same
 //! transaction as the change they report, read by each messaging channel with its own cursor.
 
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{ReadTransaction, WriteTransaction};
 
 use super::idempotency::{self, IdempotencyKey};
 use super::queue::next_id;
-use super::tables::{META, OUTBOX, decode, encode};
+use super::tables::{META, OUTBOX, decode, decode_all, encode};
 use super::{Store, StoreError};
 use crate::domain::events::DomainEvent;
 
@@ -64,15 +64,6 @@ impl Store {
 
     /// Every event in the outbox, oldest first, with its sequence number.
     pub fn outbox(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
-        self.read(|txn| {
-            let table = txn.open_table(OUTBOX)?;
-            table
-                .iter()?
-                .map(|e| {
-                    let (k, v) = e?;
-                    Ok((k.value(), decode(v.value())?))
-                })
-                .collect()
-        })
+        self.read(|txn| decode_all(&txn.open_table(OUTBOX)?))
     }
 }

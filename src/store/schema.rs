@@ -92,6 +92,9 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::CONVERSATIONS)?;
     txn.open_table(tables::WA_THREAD)?;
     txn.open_table(tables::EMAIL_OUTBOX)?;
+    txn.open_table(tables::SITE_CONTENT)?;
+    txn.open_table(tables::ACCOMMODATION_CONTENT)?;
+    txn.open_table(tables::MEDIA)?;
     txn.open_table(tables::TLS)?;
     txn.open_table(tables::HOLD_CLIENTS)?;
     txn.open_table(tables::GUEST_HOLDS)?;

@@ -76,6 +76,14 @@ pub const ICAL_EXPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("ical
 /// Accommodation id → last change of anything holding its dates (ms since the epoch).
 pub const CALENDAR_CHANGED: TableDefinition<u64, i64> = TableDefinition::new("calendar_changed");
 
+/// `"property"` → `PropertyContent`: the property's content as the host saved it.
+pub const SITE_CONTENT: TableDefinition<&str, &[u8]> = TableDefinition::new("site_content");
+/// Accommodation id → `AccommodationContent`: its page (slug, amenities, rules, photos).
+pub const ACCOMMODATION_CONTENT: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("accommodation_content");
+/// Media key (`<sha256 prefix>.jpg|webp`) → the encoded image: photos live in the store, so
+/// every snapshot and backup holds them.
+pub const MEDIA: TableDefinition<&str, &[u8]> = TableDefinition::new("media");
 /// `acme_account` / `certificate` → the ACME account credentials and the certificate with its
 /// key (`tls::stored`), so snapshots carry them.
 pub const TLS: TableDefinition<&str, &[u8]> = TableDefinition::new("tls");
@@ -100,6 +108,19 @@ pub fn retain_json<T: DeserializeOwned>(
         kept
     })?;
     Ok(removed)
+}
+
+/// Every record of a JSON table keyed by number, with its key, in key order.
+pub fn decode_all<T: DeserializeOwned>(
+    table: &impl redb::ReadableTable<u64, &'static [u8]>,
+) -> Result<Vec<(u64, T)>, StoreError> {
+    table
+        .iter()?
+        .map(|e| {
+            let (k, v) = e?;
+            Ok((k.value(), decode(v.value())?))
+        })
+        .collect()
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreError> {

@@ -26,6 +26,7 @@ mod quick_repair;
 mod reservations;
 mod scripts;
 mod sec;
+mod site;
 mod store;
 mod structure;
 mod systemd;

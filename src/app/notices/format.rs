@@ -36,9 +36,9 @@ pub fn money(m: Money) -> String {
     }
 }
 
-/// `vie 27/11`.
-pub fn date(d: Date) -> String {
-    let day = match d.weekday() {
+/// `vie`
+pub fn weekday(d: Date) -> &'static str {
+    match d.weekday() {
         Weekday::Monday => "lun",
         Weekday::Tuesday => "mar",
         Weekday::Wednesday => "mié",
@@ -46,8 +46,12 @@ pub fn date(d: Date) -> String {
         Weekday::Friday => "vie",
         Weekday::Saturday => "sáb",
         Weekday::Sunday => "dom",
-    };
-    format!("{day} {}/{}", d.day(), d.month())
+    }
+}
+
+/// `vie 27/11`.
+pub fn date(d: Date) -> String {
+    format!("{} {}/{}", weekday(d), d.day(), d.month())
 }
 
 /// `del vie 27/11 al lun 30/11`.

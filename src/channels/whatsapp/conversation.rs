@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::WhatsApp;
 use super::dialog::{
-    self, CancelOutcome, Conversation, HoldOutcome, Incoming, Offered, Rules, Slots, Turn,
+    self, CancelOutcome, Conversation, HoldOutcome, Incoming, Offered, PageLink, Rules, Slots, Turn,
 };
 use super::outgoing;
 use super::texts::render;
@@ -27,10 +27,28 @@ use crate::store::{IdempotencyKey, StoreError};
 const ANONYMOUS: &str = "Huésped WhatsApp";
 
 impl WhatsApp {
-    /// The dialog's rules from the configuration.
+    /// The dialog's rules from the configuration, with the accommodations' pages on the
+    /// guest site.
     pub(super) fn rules(&self) -> Rules {
         let s = &self.app.settings;
+        let links = match (&s.public_base_url, self.app.site.pages()) {
+            (Some(base), Ok(pages)) if s.site.enabled => pages
+                .iter()
+                .map(|p| PageLink {
+                    id: p.accommodation.id.get(),
+                    page: format!("{base}/alojamientos/{}", p.content.slug),
+                    photo: p
+                        .content
+                        .photos
+                        .first()
+                        .and_then(|photo| photo.jpeg_for(960))
+                        .map(|v| format!("{base}/media/{}", v.key)),
+                })
+                .collect(),
+            _ => vec![],
+        };
         Rules {
+            links,
             property: s.property_name.clone(),
             idle: s.whatsapp.conversation_timeout,
             handover: s.whatsapp.handover_timeout,
@@ -116,8 +134,8 @@ impl WhatsApp {
             }
             Turn::PaymentLink => self.payment_link(conv, to).await?,
             Turn::Help(topic) => {
-                let on_sale = self.app.accommodations.active()?;
-                dialog::help(to, topic, &self.app.settings.whatsapp, &on_sale, &rules)
+                let site = &self.app.site;
+                dialog::help(to, topic, &site.property()?, &site.pages()?, &rules)
             }
             Turn::HandOver(replies) => {
                 self.tell_host(EventKind::Handover, msg, None).await?;

@@ -24,6 +24,15 @@ pub fn text(to: &str, body: String) -> NewOutbound {
     }
 }
 
+/// An image by URL with a caption (the accommodation's first photo and its page).
+pub fn image(to: &str, url: &str, caption: String) -> NewOutbound {
+    NewOutbound {
+        to: to.to_owned(),
+        kind: "image".into(),
+        body: json!({"type": "image", "image": {"link": url, "caption": caption}}),
+    }
+}
+
 /// Reply buttons: (id, title) pairs, at most three.
 pub fn buttons(to: &str, body: String, choices: &[(String, String)]) -> NewOutbound {
     let buttons: Vec<Value> = choices

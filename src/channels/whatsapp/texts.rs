@@ -49,6 +49,7 @@ mod tests {
         let sources = [
             include_str!("dialog/mod.rs"),
             include_str!("dialog/replies.rs"),
+            include_str!("dialog/help.rs"),
             include_str!("conversation.rs"),
             include_str!("delivery.rs"),
             include_str!("reminders.rs"),

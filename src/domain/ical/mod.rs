@@ -5,6 +5,7 @@ pub mod export;
 pub mod feed;
 pub mod import;
 pub mod snapshot;
+pub mod stay;
 pub mod text;
 
 use serde::{Deserialize, Serialize};

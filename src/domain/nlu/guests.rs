@@ -1,4 +1,5 @@
-//! How many guests: `4 personas`, `somos dos`, `2 adultos y 1 niño` (3), `para 4`, `pareja` (2).
+//! How many guests: `4 personas`, `somos dos`, `2 adultos y 1 niño` (3), `para 4`, `pareja` (2),
+//! `familia de cinco`, `para nosotros tres`.
 
 use super::text::{has_phrase, number};
 
@@ -48,6 +49,8 @@ fn not_people(word: Option<&String>) -> bool {
                 | "del"
                 | "al"
                 | "pareja"
+                | "familia"
+                | "grupo"
         ) || w.contains('/')
             || super::text::month(w).is_some()
     })
@@ -89,6 +92,21 @@ pub fn guests(tokens: &[String]) -> Option<u32> {
                 break;
             }
         }
+    }
+    if adults.is_none() {
+        // "somos una familia de cinco", "un grupo de 6", "para nosotros tres"
+        adults = tokens.windows(3).find_map(|w| {
+            (matches!(w[0].as_str(), "familia" | "grupo") && w[1] == "de")
+                .then(|| number(&w[2]))
+                .flatten()
+        });
+        adults = adults.or_else(|| {
+            tokens.windows(2).find_map(|w| {
+                matches!(w[0].as_str(), "nosotros" | "nosotras")
+                    .then(|| number(&w[1]))
+                    .flatten()
+            })
+        });
     }
     if adults.is_none() {
         let couple = [

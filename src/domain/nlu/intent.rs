@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::text::{has_phrase, has_prefix};
+use super::text::{has_phrase, has_prefix, squeezed};
 
 /// The intents the bot tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -38,68 +38,12 @@ impl Intent {
     }
 }
 
-fn any_phrase(tokens: &[String], phrases: &[&str]) -> bool {
+pub(super) fn any_phrase(tokens: &[String], phrases: &[&str]) -> bool {
     phrases.iter().any(|p| has_phrase(tokens, p))
 }
 
-fn any_prefix(tokens: &[String], prefixes: &[&str]) -> bool {
+pub(super) fn any_prefix(tokens: &[String], prefixes: &[&str]) -> bool {
     prefixes.iter().any(|p| has_prefix(tokens, p))
-}
-
-/// Help topics the bot answers from config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Topic {
-    CheckTimes,
-    Policies,
-    Address,
-    Contact,
-    General,
-}
-
-/// The help topic a `servicios` question is about.
-pub fn topic(tokens: &[String]) -> Topic {
-    if any_phrase(
-        tokens,
-        &[
-            "check in",
-            "check out",
-            "checkin",
-            "checkout",
-            "horario",
-            "horarios",
-            "a que hora",
-            "hora de entrada",
-            "hora de salida",
-            "ingreso",
-            "egreso",
-        ],
-    ) {
-        Topic::CheckTimes
-    } else if any_prefix(
-        tokens,
-        &["politic", "reembols", "devoluc", "mascot", "fumar"],
-    ) {
-        Topic::Policies
-    } else if any_phrase(
-        tokens,
-        &[
-            "direccion",
-            "donde queda",
-            "donde quedan",
-            "ubicacion",
-            "como llego",
-            "como llegar",
-            "donde estan",
-            "ubicados",
-            "mapa",
-        ],
-    ) {
-        Topic::Address
-    } else if any_phrase(tokens, &["telefono", "contacto", "mail", "email", "correo"]) {
-        Topic::Contact
-    } else {
-        Topic::General
-    }
 }
 
 /// The intent of a message; `has_dates` says whether it names dates (which alone means
@@ -123,6 +67,24 @@ pub fn intent(tokens: &[String], has_dates: bool) -> Intent {
             "con el dueno",
             "con la duena",
             "con alguien",
+            "alguien para hablar",
+            "alguien con quien hablar",
+            "quiero hablar",
+            "puedo hablar",
+            "podemos hablar",
+            "hablar por telefono",
+            "pasame con",
+            "pasenme con",
+            "comunicame con",
+            "me llamas",
+            "me llaman",
+            "me pueden llamar",
+            "me podes llamar",
+            "llamame",
+            "llamenme",
+            "me llamen",
+            "atiende alguien",
+            "hay alguien",
         ],
     ) {
         return Intent::Humano;
@@ -145,8 +107,25 @@ pub fn intent(tokens: &[String], has_dates: bool) -> Intent {
             "codigo de reserva",
             "reservas que tengo",
             "ya reserve",
+            "lo mio",
+            "lo nuestro",
+            "lo que reserve",
+            "lo que reservamos",
+            "lo que reservaste",
+            "que reserve",
+            "quedo lo",
+            "quedo confirmado",
+            "quedo confirmada",
+            "esta confirmado lo",
+            "figura mi",
+            "figuro",
+            "mi estadia",
+            "nuestra estadia",
+            "tengo algo reservado",
+            "tenemos algo reservado",
         ],
-    ) {
+    ) || (has_phrase(tokens, "figura") && !has_prefix(tokens, "reserv"))
+    {
         return Intent::MisReservas;
     }
     if any_prefix(tokens, &["pag", "abon", "transfer", "sena", "deposit"])
@@ -226,6 +205,9 @@ pub fn intent(tokens: &[String], has_dates: bool) -> Intent {
                 "hay lugares",
                 "se puede ir",
                 "lugar para",
+                "tienen para",
+                "tenes para",
+                "hay para",
             ],
         )
     {
@@ -258,6 +240,17 @@ pub fn intent(tokens: &[String], has_dates: bool) -> Intent {
             "amenities",
             "telefono",
             "contacto",
+            "asado",
+            "climatiz",
+            "internet",
+            "estufa",
+            "chimenea",
+            "cuna",
+            "accesib",
+            "lavarropa",
+            "television",
+            "normas",
+            "reglas",
         ],
     ) || any_phrase(
         tokens,
@@ -272,6 +265,12 @@ pub fn intent(tokens: &[String], has_dates: bool) -> Intent {
             "se puede fumar",
             "hora de entrada",
             "hora de salida",
+            "ropa de cama",
+            "silla de ruedas",
+            "tiene tele",
+            "hay tele",
+            "se puede llevar",
+            "puedo llevar",
         ],
     ) {
         return Intent::Servicios;
@@ -280,9 +279,16 @@ pub fn intent(tokens: &[String], has_dates: bool) -> Intent {
         return Intent::Disponibilidad;
     }
     if any_phrase(
-        tokens,
+        &squeezed(tokens),
         &[
             "hola",
+            "ola",
+            "holi",
+            "wenas",
+            "bnas",
+            "bn dia",
+            "buen dia",
+            "buenos dia",
             "buenas",
             "buen dia",
             "buenos dias",
@@ -290,7 +296,6 @@ pub fn intent(tokens: &[String], has_dates: bool) -> Intent {
             "buenas noches",
             "que tal",
             "holis",
-            "holaa",
             "hello",
             "hi",
             "saludos",

@@ -6,14 +6,18 @@ mod accommodation;
 mod guests;
 mod intent;
 mod text;
+mod topic;
 mod when;
 
 #[cfg(test)]
 mod golden;
+#[cfg(test)]
+mod golden_phrasing;
 
 use jiff::civil::Date;
 
-pub use intent::{Intent, Topic};
+pub use intent::Intent;
+pub use topic::Topic;
 
 /// What a message says, as far as the bot understands it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +51,6 @@ pub fn analyze(message: &str, today: Date, accommodations: &[(u64, String)]) -> 
         nights: when::nights(&tokens),
         yes: intent::is_yes(&tokens),
         no: intent::is_no(&tokens),
-        topic: intent::topic(&tokens),
+        topic: topic::topic(&tokens),
     }
 }

@@ -77,6 +77,23 @@ pub fn month(token: &str) -> Option<i8> {
     Some(m)
 }
 
+/// The tokens with runs of one letter squeezed to one (`holaaa` → `hola`, `buenass` →
+/// `buenas`): how stretched greetings are read. Digits are left alone.
+pub fn squeezed(tokens: &[String]) -> Vec<String> {
+    tokens
+        .iter()
+        .map(|t| {
+            let mut out = String::with_capacity(t.len());
+            for c in t.chars() {
+                if !(c.is_ascii_alphabetic() && out.ends_with(c)) {
+                    out.push(c);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// Whether `phrase` (space-separated normalised words) occurs in `tokens` as whole words.
 pub fn has_phrase(tokens: &[String], phrase: &str) -> bool {
     let words: Vec<&str> = phrase.split(' ').collect();

@@ -1,5 +1,7 @@
 //! A fake Mercado Pago API on 127.0.0.1 that tests script: payments to report (in order),
-//! faults to inject per endpoint, and a log of what it was asked.
+//! faults to inject per endpoint, and a log of what it was asked. Its `init_point` is a
+//! checkout page of its own: "Pagar" approves the deposit, notifies the preference's
+//! `notification_url` (signed as Mercado Pago signs) and sends the guest to `back_urls.success`.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -32,24 +34,31 @@ pub fn configure(raw: &mut alojamientos::config::RawSettings, url: String) {
 
 /// Tells the app, as Mercado Pago does, that payment `id` changed.
 pub async fn notify_payment(app: &super::TestApp, id: &str) {
+    let endpoint = app.url("/api/v1/webhooks/mercadopago");
+    let r = send_notification(&app.client, &endpoint, id).await;
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+}
+
+/// Posts a notification about payment `id` to `endpoint`, signed as Mercado Pago signs.
+async fn send_notification(
+    client: &reqwest::Client,
+    endpoint: &str,
+    id: &str,
+) -> reqwest::Response {
     let ts = jiff::Timestamp::now().as_second();
     let manifest = format!("id:{id};request-id:req-{id};ts:{ts};");
     let sig = format!(
         "ts={ts},v1={}",
         alojamientos::secret::hmac_sha256_hex(WEBHOOK_SECRET.as_bytes(), manifest.as_bytes())
     );
-    let r = app
-        .client
-        .post(app.url(&format!(
-            "/api/v1/webhooks/mercadopago?data.id={id}&type=payment"
-        )))
+    client
+        .post(format!("{endpoint}?data.id={id}&type=payment"))
         .header("x-signature", sig)
         .header("x-request-id", format!("req-{id}"))
         .json(&json!({"type": "payment", "data": {"id": id}}))
         .send()
         .await
-        .unwrap();
-    assert_eq!(r.status(), reqwest::StatusCode::OK);
+        .unwrap()
 }
 
 /// Something to do instead of (or before) answering.
@@ -62,6 +71,8 @@ pub enum Fault {
 
 #[derive(Default)]
 struct FakeState {
+    /// This server's own address, for the checkout pages' links.
+    url: String,
     /// Payment id → the answers to give, in order; the last one repeats.
     payments: HashMap<String, VecDeque<Value>>,
     faults: HashMap<&'static str, VecDeque<Fault>>,
@@ -96,9 +107,12 @@ impl FakeMp {
             .route("/checkout/preferences", post(preference))
             .route("/v1/payments/search", get(search))
             .route("/v1/payments/{id}", get(fetch))
+            .route("/checkout/v1/redirect", get(checkout))
+            .route("/checkout/v1/pay", post(pay))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        state.lock().unwrap().url = format!("http://{addr}");
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         FakeMp { addr, state }
     }
@@ -197,7 +211,7 @@ async fn preference(State(state): Shared, headers: HeaderMap, Json(body): Json<V
     let mut s = state.lock().unwrap();
     s.preferences.push(body);
     let id = format!("pref-{}", s.preferences.len());
-    let url = format!("https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id={id}");
+    let url = format!("{}/checkout/v1/redirect?pref_id={id}", s.url);
     (
         StatusCode::CREATED,
         Json(json!({"id": id, "init_point": url})),
@@ -246,4 +260,67 @@ async fn search(
         .collect();
     Json(json!({"results": results, "paging": {"total": results.len(), "limit": 30, "offset": 0}}))
         .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct PrefQuery {
+    pref_id: String,
+}
+
+fn find_preference(s: &FakeState, id: &str) -> Option<Value> {
+    let n: usize = id.strip_prefix("pref-")?.parse().ok()?;
+    s.preferences.get(n.checked_sub(1)?).cloned()
+}
+
+/// The checkout page of preference `pref_id`: its amount and a "Pagar" button (a plain form,
+/// so it works with JavaScript off).
+async fn checkout(State(state): Shared, Query(q): Query<PrefQuery>) -> Response {
+    let Some(p) = find_preference(&state.lock().unwrap(), &q.pref_id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let amount = &p["items"][0]["unit_price"];
+    let html = format!(
+        "<!doctype html><html lang=es><head><meta charset=utf-8><meta name=viewport content='width=device-width'>\
+         <title>Mercado Pago (de prueba)</title></head><body style='font-family:sans-serif;padding:1rem'>\
+         <h1>Mercado Pago (de prueba)</h1><p id=amount>Seña: $ {amount}</p>\
+         <form method=post action='/checkout/v1/pay?pref_id={}'><button id=pay type=submit \
+         style='font-size:1.2rem;padding:.8rem 1.5rem;background:#009ee3;color:#fff;border:0'>Pagar</button></form></body></html>",
+        q.pref_id
+    );
+    ([("content-type", "text/html; charset=utf-8")], html).into_response()
+}
+
+/// Pays preference `pref_id`: the payment is approved for its amount, the app is notified as
+/// Mercado Pago does, and the guest goes back to `back_urls.success`.
+async fn pay(State(state): Shared, Query(q): Query<PrefQuery>) -> Response {
+    let Some(p) = find_preference(&state.lock().unwrap(), &q.pref_id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let id = format!(
+        "{}",
+        900_000 + q.pref_id.len() * 1000 + q.pref_id.bytes().map(usize::from).sum::<usize>()
+    );
+    let reference = p["external_reference"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let amount = p["items"][0]["unit_price"].as_f64().unwrap_or_default();
+    let mut approved = payment(&id, "approved", &format!("{amount:.2}"), Some(&reference));
+    approved["transaction_amount"] = json!(amount);
+    state
+        .lock()
+        .unwrap()
+        .payments
+        .insert(id.clone(), VecDeque::from([approved]));
+    if let Some(url) = p["notification_url"].as_str() {
+        let r = send_notification(&reqwest::Client::new(), url, &id).await;
+        assert!(r.status().is_success(), "the app took the notification");
+    }
+    let back = p["back_urls"]["success"].as_str().unwrap_or("/").to_owned();
+    let to = format!(
+        "{back}?collection_id={id}&collection_status=approved&payment_id={id}&status=approved\
+         &external_reference={reference}&preference_id={}",
+        q.pref_id
+    );
+    (StatusCode::SEE_OTHER, [("location", to)]).into_response()
 }

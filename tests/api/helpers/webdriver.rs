@@ -29,6 +29,15 @@ pub struct Browser {
 /// Starts chromium, or `None` (after saying why) when it is not installed and
 /// `ALOJAMIENTOS_BROWSER_TESTS` is not `required` (`.ci/run` sets it).
 pub async fn browser() -> Option<Browser> {
+    browser_with(&[]).await
+}
+
+/// A browser with page scripts turned off (the guest site must work without them).
+pub async fn browser_without_js() -> Option<Browser> {
+    browser_with(&["--blink-settings=scriptEnabled=false"]).await
+}
+
+async fn browser_with(extra: &[&str]) -> Option<Browser> {
     let chromium = program("CHROMIUM", "/usr/bin/chromium");
     let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
     if !chromedriver.exists() || !chromium.exists() {
@@ -71,13 +80,18 @@ pub async fn browser() -> Option<Browser> {
     .await;
     assert!(up, "chromedriver did not come up");
     let profile = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--lang=es-AR".into(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     let caps = json!({"capabilities": {"alwaysMatch": {
         "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--lang=es-AR", format!("--user-data-dir={}", profile.path().display())]
-        }
+        "goog:chromeOptions": {"binary": chromium, "args": args}
     }}});
     let created: Value = client
         .post(format!("{base}/session"))
@@ -209,6 +223,90 @@ impl Browser {
             .as_str()
             .unwrap_or_default()
             .to_owned()
+    }
+
+    /// The element matching `css`, polled through WebDriver alone (no page script needed).
+    async fn element(&self, css: &str) -> String {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Some(id) = self.try_element(css).await {
+                return id;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no {css} on {}", self.url().await);
+    }
+
+    async fn try_element(&self, css: &str) -> Option<String> {
+        let v = self
+            .post("/element", json!({"using": "css selector", "value": css}))
+            .await;
+        v[ELEMENT].as_str().map(str::to_owned)
+    }
+
+    /// Clicks `css` without running page scripts (works with JavaScript off).
+    pub async fn press(&self, css: &str) {
+        let id = self.element(css).await;
+        self.post(&format!("/element/{id}/click"), json!({})).await;
+    }
+
+    /// Types into `css` without running page scripts.
+    pub async fn fill(&self, css: &str, text: &str) {
+        let id = self.element(css).await;
+        self.post(&format!("/element/{id}/clear"), json!({})).await;
+        self.post(&format!("/element/{id}/value"), json!({"text": text}))
+            .await;
+    }
+
+    /// Chooses the file at `path` in the file input `css`.
+    pub async fn attach(&self, css: &str, path: &Path) {
+        let id = self.element(css).await;
+        let text = path.display().to_string();
+        self.post(&format!("/element/{id}/value"), json!({"text": text}))
+            .await;
+    }
+
+    /// The text of `css` without running page scripts.
+    pub async fn read(&self, css: &str) -> String {
+        let id = self.element(css).await;
+        self.call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The current URL.
+    pub async fn url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Polls until the page at the current URL shows `text` in `css`.
+    pub async fn wait_text(&self, css: &str, text: &str) {
+        let start = std::time::Instant::now();
+        let mut last = String::new();
+        while start.elapsed() < Duration::from_secs(15) {
+            if let Some(id) = self.try_element(css).await {
+                last = self
+                    .call(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+                    .await
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if last.contains(text) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{css} never showed {text:?} on {}; last: {last:?}",
+            self.url().await
+        );
     }
 
     /// Accepts a `confirm()` dialog once it is open.

@@ -20,7 +20,9 @@ const NEVER: &str = "0 0 0 1 1 *";
 async fn app_with(schedule: &str) -> TestApp {
     let schedule = schedule.to_owned();
     TestApp::spawn_with(move |r| {
-        r.ical.timeout = "1s".into();
+        // Short enough for the hanging-feed case, long enough that a fetch from the local fake
+        // server never times out on a loaded two-core machine (1s did, once).
+        r.ical.timeout = "3s".into();
         r.ical.max_body_bytes = 64 * 1024;
         r.ical.check_schedule = schedule;
         r.ical.uid_domain = UID_DOMAIN.into();

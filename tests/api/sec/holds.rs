@@ -217,3 +217,23 @@ async fn a_flood_from_many_phones_and_networks_stops_at_the_accommodations_share
         .await;
     assert_eq!(manual.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn the_guest_site_gets_the_same_limits_in_spanish() {
+    use crate::site::{book, no_redirects, slug};
+    let app = with_hold_limits(|raw| raw.holds.per_phone = 1).await;
+    let acc = app.accommodation(json!({})).await;
+    let slug = slug(&app, acc).await;
+    let client = no_redirects();
+    let first = book(&app, &client, &slug, (&day(10), &day(12)), "Caro Díaz").await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let second = book(&app, &client, &slug, (&day(20), &day(22)), "Caro Díaz").await;
+    assert_eq!(second.status(), StatusCode::TOO_MANY_REQUESTS);
+    let page = second.text().await.unwrap();
+    assert!(
+        page.contains("máximo de reservas pendientes de pago"),
+        "{page}"
+    );
+    let long = book(&app, &client, &slug, (&day(30), &day(60)), "Otra Persona").await;
+    assert_eq!(long.status(), StatusCode::CONFLICT, "over holds.max_nights");
+}

@@ -5,6 +5,7 @@
 //! through the functions of `replies.rs`. No store, no clock, no network: `conversation.rs`
 //! does the I/O.
 
+mod help;
 mod replies;
 #[cfg(test)]
 mod tests;
@@ -15,9 +16,10 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
+pub use help::help;
 pub use replies::{
     CancelOutcome, HoldOutcome, Offered, alternative_stays, alternatives, ask_cancel,
-    cancel_answer, held, help, my_reservations, offer,
+    cancel_answer, held, my_reservations, offer,
 };
 
 use super::outgoing;
@@ -97,6 +99,17 @@ pub struct Rules {
     pub handover: Duration,
     pub hold_minutes: u64,
     pub deposit_percent: u32,
+    /// Each accommodation's page and first photo on the guest site (absolute URLs; empty
+    /// without `server.public_base_url`).
+    pub links: Vec<PageLink>,
+}
+
+/// Where an accommodation is on the guest site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageLink {
+    pub id: u64,
+    pub page: String,
+    pub photo: Option<String>,
 }
 
 impl Rules {

@@ -1,6 +1,6 @@
 //! The dialog's answers once the lookups a [`Turn`](super::Turn) asked for are done: the
 //! offer of free accommodations and the quote, nearby dates when nothing is free, the hold
-//! taken or refused, the cancel question and its answer, "mis reservas" and help topics.
+//! taken or refused, the cancel question and its answer, and "mis reservas".
 //! Pure, like the state machine: the lookups' results come in as values.
 
 use jiff::ToSpan;
@@ -11,11 +11,8 @@ use crate::app::booking::Quote;
 use crate::app::notices::Vars;
 use crate::channels::whatsapp::outgoing;
 use crate::channels::whatsapp::texts::{self, render};
-use crate::config::WhatsAppSettings;
-use crate::domain::accommodation::Accommodation;
 use crate::domain::hold_limits::HoldRefusal;
 use crate::domain::messages::NewOutbound;
-use crate::domain::nlu::Topic;
 
 /// Alternatives offered at most when nothing is free.
 const MAX_ALTERNATIVES: usize = 3;
@@ -108,6 +105,23 @@ pub fn offer(conv: &mut Conversation, to: &str, offers: &[Quote], rules: &Rules)
         ("hold:yes".to_owned(), render("button_yes", &[])),
         ("hold:no".to_owned(), render("button_no", &[])),
     ];
+    if let Some(link) = rules
+        .links
+        .iter()
+        .find(|l| l.id == offer.accommodation.id.get())
+    {
+        let caption = render(
+            "offer_link",
+            &[
+                ("accommodation", offer.accommodation.spec.name.clone()),
+                ("link", link.page.clone()),
+            ],
+        );
+        replies.push(match &link.photo {
+            Some(photo) => outgoing::image(to, photo, caption),
+            None => outgoing::text(to, caption),
+        });
+    }
     replies.push(outgoing::buttons(to, body, &choices));
     Offered::Replies(replies)
 }
@@ -293,51 +307,4 @@ pub fn my_reservations(to: &str, reservations: &[Vars]) -> Vec<NewOutbound> {
             render("my_reservations", &[("list", list.join("\n"))])
         },
     )]
-}
-
-/// The answer to a question about the place, from the configuration and the accommodations
-/// on sale.
-pub fn help(
-    to: &str,
-    topic: Topic,
-    wa: &WhatsAppSettings,
-    on_sale: &[Accommodation],
-    rules: &Rules,
-) -> Vec<NewOutbound> {
-    let configured = |value: &str| {
-        if value.trim().is_empty() {
-            render("topic_missing", &[("property", rules.property.clone())])
-        } else {
-            value.to_owned()
-        }
-    };
-    let body = match topic {
-        Topic::CheckTimes => render(
-            "check_times",
-            &[
-                ("check_in_time", wa.check_in_time.clone()),
-                ("check_out_time", wa.check_out_time.clone()),
-            ],
-        ),
-        Topic::Policies => configured(&wa.policies),
-        Topic::Address => configured(&wa.address),
-        Topic::Contact => configured(&wa.contact),
-        Topic::General => {
-            let lines: Vec<String> = on_sale
-                .iter()
-                .map(|a| {
-                    render(
-                        "service_line",
-                        &[
-                            ("name", a.spec.name.clone()),
-                            ("capacity", a.spec.capacity.to_string()),
-                            ("description", a.spec.description.clone()),
-                        ],
-                    )
-                })
-                .collect();
-            render("services", &[("list", lines.join("\n"))])
-        }
-    };
-    vec![outgoing::text(to, body)]
 }

@@ -22,6 +22,7 @@ fn rules() -> Rules {
         handover: std::time::Duration::from_secs(12 * 3600),
         hold_minutes: 30,
         deposit_percent: 30,
+        links: vec![],
     }
 }
 
@@ -166,6 +167,32 @@ fn slots_are_filled_across_messages_then_quoted() {
         (Some(2), &Step::ConfirmHold)
     );
     assert!(first_text(&quoted).contains("Cabaña del Lago"));
+    // With the guest site: the page link and the first photo come with the quote.
+    let mut with_site = rules();
+    with_site.links = vec![super::PageLink {
+        id: 2,
+        page: "https://reservas.example.com.ar/alojamientos/cabana-del-lago".into(),
+        photo: Some("https://reservas.example.com.ar/media/abc.jpg".into()),
+    }];
+    let Offered::Replies(linked) = offer(&mut conv, GUEST, &offers, &with_site) else {
+        panic!("the chosen one is free")
+    };
+    assert_eq!(linked[0].kind, "image");
+    assert_eq!(
+        linked[0].body["image"]["link"],
+        "https://reservas.example.com.ar/media/abc.jpg"
+    );
+    assert!(
+        linked[0].body["image"]["caption"]
+            .as_str()
+            .unwrap()
+            .contains("/alojamientos/cabana-del-lago")
+    );
+    assert_eq!(
+        linked.last().unwrap().kind,
+        "buttons",
+        "the quote with its buttons last"
+    );
 }
 
 #[test]
