@@ -90,6 +90,11 @@ impl Connections {
         self.per_client.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The bounds every connection gets.
+    pub fn settings(&self) -> ConnectionSettings {
+        self.settings
+    }
+
     /// Connections open now.
     pub fn open(&self) -> usize {
         self.open.load(Ordering::SeqCst)
@@ -171,12 +176,77 @@ pub fn fit_open_files(max_connections: usize) {
     }
 }
 
+/// A connection admitted before it reached the HTTP loop (the HTTPS listener admits at TCP
+/// accept, before the handshake): its slot lives as long as the stream.
+pub struct Slotted<S> {
+    io: S,
+    _slot: Admitted,
+}
+
+impl<S> Slotted<S> {
+    pub fn new(io: S, slot: Admitted) -> Slotted<S> {
+        Slotted { io, _slot: slot }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Slotted<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Slotted<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// Where a listener's connections take their slot.
+#[derive(Clone)]
+pub enum Admission {
+    /// When the HTTP loop accepts them.
+    Here(Arc<Connections>),
+    /// Already taken by the listener ([`Slotted`] streams).
+    Done(ConnectionSettings),
+}
+
+impl Admission {
+    fn settings(&self) -> ConnectionSettings {
+        match self {
+            Admission::Here(c) => c.settings,
+            Admission::Done(s) => *s,
+        }
+    }
+}
+
 /// Serves `listener` with `router` until `stop` turns true, then lets the open connections
 /// finish their current request and returns once they are closed.
 pub async fn serve<L>(
     mut listener: L,
     router: Router,
-    connections: Arc<Connections>,
+    admission: Admission,
     mut stop: watch::Receiver<bool>,
 ) where
     L: axum::serve::Listener<Addr = SocketAddr>,
@@ -189,11 +259,14 @@ pub async fn serve<L>(
             // Reap finished connections as they end (the set would otherwise only grow).
             Some(_) = open.join_next(), if !open.is_empty() => continue,
         };
-        let Ok(admitted) = connections.admit(peer.ip()) else {
-            drop(io);
-            continue;
+        let admitted = match &admission {
+            Admission::Here(connections) => match connections.admit(peer.ip()) {
+                Ok(slot) => Some(slot),
+                Err(_) => continue,
+            },
+            Admission::Done(_) => None,
         };
-        let settings = connections.settings;
+        let settings = admission.settings();
         let router = router.clone();
         let stop = stop.clone();
         open.spawn(async move {

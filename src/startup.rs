@@ -18,7 +18,7 @@ use crate::app::jobs;
 use crate::channels::email::Email;
 use crate::channels::whatsapp::WhatsApp;
 use crate::config::Settings;
-use crate::connections::{self, Connections};
+use crate::connections::{self, Admission, Connections};
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
 use crate::http::{self, AppState};
@@ -135,7 +135,7 @@ impl Application {
             tokio::spawn(connections::serve(
                 ml,
                 router,
-                connections.clone(),
+                Admission::Here(connections.clone()),
                 stop_rx.clone(),
             ))
         });
@@ -144,7 +144,12 @@ impl Application {
         let public = https.map(|h| h.spawn(app.clone(), connections.clone(), stop_rx.clone()));
         let ready_state = state.clone();
         tracing::info!(addr = %listener.local_addr()?, "serving");
-        let server = tokio::spawn(connections::serve(listener, app, connections, stop_rx));
+        let server = tokio::spawn(connections::serve(
+            listener,
+            app,
+            Admission::Here(connections),
+            stop_rx,
+        ));
         let upkeep = crate::telemetry::spawn_upkeep(state.metrics.clone());
         crate::systemd::notify("READY=1");
         let watchdog = crate::systemd::watchdog_interval()

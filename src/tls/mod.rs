@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 pub use status::{TlsStatus, TlsView};
 
 use crate::config::{CertSource, Challenge, Settings};
-use crate::connections::{Connections, serve};
+use crate::connections::{Admission, Connections, serve};
 use crate::store::Store;
 use crate::systemd::Sockets;
 use acme::Acme;
@@ -189,7 +189,7 @@ impl Https {
             )),
             None => app,
         };
-        let tls = listener::TlsListener::new(self.https, self.config);
+        let tls = listener::TlsListener::new(self.https, self.config, connections.clone());
         let port80 = self.http.map(|http| {
             let base = self
                 .redirect_base
@@ -200,13 +200,17 @@ impl Https {
         tokio::spawn(async move {
             let https = async {
                 match tls {
-                    Ok(tls) => serve(tls, app, connections.clone(), stop.clone()).await,
+                    Ok(tls) => {
+                        let done = Admission::Done(connections.settings());
+                        serve(tls, app, done, stop.clone()).await
+                    }
                     Err(e) => tracing::error!(error = %e, "https listener"),
                 }
             };
             let http = async {
                 if let Some((listener, router)) = port80 {
-                    serve(listener, router, connections.clone(), stop.clone()).await;
+                    let here = Admission::Here(connections.clone());
+                    serve(listener, router, here, stop.clone()).await;
                 }
             };
             tokio::join!(https, http);
