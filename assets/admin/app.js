@@ -211,9 +211,10 @@ function holdClientsCard(data) {
   }
   card.append(h("ul", { class: "plain" }, data.clients.map((c) => {
     const who = c.kind === "phone" ? `Tel. ${c.client}` : `Dirección ${c.client}`;
-    const button = h("button", { type: "button", class: "danger", dataset: { client: c.client } }, `Cancelar las ${c.count}`);
+    const all = c.count === 1 ? "la pre-reserva" : `las ${c.count} pre-reservas`;
+    const button = h("button", { type: "button", class: "danger", dataset: { client: c.client } }, c.count === 1 ? "Cancelar" : `Cancelar las ${c.count}`);
     button.addEventListener("click", act(button, async () => {
-      if (!confirm(`¿Cancelar las ${c.count} pre-reservas de ${who}?`)) return;
+      if (!confirm(`¿Cancelar ${all} de ${who}?`)) return;
       const done = await api("POST", "/admin/holds/cancel", { [c.kind]: c.client });
       toast(`Canceladas: ${done.cancelled.length}`);
       route();

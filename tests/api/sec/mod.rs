@@ -2,6 +2,7 @@
 //! against inventory flooding, bounded logins, and the smaller holes of issue 14.
 
 mod connections;
+mod admin_holds;
 mod holds;
 mod holes;
 mod logins;
