@@ -18,7 +18,10 @@ async fn the_host_cancels_a_phones_holds_in_one_click() {
         let stay = json!({"accommodation_id": acc, "check_in": day(5 + 5 * i as i64),
             "check_out": day(8 + 5 * i as i64), "guests": 2, "contact_name": "Mal Actor",
             "contact_phone": "+54 9 11 7777-0000"});
-        assert_eq!(hold_from(&app, address, &stay).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            hold_from(&app, address, &stay).await.status(),
+            StatusCode::CREATED
+        );
     }
     b.resize(1280, 1000).await;
     b.log_in(&app).await;
@@ -32,15 +35,21 @@ async fn the_host_cancels_a_phones_holds_in_one_click() {
     b.click("#hold-clients button.danger[data-client=\"+5491177770000\"]")
         .await;
     b.accept_dialog().await;
-    b.wait_text("#hold-clients", "Ningún huésped tiene pre-reservas sin pagar")
-        .await;
+    b.wait_text(
+        "#hold-clients",
+        "Ningún huésped tiene pre-reservas sin pagar",
+    )
+    .await;
     let listed = body(app.admin_get("/api/v1/admin/holds").await).await;
     assert_eq!(listed["clients"], json!([]));
     // The account page: a common password is refused, in Spanish.
     b.goto(&app.url("/admin/#/cuenta")).await;
     b.ready("#/cuenta").await;
-    b.type_into("#password-form input[name=current_password]", &app.admin_password)
-        .await;
+    b.type_into(
+        "#password-form input[name=current_password]",
+        &app.admin_password,
+    )
+    .await;
     b.type_into("#password-form input[name=new_password]", "password1234")
         .await;
     b.type_into("#password-form input[name=repeat]", "password1234")

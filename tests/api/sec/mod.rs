@@ -1,8 +1,8 @@
 //! Hardening for the open internet, tried as an attacker would over real HTTP: hold limits
 //! against inventory flooding, bounded logins, and the smaller holes of issue 14.
 
-mod connections;
 mod admin_holds;
+mod connections;
 mod holds;
 mod holes;
 mod logins;
