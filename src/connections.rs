@@ -25,6 +25,9 @@ use tower::ServiceExt;
 use crate::config::ConnectionSettings;
 use crate::domain::hold_limits::network_of;
 
+mod slotted;
+pub use slotted::Slotted;
+
 /// The open connections, by client, against the configured caps.
 pub struct Connections {
     settings: ConnectionSettings,
@@ -173,53 +176,6 @@ pub fn fit_open_files(max_connections: usize) {
             max_connections,
             "the open-files limit is too low for server.max_connections; raise LimitNOFILE (or ulimit -n) or lower max_connections"
         );
-    }
-}
-
-/// A connection admitted before it reached the HTTP loop (the HTTPS listener admits at TCP
-/// accept, before the handshake): its slot lives as long as the stream.
-pub struct Slotted<S> {
-    io: S,
-    _slot: Admitted,
-}
-
-impl<S> Slotted<S> {
-    pub fn new(io: S, slot: Admitted) -> Slotted<S> {
-        Slotted { io, _slot: slot }
-    }
-}
-
-impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Slotted<S> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
-    }
-}
-
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Slotted<S> {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
