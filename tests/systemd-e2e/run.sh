@@ -169,9 +169,8 @@ api() { # api METHOD PATH [JSON]: admin API call inside the container; prints th
     -H "authorization: Bearer $token" -H 'content-type: application/json' "${body[@]}"
 }
 json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -1; }
-# first_admin_password FILE: the password from the "First admin created: email …, password …"
-# line that postinst and the README's journalctl command print.
-# The postinst (and README step 5) show the 0600 password file: "  password: <hex>".
+# first_admin_password FILE: the password from the 0600 password file as the postinst and the
+# README's step 5 show it ("  password: <hex>"); the journal never has it.
 first_admin_password() { awk '/^ *password: / {print $2}' "$1" | head -1 | tr -d '\r'; }
 
 step "boot container 1 (systemd-nspawn -b --private-network)"
