@@ -113,7 +113,9 @@ async fn a_forged_or_missing_secret_sees_nothing_and_forged_forms_are_refused() 
     let (to, code, secret) = location(&r);
     let other = book(&app, &client, &slug, (&day(40), &day(42)), "Otro Huésped").await;
     let (_, other_code, other_secret) = location(&other);
-    let forged = format!("{}0", &secret[..secret.len() - 1]);
+    // The real secret with its last digit changed (to '0', or to '1' when it already is '0').
+    let last = if secret.ends_with('0') { '1' } else { '0' };
+    let forged = format!("{}{last}", &secret[..secret.len() - 1]);
     for path in [
         format!("/reserva/{code}"),
         format!("/reserva/{code}?clave="),
