@@ -26,14 +26,18 @@ pub(super) fn check(
     if let Err(refused) = limits.check_length(range) {
         return Ok(Err(refused));
     }
-    let clients = txn.open_table(HOLD_CLIENTS)?;
-    for (kind, key) in client.keys() {
-        let Some(limit) = limits.per(kind) else {
-            continue;
-        };
-        let (live, free_at) = live_holds(&clients, &key, now, limit)?;
-        if let Err(refused) = limits.check_client(kind, live, free_at) {
-            return Ok(Err(refused));
+    let limited: Vec<_> = client
+        .keys()
+        .into_iter()
+        .filter_map(|(kind, key)| limits.per(kind).map(|limit| (kind, key, limit)))
+        .collect();
+    if !limited.is_empty() {
+        let clients = txn.open_table(HOLD_CLIENTS)?;
+        for (kind, key, limit) in limited {
+            let (live, free_at) = live_holds(&clients, &key, now, limit)?;
+            if let Err(refused) = limits.check_client(kind, live, free_at) {
+                return Ok(Err(refused));
+            }
         }
     }
     let windows = limits.windows(today, range);
