@@ -30,10 +30,12 @@ pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// A body that fails with [`BodyTimedOut`] once its deadline passes.
+/// A body that fails with [`BodyTimedOut`] once its deadline passes. The timer is made only
+/// when the body keeps the reader waiting (most bodies are already whole when read).
 struct Deadline {
     inner: Body,
-    deadline: Pin<Box<Sleep>>,
+    at: Instant,
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl HttpBody for Deadline {
@@ -47,7 +49,11 @@ impl HttpBody for Deadline {
         if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
             return Poll::Ready(frame);
         }
-        match self.deadline.as_mut().poll(cx) {
+        let at = self.at;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+        match timer.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut)))),
             Poll::Pending => Poll::Pending,
         }
@@ -62,9 +68,19 @@ impl HttpBody for Deadline {
     }
 }
 
-/// Middleware: gives every request body `limit` from now to arrive.
+/// Middleware: gives every request body `limit` from now to arrive (an empty body needs
+/// nothing).
 pub async fn limit_body_time(limit: Duration, req: Request, next: Next) -> Response {
-    let deadline = Box::pin(tokio::time::sleep_until(Instant::now() + limit));
-    let req = req.map(|inner| Body::new(Deadline { inner, deadline }));
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let at = Instant::now() + limit;
+    let req = req.map(|inner| {
+        Body::new(Deadline {
+            inner,
+            at,
+            timer: None,
+        })
+    });
     next.run(req).await
 }
