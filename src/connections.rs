@@ -234,7 +234,7 @@ pub async fn serve<L>(
 }
 
 /// One HTTP/1.1 connection: head timeout by hyper, keep-alive idle timeout and graceful
-/// shutdown here.
+/// shutdown here. The idle check wakes once per `keep_alive_timeout`, not per request.
 async fn serve_connection<I>(
     io: I,
     peer: SocketAddr,
@@ -244,7 +244,7 @@ async fn serve_connection<I>(
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let activity = Arc::new(Activity::default());
+    let activity = Arc::new(Activity::new());
     let service = {
         let activity = activity.clone();
         hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -265,70 +265,70 @@ async fn serve_connection<I>(
         .keep_alive(true);
     let conn = builder.serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
+    let keep_alive = settings.keep_alive_timeout;
+    let mut wait = keep_alive;
     let mut closing = false;
     loop {
-        let idle_for = activity.idle_for();
-        let idle_left = settings
-            .keep_alive_timeout
-            .saturating_sub(idle_for.unwrap_or_default());
         tokio::select! {
             _ = conn.as_mut() => return,
             _ = stop.wait_for(|s| *s), if !closing => {
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
-            _ = tokio::time::sleep(idle_left), if idle_for.is_some() && !closing => {
-                if activity.idle_for().is_some_and(|d| d >= settings.keep_alive_timeout) {
+            _ = tokio::time::sleep(wait), if !closing => match activity.idle_for() {
+                Some(idle) if idle >= keep_alive => {
                     conn.as_mut().graceful_shutdown();
                     closing = true;
                 }
-            }
-            _ = activity.changed(), if !closing => {}
+                Some(idle) => wait = keep_alive - idle,
+                None => wait = keep_alive,
+            },
         }
     }
 }
 
-/// Whether a connection is serving a request, and since when it has been idle.
-#[derive(Default)]
+/// Whether a connection is serving a request, and since when it has been idle: two atomics
+/// the requests update, read only when the idle timer fires.
 struct Activity {
-    state: Mutex<(usize, Option<Instant>)>,
-    notify: tokio::sync::Notify,
+    started: Instant,
+    in_flight: AtomicUsize,
+    /// Milliseconds from `started` to the end of the last request (0: none yet).
+    idle_since_ms: AtomicU64,
 }
 
 /// A request in progress; the connection is idle again when the last one is dropped.
 struct Busy(Arc<Activity>);
 
 impl Activity {
+    fn new() -> Activity {
+        Activity {
+            started: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(0),
+        }
+    }
+
     fn begin(self: &Arc<Self>) -> Busy {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.0 += 1;
-        self.notify.notify_one();
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         Busy(self.clone())
     }
 
-    /// How long the connection has been idle, `None` while a request is served. A new
-    /// connection counts as idle from its start.
+    /// How long the connection has been idle, `None` while a request is served (a new
+    /// connection is idle from its start).
     fn idle_for(&self) -> Option<Duration> {
-        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if s.0 > 0 {
+        if self.in_flight.load(Ordering::SeqCst) > 0 {
             return None;
         }
-        Some(s.1.get_or_insert_with(Instant::now).elapsed())
-    }
-
-    async fn changed(&self) {
-        self.notify.notified().await;
+        let since = Duration::from_millis(self.idle_since_ms.load(Ordering::SeqCst));
+        Some(self.started.elapsed().saturating_sub(since))
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        let mut s = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.0 -= 1;
-        if s.0 == 0 {
-            s.1 = Some(Instant::now());
-        }
-        self.0.notify.notify_one();
+        let now = self.0.started.elapsed().as_millis() as u64;
+        self.0.idle_since_ms.store(now, Ordering::SeqCst);
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -187,6 +187,37 @@ async fn bodies_declared_huge_and_sent_slowly_do_not_starve_other_clients() {
     );
 }
 
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
+    let app = TestApp::spawn_with(|raw| {
+        raw.server.keep_alive_timeout = "1s".into();
+        raw.server.header_read_timeout = "20s".into();
+    })
+    .await;
+    let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    conn.write_all(b"GET /api/v1/readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = conn.read(&mut buf).await.unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+    let answered = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => return answered.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .expect("closed by the keep-alive timeout, long before the header timeout");
+    assert!(
+        closed >= Duration::from_millis(900) && closed < Duration::from_secs(4),
+        "closed after {closed:?}"
+    );
+}
+
 #[test]
 fn the_unit_gives_the_descriptors_the_connection_cap_needs() {
     let unit = std::fs::read_to_string(concat!(
