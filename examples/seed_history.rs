@@ -92,6 +92,7 @@ impl Seeder {
             access_token_sha256: "0".repeat(64),
             history,
             payment: Default::default(),
+            hold_client: None,
         }
     }
 

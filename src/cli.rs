@@ -128,19 +128,8 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
 async fn run_server(settings: Settings, demo: bool, json: bool) -> anyhow::Result<()> {
     let app = Application::build(settings, demo).await?;
     if let Some(admin) = &app.first_admin {
-        // One line in both formats, so `grep -o 'First admin created[^"]*'` finds it in the
-        // journal either way.
-        let notice = format!(
-            "First admin created: email {}, password {} (shown only once; change it with \
-             `alojamientos admin add {}`)",
-            admin.email, admin.password, admin.email
-        );
-        crate::telemetry::notice(
-            json,
-            &notice,
-            &[("email", &admin.email), ("password", &admin.password)],
-            || notice.clone(),
-        );
+        crate::first_admin::show(&app.data_dir(), &admin.email, &admin.password, json)
+            .context("writing the first admin's one-time password")?;
     }
     let url = format!("http://{}", app.local_addr());
     crate::telemetry::notice(json, "listening", &[("url", &url)], || {
@@ -153,15 +142,18 @@ async fn add_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
     let email = crate::domain::contact::normalize_email(email.trim())
         .with_context(|| format!("{email:?} is not an email address"))?
         .to_lowercase();
-    eprintln!("Password for {email} (at least 10 characters), then Enter:");
+    eprintln!(
+        "Password for {email} (at least {} characters, not a common password), then Enter:",
+        crate::domain::password::MIN_CHARS
+    );
     let mut password = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut password)
         .context("reading the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < 10 {
-        bail!("the password must have at least 10 characters");
+    if let Err(weak) = crate::domain::password::check(&password, &email) {
+        bail!("{weak}");
     }
     let (store, _writer) = Store::open(
         &settings.data_dir,
@@ -176,6 +168,7 @@ async fn add_admin(settings: Settings, email: &str) -> anyhow::Result<()> {
             created_at: jiff::Timestamp::now(),
         })
         .await?;
+    crate::first_admin::forget(&settings.data_dir, &email);
     println!("admin {email} saved");
     Ok(())
 }

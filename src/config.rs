@@ -11,12 +11,17 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::hold_limits::HoldLimits;
 use crate::domain::money::Rate;
 
 mod backup;
 pub use backup::{BackupSection, BackupSettings};
 mod email;
 pub use email::{EmailSection, EmailSettings, SmtpSettings, TlsMode};
+mod connections;
+pub use connections::ConnectionSettings;
+mod holds;
+pub use holds::HoldsSection;
 mod ical;
 pub use ical::{IcalSection, IcalSettings, MIN_SYNC_INTERVAL};
 mod mercadopago;
@@ -40,6 +45,7 @@ pub struct RawSettings {
     pub server: ServerSection,
     pub property: PropertySection,
     pub reservations: ReservationsSection,
+    pub holds: HoldsSection,
     pub rate_limit: RateLimitSection,
     pub admin: AdminSection,
     pub metrics: MetricsSection,
@@ -65,6 +71,11 @@ pub struct ServerSection {
     pub quick_repair: bool,
     pub trusted_proxies: Vec<String>,
     pub shutdown_grace: String,
+    pub header_read_timeout: String,
+    pub body_read_timeout: String,
+    pub keep_alive_timeout: String,
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
     pub public_base_url: String,
     pub tls: TlsSection,
 }
@@ -101,6 +112,8 @@ pub struct RateLimitSection {
 pub struct AdminSection {
     pub initial_email: String,
     pub session_ttl: String,
+    pub login_concurrency: usize,
+    pub login_wait: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -147,6 +160,11 @@ impl Default for RawSettings {
                 min_free_mb: 64,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),
+                header_read_timeout: connections::DEFAULTS.0.into(),
+                body_read_timeout: connections::DEFAULTS.1.into(),
+                keep_alive_timeout: connections::DEFAULTS.2.into(),
+                max_connections: connections::DEFAULTS.3,
+                max_connections_per_client: connections::DEFAULTS.4,
                 public_base_url: String::new(),
                 tls: TlsSection::default(),
             },
@@ -163,6 +181,7 @@ impl Default for RawSettings {
                 lock_timeout: "5s".into(),
                 idempotency_ttl: "48h".into(),
             },
+            holds: HoldsSection::default(),
             rate_limit: RateLimitSection {
                 enabled: true,
                 per_second: 5,
@@ -171,6 +190,8 @@ impl Default for RawSettings {
             admin: AdminSection {
                 initial_email: "admin@alojamientos.local".into(),
                 session_ttl: "12h".into(),
+                login_concurrency: 2,
+                login_wait: "3s".into(),
             },
             metrics: MetricsSection {
                 listen: String::new(),
@@ -232,6 +253,8 @@ pub struct Settings {
     /// Commit so that a restart after a crash needs no full repair of the store (slower commits).
     pub quick_repair: bool,
     pub shutdown_grace: Duration,
+    /// Timeouts and caps of client connections.
+    pub connections: ConnectionSettings,
     /// Where guests and providers reach this server (`server.public_base_url`, or
     /// `https://` + the first ACME domain); every public link is built from it.
     pub public_base_url: Option<String>,
@@ -245,9 +268,15 @@ pub struct Settings {
     pub max_nights: u32,
     pub lock_timeout: Duration,
     pub idempotency_ttl: Duration,
+    /// Limits on guests' unpaid holds (`[holds]`).
+    pub hold_limits: HoldLimits,
     pub rate_limit: Option<RateLimit>,
     pub initial_admin_email: String,
     pub session_ttl: Duration,
+    /// Password checks (argon2, 19 MiB each) running at once, and how long a login waits for
+    /// one before it is refused as busy.
+    pub login_concurrency: usize,
+    pub login_wait: Duration,
     pub metrics_listen: Option<SocketAddr>,
     pub metrics_token: Option<String>,
     pub jobs: JobSchedules,
@@ -497,6 +526,16 @@ impl RawSettings {
         if !(Duration::from_secs(1)..=Duration::from_secs(30 * 86_400)).contains(&session_ttl) {
             return Err(invalid("admin.session_ttl", "must be between 1s and 30d"));
         }
+        if !(1..=16).contains(&self.admin.login_concurrency) {
+            return Err(invalid(
+                "admin.login_concurrency",
+                "must be between 1 and 16",
+            ));
+        }
+        let login_wait = duration("admin.login_wait", &self.admin.login_wait)?;
+        if login_wait > Duration::from_secs(60) {
+            return Err(invalid("admin.login_wait", "must be at most 60s"));
+        }
         let log_json = match self.log.format.as_str() {
             "json" => true,
             "pretty" => false,
@@ -507,6 +546,7 @@ impl RawSettings {
                 ));
             }
         };
+        let connections = connections::validate(&self.server)?;
         let tls = self.server.tls.validate()?;
         let public_base_url = tls::public_base_url(&self.server.public_base_url, &tls)?;
         let mut mercadopago = self.mercadopago.validate()?;
@@ -524,6 +564,7 @@ impl RawSettings {
             quick_repair: self.server.quick_repair,
             trusted_proxies,
             shutdown_grace: duration("server.shutdown_grace", &self.server.shutdown_grace)?,
+            connections,
             public_base_url,
             tls,
             property_name: self.property.name,
@@ -538,9 +579,12 @@ impl RawSettings {
                 "reservations.idempotency_ttl",
                 &self.reservations.idempotency_ttl,
             )?,
+            hold_limits: self.holds.validate(self.reservations.max_nights)?,
             rate_limit,
             initial_admin_email: self.admin.initial_email,
             session_ttl,
+            login_concurrency: self.admin.login_concurrency,
+            login_wait,
             metrics_listen,
             metrics_token: secret("metrics.token", self.metrics.token, self.metrics.token_file)?,
             jobs: JobSchedules {

@@ -43,17 +43,26 @@ pub fn write(data_dir: &Path, addr: SocketAddr) -> std::io::Result<Control> {
         token: crate::secret::random_hex(32),
         pid: std::process::id(),
     };
-    let tmp = data_dir.join(format!("{CONTROL_FILE}.tmp"));
+    let json = serde_json::to_vec(&control).expect("control serializes");
+    write_owner_only(&path(data_dir), &json)?;
+    Ok(control)
+}
+
+/// Writes `contents` to `target` readable by its owner only (0600), through a temporary file
+/// renamed into place, so readers never see it half-written.
+pub fn write_owner_only(target: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut tmp = target.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     let _ = std::fs::remove_file(&tmp);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(&tmp)?;
-    file.write_all(&serde_json::to_vec(&control).expect("control serializes"))?;
+    file.write_all(contents)?;
     file.sync_all()?;
-    std::fs::rename(&tmp, path(data_dir))?;
-    Ok(control)
+    std::fs::rename(&tmp, target)
 }
 
 /// The running server's control file, if there is one.

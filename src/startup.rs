@@ -17,6 +17,7 @@ use crate::app::jobs;
 use crate::channels::email::Email;
 use crate::channels::whatsapp::WhatsApp;
 use crate::config::Settings;
+use crate::connections::{self, Admission, Connections};
 use crate::domain::accommodation::{AccommodationInput, Kind};
 use crate::domain::money::Money;
 use crate::http::{self, AppState};
@@ -60,12 +61,14 @@ impl Application {
         store.set_quick_repair(settings.quick_repair);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         tokio::task::spawn_blocking(crate::domain::contact::load_phone_metadata);
+        tokio::task::spawn_blocking(crate::secret::prepare_dummy_hash).await?;
         let app = App::new(store, settings.clone());
         if demo {
             seed_demo(&app).await?;
         }
         let mut sockets =
             crate::systemd::take_sockets().context("taking the sockets passed by systemd")?;
+        crate::connections::fit_open_files(settings.connections.max_connections);
         let (listener, metrics_listener) = bind(&settings, sockets.main.take()).await?;
         let https = crate::tls::Https::bind(&settings, &app.store, &mut sockets).await?;
         register_series();
@@ -78,16 +81,24 @@ impl Application {
             .context("writing the control file in the data directory")?;
         let control_token = sha256_hex(&control.token).into();
         let tls_status = https.as_ref().map(crate::tls::Https::status);
+        let local = listener.local_addr()?;
         Ok(Application {
             listener,
             https,
             metrics_listener,
-            state: AppState::new(app, whatsapp, metrics, control_token).with_tls(tls_status),
+            state: AppState::new(app, whatsapp, metrics, control_token)
+                .with_tls(tls_status)
+                .with_local_address(local),
             scheduler,
             workers,
             writer,
             first_admin,
         })
+    }
+
+    /// The data directory (where the first admin's password file goes).
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.state.app.settings.data_dir.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -120,31 +131,28 @@ impl Application {
         } = self;
         let grace = state.app.settings.shutdown_grace;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        if let Some(ml) = metrics_listener {
+        let settings = &state.app.settings;
+        let connections = Connections::new(settings.connections, settings.trusted_proxies.clone());
+        let metrics_server = metrics_listener.map(|ml| {
             let router = http::metrics_router(state.clone());
-            let mut rx = stop_rx.clone();
-            tokio::spawn(async move {
-                let _ = axum::serve(ml, router.into_make_service())
-                    .with_graceful_shutdown(async move {
-                        let _ = rx.wait_for(|s| *s).await;
-                    })
-                    .await;
-            });
-        }
+            tokio::spawn(connections::serve(
+                ml,
+                router,
+                Admission::Here(connections.clone()),
+                stop_rx.clone(),
+            ))
+        });
         let app = http::router(state.clone());
         crate::tls::ignore_hangup_unless_reloading(&state.app.settings);
-        let public = https.map(|h| h.spawn(app.clone(), stop_rx.clone()));
+        let public = https.map(|h| h.spawn(app.clone(), connections.clone(), stop_rx.clone()));
         let ready_state = state.clone();
         tracing::info!(addr = %listener.local_addr()?, "serving");
-        let mut rx = stop_rx;
-        let server = axum::serve(
+        let server = tokio::spawn(connections::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|s| *s).await;
-        });
-        let server = tokio::spawn(async move { server.await });
+            app,
+            Admission::Here(connections),
+            stop_rx,
+        ));
         let upkeep = crate::telemetry::spawn_upkeep(state.metrics.clone());
         crate::systemd::notify("READY=1");
         let watchdog = crate::systemd::watchdog_interval()
@@ -163,10 +171,13 @@ impl Application {
             if let Some(public) = public {
                 let _ = public.await;
             }
+            if let Some(metrics) = metrics_server {
+                let _ = metrics.await;
+            }
             result
         };
         match tokio::time::timeout(grace, drained).await {
-            Ok(result) => result??,
+            Ok(result) => result?,
             Err(_) => {
                 tracing::warn!("in-flight requests did not finish within server.shutdown_grace")
             }

@@ -146,6 +146,14 @@ pub fn init_series() {
     ] {
         metrics::counter!(name).increment(0);
     }
+    metrics::counter!("reservations_hold_limited_total", "channel" => "web", "reason" => "per_phone")
+        .increment(0);
+    for reason in ["global", "per_client"] {
+        metrics::counter!("http_connections_rejected_total", "reason" => reason).increment(0);
+    }
+    for result in ["ok", "invalid", "busy"] {
+        metrics::counter!("admin_logins_total", "result" => result).increment(0);
+    }
     metrics::counter!("webhook_signature_invalid_total", "source" => "mercadopago").increment(0);
     metrics::counter!("backup_runs_total", "outcome" => "error").increment(0);
     metrics::counter!("payments_total", "status" => "approved").increment(0);

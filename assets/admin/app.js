@@ -44,6 +44,11 @@ const ERRORS = {
   payment_provider_unavailable: "Mercado Pago no responde. Probá de nuevo en unos minutos.",
   min_stay: "La estadía es más corta que el mínimo.",
   capacity_exceeded: "Supera la capacidad del alojamiento.",
+  too_many_holds: "Ese cliente ya tiene el máximo de pre-reservas sin pagar.",
+  hold_too_long: "Demasiadas noches para una pre-reserva de un huésped.",
+  too_many_held_nights: "Las pre-reservas sin pagar ya cubren el máximo del calendario.",
+  login_busy: "Hay muchos ingresos a la vez. Probá de nuevo en unos segundos.",
+  weak_password: "La contraseña es débil: usá al menos 12 caracteres y que no sea una contraseña común.",
 };
 
 async function api(method, path, body) {
@@ -194,6 +199,32 @@ async function loginView(main) {
   form.querySelector("input").focus();
 }
 
+/** Guests' live unpaid holds by phone and by network, each with "cancel all" in one action. */
+function holdClientsCard(data) {
+  const card = h("section", { class: "card", id: "hold-clients", "aria-labelledby": "h-clients" },
+    h("h2", { id: "h-clients" }, "Pre-reservas por cliente"));
+  const l = data.limits;
+  card.append(h("p", { class: "muted" }, `Límites: ${l.per_phone || "sin límite"} por teléfono, ${l.per_address || "sin límite"} por dirección, hasta ${l.max_nights || "∞"} noches.`));
+  if (!data.clients.length) {
+    card.append(h("p", { class: "muted" }, "Ningún huésped tiene pre-reservas sin pagar."));
+    return card;
+  }
+  card.append(h("ul", { class: "plain" }, data.clients.map((c) => {
+    const who = c.kind === "phone" ? `Tel. ${c.client}` : `Dirección ${c.client}`;
+    const all = c.count === 1 ? "la pre-reserva" : `las ${c.count} pre-reservas`;
+    const button = h("button", { type: "button", class: "danger", dataset: { client: c.client } }, c.count === 1 ? "Cancelar" : `Cancelar las ${c.count}`);
+    button.addEventListener("click", act(button, async () => {
+      if (!confirm(`¿Cancelar ${all} de ${who}?`)) return;
+      const done = await api("POST", "/admin/holds/cancel", { [c.kind]: c.client });
+      toast(`Canceladas: ${done.cancelled.length}`);
+      route();
+    }));
+    return h("li", {}, h("strong", {}, who), ` · ${c.count} · `,
+      c.holds.map((r) => h("a", { href: `#/reservas/${r.code}` }, r.code, " ")), button);
+  })));
+  return card;
+}
+
 async function dashboardView(main) {
   const day = today();
   const [stats, accs, current, holds, mismatch, refunds, conflicts, health] = await Promise.all([
@@ -206,6 +237,7 @@ async function dashboardView(main) {
     api("GET", "/admin/ical/conflicts"),
     fetch(`${API}/healthz`).then((r) => r.json()).catch(() => null),
   ]);
+  const byClient = await api("GET", "/admin/holds");
   const feeds = (await Promise.all(accs.map((a) => api("GET", `/admin/accommodations/${a.id}/feeds`)))).flat();
   const arrivals = current.items.filter((r) => r.check_in === day);
   const departures = current.items.filter((r) => r.check_out === day);
@@ -229,6 +261,7 @@ async function dashboardView(main) {
         h("h2", { id: "h-holds" }, `Pre-reservas activas (${live.length})`),
         list(live, (r) => h("li", {}, h("a", { href: `#/reservas/${r.code}` }, r.code), ` · ${r.contact_name} · ${fmtDay(r.check_in)} → ${fmtDay(r.check_out)} · vence en `, countdown(r.expires_at)),
           "No hay pre-reservas esperando el pago.")),
+      holdClientsCard(byClient),
       h("section", { class: "card", "aria-labelledby": "h-arr" },
         h("h2", { id: "h-arr" }, "Llegan hoy"), list(arrivals, resLine, "Nadie llega hoy."),
         h("h2", {}, "Se van hoy"), list(departures, resLine, "Nadie se va hoy.")),
@@ -688,8 +721,30 @@ async function conversationView(main, phone) {
 
 // ---------------------------------------------------------------- routing
 
+/** The logged-in admin's password: at least 12 characters and not a common one (the server checks). */
+async function accountView(main) {
+  const field = (label, name, autocomplete) => h("label", {}, label,
+    h("input", { name, type: "password", autocomplete, required: true, minlength: name === "current_password" ? null : 12 }));
+  const form = h("form", { class: "card stack", id: "password-form" },
+    h("h2", {}, "Cambiar contraseña"),
+    h("p", { class: "muted" }, "Al menos 12 caracteres. Mejor una frase que solo vos recuerdes; las contraseñas comunes se rechazan."),
+    field("Contraseña actual", "current_password", "current-password"),
+    field("Contraseña nueva", "new_password", "new-password"),
+    field("Repetir la nueva", "repeat", "new-password"),
+    h("p", {}, h("button", { type: "submit" }, "Guardar")));
+  form.addEventListener("submit", act(form.querySelector("button"), async () => {
+    const { current_password, new_password, repeat } = formData(form);
+    if (new_password !== repeat) { toast("Las contraseñas nuevas no coinciden.", true); return; }
+    await api("POST", "/admin/password", { current_password, new_password });
+    form.reset();
+    toast("Contraseña cambiada.");
+  }));
+  main.append(h("h1", {}, `Cuenta ${session.email}`), form);
+}
+
 const ROUTES = [
   [/^#\/login$/, loginView],
+  [/^#\/cuenta$/, accountView],
   [/^#\/calendario$/, calendarView],
   [/^#\/reservas$/, reservationsView],
   [/^#\/reservas\/([A-Za-z0-9-]+)$/, reservationView],

@@ -9,6 +9,7 @@ pub mod booking;
 pub mod health;
 pub mod ical;
 pub mod jobs;
+pub mod logins;
 pub mod notices;
 pub mod payments;
 pub mod site;
@@ -24,6 +25,7 @@ use backups::Backups;
 use booking::Booking;
 use ical::IcalSync;
 use jobs::JobStatus;
+use logins::Logins;
 use payments::Payments;
 use site::Site;
 
@@ -35,6 +37,8 @@ pub struct App {
     pub accommodations: Accommodations,
     pub booking: Booking,
     pub payments: Payments,
+    /// Admin logins and password changes, a few argon2 runs at a time.
+    pub logins: Logins,
     /// The guest site's content and photos (shared with the WhatsApp bot).
     pub site: Site,
     pub ical: Arc<IcalSync>,
@@ -54,6 +58,11 @@ impl App {
             accommodations: Accommodations::new(store.clone()),
             booking: Booking::new(store.clone(), settings.clone(), payments.clone()),
             ical: Arc::new(IcalSync::new(store.clone(), &settings)),
+            logins: Logins::new(
+                store.clone(),
+                settings.login_concurrency,
+                settings.login_wait,
+            ),
             backups: Backups::new(store.clone(), &settings),
             site: Site::new(store.clone(), settings.clone()),
             payments,

@@ -18,6 +18,8 @@ pub struct IcalSection {
     pub timeout: String,
     pub max_body_bytes: u64,
     pub max_redirects: u32,
+    pub allow_private_addresses: bool,
+    pub max_feeds_per_accommodation: u32,
     pub retry_base: String,
     pub retry_max: String,
     pub churn_max_share: f64,
@@ -36,6 +38,8 @@ impl Default for IcalSection {
             timeout: "20s".into(),
             max_body_bytes: 10 * 1024 * 1024,
             max_redirects: 5,
+            allow_private_addresses: false,
+            max_feeds_per_accommodation: 10,
             retry_base: "1m".into(),
             retry_max: "1h".into(),
             churn_max_share: 0.5,
@@ -58,6 +62,11 @@ pub struct IcalSettings {
     pub timeout: Duration,
     pub max_body_bytes: u64,
     pub max_redirects: u32,
+    /// Feeds may be fetched from loopback, private and link-local addresses (a LAN calendar);
+    /// metadata and unroutable addresses stay refused.
+    pub allow_private_addresses: bool,
+    /// Import feeds one accommodation may have.
+    pub max_feeds_per_accommodation: u32,
     pub retry_base: Duration,
     pub retry_max: Duration,
     pub churn_max_share: f64,
@@ -99,6 +108,12 @@ impl IcalSection {
                 "must be between 1024 and 104857600",
             ));
         }
+        if !(1..=100).contains(&self.max_feeds_per_accommodation) {
+            return Err(invalid(
+                "ical.max_feeds_per_accommodation",
+                "must be between 1 and 100",
+            ));
+        }
         if self.max_redirects > 20 {
             return Err(invalid("ical.max_redirects", "must be at most 20"));
         }
@@ -128,6 +143,8 @@ impl IcalSection {
             timeout,
             max_body_bytes: self.max_body_bytes,
             max_redirects: self.max_redirects,
+            allow_private_addresses: self.allow_private_addresses,
+            max_feeds_per_accommodation: self.max_feeds_per_accommodation,
             retry_base,
             retry_max,
             churn_max_share: self.churn_max_share,

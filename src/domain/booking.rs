@@ -3,6 +3,7 @@
 //! event it raises), and who may move a reservation where. Pure: the store loads, saves and
 //! answers whether dates are free.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use jiff::civil::Date;
@@ -14,6 +15,7 @@ use super::accommodation::Accommodation;
 use super::contact::Contact;
 use super::dates::{NightRange, local_today};
 use super::events::{Audience, DomainEvent, EventKind};
+use super::hold_limits::{HoldClient, HoldLimits, HoldRefusal, network_key};
 use super::ids::{AccommodationId, ReservationCode};
 use super::money::Rate;
 use super::pricing::quote;
@@ -28,6 +30,8 @@ pub struct ReservePolicy {
     pub deposit_share: Rate,
     pub currency: String,
     pub max_nights: u32,
+    /// Limits on guests' unpaid holds (the host's are never limited).
+    pub limits: HoldLimits,
 }
 
 /// A request for a reservation, already parsed (dates, contact) but not yet checked against
@@ -44,6 +48,9 @@ pub struct NewReservation {
     pub confirmed: bool,
     pub actor: Actor,
     pub note: String,
+    /// The client's address, when the channel has one (the web); with the phone, it is
+    /// whom a guest's hold counts against.
+    pub client_address: Option<IpAddr>,
 }
 
 /// Why a reservation could not be created.
@@ -55,6 +62,8 @@ pub enum ReserveError {
     Stay(#[from] StayError),
     #[error("the dates overlap another stay")]
     DateOverlap,
+    #[error(transparent)]
+    Limited(#[from] HoldRefusal),
 }
 
 impl NewReservation {
@@ -81,6 +90,15 @@ impl NewReservation {
             limits,
         )?)
     }
+
+    /// Whom the hold counts against, when the hold limits apply to it: a guest's unpaid
+    /// hold (the host's holds and bookings are exempt).
+    pub fn hold_client(&self) -> Option<HoldClient> {
+        (self.actor == Actor::Guest && !self.confirmed).then(|| HoldClient {
+            phone: self.contact.phone().to_owned(),
+            address: self.client_address.map(network_key),
+        })
+    }
 }
 
 impl Reservation {
@@ -104,6 +122,7 @@ impl Reservation {
             (Status::PreReserved, Some(now + hold))
         };
         let by_guest = req.actor == Actor::Guest;
+        let hold_client = req.hold_client();
         let reservation = Reservation {
             code,
             accommodation_id: acc.id,
@@ -127,6 +146,7 @@ impl Reservation {
                 reason: req.note,
             }],
             payment: Default::default(),
+            hold_client,
         };
         let event = by_guest.then(|| {
             DomainEvent::new(

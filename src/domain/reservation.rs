@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::availability::Occupancy;
 use super::contact::Contact;
 use super::dates::NightRange;
+use super::hold_limits::HoldClient;
 use super::ids::{AccommodationId, ReservationCode};
 use super::money::Money;
 use super::payment::PaymentSummary;
@@ -146,6 +147,9 @@ pub struct Reservation {
     /// Payment link and what was paid.
     #[serde(default)]
     pub payment: PaymentSummary,
+    /// Who took it, for a guest's hold (counted against the hold limits while it is live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_client: Option<HoldClient>,
 }
 
 /// A transition that the state machine does not allow.
@@ -290,6 +294,7 @@ pub(crate) mod tests {
             access_token_sha256: String::new(),
             history: vec![],
             payment: PaymentSummary::default(),
+            hold_client: None,
         }
     }
 

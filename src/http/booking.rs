@@ -2,6 +2,8 @@
 //! `Idempotency-Key` header, and the answer (201 with the guest's access token, or the
 //! refusal), replayed for a retry as it was first given.
 
+use std::net::IpAddr;
+
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +18,7 @@ use super::views::{CreatedView, ReservationView};
 use crate::app::booking::{Created, First, Held};
 use crate::domain::booking::{NewReservation, ReserveError};
 use crate::domain::contact::Contact;
+use crate::domain::hold_limits::network_key;
 use crate::domain::ids::AccommodationId;
 use crate::domain::reservation::{Actor, Channel};
 use crate::secret::sha256_hex_bytes;
@@ -44,13 +47,32 @@ pub struct ReserveBody {
 }
 
 impl ReserveBody {
-    /// Parses into a request; `actor` decides whether admin-only fields are allowed.
-    fn into_request(self, default_country: &str, actor: Actor) -> Result<NewReservation, ApiError> {
+    /// Parses into a request; `actor` decides whether admin-only fields are allowed and which
+    /// channels may be named: a guest's request is `web`, `whatsapp` is the bot's alone.
+    fn into_request(
+        self,
+        default_country: &str,
+        actor: Actor,
+        client_address: Option<IpAddr>,
+    ) -> Result<NewReservation, ApiError> {
         let is_admin = matches!(actor, Actor::Admin { .. });
         if !is_admin && (self.confirmed || self.note.is_some()) {
             return Err(ApiError::validation(
                 "confirmed and note are for admins only",
             ));
+        }
+        match self.channel {
+            Some(Channel::Whatsapp) => {
+                return Err(ApiError::validation(
+                    "channel whatsapp is for holds taken in a WhatsApp chat",
+                ));
+            }
+            Some(c) if !is_admin && c != Channel::Web => {
+                return Err(ApiError::validation(
+                    "a guest's reservation is channel web; other channels are the host's",
+                ));
+            }
+            _ => {}
         }
         let contact = Contact::new(
             &self.contact_name,
@@ -72,14 +94,19 @@ impl ReserveBody {
             confirmed: self.confirmed,
             actor,
             note: self.note.unwrap_or_else(|| "created".into()),
+            client_address,
         })
     }
 }
 
+/// The request's `Idempotency-Key`, scoped to its client (`client`: the guest's network or
+/// the admin's email) and bound to its body: another client's key never replays, and the same
+/// key with another body is refused.
 fn idempotency_key(
     headers: &HeaderMap,
     body: &[u8],
     scope: &'static str,
+    client: &str,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
@@ -93,7 +120,7 @@ fn idempotency_key(
         })?;
     Ok(Some(IdempotencyKey {
         scope,
-        key: key.to_owned(),
+        key: format!("{client}:{key}"),
         request_sha256: sha256_hex_bytes(body),
     }))
 }
@@ -119,18 +146,26 @@ fn answer(outcome: Result<Created, ReserveError>) -> Response {
     }
 }
 
-/// Takes a hold for `actor` from a JSON body; `scope` keeps the keys of the public and admin
-/// APIs apart.
+/// Takes a hold for `actor` from a JSON body sent from `client_address`; `scope` keeps the
+/// keys of the public and admin APIs apart.
 pub async fn reserve_with(
     state: &AppState,
     headers: &HeaderMap,
     body: Bytes,
-    actor: Actor,
+    (actor, client_address): (Actor, Option<IpAddr>),
     scope: &'static str,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(headers, &body, scope)?;
-    let req = parse_json::<ReserveBody>(&body)?
-        .into_request(&state.app.settings.default_country_code, actor)?;
+    let client = match (&actor, client_address) {
+        (Actor::Admin { email }, _) => email.clone(),
+        (_, Some(ip)) => network_key(ip),
+        (_, None) => String::new(),
+    };
+    let key = idempotency_key(headers, &body, scope, &client)?;
+    let req = parse_json::<ReserveBody>(&body)?.into_request(
+        &state.app.settings.default_country_code,
+        actor,
+        client_address,
+    )?;
     Ok(match state.app.booking.hold(req, key).await? {
         Held::Fresh(outcome) => answer(outcome),
         Held::Replayed(replayed) => match replayed.first {

@@ -8,8 +8,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::body_deadline;
 use crate::app::booking::{BlockRefused, QuoteError};
 use crate::app::ical::SyncError;
+use crate::app::logins::LoginError;
 use crate::app::payments::PaymentLinkError;
 use crate::app::site::PhotoError;
 use crate::app::site::images::ImageError;
@@ -17,6 +19,7 @@ use crate::domain::accommodation::InvalidAccommodation;
 use crate::domain::booking::{ChangeError, ReserveError};
 use crate::domain::contact::InvalidContact;
 use crate::domain::content::InvalidContent;
+use crate::domain::hold_limits::HoldRefusal;
 use crate::domain::reservation::LinkError;
 use crate::domain::stay::StayError;
 use crate::store::backup::BackupError;
@@ -28,6 +31,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
+    /// Seconds for `Retry-After` (429 and 503 say 1 when not set).
+    pub retry_after: Option<u64>,
 }
 
 /// The body of every error response.
@@ -44,6 +49,7 @@ impl ApiError {
             status,
             code,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -94,6 +100,15 @@ impl ApiError {
         )
     }
 
+    /// 408 `body_timeout`: the body did not arrive within `server.body_read_timeout`.
+    fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body did not arrive within server.body_read_timeout",
+        )
+    }
+
     fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -117,7 +132,11 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if retry && !response.headers().contains_key(header::RETRY_AFTER) {
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if retry && !response.headers().contains_key(header::RETRY_AFTER) {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -199,7 +218,37 @@ impl From<ReserveError> for ApiError {
             ReserveError::AccommodationNotFound => Self::no_accommodation(e.to_string()),
             ReserveError::Stay(s) => s.into(),
             ReserveError::DateOverlap => Self::conflict("date_overlap", e.to_string()),
+            ReserveError::Limited(refused) => refused.into(),
         }
+    }
+}
+
+/// A guest's hold over a limit: 429 `too_many_holds` (with `Retry-After` until the client's
+/// first hold lapses) for too many live holds, 409 `hold_too_long` or `too_many_held_nights`
+/// for a stay the limits never allow or the calendar cannot take now.
+impl From<HoldRefusal> for ApiError {
+    fn from(e: HoldRefusal) -> Self {
+        let (status, code) = match e {
+            HoldRefusal::PerPhone { .. } | HoldRefusal::PerAddress { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_holds")
+            }
+            HoldRefusal::TooLong { .. } => (StatusCode::CONFLICT, "hold_too_long"),
+            HoldRefusal::AccommodationShare { .. } => {
+                (StatusCode::CONFLICT, "too_many_held_nights")
+            }
+        };
+        let mut error = Self::new(status, code, e.to_string());
+        if let HoldRefusal::PerPhone {
+            free_at: Some(at), ..
+        }
+        | HoldRefusal::PerAddress {
+            free_at: Some(at), ..
+        } = e
+        {
+            let wait = at.duration_since(jiff::Timestamp::now()).as_secs().max(1);
+            error.retry_after = Some(wait as u64);
+        }
+        error
     }
 }
 
@@ -295,6 +344,7 @@ impl From<FeedError> for ApiError {
         match e {
             FeedError::AccommodationNotFound => Self::no_accommodation(e.to_string()),
             FeedError::NotFound => Self::not_found("feed_not_found", e.to_string()),
+            FeedError::TooMany { .. } => Self::conflict("too_many_feeds", e.to_string()),
         }
     }
 }
@@ -334,6 +384,27 @@ impl From<PaymentLinkError> for ApiError {
     }
 }
 
+impl From<LoginError> for ApiError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidCredentials => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                e.to_string(),
+            ),
+            LoginError::Busy => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "login_busy", e.to_string())
+            }
+            LoginError::Weak(w) => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "weak_password",
+                w.to_string(),
+            ),
+            LoginError::Store(s) => s.into(),
+        }
+    }
+}
+
 /// A snapshot that failed: 503 `storage_full` when the disk has no room for it (nothing was
 /// written and the kept snapshots stand), else 500 `backup_failed`.
 impl From<BackupError> for ApiError {
@@ -367,6 +438,9 @@ impl From<BackupError> for ApiError {
 /// 415 `unsupported_media_type`, 422 `validation`.
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if body_deadline::timed_out(&rejection) {
+            return Self::body_timeout();
+        }
         let code = match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
@@ -406,6 +480,9 @@ impl From<PathRejection> for ApiError {
 /// A body that cannot be read: 413 `payload_too_large`, or `invalid_body`.
 impl From<BytesRejection> for ApiError {
     fn from(e: BytesRejection) -> Self {
+        if body_deadline::timed_out(&e) {
+            return Self::body_timeout();
+        }
         let code = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             "payload_too_large"
         } else {

@@ -3,7 +3,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -25,28 +24,11 @@ pub struct ExportView {
     rotated_at: Timestamp,
 }
 
-/// The export URL from `server.public_base_url`; without one (a local trial), from the request.
-fn export_view(id: u64, s: &ExportSettings, base: Option<&str>, headers: &HeaderMap) -> ExportView {
+/// The export's URL from [`AppState::links_base`] (configuration, never the request).
+fn export_view(id: u64, s: &ExportSettings, base: &str) -> ExportView {
     let export_path = format!("/api/v1/ical/export/{id}/{}.ics", s.token);
-    if let Some(base) = base {
-        return ExportView {
-            export_url: format!("{base}{export_path}"),
-            export_path,
-            include_imported: s.include_imported,
-            rotated_at: s.rotated_at,
-        };
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
     ExportView {
-        export_url: format!("{scheme}://{host}{export_path}"),
+        export_url: format!("{base}{export_path}"),
         export_path,
         include_imported: s.include_imported,
         rotated_at: s.rotated_at,
@@ -61,15 +43,9 @@ pub async fn get_export(
     State(state): State<AppState>,
     _admin: AdminAuth,
     ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
 ) -> Result<Json<ExportView>, ApiError> {
     let settings = state.app.ical.export_settings(id).await??;
-    Ok(Json(export_view(
-        id,
-        &settings,
-        state.app.settings.public_base_url.as_deref(),
-        &headers,
-    )))
+    Ok(Json(export_view(id, &settings, &state.links_base)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -87,7 +63,6 @@ pub async fn update_export(
     State(state): State<AppState>,
     _admin: AdminAuth,
     ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<ExportChange>,
 ) -> Result<Json<ExportView>, ApiError> {
     let settings = state
@@ -95,12 +70,7 @@ pub async fn update_export(
         .ical
         .set_include_imported(id, body.include_imported)
         .await??;
-    Ok(Json(export_view(
-        id,
-        &settings,
-        state.app.settings.public_base_url.as_deref(),
-        &headers,
-    )))
+    Ok(Json(export_view(id, &settings, &state.links_base)))
 }
 
 /// Replaces the export token: the old URL answers 404 from now on.
@@ -111,13 +81,7 @@ pub async fn rotate_export(
     State(state): State<AppState>,
     _admin: AdminAuth,
     ApiPath(id): ApiPath<u64>,
-    headers: HeaderMap,
 ) -> Result<Json<ExportView>, ApiError> {
     let settings = state.app.ical.rotate_export(id).await??;
-    Ok(Json(export_view(
-        id,
-        &settings,
-        state.app.settings.public_base_url.as_deref(),
-        &headers,
-    )))
+    Ok(Json(export_view(id, &settings, &state.links_base)))
 }

@@ -1,11 +1,15 @@
 //! Extractors whose rejections are JSON [`ApiError`]s with stable codes instead of axum's
 //! plain-text ones (the codes are in `error.rs`).
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use super::AppState;
 use super::error::ApiError;
+use super::rate_limit::client_ip;
 
 /// `Json<T>` with JSON errors.
 pub struct ApiJson<T>(pub T);
@@ -56,6 +60,29 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         Ok(ApiBytes(axum::body::Bytes::from_request(req, state).await?))
+    }
+}
+
+/// The address a request really comes from: the socket peer, or the client a trusted proxy
+/// names (`server.trusted_proxies`); unspecified when the connection has no peer address.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(SocketAddr::from(([0, 0, 0, 0], 0)), |c| c.0);
+        Ok(ClientIp(client_ip(
+            peer,
+            &parts.headers,
+            &state.app.settings.trusted_proxies,
+        )))
     }
 }
 

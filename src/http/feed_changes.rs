@@ -104,7 +104,12 @@ async fn change_feed(
         .filter(|f| f.accommodation_id == id)
         .ok_or(FeedError::NotFound)?;
     check_read_only(&change, &current)?;
-    let url = change.url.as_deref().map(feed_url).transpose()?;
+    let allow_private = state.app.settings.ical.allow_private_addresses;
+    let url = change
+        .url
+        .as_deref()
+        .map(|u| feed_url(u, allow_private))
+        .transpose()?;
     let name = match change.name {
         Some(name) => Some(feed_name(
             Some(name),

@@ -17,6 +17,7 @@ use crate::app::ical::SyncReport;
 use crate::domain::ical::import::{Feed, FeedCounts, FeedSpec, FeedUrl, ImportedStay};
 use crate::domain::ical::{EventKind, Source};
 use crate::domain::ids::AccommodationId;
+use crate::integrations::public_address::allowed;
 use crate::store::{AccommodationError, Conflict, FeedError};
 
 /// Longest feed name.
@@ -86,8 +87,23 @@ pub struct NewFeed {
     enabled: Option<bool>,
 }
 
-pub(super) fn feed_url(text: &str) -> Result<FeedUrl, ApiError> {
-    FeedUrl::parse(text).map_err(|e| ApiError::validation(format!("url: {e}")))
+/// A feed address; one naming an address feeds may not reach (`ical.allow_private_addresses`)
+/// is refused at once (names are checked again when resolved, at every fetch and redirect).
+pub(super) fn feed_url(text: &str, allow_private: bool) -> Result<FeedUrl, ApiError> {
+    let url = FeedUrl::parse(text).map_err(|e| ApiError::validation(format!("url: {e}")))?;
+    let authority = url.as_str().split_once("://").map_or("", |(_, rest)| {
+        rest.split(['/', '?', '#']).next().unwrap_or("")
+    });
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) if !allowed(ip, allow_private) => Err(ApiError::validation(
+            "url: feeds are fetched only from public addresses (ical.allow_private_addresses)",
+        )),
+        _ => Ok(url),
+    }
 }
 
 pub(super) fn feed_name(name: Option<String>, source: Source) -> Result<String, ApiError> {
@@ -143,14 +159,19 @@ pub async fn create_feed(
     ApiPath(id): ApiPath<u64>,
     ApiJson(body): ApiJson<NewFeed>,
 ) -> Result<(StatusCode, Json<FeedView>), ApiError> {
+    let ical = &state.app.settings.ical;
     let spec = FeedSpec {
-        url: feed_url(&body.url)?,
+        url: feed_url(&body.url, ical.allow_private_addresses)?,
         source: body.source,
         name: feed_name(body.name, body.source)?,
         checkout_is_dtend: body.checkout_is_dtend.unwrap_or(true),
         enabled: body.enabled.unwrap_or(true),
     };
-    let feed = state.app.store.create_feed(id, spec).await??;
+    let feed = state
+        .app
+        .store
+        .create_feed(id, spec, ical.max_feeds_per_accommodation)
+        .await??;
     tracing::info!(
         feed = feed.id,
         accommodation = id,

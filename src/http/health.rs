@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::auth::bearer;
 use super::error::ApiError;
+use super::extract::ClientIp;
 use crate::app::health::{self, Health};
 use crate::secret::{matches_sha256, sha256_hex};
 
@@ -48,13 +49,30 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) 
     (code, Json(Ready { ready }))
 }
 
-/// Prometheus text exposition; requires `Bearer <metrics.token>` when one is configured.
-pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(expected) = &state.app.settings.metrics_token {
-        let ok = bearer(&headers).is_some_and(|t| matches_sha256(t, &sha256_hex(expected)));
-        if !ok {
-            return ApiError::unauthorized().into_response();
+/// Prometheus text exposition; requires `Bearer <metrics.token>` when one is configured, and
+/// without one answers only clients on this machine (loopback, after `X-Forwarded-For` from
+/// a trusted proxy): a listener on a public address must not publish the metrics.
+pub async fn metrics(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    match &state.app.settings.metrics_token {
+        Some(expected) => {
+            let ok = bearer(&headers).is_some_and(|t| matches_sha256(t, &sha256_hex(expected)));
+            if !ok {
+                return ApiError::unauthorized().into_response();
+            }
         }
+        None if !client.to_canonical().is_loopback() => {
+            return ApiError::new(
+                StatusCode::FORBIDDEN,
+                "metrics_forbidden",
+                "without metrics.token, /metrics answers only this machine; set metrics.token",
+            )
+            .into_response();
+        }
+        None => {}
     }
     health::record(&state.app);
     crate::telemetry::process::record();

@@ -7,6 +7,7 @@ mod admin_ui;
 mod auth;
 mod backups;
 mod blocks;
+mod body_deadline;
 mod booking;
 mod calendar;
 mod catalog;
@@ -19,6 +20,7 @@ mod extract;
 mod feed_changes;
 mod feeds;
 mod health;
+mod holds;
 mod input;
 mod middleware;
 mod nlu;
@@ -49,7 +51,7 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 /// One CSV cell as the export writes it (public for the fuzz harness, `fuzz/harness`).
-pub use reservations::csv::cell as csv_cell;
+pub use reservations::csv::record as csv_record;
 
 use crate::app::App;
 use crate::channels::whatsapp::WhatsApp;
@@ -78,6 +80,9 @@ pub struct Shared {
     pub control_token_sha256: Arc<str>,
     /// HTTPS state, when the binary serves HTTPS itself (`AppState::with_tls`).
     pub tls: Option<Arc<crate::tls::TlsStatus>>,
+    /// Where links shown to the host point: `server.public_base_url`, or this server's own
+    /// address for a trial without one; never a request's `Host`.
+    pub links_base: Arc<str>,
     rate_limiter: Option<RateLimiter>,
     ready: AtomicBool,
 }
@@ -90,12 +95,19 @@ impl AppState {
         control_token_sha256: Arc<str>,
     ) -> Self {
         let rate_limiter = app.settings.rate_limit.map(RateLimiter::new);
+        let links_base = app
+            .settings
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| crate::control::local_url(app.settings.listen))
+            .into();
         AppState(Arc::new(Shared {
             app,
             whatsapp,
             metrics,
             control_token_sha256,
             tls: None,
+            links_base,
             rate_limiter,
             ready: AtomicBool::new(true),
         }))
@@ -106,6 +118,18 @@ impl AppState {
         Arc::get_mut(&mut self.0)
             .expect("with_tls is called while building the state, before it is shared")
             .tls = tls;
+        self
+    }
+
+    /// Links point at `local` (the bound address) when no `server.public_base_url` is set.
+    pub fn with_local_address(mut self, local: std::net::SocketAddr) -> Self {
+        if self.app.settings.public_base_url.is_none() {
+            Arc::get_mut(&mut self.0)
+                .expect(
+                    "with_local_address is called while building the state, before it is shared",
+                )
+                .links_base = crate::control::local_url(local).into();
+        }
         self
     }
 
@@ -159,6 +183,7 @@ fn public_routes() -> OpenApiRouter<AppState> {
 fn admin_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(session::logout))
+        .routes(routes!(session::change_password))
         .routes(routes!(session::current_session, session::delete_session))
         .routes(routes!(
             accommodations::list_accommodations,
@@ -185,6 +210,8 @@ fn admin_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reservations::admin::cancel))
         .routes(routes!(reservations::admin::no_show))
         .routes(routes!(reservations::admin::stats))
+        .routes(routes!(holds::list_holds))
+        .routes(routes!(holds::cancel_holds))
         .routes(routes!(blocks::list_blocks, blocks::create_block))
         .routes(routes!(blocks::delete_block))
         .routes(routes!(feeds::list_feeds, feeds::create_feed))
@@ -291,6 +318,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.app.settings.body_limit_bytes))
+        .layer(axum::middleware::from_fn({
+            let limit = state.app.settings.connections.body_read_timeout;
+            move |req, next| body_deadline::limit_body_time(limit, req, next)
+        }))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(axum::middleware::from_fn(admin_ui::security_headers))
         .layer(axum::middleware::from_fn_with_state(

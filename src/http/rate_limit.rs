@@ -1,5 +1,8 @@
 //! Per-client token buckets for public endpoints. The client is the socket peer, or the
-//! `X-Forwarded-For` address a configured trusted proxy reports.
+//! `X-Forwarded-For` address a configured trusted proxy reports; an IPv6 client is its /64
+//! (one subscriber gets a whole /64, so its addresses are one client). When too many clients
+//! are tracked, the least busy half is forgotten and the busiest keep their buckets, so a
+//! flood of new addresses cannot reset anyone's limit.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -14,9 +17,10 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::error::ApiError;
 use crate::config::RateLimit;
+use crate::domain::hold_limits::network_of;
 
-/// Buckets are forgotten once this many clients are tracked and they are full again.
-/// The scan runs only when the map is full.
+/// Clients tracked at most; when the map is full the least busy half is forgotten (the scan
+/// runs only then, so its cost is spread over the clients that filled it).
 const MAX_TRACKED: usize = 10_000;
 
 struct Bucket {
@@ -43,16 +47,12 @@ impl RateLimiter {
         let now = Instant::now();
         let rate = f64::from(self.limit.per_second);
         let burst = f64::from(self.limit.burst);
+        let client = network_of(client);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        if buckets.len() >= MAX_TRACKED {
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * rate < burst
+        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&client) {
+            keep_busiest(&mut buckets, MAX_TRACKED / 2, |b| {
+                (b.tokens + now.duration_since(b.updated).as_secs_f64() * rate).min(burst)
             });
-            if buckets.len() >= MAX_TRACKED {
-                // Too many clients at once (e.g. many addresses of one network): start afresh
-                // rather than grow without bound.
-                buckets.clear();
-            }
         }
         let bucket = buckets.entry(client).or_insert(Bucket {
             tokens: burst,
@@ -67,6 +67,23 @@ impl RateLimiter {
         } else {
             Err(((1.0 - bucket.tokens) / rate).ceil().max(1.0) as u64)
         }
+    }
+}
+
+/// Keeps the `keep` clients with the fewest tokens left (`tokens` of a bucket, refilled to
+/// now): the busiest. Full buckets, clients that have gone quiet, go first.
+fn keep_busiest(
+    buckets: &mut HashMap<IpAddr, Bucket>,
+    keep: usize,
+    tokens: impl Fn(&Bucket) -> f64,
+) {
+    let mut levels: Vec<(f64, IpAddr)> = buckets.iter().map(|(ip, b)| (tokens(b), *ip)).collect();
+    if levels.len() <= keep {
+        return;
+    }
+    levels.select_nth_unstable_by(keep, |a, b| a.0.total_cmp(&b.0));
+    for (_, ip) in &levels[keep..] {
+        buckets.remove(ip);
     }
 }
 
@@ -131,6 +148,42 @@ mod tests {
         }
         assert_eq!(limiter.check(ip), Err(1));
         assert!(limiter.check("127.0.0.2".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let limiter = RateLimiter::new(RateLimit {
+            per_second: 1,
+            burst: 2,
+        });
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        assert!(limiter.check(a).is_ok());
+        assert!(limiter.check(b).is_ok());
+        assert!(limiter.check(a).is_err(), "the same /64");
+        assert!(limiter.check("2001:db8:1:3::1".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn a_flood_of_new_clients_does_not_reset_the_busiest() {
+        let limiter = RateLimiter::new(RateLimit {
+            per_second: 1,
+            burst: 3,
+        });
+        let busy: IpAddr = "203.0.113.1".parse().unwrap();
+        for _ in 0..3 {
+            limiter.check(busy).unwrap();
+        }
+        assert!(limiter.check(busy).is_err());
+        // Enough new clients (each spending one token) to fill the map several times.
+        for i in 0..(2 * MAX_TRACKED as u32) {
+            let ip = IpAddr::from(std::net::Ipv6Addr::from(
+                (0x2001_0db8_u128 << 96) | (u128::from(i) << 64),
+            ));
+            let _ = limiter.check(ip);
+        }
+        assert!(limiter.buckets.lock().unwrap().len() <= MAX_TRACKED);
+        assert!(limiter.check(busy).is_err(), "still limited");
     }
 
     #[test]

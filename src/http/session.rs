@@ -13,7 +13,7 @@ use super::AppState;
 use super::auth::{AdminAuth, SESSION_COOKIE, csrf_token};
 use super::error::{ApiError, ErrorBody};
 use super::extract::ApiJson;
-use crate::secret::{random_hex, verify_password};
+use crate::secret::random_hex;
 use crate::store::AdminSession;
 
 #[derive(Deserialize, ToSchema)]
@@ -31,9 +31,10 @@ pub struct LoginView {
     expires_at: Timestamp,
 }
 
-/// Exchanges an admin's email and password for a session token.
+/// Exchanges an admin's email and password for a session token. Password checks run a few at
+/// a time: a login that waits too long gets 503 `login_busy`.
 #[utoipa::path(post, path = "/api/v1/admin/login", tag = "admin", request_body = LoginBody,
-    responses((status = 200, body = LoginView), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginView), (status = 401, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginBody>,
@@ -50,20 +51,7 @@ async fn open_session(
     state: &AppState,
     body: LoginBody,
 ) -> Result<(String, AdminSession), ApiError> {
-    let email = body.email.trim().to_lowercase();
-    let user = state.app.store.admin(&email)?;
-    let hash = user.map(|u| u.password_hash);
-    let password = body.password;
-    let verified = tokio::task::spawn_blocking(move || verify_password(&password, hash.as_deref()))
-        .await
-        .unwrap_or(false);
-    if !verified {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "wrong email or password",
-        ));
-    }
+    let email = state.app.logins.verify(&body.email, body.password).await?;
     let token = random_hex(32);
     let session = state
         .app
@@ -81,6 +69,32 @@ pub async fn logout(
     admin: AdminAuth,
 ) -> Result<StatusCode, ApiError> {
     state.app.store.delete_session(&admin.token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    current_password: String,
+    /// At least 12 characters, not a common password.
+    new_password: String,
+}
+
+/// Changes the logged-in admin's password (the session stays valid).
+#[utoipa::path(post, path = "/api/v1/admin/password", tag = "admin", security(("bearer" = [])),
+    request_body = PasswordBody,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .app
+        .logins
+        .change_password(&admin.email, body.current_password, body.new_password)
+        .await?;
+    crate::first_admin::forget(&state.app.settings.data_dir, &admin.email);
     Ok(StatusCode::NO_CONTENT)
 }
 

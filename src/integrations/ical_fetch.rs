@@ -35,6 +35,8 @@ pub enum FetchError {
     TooLarge,
     #[error("the feed answered with an empty body")]
     Empty,
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl FetchError {
@@ -49,6 +51,7 @@ impl FetchError {
             FetchError::Status { .. } => "http_4xx",
             FetchError::TooLarge => "too_large",
             FetchError::Empty => "empty",
+            FetchError::Forbidden(_) => "forbidden_address",
         }
     }
 
@@ -67,6 +70,9 @@ fn classify(error: ureq::Error) -> FetchError {
         ureq::Error::TooManyRedirects => FetchError::Redirects,
         ureq::Error::BodyExceedsLimit(_) => FetchError::TooLarge,
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => FetchError::Timeout,
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            FetchError::Forbidden(e.to_string())
+        }
         other => FetchError::Network(other.to_string()),
     }
 }

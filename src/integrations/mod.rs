@@ -8,5 +8,6 @@ pub mod api_health;
 pub mod ical_fetch;
 pub mod mercadopago;
 pub mod outbound;
+pub mod public_address;
 pub mod smtp;
 pub mod whatsapp;

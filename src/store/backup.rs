@@ -142,6 +142,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::ACCOMMODATION_CONTENT.name(),
         tables::MEDIA.name(),
         tables::TLS.name(),
+        tables::HOLD_CLIENTS.name(),
+        tables::GUEST_HOLDS.name(),
+        tables::SECRETS.name(),
     ];
     for handle in src.list_tables().map_err(StoreError::from)? {
         if !known.contains(&handle.name()) {
@@ -180,6 +183,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::ACCOMMODATION_CONTENT)?;
     copy_table(src, dst, tables::MEDIA)?;
     copy_table(src, dst, tables::TLS)?;
+    copy_table(src, dst, tables::HOLD_CLIENTS)?;
+    copy_table(src, dst, tables::GUEST_HOLDS)?;
+    copy_table(src, dst, tables::SECRETS)?;
     Ok(reservations)
 }
 
@@ -251,7 +257,7 @@ pub fn snapshot_from(src: ReadTransaction, dest: &Path) -> Result<SnapshotInfo, 
     let started = Instant::now();
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty());
     let dir = dir.unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    super::files::private_dir(dir).map_err(io(dir))?;
     let tmp = dest.with_extension("redb.partial");
     let _ = std::fs::remove_file(&tmp);
     let written = write_partial(src, &tmp, dest);
@@ -291,6 +297,7 @@ fn write_partial(
         n
     };
     drop(src);
+    super::files::private_file(tmp).map_err(io(tmp))?;
     File::open(tmp)
         .and_then(|f| f.sync_all())
         .map_err(io(tmp))?;

@@ -29,6 +29,8 @@ pub enum FeedError {
     AccommodationNotFound,
     #[error("no feed with that id on that accommodation")]
     NotFound,
+    #[error("this accommodation already has {max} feeds (ical.max_feeds_per_accommodation)")]
+    TooMany { max: u32 },
 }
 
 /// What applying one snapshot did.
@@ -167,16 +169,29 @@ fn apply(
 }
 
 impl Store {
-    /// Adds a feed; it is due at once.
+    /// Adds a feed, unless the accommodation has `max` already; it is due at once.
     pub async fn create_feed(
         &self,
         accommodation_id: u64,
         spec: FeedSpec,
+        max: u32,
     ) -> Result<Result<Feed, FeedError>, StoreError> {
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
                 if load_for_write(txn, AccommodationId::new(accommodation_id))?.is_none() {
                     return Ok(Err(FeedError::AccommodationNotFound));
+                }
+                let mut existing = 0;
+                for entry in txn.open_table(FEEDS)?.iter()? {
+                    let (k, v) = entry?;
+                    let decoded = decode_at(&FEEDS, k.value(), v.value());
+                    if let Some(feed) = unreadable.skip::<Feed>(decoded)? {
+                        existing += u32::from(feed.accommodation_id == accommodation_id);
+                    }
+                }
+                if existing >= max {
+                    return Ok(Err(FeedError::TooMany { max }));
                 }
                 let id = {
                     let mut meta = txn.open_table(META)?;

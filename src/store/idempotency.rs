@@ -45,12 +45,13 @@ struct Age {
 }
 
 /// Runs `op` unless `key` was seen; with a key, records what `remember` makes of the outcome
-/// in the same transaction.
+/// in the same transaction (`None`: an outcome a retry should not get, e.g. a refusal that
+/// lasts only until a hold lapses, is not recorded).
 pub fn guard<T, R: Serialize + DeserializeOwned>(
     txn: &WriteTransaction,
     key: Option<IdempotencyKey>,
     op: impl FnOnce(&WriteTransaction) -> Result<T, StoreError>,
-    remember: impl FnOnce(&T) -> R,
+    remember: impl FnOnce(&T) -> Option<R>,
 ) -> Result<Replay<T, R>, StoreError> {
     let Some(key) = key else {
         return op(txn).map(Replay::Fresh);
@@ -71,13 +72,15 @@ pub fn guard<T, R: Serialize + DeserializeOwned>(
         });
     }
     let outcome = op(txn)?;
-    let record = Record {
-        request_sha256: key.request_sha256,
-        response: remember(&outcome),
-        created_at: Timestamp::now(),
-    };
-    txn.open_table(IDEMPOTENCY)?
-        .insert(id.as_str(), encode(&record).as_slice())?;
+    if let Some(response) = remember(&outcome) {
+        let record = Record {
+            request_sha256: key.request_sha256,
+            response,
+            created_at: Timestamp::now(),
+        };
+        txn.open_table(IDEMPOTENCY)?
+            .insert(id.as_str(), encode(&record).as_slice())?;
+    }
     Ok(Replay::Fresh(outcome))
 }
 

@@ -9,10 +9,13 @@ mod audit;
 pub mod backup;
 mod blocks;
 mod calendar;
+mod client_holds;
 mod content;
 mod email;
 mod error;
 mod feeds;
+mod files;
+mod hold_limits;
 mod idempotency;
 mod import;
 mod imported;
@@ -44,6 +47,7 @@ pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
 pub use blocks::BlockError;
 pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
+pub use client_holds::ClientHolds;
 pub use content::{ContentError, NewMedia};
 pub use error::StoreError;
 pub use feeds::{Applied, FeedError, Snapshot};
@@ -69,6 +73,8 @@ pub struct Store {
     path: Arc<Path>,
     /// Records met that do not decode.
     unreadable: Unreadable,
+    /// The key guests' access tokens are derived with (made at first start, kept in the store).
+    guest_token_key: Arc<[u8]>,
 }
 
 impl Store {
@@ -79,7 +85,7 @@ impl Store {
         lock_timeout: Duration,
         cache_bytes: usize,
     ) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+        files::private_dir(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
@@ -93,6 +99,10 @@ impl Store {
                 }
                 other => StoreError::Database(other),
             })?;
+        files::private_file(&path).map_err(|source| StoreError::DataDir {
+            path: path.clone(),
+            source,
+        })?;
         let found = schema::migrate(&db)?;
         match found {
             None => tracing::info!(path = %path.display(), "created a new store"),
@@ -104,6 +114,14 @@ impl Store {
             ),
             Some(_) => {}
         }
+        let guest_token_key = {
+            let txn = db.begin_read()?;
+            let secrets = txn.open_table(tables::SECRETS)?;
+            let key = secrets
+                .get(tables::GUEST_TOKEN_KEY)?
+                .ok_or_else(|| StoreError::Corrupt("the guest token key is missing".into()))?;
+            Arc::from(key.value())
+        };
         let db = Arc::new(DbHandle::new(db, path.clone(), cache_bytes));
         let unreadable = Unreadable::default();
         let (writer, handle) = Writer::start(
@@ -118,6 +136,7 @@ impl Store {
             writer,
             path: path.into(),
             unreadable,
+            guest_token_key,
         };
         Ok((store, handle))
     }
@@ -156,6 +175,11 @@ impl Store {
     /// How many records [`Store::unreadable_records`] lists.
     pub fn unreadable_count(&self) -> usize {
         self.unreadable.count()
+    }
+
+    /// The key guests' access tokens are derived with.
+    pub fn guest_token_key(&self) -> &[u8] {
+        &self.guest_token_key
     }
 
     /// Commits from now on let a restart after a crash skip the full repair (see

@@ -62,7 +62,7 @@ impl Store {
                     txn,
                     Some(key),
                     |txn| push(txn, &event),
-                    |_| serde_json::Value::Null,
+                    |_| Some(serde_json::Value::Null),
                 )
                 .map(|_| ())
             })

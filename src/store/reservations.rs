@@ -12,7 +12,7 @@ use super::accommodations::load_for_write;
 use super::idempotency::{self, IdempotencyKey, Replay};
 use super::tables::{HOLD_EXPIRY, RESERVATIONS, encode};
 use super::unreadable::{Unreadable, decode_at};
-use super::{Store, StoreError, occupancy, outbox};
+use super::{Store, StoreError, hold_limits, occupancy, outbox};
 use crate::domain::booking::{
     ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
 };
@@ -64,7 +64,7 @@ fn create(
     txn: &WriteTransaction,
     req: NewReservation,
     policy: &ReservePolicy,
-    access_token_sha256: String,
+    token_hash: impl FnOnce(&ReservationCode) -> String,
 ) -> Result<Result<Reservation, ReserveError>, StoreError> {
     let now = Timestamp::now();
     let acc = load_for_write(txn, req.accommodation_id)?;
@@ -77,7 +77,22 @@ fn create(
     if !occupancy::is_free(txn, acc.id.get(), &range, now, None)? {
         return Ok(Err(ReserveError::DateOverlap));
     }
-    let code = unique_code(txn, local_today(now, &policy.time_zone))?;
+    let today = local_today(now, &policy.time_zone);
+    if let Some(client) = req.hold_client() {
+        let limited = hold_limits::check(
+            txn,
+            &client,
+            &policy.limits,
+            (acc.id.get(), &range),
+            (today, now),
+            policy.max_nights,
+        )?;
+        if let Err(refused) = limited {
+            return Ok(Err(refused.into()));
+        }
+    }
+    let code = unique_code(txn, today)?;
+    let access_token_sha256 = token_hash(&code);
     let (reservation, event) =
         Reservation::new_hold(req, &acc, range, policy, (code, access_token_sha256), now);
     save(txn, &reservation)?;
@@ -98,6 +113,7 @@ pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), Store
             expiry.remove((at.as_millisecond(), r.code.as_str()))?;
         }
     }
+    hold_limits::index(txn, r)?;
     let (acc, code) = (r.accommodation_id.get(), r.code.as_str());
     match r.occupancy() {
         Some(o) => occupancy::put(txn, acc, code, &o),
@@ -105,7 +121,7 @@ pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), Store
     }
 }
 
-fn change(
+pub(super) fn change(
     txn: &WriteTransaction,
     code: &str,
     req: ChangeRequest,
@@ -240,23 +256,24 @@ fn scan(
 }
 
 impl Store {
-    /// Atomically checks availability and inserts the reservation; with an idempotency key, a
+    /// Atomically checks availability and inserts the reservation (with the hash
+    /// `token_hash` makes of its guest's token from its new code); with an idempotency key, a
     /// replay of the same request returns what `remember` made of the first outcome instead
     /// (`remember` runs only when there is a key, in the same commit).
     pub async fn reserve<R: Serialize + DeserializeOwned + Send + 'static>(
         &self,
         req: NewReservation,
         policy: ReservePolicy,
-        access_token_sha256: String,
+        token_hash: impl FnOnce(&ReservationCode) -> String + Send + 'static,
         idempotency: Option<IdempotencyKey>,
-        remember: impl FnOnce(&Result<Reservation, ReserveError>) -> R + Send + 'static,
+        remember: impl FnOnce(&Result<Reservation, ReserveError>) -> Option<R> + Send + 'static,
     ) -> Result<Replay<Result<Reservation, ReserveError>, R>, StoreError> {
         self.writer
             .write(move |txn| {
                 idempotency::guard(
                     txn,
                     idempotency,
-                    |txn| create(txn, req, &policy, access_token_sha256),
+                    |txn| create(txn, req, &policy, token_hash),
                     remember,
                 )
             })

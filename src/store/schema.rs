@@ -96,6 +96,15 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::ACCOMMODATION_CONTENT)?;
     txn.open_table(tables::MEDIA)?;
     txn.open_table(tables::TLS)?;
+    txn.open_table(tables::HOLD_CLIENTS)?;
+    txn.open_table(tables::GUEST_HOLDS)?;
+    let mut secrets = txn.open_table(tables::SECRETS)?;
+    if secrets.get(tables::GUEST_TOKEN_KEY)?.is_none() {
+        secrets.insert(
+            tables::GUEST_TOKEN_KEY,
+            rand::random::<[u8; 32]>().as_slice(),
+        )?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! An axum listener that yields TLS streams. TCP accepts and TLS handshakes are separate: each
 //! handshake runs in its own task with a deadline, a bounded number at a time, so a slow or
-//! silent client delays nobody else.
+//! silent client delays nobody else; a connection takes its slot under the connection caps
+//! (`crate::connections`) at TCP accept, so one client cannot hold the handshake slots.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::resolver::ACME_TLS_ALPN;
+use crate::connections::{Connections, Slotted};
 
 /// A client gets this long to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -20,17 +22,23 @@ const MAX_HANDSHAKES: usize = 256;
 
 /// TLS connections, handshake done, ready for HTTP.
 pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Receiver<(Slotted<TlsStream<TcpStream>>, SocketAddr)>,
     local: SocketAddr,
     acceptor_task: tokio::task::JoinHandle<()>,
 }
 
 impl TlsListener {
-    pub fn new(listener: TcpListener, config: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
+    /// Connections take their slot in `connections` at TCP accept, before the handshake, so
+    /// one client cannot fill the handshake slots either.
+    pub fn new(
+        listener: TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        connections: Arc<Connections>,
+    ) -> std::io::Result<Self> {
         let local = listener.local_addr()?;
         let (tx, ready) = mpsc::channel(MAX_HANDSHAKES);
         let acceptor = TlsAcceptor::from(config);
-        let acceptor_task = tokio::spawn(accept_loop(listener, acceptor, tx));
+        let acceptor_task = tokio::spawn(accept_loop(listener, acceptor, connections, tx));
         Ok(TlsListener {
             ready,
             local,
@@ -42,7 +50,8 @@ impl TlsListener {
 async fn accept_loop(
     listener: TcpListener,
     acceptor: TlsAcceptor,
-    ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
+    connections: Arc<Connections>,
+    ready: mpsc::Sender<(Slotted<TlsStream<TcpStream>>, SocketAddr)>,
 ) {
     let permits = Arc::new(Semaphore::new(MAX_HANDSHAKES));
     loop {
@@ -59,6 +68,9 @@ async fn accept_loop(
                 continue;
             }
         };
+        let Ok(slot) = connections.admit(peer.ip()) else {
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let ready = ready.clone();
@@ -68,7 +80,7 @@ async fn accept_loop(
                 Ok(Ok(tls)) => {
                     // A TLS-ALPN-01 validation ends with the handshake; it carries no HTTP.
                     if tls.get_ref().1.alpn_protocol() != Some(ACME_TLS_ALPN) {
-                        let _ = ready.send((tls, peer)).await;
+                        let _ = ready.send((Slotted::new(tls, slot), peer)).await;
                     }
                 }
                 Ok(Err(e)) => tracing::debug!(%peer, error = %e, "tls handshake failed"),
@@ -85,7 +97,7 @@ impl Drop for TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Slotted<TlsStream<TcpStream>>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

@@ -19,7 +19,6 @@ use anyhow::{Context, bail};
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -27,6 +26,7 @@ use tokio::task::JoinHandle;
 pub use status::{TlsStatus, TlsView};
 
 use crate::config::{CertSource, Challenge, Settings};
+use crate::connections::{Admission, Connections, serve};
 use crate::store::Store;
 use crate::systemd::Sockets;
 use acme::Acme;
@@ -165,7 +165,12 @@ impl Https {
 
     /// Serves `app` over HTTPS (with HSTS) and the port-80 router until `stop` turns true,
     /// keeping the certificate current meanwhile. The handle ends once both have drained.
-    pub fn spawn(self, app: Router, stop: watch::Receiver<bool>) -> JoinHandle<()> {
+    pub fn spawn(
+        self,
+        app: Router,
+        connections: Arc<Connections>,
+        stop: watch::Receiver<bool>,
+    ) -> JoinHandle<()> {
         let keeper = match self.keeper {
             Keeper::Acme(acme) => tokio::spawn(acme.run()),
             Keeper::Files(files) => tokio::spawn(files.reload_on_hangup()),
@@ -184,7 +189,7 @@ impl Https {
             )),
             None => app,
         };
-        let tls = listener::TlsListener::new(self.https, self.config);
+        let tls = listener::TlsListener::new(self.https, self.config, connections.clone());
         let port80 = self.http.map(|http| {
             let base = self
                 .redirect_base
@@ -195,15 +200,17 @@ impl Https {
         tokio::spawn(async move {
             let https = async {
                 match tls {
-                    // tap_io: axum gives ConnectInfo<SocketAddr> (the rate limiter's client
-                    // address) for its own wrapper of any listener with socket addresses.
-                    Ok(tls) => serve(tls.tap_io(|_| ()), app, stop.clone()).await,
+                    Ok(tls) => {
+                        let done = Admission::Done(connections.settings());
+                        serve(tls, app, done, stop.clone()).await
+                    }
                     Err(e) => tracing::error!(error = %e, "https listener"),
                 }
             };
             let http = async {
                 if let Some((listener, router)) = port80 {
-                    serve(listener.tap_io(|_| ()), router, stop.clone()).await;
+                    let here = Admission::Here(connections.clone());
+                    serve(listener, router, here, stop.clone()).await;
                 }
             };
             tokio::join!(https, http);
@@ -211,27 +218,6 @@ impl Https {
             keeper.abort();
             let _ = keeper.await;
         })
-    }
-}
-
-async fn serve<L, F>(
-    listener: axum::serve::TapIo<L, F>,
-    router: Router,
-    mut stop: watch::Receiver<bool>,
-) where
-    L: axum::serve::Listener<Addr = SocketAddr>,
-    F: FnMut(&mut L::Io) + Send + 'static,
-{
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        let _ = stop.wait_for(|s| *s).await;
-    })
-    .await;
-    if let Err(e) = served {
-        tracing::error!(error = %e, "public listener stopped");
     }
 }
 

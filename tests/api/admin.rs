@@ -266,7 +266,10 @@ async fn manual_bookings_listing_filters_pagination_and_csv() {
     );
     let csv = csv.text().await.unwrap();
     assert_eq!(csv.lines().count(), 7, "header + 6 rows");
-    assert!(csv.starts_with("code,status,accommodation_id,check_in"));
+    assert!(
+        csv.trim_start_matches('\u{feff}')
+            .starts_with("\"code\",\"status\",\"accommodation_id\",\"check_in\"")
+    );
     assert!(
         csv.contains("\"'=Carlos, \"\"el del lago\"\"\""),
         "quoted and formula-safe: {csv}"

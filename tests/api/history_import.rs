@@ -37,6 +37,7 @@ fn stay(n: u8, acc: AccommodationId, from: i8, to: i8, status: Status) -> Reserv
             reason: "test".into(),
         }],
         payment: Default::default(),
+        hold_client: None,
     }
 }
 

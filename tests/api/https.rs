@@ -349,3 +349,60 @@ async fn certificate_files_are_served_and_reloaded_on_sighup() {
         format!("https://{DOMAIN}:{tls_port}/x").as_str()
     );
 }
+
+#[tokio::test]
+async fn silent_connections_from_one_address_do_not_hold_the_handshake_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new();
+    let (chain, key) = ca.leaf();
+    let (cert_file, key_file) = (dir.path().join("fullchain.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_file, chain).unwrap();
+    std::fs::write(&key_file, key).unwrap();
+    let tls_port = free_port();
+    let mut command = crate::helpers::binary::command_with(
+        &dir.path().join("data"),
+        "SERVER__TLS",
+        &[
+            ("LISTEN", local(tls_port).to_string()),
+            ("CERT_FILE", cert_file.display().to_string()),
+            ("KEY_FILE", key_file.display().to_string()),
+        ],
+    );
+    command.env("ALOJAMIENTOS_SERVER__MAX_CONNECTIONS_PER_CLIENT", "16");
+    command.env(
+        "ALOJAMIENTOS_SERVER__PUBLIC_BASE_URL",
+        format!("https://{DOMAIN}:{tls_port}"),
+    );
+    let server = crate::helpers::binary::start_with(command).await;
+    // 300 connections from 127.0.0.2 that never start a handshake: more than the 256
+    // handshake slots, were they not capped per client at TCP accept.
+    let mut silent = Vec::new();
+    for _ in 0..300 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        silent.push(socket.connect(local(tls_port)).await.unwrap());
+    }
+    let started = std::time::Instant::now();
+    let roots = [ca.root.clone()];
+    let answer = pebble::get(local(tls_port), DOMAIN, "/api/v1/readyz", &roots)
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "another client got in at once: {:?}",
+        started.elapsed()
+    );
+    let mut closed = 0;
+    for mut s in silent {
+        use tokio::io::AsyncReadExt;
+        let mut b = [0u8; 1];
+        if let Ok(Ok(0) | Err(_)) =
+            tokio::time::timeout(Duration::from_millis(20), s.read(&mut b)).await
+        {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 300 - 16, "{closed} closed at once");
+    terminate(server).await;
+}

@@ -29,6 +29,7 @@ mod records;
 mod reliability;
 mod reservations;
 mod scripts;
+mod sec;
 mod site;
 mod store;
 mod structure;

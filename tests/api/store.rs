@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use alojamientos::domain::reservation::{Actor, Status};
-use alojamientos::store::{Store, StoreError, schema};
+use alojamientos::store::{Replay, Store, StoreError, schema};
 use jiff::ToSpan;
 
 use crate::helpers::store::{add_room, open, policy, reserve, stay};
@@ -75,4 +75,41 @@ async fn the_schema_version_is_recorded_and_a_newer_one_is_refused() {
         .unwrap();
     assert!(matches!(err, StoreError::SchemaTooNew { .. }));
     assert!(err.to_string().contains("roll back"), "{err}");
+}
+
+/// Reservations made before guest tokens were derived from the code keep their random
+/// tokens: the hash stored then still opens them over HTTP.
+#[tokio::test]
+async fn tokens_of_reservations_made_before_derived_tokens_still_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_token = alojamientos::secret::random_hex(24);
+    let code = {
+        let (store, writer) = open(dir.path());
+        let acc = add_room(&store, "A").await;
+        let today = policy()
+            .time_zone
+            .to_datetime(jiff::Timestamp::now())
+            .date();
+        let (from, to) = (10.days(), 12.days());
+        let req = stay(acc, today + from, today + to, false);
+        let hash = alojamientos::secret::sha256_hex(&old_token);
+        let reserved = store.reserve(req, policy(), move |_| hash, None, |_| None::<()>);
+        let Ok(Replay::Fresh(Ok(r))) = reserved.await else {
+            panic!("created")
+        };
+        store.close().await;
+        drop(store);
+        writer.join().unwrap();
+        r.code.to_string()
+    };
+    let raw = crate::helpers::test_settings(dir.path());
+    let app = crate::helpers::TestApp::spawn_in(raw, dir).await;
+    let get = |token: String| {
+        app.client
+            .get(app.url(&format!("/api/v1/reservations/{code}")))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(get(old_token.clone()).await.unwrap().status(), 200);
+    assert_eq!(get(format!("{old_token}0")).await.unwrap().status(), 404);
 }

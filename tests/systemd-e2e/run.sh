@@ -169,9 +169,9 @@ api() { # api METHOD PATH [JSON]: admin API call inside the container; prints th
     -H "authorization: Bearer $token" -H 'content-type: application/json' "${body[@]}"
 }
 json_field() { sed -n "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/p" | head -1; }
-# first_admin_password FILE: the password from the "First admin created: email …, password …"
-# line that postinst and the README's journalctl command print.
-first_admin_password() { sed -n 's/.*First admin created: .*, password \([0-9a-f]*\) .*/\1/p' "$1" | head -1; }
+# first_admin_password FILE: the password from the 0600 password file as the postinst and the
+# README's step 5 show it ("  password: <hex>"); the journal never has it.
+first_admin_password() { awk '/^ *password: / {print $2}' "$1" | head -1 | tr -d '\r'; }
 
 step "boot container 1 (systemd-nspawn -b --private-network)"
 boot alojamientos-e2e-1
@@ -206,9 +206,14 @@ json_lines=$(in_ct journalctl -u alojamientos -o cat --no-pager | grep -c '^{"ti
 in_ct journalctl -u alojamientos -o cat --no-pager | grep '"message":"serving"' | grep '^{' >/dev/null \
   || fail "the serving line is not JSON"
 [ "$(in_ct stat -c %a /etc/alojamientos/secrets.env)" = 600 ] || fail "secrets.env is not 0600"
+if in_ct journalctl -u alojamientos -o cat --no-pager | grep -qF "$password"; then
+  fail "the first admin's one-time password is in the journal"
+fi
+[ "$(in_ct stat -c %a /var/lib/alojamientos/initial-admin-password)" = 600 ] \
+  || fail "the first admin's password file is not 0600"
 in_ct test -s /usr/share/man/man1/alojamientos.1.gz || fail "no man page"
 in_ct alojamientos --help >/dev/null || fail "alojamientos --help"
-ok "ready as dynamic user $user (uid $uid); writes refused outside /var/lib/alojamientos (/etc/alojamientos /usr/lib /opt/alojamientos /var/lib /var/log /root /); $json_lines JSON lines in the journal"
+ok "ready as dynamic user $user (uid $uid); writes refused outside /var/lib/alojamientos (/etc/alojamientos /usr/lib /opt/alojamientos /var/lib /var/log /root /); $json_lines JSON lines in the journal, the first admin's password not among them (0600 file)"
 
 step "data: an accommodation and a reservation"
 token=$(in_ct curl -fsS http://127.0.0.1:8080/api/v1/admin/login -H 'content-type: application/json' \

@@ -1,6 +1,7 @@
 //! Taking a reservation: the atomic store path, the idempotency key (a retry gets the first
 //! outcome, with the hold's current payment link), the booking metrics, and the payment link
-//! of a new hold.
+//! of a new hold. A guest's access token is derived from the reservation code with the
+//! store's key, so it is never stored: the store keeps its hash, a replay recomputes it.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,10 +9,10 @@ use super::Booking;
 use crate::domain::booking::{NewReservation, ReserveError};
 use crate::domain::ids::ReservationCode;
 use crate::domain::reservation::{Reservation, Status};
-use crate::secret::{random_hex, sha256_hex};
+use crate::secret::{Keyed, sha256_hex};
 use crate::store::{IdempotencyKey, Replay, StoreError};
 
-/// A new reservation and the guest's access token (shown once, stored only as a hash).
+/// A new reservation and the guest's access token (stored only as a hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Created {
     /// Boxed: a reservation is large and most outcomes carry none.
@@ -31,10 +32,22 @@ pub struct LegacyResponse {
 #[derive(Serialize, Deserialize)]
 #[serde(untagged)]
 enum Remembered {
+    /// The first outcome without the guest's token (recomputed from the code on a replay).
+    Answered {
+        answered: Result<Box<Reservation>, ReserveError>,
+    },
+    /// As versions before derived tokens stored it, token included (purged after
+    /// `reservations.idempotency_ttl`).
     Outcome {
         first: Result<Created, ReserveError>,
     },
     Legacy(LegacyResponse),
+}
+
+/// The access token of reservation `code`'s guest: an HMAC of the code under the store's key
+/// (`key`), 24 bytes in hex like the random tokens of earlier versions.
+pub fn guest_token(key: &[u8], code: &ReservationCode) -> String {
+    Keyed::new(key).hex_prefix(format!("guest-token:{code}").as_bytes(), 24)
 }
 
 /// What a retried request first got.
@@ -76,17 +89,20 @@ impl Booking {
         key: Option<IdempotencyKey>,
     ) -> Result<Held, StoreError> {
         let channel = req.channel.as_str();
-        let access_token = random_hex(24);
-        let token = access_token.clone();
+        let token_key = self.token_key.clone();
         let reserved = self
             .store
             .reserve(
                 req,
                 self.policy(),
-                sha256_hex(&access_token),
+                move |code| sha256_hex(&guest_token(&token_key, code)),
                 key,
-                move |o| Remembered::Outcome {
-                    first: created(o, &token),
+                |o| {
+                    // A limit refusal lasts only until a hold lapses: a retry runs again.
+                    let limited = matches!(o, Err(ReserveError::Limited(_)));
+                    (!limited).then(|| Remembered::Answered {
+                        answered: o.clone().map(Box::new),
+                    })
                 },
             )
             .await;
@@ -106,16 +122,17 @@ impl Booking {
         Ok(match replay {
             Replay::Fresh(outcome) => {
                 count(channel, &outcome);
-                let mut outcome = outcome.map(|reservation| Created {
-                    reservation: Box::new(reservation),
-                    access_token,
-                });
+                let mut outcome = outcome.map(|reservation| self.created(Box::new(reservation)));
                 if let Ok(c) = &mut outcome
                     && let Some(linked) = self.payments.link_for_new_hold(&c.reservation).await
                 {
                     *c.reservation = linked;
                 }
                 Held::Fresh(outcome)
+            }
+            Replay::Stored(Remembered::Answered { answered }) => {
+                let first = answered.map(|r| self.created(r));
+                Held::Replayed(Box::new(self.replayed(first)?))
             }
             Replay::Stored(Remembered::Outcome { first }) => {
                 Held::Replayed(Box::new(self.replayed(first)?))
@@ -155,14 +172,14 @@ impl Booking {
     }
 }
 
-fn created(
-    outcome: &Result<Reservation, ReserveError>,
-    access_token: &str,
-) -> Result<Created, ReserveError> {
-    outcome.clone().map(|reservation| Created {
-        reservation: Box::new(reservation),
-        access_token: access_token.to_owned(),
-    })
+impl Booking {
+    /// A reservation with its guest's access token.
+    fn created(&self, reservation: Box<Reservation>) -> Created {
+        Created {
+            access_token: guest_token(&self.token_key, &reservation.code),
+            reservation,
+        }
+    }
 }
 
 /// The booking funnel's counters and log line for a request that ran.
@@ -178,6 +195,12 @@ fn count(channel: &'static str, outcome: &Result<Reservation, ReserveError>) {
         }
         Err(ReserveError::DateOverlap) => {
             metrics::counter!("reservations_date_overlap_total", "channel" => channel).increment(1);
+        }
+        Err(ReserveError::Limited(refused)) => {
+            let reason = refused.reason();
+            metrics::counter!("reservations_hold_limited_total", "channel" => channel, "reason" => reason)
+                .increment(1);
+            tracing::info!(channel, reason, "guest hold refused by a hold limit");
         }
         Err(_) => {}
     }

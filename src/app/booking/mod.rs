@@ -4,6 +4,7 @@
 
 mod blocks;
 mod change;
+mod clients;
 mod hold;
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 
 pub use blocks::BlockRefused;
-pub use hold::{Created, First, Held, LegacyResponse, Replayed};
+pub use hold::{Created, First, Held, LegacyResponse, Replayed, guest_token};
 
 use super::payments::Payments;
 use crate::config::Settings;
@@ -34,6 +35,8 @@ pub struct Booking {
     store: Store,
     settings: Arc<Settings>,
     payments: Payments,
+    /// The store's key for guests' access tokens.
+    token_key: Arc<[u8]>,
 }
 
 /// A priced stay at one accommodation, and whether its dates are free.
@@ -60,6 +63,7 @@ pub enum QuoteError {
 impl Booking {
     pub fn new(store: Store, settings: Arc<Settings>, payments: Payments) -> Booking {
         Booking {
+            token_key: Arc::from(store.guest_token_key()),
             store,
             settings,
             payments,
@@ -74,6 +78,7 @@ impl Booking {
             deposit_share: self.settings.deposit_share,
             currency: self.settings.currency.clone(),
             max_nights: self.settings.max_nights,
+            limits: self.settings.hold_limits,
         }
     }
 

@@ -18,7 +18,8 @@ use ureq::Agent;
 use crate::config::{IcalSettings, Settings};
 use crate::domain::ical::Source;
 use crate::domain::ical::import::Feed;
-use crate::integrations::outbound::{Limits, agent};
+use crate::integrations::outbound::Limits;
+use crate::integrations::public_address::{Checked, allowed, checked_agent};
 use crate::secret::Keyed;
 use crate::store::{Store, StoreError};
 use publish::ExportCache;
@@ -108,10 +109,16 @@ impl IcalSync {
     pub fn new(store: Store, settings: &Settings) -> IcalSync {
         let ical = settings.ical.clone();
         IcalSync {
-            agent: agent(Limits {
-                timeout: ical.timeout,
-                max_redirects: ical.max_redirects,
-            }),
+            agent: checked_agent(
+                Limits {
+                    timeout: ical.timeout,
+                    max_redirects: ical.max_redirects,
+                },
+                {
+                    let allow_private = ical.allow_private_addresses;
+                    Checked::new(move |ip| allowed(ip, allow_private))
+                },
+            ),
             store,
             settings: ical,
             time_zone: settings.time_zone.clone(),

@@ -189,6 +189,7 @@ impl WhatsApp {
             confirmed: false,
             actor: Actor::Guest,
             note: "created over WhatsApp".into(),
+            client_address: None,
         };
         let key = IdempotencyKey {
             scope: "whatsapp",
@@ -202,6 +203,9 @@ impl WhatsApp {
             Held::Fresh(Ok(created)) => *created.reservation,
             Held::Fresh(Err(ReserveError::DateOverlap)) | Held::KeyReused => {
                 return Ok(HoldOutcome::DatesTaken);
+            }
+            Held::Fresh(Err(ReserveError::Limited(refused))) => {
+                return Ok(HoldOutcome::Limited(refused));
             }
             Held::Fresh(Err(e)) => return Ok(HoldOutcome::Refused(e.to_string())),
             Held::Replayed(replayed) => match (replayed.first, replayed.current) {

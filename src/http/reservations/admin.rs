@@ -117,7 +117,7 @@ pub async fn create_reservation(
     ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
     let actor = Actor::Admin { email: admin.email };
-    reserve_with(&state, &headers, body, actor, "admin-reserve").await
+    reserve_with(&state, &headers, body, (actor, None), "admin-reserve").await
 }
 
 /// A reservation with its audit trail.
@@ -198,7 +198,8 @@ pub async fn no_show(
     host_change(&state, admin, &code, Status::NoShow, reason).await
 }
 
-/// Every reservation matching the filters, as CSV (UTF-8, CRLF).
+/// Every reservation matching the filters, as CSV (UTF-8 with BOM, CRLF, every field quoted,
+/// formulas defused for `,` and `;` spreadsheets).
 #[utoipa::path(get, path = "/api/v1/admin/reservations.csv", tag = "admin", security(("bearer" = [])),
     params(ListQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = ErrorBody)))]
@@ -208,10 +209,7 @@ pub async fn export_csv(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let rows = state.app.store.all_reservations(&q.filter()?)?;
-    let mut out = String::from(csv::HEADER);
-    for r in &rows {
-        out.push_str(&csv::row(r));
-    }
+    let out = csv::export(&rows);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -13,32 +13,37 @@ use super::AppState;
 use super::auth::authorize;
 use super::booking::{ReserveBody, reserve_with};
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiBytes, ApiPath};
+use super::extract::{ApiBytes, ApiPath, ClientIp};
 use super::input::{ReasonBody, reason_from};
 use super::views::{CreatedView, ReservationView};
 use crate::domain::reservation::{Actor, Reservation, Status};
 
 /// Takes a pre-reservation: holds the dates until `expires_at` while the guest pays the deposit.
+/// Guests' unpaid holds are limited (`[holds]`): 429 `too_many_holds`, 409 `hold_too_long`,
+/// 409 `too_many_held_nights`.
 #[utoipa::path(post, path = "/api/v1/reservations", tag = "public", request_body = ReserveBody,
     params(("Idempotency-Key" = Option<String>, Header, description = "retry-safe key")),
-    responses((status = 201, body = CreatedView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn reserve(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> Result<Response, ApiError> {
-    reserve_with(&state, &headers, body, Actor::Guest, "reserve").await
+    let who = (Actor::Guest, Some(client));
+    reserve_with(&state, &headers, body, who, "reserve").await
 }
 
 /// Same as `POST /api/v1/reservations` (the original system's path).
 #[utoipa::path(post, path = "/api/v1/reservations/pre-reserve", tag = "public", request_body = ReserveBody,
-    responses((status = 201, body = CreatedView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = CreatedView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn pre_reserve(
     State(state): State<AppState>,
+    client: ClientIp,
     headers: HeaderMap,
-    ApiBytes(body): ApiBytes,
+    body: ApiBytes,
 ) -> Result<Response, ApiError> {
-    reserve_with(&state, &headers, body, Actor::Guest, "reserve").await
+    reserve(State(state), client, headers, body).await
 }
 
 /// The view `actor` may see of `r`: the guest's leaves the host's email out.

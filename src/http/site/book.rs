@@ -2,6 +2,8 @@
 //! (`POST`) through `app::booking` — the same use case as the API's and WhatsApp's, channel
 //! `web` — and on to the guest page with its secret link, where the deposit is paid.
 
+use std::net::IpAddr;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -17,8 +19,10 @@ use crate::app::booking::{First, Held, QuoteError};
 use crate::app::site::Page;
 use crate::domain::booking::{NewReservation, ReserveError};
 use crate::domain::contact::{Contact, InvalidContact};
+use crate::domain::hold_limits::{HoldRefusal, network_key};
 use crate::domain::reservation::{Actor, Channel};
 use crate::http::AppState;
+use crate::http::extract::ClientIp;
 use crate::secret::sha256_hex;
 use crate::store::IdempotencyKey;
 
@@ -162,18 +166,45 @@ fn contact_problem(e: InvalidContact) -> (&'static str, &'static str) {
 pub async fn submit(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Form(f): Form<BookForm>,
 ) -> Response {
-    take(&state, &slug, &headers, f)
+    take(&state, &slug, (&headers, client), f)
         .await
         .unwrap_or_else(|e| e.respond(&state, &headers))
+}
+
+/// What the guest reads when a hold limit (`[holds]`) refuses the hold, and its status.
+fn limit_problem(refused: &HoldRefusal) -> (StatusCode, String) {
+    match refused {
+        HoldRefusal::PerPhone { limit, .. } | HoldRefusal::PerAddress { limit, .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Ya tenés el máximo de reservas pendientes de pago ({limit}). Pagá la seña de \
+                 alguna o esperá a que venza para tomar otra."
+            ),
+        ),
+        HoldRefusal::TooLong { max } => (
+            StatusCode::CONFLICT,
+            format!(
+                "Por la web se puede reservar hasta {max} noches. Para una estadía más larga, \
+                 escribinos."
+            ),
+        ),
+        HoldRefusal::AccommodationShare { .. } => (
+            StatusCode::CONFLICT,
+            "En este momento hay muchas reservas pendientes de pago en esas fechas. Probá de \
+             nuevo en un rato."
+                .to_owned(),
+        ),
+    }
 }
 
 async fn take(
     state: &AppState,
     slug: &str,
-    headers: &HeaderMap,
+    (headers, client): (&HeaderMap, IpAddr),
     f: BookForm,
 ) -> Result<Response, SiteError> {
     let now = Timestamp::now();
@@ -222,10 +253,11 @@ async fn take(
         confirmed: false,
         actor: Actor::Guest,
         note: "created on the guest site".into(),
+        client_address: Some(client),
     };
     let key = IdempotencyKey {
         scope: "site",
-        key: f.token.clone(),
+        key: format!("{}:{}", network_key(client), f.token),
         request_sha256: sha256_hex(&format!(
             "{}|{}|{}|{}|{}|{}|{}",
             page_data.accommodation.id,
@@ -274,5 +306,9 @@ async fn take(
             refuse(v, StatusCode::UNPROCESSABLE_ENTITY, "", &stay_problem(&e))
         }
         Err(ReserveError::AccommodationNotFound) => Err(SiteError::NotFound),
+        Err(ReserveError::Limited(refused)) => {
+            let (status, text) = limit_problem(&refused);
+            refuse(v, status, "", &text)
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableTableMetadata, TableDefinition};
@@ -27,6 +28,7 @@ impl PrivateCopy {
         let mut to = File::options()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&dest)
             .map_err(io(&dest))?;
         let mut copy = PrivateCopy {
@@ -197,7 +199,7 @@ pub fn restore(
         });
     }
     let expected = expected_checksum(snapshot, true)?;
-    std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
+    crate::store::files::private_dir(data_dir).map_err(io(data_dir))?;
     let incoming = data_dir.join(format!("{STORE_FILE}.restoring"));
     let _ = std::fs::remove_file(&incoming);
     let copy = PrivateCopy::make(snapshot, incoming)?;

@@ -19,6 +19,11 @@ pub fn command(dir: &std::path::Path) -> Command {
         .env("ALOJAMIENTOS_SERVER__DATA_DIR", dir)
         .env("ALOJAMIENTOS_SERVER__LISTEN", "127.0.0.1:0")
         .env("ALOJAMIENTOS_RATE_LIMIT__ENABLED", "false")
+        .env("ALOJAMIENTOS_HOLDS__PER_PHONE", "0")
+        .env("ALOJAMIENTOS_HOLDS__PER_ADDRESS", "0")
+        .env("ALOJAMIENTOS_HOLDS__MAX_NIGHTS", "0")
+        .env("ALOJAMIENTOS_HOLDS__MAX_SHARE_PERCENT", "100")
+        .env("ALOJAMIENTOS_SERVER__MAX_CONNECTIONS_PER_CLIENT", "1024")
         .env("ALOJAMIENTOS_LOG__FILTER", "warn")
         .kill_on_drop(true);
     c
@@ -93,8 +98,8 @@ pub async fn start_with(mut command: Command) -> Server {
                 continue;
             };
             let fields = &json["fields"];
-            if let Some(p) = fields["password"].as_str() {
-                password = Some(p.to_owned());
+            if let Some(file) = fields["password_file"].as_str() {
+                password = Some(first_admin_password(std::path::Path::new(file)));
             }
             if fields["message"] == "listening" {
                 return fields["url"].as_str().unwrap().to_owned();
@@ -117,6 +122,17 @@ pub async fn start_with(mut command: Command) -> Server {
         log,
         log_reader,
     }
+}
+
+/// The password in the first admin's one-time password file (stdout is not a terminal here,
+/// so the binary writes it there instead of printing it).
+pub fn first_admin_password(file: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("the file holds the password")
+        .trim()
+        .to_owned()
 }
 
 pub async fn login(client: &Client, base: &str, email: &str, password: &str) -> String {

@@ -33,12 +33,23 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
-/// Test defaults: port 0, no rate limit, hold-expiry job every second, quiet logs.
+/// Test defaults: port 0, no rate limit and no hold limits (tests take many holds from one
+/// phone on 127.0.0.1; `tests/api/sec` turns them on), no per-client connection cap, feeds
+/// from private addresses (the fake feed servers are on loopback), hold-expiry job every
+/// second, quiet logs.
 pub fn test_settings(dir: &std::path::Path) -> RawSettings {
     let mut raw = RawSettings::default();
     raw.server.listen = "127.0.0.1:0".into();
     raw.server.data_dir = dir.to_owned();
     raw.rate_limit.enabled = false;
+    raw.holds.per_phone = 0;
+    raw.holds.per_address = 0;
+    raw.holds.max_nights = 0;
+    raw.holds.max_share_percent = 100;
+    // The fake feed servers listen on 127.0.0.1.
+    raw.ical.allow_private_addresses = true;
+    // Tests fire hundreds of concurrent requests from 127.0.0.1 (`tests/api/sec` sets 64).
+    raw.server.max_connections_per_client = raw.server.max_connections;
     raw.jobs.expire_holds = "* * * * * *".into();
     raw.log.filter = "warn".into();
     raw

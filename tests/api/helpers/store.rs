@@ -6,6 +6,7 @@ use alojamientos::app::accommodations::new_export_settings;
 use alojamientos::domain::accommodation::AccommodationInput;
 use alojamientos::domain::booking::{NewReservation, ReserveError, ReservePolicy};
 use alojamientos::domain::contact::Contact;
+use alojamientos::domain::hold_limits::HoldLimits;
 use alojamientos::domain::ids::AccommodationId;
 use alojamientos::domain::money::Rate;
 use alojamientos::domain::reservation::{Actor, Channel, Reservation};
@@ -37,6 +38,7 @@ pub fn policy() -> ReservePolicy {
         deposit_share: Rate::percent(30),
         currency: "ARS".into(),
         max_nights: 30,
+        limits: HoldLimits::OFF,
     }
 }
 
@@ -65,6 +67,7 @@ pub fn stay(
             Actor::Guest
         },
         note: "test".into(),
+        client_address: None,
     }
 }
 
@@ -74,9 +77,9 @@ pub async fn reserve(
     req: NewReservation,
     policy: ReservePolicy,
 ) -> Result<Reservation, ReserveError> {
-    let remember_nothing = |_: &_| -> () { unreachable!("no idempotency key") };
+    let remember_nothing = |_: &_| -> Option<()> { unreachable!("no idempotency key") };
     match store
-        .reserve(req, policy, String::new(), None, remember_nothing)
+        .reserve(req, policy, |_| String::new(), None, remember_nothing)
         .await
         .unwrap()
     {

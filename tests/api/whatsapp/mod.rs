@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 mod booking;
 mod host;
+mod limits;
 mod webhook;
 
 const SECRET: &str = fake_graph::APP_SECRET;

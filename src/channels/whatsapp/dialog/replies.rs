@@ -11,6 +11,7 @@ use crate::app::booking::Quote;
 use crate::app::notices::Vars;
 use crate::channels::whatsapp::outgoing;
 use crate::channels::whatsapp::texts::{self, render};
+use crate::domain::hold_limits::HoldRefusal;
 use crate::domain::messages::NewOutbound;
 
 /// Alternatives offered at most when nothing is free.
@@ -175,6 +176,8 @@ pub enum HoldOutcome {
     DatesTaken,
     /// The stay breaks a rule (the reason is shown).
     Refused(String),
+    /// A hold limit refused it (too many unpaid holds, too long, too much of the calendar).
+    Limited(HoldRefusal),
     /// No contact could be made of the chat (an unusable number).
     NoContact,
     /// A retry whose reservation is gone: nothing to say.
@@ -200,6 +203,10 @@ pub fn held(
             conv.step = Step::Idle;
             ("stay_refused", vec![("reason", reason)])
         }
+        HoldOutcome::Limited(refused) => {
+            conv.step = Step::Idle;
+            limited(refused, rules)
+        }
         HoldOutcome::Taken { code, linked, vars } => {
             conv.step = Step::Idle;
             conv.reservations.push(code.clone());
@@ -215,6 +222,22 @@ pub fn held(
         }
     };
     vec![outgoing::text(to, render(key, &vars))]
+}
+
+/// The text and placeholders that explain a hold limit to the guest.
+fn limited(refused: HoldRefusal, rules: &Rules) -> (&'static str, Vars) {
+    let property = ("property", rules.property.clone());
+    match refused {
+        HoldRefusal::PerPhone { limit, .. } | HoldRefusal::PerAddress { limit, .. } => (
+            "hold_limit_holds",
+            vec![("limit", limit.to_string()), property],
+        ),
+        HoldRefusal::TooLong { max } => (
+            "hold_limit_nights",
+            vec![("max", max.to_string()), property],
+        ),
+        HoldRefusal::AccommodationShare { .. } => ("hold_limit_calendar", vec![property]),
+    }
 }
 
 /// The placeholders of the cancel texts.
