@@ -30,7 +30,11 @@ pub fn show(data_dir: &Path, email: &str, password: &str, json: bool) -> std::io
         return Ok(Shown::Terminal);
     }
     let file = write(data_dir, email, password)?;
-    let path = file.display().to_string();
+    // Absolute, so the path in the journal works from any directory.
+    let path = std::path::absolute(&file)
+        .unwrap_or_else(|_| file.clone())
+        .display()
+        .to_string();
     crate::telemetry::notice(
         json,
         "first admin created; its one-time password is in password_file (readable by this service's user and root only)",

@@ -189,7 +189,11 @@ pub fn csv(data: &[u8]) {
     let back = read_csv_record(record.strip_suffix("\r\n").unwrap_or(&record));
     assert_eq!(back.len(), values.len(), "{record:?}");
     for (original, read) in values.iter().zip(&back) {
-        assert_eq!(read.replace('\'', ""), original.replace('\'', ""), "{record:?}");
+        assert_eq!(
+            read.replace('\'', ""),
+            original.replace('\'', ""),
+            "{record:?}"
+        );
         for piece in read.split([',', ';']) {
             assert!(
                 !piece.starts_with(['=', '+', '-', '@', '\t', '\r']),

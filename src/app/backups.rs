@@ -61,7 +61,7 @@ impl Backups {
         let min_free = self.min_free;
         let started = Instant::now();
         let outcome = tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir).map_err(|source| BackupError::Io {
+            crate::store::private_dir(&dir).map_err(|source| BackupError::Io {
                 path: dir.clone(),
                 source,
             })?;

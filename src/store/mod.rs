@@ -15,6 +15,7 @@ mod email;
 mod error;
 mod feeds;
 mod files;
+pub use files::private_dir;
 mod hold_limits;
 mod idempotency;
 mod import;

@@ -72,6 +72,14 @@ impl World {
             ("SERVER__DATA_DIR", dir.display().to_string()),
             ("SERVER__LISTEN", "127.0.0.1:0".into()),
             ("RATE_LIMIT__ENABLED", "false".into()),
+            // One load generator on 127.0.0.1 plays every guest: the per-client bounds are off.
+            ("SERVER__MAX_CONNECTIONS_PER_CLIENT", "1024".into()),
+            ("HOLDS__PER_PHONE", "0".into()),
+            ("HOLDS__PER_ADDRESS", "0".into()),
+            ("HOLDS__MAX_NIGHTS", "0".into()),
+            ("HOLDS__MAX_SHARE_PERCENT", "100".into()),
+            // The fake OTA calendar is on loopback.
+            ("ICAL__ALLOW_PRIVATE_ADDRESSES", "true".into()),
             ("LOG__FILTER", "error".into()),
             ("MERCADOPAGO__API_BASE_URL", self.mp.url()),
             ("MERCADOPAGO__ACCESS_TOKEN", fake_mp::TOKEN.into()),
