@@ -36,7 +36,7 @@ use resolver::{ACME_TLS_ALPN, CertResolver};
 
 /// What keeps the certificate current.
 enum Keeper {
-    Acme(Acme),
+    Acme(Box<Acme>),
     Files(CertFiles),
 }
 
@@ -122,7 +122,7 @@ impl Https {
                     status.clone(),
                 );
                 acme.serve_stored()?;
-                (Keeper::Acme(acme), status)
+                (Keeper::Acme(Box::new(acme)), status)
             }
             CertSource::Files { cert, key } => {
                 let status = Arc::new(TlsStatus::new("files", vec![]));
