@@ -109,7 +109,8 @@ async fn sync(app: &TestApp, acc: u64, feed: u64) -> Value {
     sync_with(app, acc, feed, "").await
 }
 
-async fn feed_view(app: &TestApp, acc: u64, feed: u64) -> Value {
+/// The feed as the admin list shows it.
+pub(crate) async fn feed_view(app: &TestApp, acc: u64, feed: u64) -> Value {
     let r = app
         .admin_get(&format!("/api/v1/admin/accommodations/{acc}/feeds"))
         .await;

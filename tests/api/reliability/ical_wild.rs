@@ -132,17 +132,7 @@ async fn sync(app: &TestApp, acc: u64, feed: u64) -> Value {
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = app
-        .admin_get(&format!("/api/v1/admin/accommodations/{acc}/feeds"))
-        .await;
-    body(r)
-        .await
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == feed)
-        .cloned()
-        .unwrap()
+    crate::ical::feed_view(app, acc, feed).await
 }
 
 async fn is_taken(app: &TestApp, acc: u64, from: i64, to: i64) -> bool {

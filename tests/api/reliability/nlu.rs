@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::fake_graph::{self, FakeGraph, PHONE_ID, post_event, shown};
+use crate::helpers::fake_graph::{PHONE_ID, post_event, shown};
 use crate::helpers::{TestApp, eventually};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -23,14 +23,7 @@ async fn say(app: &TestApp, from: &str, id: &str, text: &str) {
 
 #[tokio::test]
 async fn absurd_numbers_of_nights_are_not_stays_and_the_bot_keeps_answering() {
-    let graph = FakeGraph::start().await;
-    let g = graph.clone();
-    let app = TestApp::spawn_with(move |raw| {
-        g.configure(raw);
-        raw.whatsapp.app_secret = fake_graph::APP_SECRET.into();
-        raw.whatsapp.outbox_sweep = "50ms".into();
-    })
-    .await;
+    let (graph, app) = crate::whatsapp::setup(|_| {}).await;
     app.accommodation(json!({})).await;
     let guest = "5491122334455";
     let messages = [

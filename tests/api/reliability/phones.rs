@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::fake_graph::{self, FakeGraph, PHONE_ID, post_event, shown};
+use crate::helpers::fake_graph::{PHONE_ID, post_event, shown};
 use crate::helpers::{TestApp, body, day, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -63,14 +63,7 @@ async fn local_forms_are_stored_as_e164_and_non_phones_are_refused_by_field() {
 
 #[tokio::test]
 async fn a_guest_who_booked_on_the_web_finds_the_booking_from_whatsapp() {
-    let graph = FakeGraph::start().await;
-    let g = graph.clone();
-    let app = TestApp::spawn_with(move |raw| {
-        g.configure(raw);
-        raw.whatsapp.app_secret = fake_graph::APP_SECRET.into();
-        raw.whatsapp.outbox_sweep = "50ms".into();
-    })
-    .await;
+    let (graph, app) = crate::whatsapp::setup(|_| {}).await;
     let unit = app.accommodation(json!({})).await;
     let r = app
         .post(

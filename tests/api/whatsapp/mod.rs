@@ -37,7 +37,8 @@ fn configure(raw: &mut RawSettings, graph: &FakeGraph) {
     wa.timeout = "2s".into();
 }
 
-async fn setup(extra: impl FnOnce(&mut RawSettings)) -> (FakeGraph, TestApp) {
+/// A fake Graph API and an app whose bot talks to it (quick sweeps and retries).
+pub(crate) async fn setup(extra: impl FnOnce(&mut RawSettings)) -> (FakeGraph, TestApp) {
     let graph = FakeGraph::start().await;
     let g = graph.clone();
     let app = TestApp::spawn_with(move |raw| {
