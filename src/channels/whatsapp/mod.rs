@@ -9,6 +9,7 @@ mod conversation;
 mod delivery;
 mod dialog;
 mod outgoing;
+mod poison;
 mod reminders;
 mod sending;
 mod texts;
@@ -22,6 +23,7 @@ use tokio::task::JoinHandle;
 
 pub use chats::{Chat, ChatSummary};
 pub use dialog::Conversation;
+pub use poison::PANIC_TEXT;
 
 use crate::app::App;
 use crate::domain::messages::{DeliveryStatus, InboundMessage};
@@ -37,6 +39,7 @@ pub struct WhatsApp {
     app: App,
     graph: Option<Graph>,
     wake: Arc<Notify>,
+    poisoned: poison::Poisoned,
 }
 
 impl WhatsApp {
@@ -46,10 +49,13 @@ impl WhatsApp {
                 .increment(0);
         }
         metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp").increment(0);
+        metrics::counter!("whatsapp_worker_panics_total").increment(0);
+        metrics::counter!("whatsapp_messages_poisoned_total").increment(0);
         WhatsApp {
             graph: Graph::new(&app.settings.whatsapp),
             app,
             wake: Arc::new(Notify::new()),
+            poisoned: poison::Poisoned::default(),
         }
     }
 
@@ -103,19 +109,28 @@ impl WhatsApp {
 
     /// Starts the worker: answers recorded messages, turns domain events into messages, follows
     /// holds and sends what is due (replies go out in the same pass that made them), on every
-    /// wake-up and every `whatsapp.outbox_sweep`.
+    /// wake-up and every `whatsapp.outbox_sweep`. Each step runs in a task of its own: a panic
+    /// ends that step's pass (logged, `whatsapp_worker_panics_total`), never the worker.
     pub fn start_worker(&self) -> JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
             loop {
-                for (what, result) in [
-                    ("inbox", this.answer_inbox().await),
-                    ("events", this.deliver_events().await),
-                    ("holds", this.follow_holds().await),
-                    ("outbox", this.send_due().await),
-                ] {
-                    if let Err(e) = result {
-                        tracing::error!(error = %e, what, "WhatsApp worker step failed");
+                for what in ["inbox", "events", "holds", "outbox"] {
+                    let step = this.clone();
+                    let pass = tokio::spawn(async move {
+                        match what {
+                            "inbox" => step.answer_inbox().await,
+                            "events" => step.deliver_events().await,
+                            "holds" => step.follow_holds().await,
+                            _ => step.send_due().await,
+                        }
+                    });
+                    match pass.await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::error!(error = %e, what, "WhatsApp worker step failed");
+                        }
+                        Err(e) => worker_panicked(what, &e),
                     }
                 }
                 this.publish_gauges();
@@ -144,26 +159,83 @@ impl WhatsApp {
         }
     }
 
+    /// Answers the inbox in order, each message in a task of its own; a message whose answer
+    /// panicked stays first and is tried again next pass, until [`poison::MAX_ATTEMPTS`].
     async fn answer_inbox(&self) -> Result<(), StoreError> {
         for (seq, msg) in self.app.store.whatsapp_inbox(BATCH)? {
-            let now = Timestamp::now();
-            // A state that no longer decodes starts over: the guest is answered.
-            let mut conv: Conversation = self
-                .app
-                .store
-                .conversation(&msg.from)
-                .skip_unreadable()?
-                .unwrap_or_default();
-            let text = match msg.kind.as_str() {
-                "audio" => self.transcribe(&msg).await,
-                _ => msg.text.clone(),
-            };
-            let replies = self.reply(&mut conv, &msg, text, now).await?;
-            self.app
-                .store
-                .answer_inbound(seq, msg.from.clone(), conv, replies)
-                .await?;
+            let this = self.clone();
+            let attempt = msg.clone();
+            match tokio::spawn(async move { this.answer(seq, attempt).await }).await {
+                Ok(answered) => {
+                    self.poisoned.answered(seq);
+                    answered?;
+                }
+                Err(e) => {
+                    worker_panicked("inbox", &e);
+                    if !self.poisoned.panicked(seq) {
+                        return Ok(());
+                    }
+                    self.set_aside(seq, msg).await?;
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Answers one guest message and records the answer with the conversation's new state.
+    async fn answer(&self, seq: u64, msg: InboundMessage) -> Result<(), StoreError> {
+        poison::failpoint(&msg);
+        let now = Timestamp::now();
+        // A state that no longer decodes starts over: the guest is answered.
+        let mut conv: Conversation = self
+            .app
+            .store
+            .conversation(&msg.from)
+            .skip_unreadable()?
+            .unwrap_or_default();
+        let text = match msg.kind.as_str() {
+            "audio" => self.transcribe(&msg).await,
+            _ => msg.text.clone(),
+        };
+        let replies = self.reply(&mut conv, &msg, text, now).await?;
+        self.app
+            .store
+            .answer_inbound(seq, msg.from.clone(), conv, replies)
+            .await
+    }
+
+    /// Takes a message whose answer keeps panicking out of the inbox with an apology; the
+    /// conversation stays as it was.
+    async fn set_aside(&self, seq: u64, msg: InboundMessage) -> Result<(), StoreError> {
+        metrics::counter!("whatsapp_messages_poisoned_total").increment(1);
+        tracing::error!(
+            seq,
+            kind = %msg.kind,
+            attempts = poison::MAX_ATTEMPTS,
+            "a WhatsApp message made the worker panic again and again: answered with an apology and set aside (RUNBOOK: WhatsApp message set aside)"
+        );
+        let conv: Conversation = self
+            .app
+            .store
+            .conversation(&msg.from)
+            .skip_unreadable()?
+            .unwrap_or_default();
+        let apology = texts::render(
+            "answer_failed",
+            &[("property", self.app.settings.property_name.clone())],
+        );
+        let replies = vec![outgoing::text(&msg.from, apology)];
+        self.app
+            .store
+            .answer_inbound(seq, msg.from, conv, replies)
+            .await
+    }
+}
+
+/// Logs and counts a worker task that panicked (or was cancelled at shutdown).
+fn worker_panicked(what: &str, e: &tokio::task::JoinError) {
+    if e.is_panic() {
+        metrics::counter!("whatsapp_worker_panics_total").increment(1);
+        tracing::error!(what, "a WhatsApp worker step panicked; the worker goes on");
     }
 }

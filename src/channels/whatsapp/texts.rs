@@ -53,6 +53,7 @@ mod tests {
             include_str!("conversation.rs"),
             include_str!("delivery.rs"),
             include_str!("reminders.rs"),
+            include_str!("mod.rs"),
         ];
         let mut used = 0;
         for source in sources {

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 mod booking;
 mod host;
 mod limits;
+mod panics;
 mod webhook;
 
 const SECRET: &str = fake_graph::APP_SECRET;
