@@ -10,6 +10,8 @@
 mod assets;
 mod book;
 mod calendar;
+#[cfg(test)]
+mod contrast;
 mod embed;
 mod format;
 mod forms;

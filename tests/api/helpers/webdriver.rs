@@ -204,6 +204,16 @@ impl Browser {
         self.ready("#/").await;
     }
 
+    /// Presses and releases one key on the page (WebDriver key codes: `\u{E004}` is Tab).
+    pub async fn key(&self, key: &str) {
+        let actions = json!([{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]);
+        self.post(
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+    }
+
     pub async fn click(&self, css: &str) {
         let id = self.find(css).await;
         self.post(&format!("/element/{id}/click"), json!({})).await;

@@ -94,6 +94,44 @@ async fn assert_fits(b: &Browser, page: &str) {
     );
 }
 
+/// What an automated WCAG pass can check on a rendered page: the language, one `h1`, a label
+/// for every form field, alternative text on every image, a name for every link and button,
+/// and a skip link that the first Tab focuses.
+async fn assert_accessible(b: &Browser, page: &str) {
+    let problems = b
+        .js(
+            r#"const p = [];
+            if (document.documentElement.lang !== 'es-AR') p.push('lang ' + document.documentElement.lang);
+            if (document.querySelectorAll('h1').length !== 1) p.push('h1 count');
+            for (const f of document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+              if (!f.labels.length && !f.getAttribute('aria-label') && !f.getAttribute('aria-labelledby'))
+                p.push('unlabelled ' + f.outerHTML);
+            for (const i of document.querySelectorAll('img'))
+              if (!i.hasAttribute('alt')) p.push('no alt ' + i.outerHTML);
+            for (const a of document.querySelectorAll('a[href], button'))
+              if (!a.textContent.trim() && !a.getAttribute('aria-label') && !a.querySelector('img[alt]:not([alt=""])'))
+                p.push('nameless ' + a.outerHTML);
+            return p;"#,
+            json!([]),
+        )
+        .await;
+    assert_eq!(problems, json!([]), "{page}");
+    b.js(
+        "document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);",
+        json!([]),
+    )
+    .await;
+    b.key("\u{E004}").await;
+    let focused = b
+        .js("return document.activeElement.className;", json!([]))
+        .await;
+    assert_eq!(
+        focused,
+        json!("skip"),
+        "{page}: the first Tab reaches the skip link"
+    );
+}
+
 /// The whole booking; `shots` prefixes the screenshots.
 async fn book_and_pay(b: &Browser, app: &TestApp, shots: &str) {
     let (check_in, check_out) = (day(20), day(23));
@@ -139,6 +177,7 @@ async fn a_guest_books_and_pays_in_a_real_browser_with_javascript() {
         )
         .await;
     assert_eq!(countdown_gone, json!(true), "no countdown once confirmed");
+    assert_accessible(&b, "the guest page").await;
     let code = b.read(".details .mono").await;
     let r = app
         .admin_get(&format!("/api/v1/admin/reservations/{code}"))
@@ -171,6 +210,7 @@ async fn a_guest_books_and_pays_in_a_real_browser_with_javascript() {
         b.goto(&app.url(path)).await;
         b.wait_text("body", "Cabañas del Sur").await;
         assert_fits(&b, path).await;
+        assert_accessible(&b, path).await;
     }
     b.goto(&app.url("/")).await;
     b.wait_text("h1", "Cabañas del Sur").await;
