@@ -117,8 +117,16 @@ pub fn normalize_phone(raw: &str, default_country: &str) -> Option<String> {
     {
         return None;
     }
-    let number = phonenumber::parse(region_of(default_country), trimmed).ok()?;
-    number.is_valid().then(|| e164(&number))
+    let region = region_of(default_country);
+    let number = phonenumber::parse(region, trimmed).ok()?;
+    let normal = number.is_valid().then(|| e164(&number))?;
+    // The E.164 form must read back as itself, here and as a WhatsApp sender: for a few
+    // malformed inputs the parser's transforms give a number that does not (fuzzing:
+    // "+5111 1533--4456" with the US plan became "+5115334456", read back as "+515334456").
+    let reads_back = |region| {
+        phonenumber::parse(region, &normal).is_ok_and(|n| n.is_valid() && e164(&n) == normal)
+    };
+    (reads_back(region) && reads_back(None)).then_some(normal)
 }
 
 fn e164(number: &phonenumber::PhoneNumber) -> String {
@@ -163,6 +171,15 @@ pub fn normalize_email(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_normalised_number_normalises_to_itself() {
+        for cc in ["54", "1", "34"] {
+            assert_eq!(normalize_phone("+5111 1533--4456", cc), None, "{cc}");
+            let n = normalize_phone("0351 15-412-3456", "54").unwrap();
+            assert_eq!(normalize_phone(&n, cc).as_ref(), Some(&n));
+        }
+    }
 
     #[test]
     fn argentine_mobiles_in_every_usual_local_form_become_549() {
