@@ -294,11 +294,15 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         rate_limit::limit,
     ));
-    let (site_pages, site_files) = site::routes(&state);
-    let limited = limited.merge(site_pages.route_layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        rate_limit::limit,
-    )));
+    let (site_pages, site_files) = site::routes(&state).unzip();
+    // A layer on an empty router panics: with the site off there are no pages to limit.
+    let limited = match site_pages {
+        Some(pages) => limited.merge(pages.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ))),
+        None => limited,
+    };
     let doc = serde_json::to_string(&openapi()).expect("the OpenAPI document serializes");
     let mut router = Router::new()
         .merge(limited)
@@ -306,7 +310,7 @@ pub fn router(state: AppState) -> Router {
         .merge(Router::from(webhook_routes()))
         .merge(Router::from(ops_routes()))
         .merge(admin_ui::routes())
-        .merge(site_files)
+        .merge(site_files.unwrap_or_default())
         .route(
             "/api/v1/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),

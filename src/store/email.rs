@@ -99,12 +99,26 @@ impl Store {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<EmailMessage>, StoreError> {
-        self.read(|txn| queue::due(txn, (&EMAIL_OUTBOX, &self.unreadable), now, limit))
+        self.read(|txn| {
+            queue::due(
+                txn,
+                (&EMAIL_OUTBOX, &self.unreadable),
+                &self.outbox_marks.email,
+                now,
+                limit,
+            )
+        })
     }
 
     /// How many emails wait to be sent, and the creation time of the oldest.
     pub fn email_backlog(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
-        self.read(|txn| queue::backlog::<EmailMessage>(txn, (&EMAIL_OUTBOX, &self.unreadable)))
+        self.read(|txn| {
+            queue::backlog::<EmailMessage>(
+                txn,
+                (&EMAIL_OUTBOX, &self.unreadable),
+                &self.outbox_marks.email,
+            )
+        })
     }
 
     /// Marks email `id` handed to the SMTP server.

@@ -76,6 +76,15 @@ pub struct Store {
     unreadable: Unreadable,
     /// The key guests' access tokens are derived with (made at first start, kept in the store).
     guest_token_key: Arc<[u8]>,
+    /// Where the WhatsApp and email senders' passes start reading their outboxes.
+    outbox_marks: OutboxMarks,
+}
+
+/// The low-water marks of the two outboxes.
+#[derive(Clone, Default)]
+struct OutboxMarks {
+    whatsapp: queue::Mark,
+    email: queue::Mark,
 }
 
 impl Store {
@@ -138,6 +147,7 @@ impl Store {
             path: path.into(),
             unreadable,
             guest_token_key,
+            outbox_marks: OutboxMarks::default(),
         };
         Ok((store, handle))
     }

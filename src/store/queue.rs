@@ -1,6 +1,10 @@
 //! What the email and WhatsApp outboxes share: a table of message records by id, each with its
 //! delivery attempts, read and updated the same way. Each channel keeps its own table, record
-//! type and JSON shape.
+//! type and JSON shape. The tables keep every message ever sent (the host lists them), so the
+//! senders' passes read from a low-water mark ([`Mark`]) instead of from the first message.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
 use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
@@ -13,6 +17,24 @@ use super::unreadable::{Unreadable, decode_at};
 
 /// A channel's outbox table: message id → record.
 pub(super) type Queue = &'static TableDefinition<'static, u64, &'static [u8]>;
+
+/// The id below which every message of a queue is sent or failed for good. A message is
+/// pending only from its creation (ids only grow) until it is sent or given up, never again, so
+/// a pass that saw the first pending id (or none up to the end) may start the next pass there.
+/// Kept in memory: after a start the first pass reads the whole table once. A pass on an older
+/// snapshot can only move the mark back (more reading), never past a pending message.
+#[derive(Clone, Default)]
+pub struct Mark(Arc<AtomicU64>);
+
+impl Mark {
+    fn from(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, id: u64) {
+        self.0.store(id, Ordering::Relaxed);
+    }
+}
 
 /// A record in a channel's outbox, as the shared delivery bookkeeping sees it.
 pub(super) trait Queued: Serialize + DeserializeOwned {
@@ -89,41 +111,67 @@ pub(super) fn all<T: Queued>(
     Ok(out)
 }
 
-/// Up to `limit` readable pending messages of `queue` due at `now`, oldest first.
+/// Up to `limit` readable pending messages of `queue` due at `now`, oldest first, read from
+/// `mark` on (which moves up to the first pending message seen).
 pub(super) fn due<T: Queued>(
     txn: &ReadTransaction,
     (queue, unreadable): (Queue, &Unreadable),
+    mark: &Mark,
     now: Timestamp,
     limit: usize,
 ) -> Result<Vec<T>, StoreError> {
     let table = txn.open_table(*queue)?;
     let mut out = Vec::new();
-    for entry in table.iter()? {
-        if out.len() == limit {
-            break;
-        }
+    let mut first_pending = None;
+    let mut end = None;
+    for entry in table.range(mark.from()..)? {
         let (k, v) = entry?;
-        if let Some(m) = unreadable.skip::<T>(decode_at(queue, k.value(), v.value()))?
-            && m.is_pending()
-            && m.next_attempt_at() <= now
-        {
-            out.push(m);
+        let id = k.value();
+        end = Some(id + 1);
+        let Some(m) = unreadable.skip::<T>(decode_at(queue, id, v.value()))? else {
+            continue;
+        };
+        if !m.is_pending() {
+            continue;
         }
+        first_pending.get_or_insert(id);
+        if m.next_attempt_at() <= now {
+            out.push(m);
+            if out.len() == limit {
+                break;
+            }
+        }
+    }
+    if let Some(id) = first_pending.or(end) {
+        mark.set(id);
     }
     Ok(out)
 }
 
-/// How many readable messages of `queue` wait to be sent, and the creation time of the oldest.
+/// How many readable messages of `queue` wait to be sent, and the creation time of the oldest
+/// (read from `mark` on).
 pub(super) fn backlog<T: Queued>(
     txn: &ReadTransaction,
-    queue: (Queue, &Unreadable),
+    (queue, unreadable): (Queue, &Unreadable),
+    mark: &Mark,
 ) -> Result<(u64, Option<Timestamp>), StoreError> {
-    let pending: Vec<T> = all::<T>(txn, queue)?
-        .into_iter()
-        .filter(T::is_pending)
-        .collect();
-    Ok((
-        pending.len() as u64,
-        pending.iter().map(T::created_at).min(),
-    ))
+    let table = txn.open_table(*queue)?;
+    let (mut pending, mut oldest, mut first_pending, mut end) = (0, None, None, None);
+    for entry in table.range(mark.from()..)? {
+        let (k, v) = entry?;
+        let id = k.value();
+        end = Some(id + 1);
+        if let Some(m) = unreadable.skip::<T>(decode_at(queue, id, v.value()))?
+            && m.is_pending()
+        {
+            pending += 1;
+            first_pending.get_or_insert(id);
+            let at = m.created_at();
+            oldest = Some(oldest.map_or(at, |o: Timestamp| o.min(at)));
+        }
+    }
+    if let Some(id) = first_pending.or(end) {
+        mark.set(id);
+    }
+    Ok((pending, oldest))
 }

@@ -239,7 +239,15 @@ impl Store {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<OutboundMessage>, StoreError> {
-        self.read(|txn| queue::due(txn, (&WA_OUTBOX, &self.unreadable), now, limit))
+        self.read(|txn| {
+            queue::due(
+                txn,
+                (&WA_OUTBOX, &self.unreadable),
+                &self.outbox_marks.whatsapp,
+                now,
+                limit,
+            )
+        })
     }
 
     /// Every outbound message, oldest first.
@@ -249,7 +257,13 @@ impl Store {
 
     /// How many messages wait to be sent, and the creation time of the oldest.
     pub fn outbound_backlog(&self) -> Result<(u64, Option<Timestamp>), StoreError> {
-        self.read(|txn| queue::backlog::<OutboundMessage>(txn, (&WA_OUTBOX, &self.unreadable)))
+        self.read(|txn| {
+            queue::backlog::<OutboundMessage>(
+                txn,
+                (&WA_OUTBOX, &self.unreadable),
+                &self.outbox_marks.whatsapp,
+            )
+        })
     }
 
     /// Marks message `id` sent as `wamid`.

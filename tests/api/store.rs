@@ -113,3 +113,50 @@ async fn tokens_of_reservations_made_before_derived_tokens_still_work() {
     assert_eq!(get(old_token.clone()).await.unwrap().status(), 200);
     assert_eq!(get(format!("{old_token}0")).await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn the_email_sender_reads_only_from_the_oldest_pending_message_and_misses_none() {
+    use alojamientos::domain::messages::NewEmail;
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
+    let email = |n: u32| NewEmail {
+        to: format!("guest{n}@example.com"),
+        kind: "guest".into(),
+        subject: format!("n{n}"),
+        body: String::new(),
+    };
+    store
+        .emails_made(0, (1..=5).map(email).collect())
+        .await
+        .unwrap();
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60);
+    let subjects = |m: Vec<alojamientos::domain::messages::EmailMessage>| {
+        m.into_iter().map(|m| m.email.subject).collect::<Vec<_>>()
+    };
+    assert_eq!(subjects(store.due_emails(later, 2).unwrap()), ["n1", "n2"]);
+    // 1, 2 and 4 go out; 3 waits for a retry, so the mark stops at 3.
+    for id in [1, 2, 4] {
+        store.email_sent(id).await.unwrap();
+    }
+    store
+        .email_failed(3, "busy".into(), Some(later))
+        .await
+        .unwrap();
+    assert_eq!(store.email_backlog().unwrap().0, 2);
+    let now = jiff::Timestamp::now();
+    assert_eq!(subjects(store.due_emails(now, 10).unwrap()), ["n5"]);
+    assert_eq!(subjects(store.due_emails(later, 10).unwrap()), ["n3", "n5"]);
+    // Messages queued after a pass that read to the end are found too.
+    store.email_sent(3).await.unwrap();
+    store.email_sent(5).await.unwrap();
+    assert_eq!(store.email_backlog().unwrap().0, 0);
+    assert!(store.due_emails(later, 10).unwrap().is_empty());
+    store.emails_made(0, vec![email(6)]).await.unwrap();
+    assert_eq!(store.email_backlog().unwrap().0, 1);
+    assert_eq!(subjects(store.due_emails(later, 10).unwrap()), ["n6"]);
+    assert_eq!(
+        store.emails().unwrap().len(),
+        6,
+        "the host still sees every email"
+    );
+}

@@ -35,10 +35,10 @@ use super::error::ApiError;
 use crate::store::StoreError;
 
 /// Pages a stranger can reach (limited per client like the public API) and the static files
-/// and photos (not limited: immutable and cheap).
-pub fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>) {
+/// and photos (not limited: immutable and cheap); `None` with `site.enabled = false`.
+pub fn routes(state: &AppState) -> Option<(Router<AppState>, Router<AppState>)> {
     if !state.app.settings.site.enabled {
-        return (Router::new(), Router::new());
+        return None;
     }
     let pages = Router::new()
         .route("/", get(pages::home))
@@ -64,7 +64,7 @@ pub fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>) {
         .route("/media/{key}", get(assets::media))
         .route("/robots.txt", get(seo::robots))
         .route("/sitemap.xml", get(seo::sitemap));
-    (pages, files)
+    Some((pages, files))
 }
 
 /// The site's Content-Security-Policy: only this server's scripts, styles and images, forms

@@ -245,3 +245,27 @@ async fn without_a_base_url_there_are_no_absolute_links() {
     let sitemap = app.get("/sitemap.xml").await.text().await.unwrap();
     assert!(!sitemap.contains("<loc>"));
 }
+
+#[tokio::test]
+async fn with_the_site_off_no_page_answers_and_the_api_goes_on() {
+    let app = TestApp::spawn_with(|raw| raw.site.enabled = false).await;
+    app.accommodation(json!({})).await;
+    for path in [
+        "/",
+        "/alojamientos/cabana-test",
+        "/sitemap.xml",
+        "/robots.txt",
+        "/embed",
+        "/sitio/embed.js",
+    ] {
+        assert_eq!(
+            app.get(path).await.status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let r = app.get("/api/v1/accommodations").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app.reserve(1, &day(10), &day(12)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
