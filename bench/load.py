@@ -39,7 +39,7 @@ def live(worker):
             body = json.dumps({
                 "accommodation_id": unit, "check_in": night.isoformat(),
                 "check_out": leave.isoformat(), "guests": 2, "confirmed": True,
-                "contact_name": "Bench", "contact_phone": "+5491100000000"})
+                "contact_name": "Bench", "contact_phone": "+5491122334455"})
             yield "POST", "/api/v1/admin/reservations", body
             night = leave
 
@@ -58,7 +58,7 @@ def requests(worker):
             body = json.dumps({
                 "accommodation_id": unit, "check_in": night.isoformat(),
                 "check_out": (night + timedelta(days=1)).isoformat(), "guests": 2,
-                "contact_name": "Bench", "contact_phone": "+5491100000000"})
+                "contact_name": "Bench", "contact_phone": "+5491122334455"})
             yield "POST", "/api/v1/reservations", body
         elif kind == "quote":
             ci = first + timedelta(days=random.randint(0, 300))

@@ -26,7 +26,7 @@ function request()
   local co = os.date("!%Y-%m-%d", base + (night + 1) * 86400)
   local body = string.format(
     '{"accommodation_id":%d,"check_in":"%s","check_out":"%s","guests":2,' ..
-    '"contact_name":"Bench","contact_phone":"+5491100000000"}', unit, ci, co)
+    '"contact_name":"Bench","contact_phone":"+5491122334455"}', unit, ci, co)
   return wrk.format(nil, "/api/v1/reservations", nil, body)
 end
 
