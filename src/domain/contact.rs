@@ -122,11 +122,11 @@ pub fn normalize_phone(raw: &str, default_country: &str) -> Option<String> {
     let normal = number.is_valid().then(|| e164(&number))?;
     // The E.164 form must read back as itself, here and as a WhatsApp sender: for a few
     // malformed inputs the parser's transforms give a number that does not (fuzzing:
-    // "+5111 1533--4456" with the US plan became "+5115334456", read back as "+515334456").
-    let reads_back = |region| {
-        phonenumber::parse(region, &normal).is_ok_and(|n| n.is_valid() && e164(&n) == normal)
-    };
-    (reads_back(region) && reads_back(None)).then_some(normal)
+    // "+5111 1533--4456" with the US plan became "+5115334456", read back as "+515334456";
+    // "+4 9183183-4455-4455" became 16 digits, longer than E.164 allows).
+    let reads_back =
+        phonenumber::parse(region, &normal).is_ok_and(|n| n.is_valid() && e164(&n) == normal);
+    (reads_back && whatsapp_phone(&normal[1..]).as_ref() == Some(&normal)).then_some(normal)
 }
 
 fn e164(number: &phonenumber::PhoneNumber) -> String {
@@ -173,12 +173,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_normalised_number_normalises_to_itself() {
-        for cc in ["54", "1", "34"] {
-            assert_eq!(normalize_phone("+5111 1533--4456", cc), None, "{cc}");
-            let n = normalize_phone("0351 15-412-3456", "54").unwrap();
-            assert_eq!(normalize_phone(&n, cc).as_ref(), Some(&n));
+    fn a_normalised_number_normalises_to_itself_and_is_what_whatsapp_reports() {
+        // The last two were found by fuzzing.
+        for input in [
+            "0351 15-412-3456",
+            "+5111 1533--4456",
+            "+4 9183183-4455-4455",
+        ] {
+            for cc in ["54", "1", "34"] {
+                if let Some(n) = normalize_phone(input, cc) {
+                    assert_eq!(normalize_phone(&n, cc).as_ref(), Some(&n), "{input} {cc}");
+                    assert_eq!(whatsapp_phone(&n[1..]).as_ref(), Some(&n), "{input} {cc}");
+                }
+            }
         }
+        assert_eq!(normalize_phone("+5111 1533--4456", "1"), None);
+        assert_eq!(normalize_phone("+4 9183183-4455-4455", "54"), None);
     }
 
     #[test]
