@@ -142,8 +142,8 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
         tables::ACCOMMODATION_CONTENT.name(),
         tables::MEDIA.name(),
         tables::TLS.name(),
-        tables::HOLD_CLIENTS.name(),
-        tables::GUEST_HOLDS.name(),
+        tables::LEGACY_HOLD_CLIENTS.name(),
+        tables::LEGACY_GUEST_HOLDS.name(),
         tables::SECRETS.name(),
     ];
     for handle in src.list_tables().map_err(StoreError::from)? {
@@ -183,8 +183,6 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, Backup
     copy_table(src, dst, tables::ACCOMMODATION_CONTENT)?;
     copy_table(src, dst, tables::MEDIA)?;
     copy_table(src, dst, tables::TLS)?;
-    copy_table(src, dst, tables::HOLD_CLIENTS)?;
-    copy_table(src, dst, tables::GUEST_HOLDS)?;
     copy_table(src, dst, tables::SECRETS)?;
     Ok(reservations)
 }

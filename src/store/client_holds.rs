@@ -1,12 +1,11 @@
-//! Guests' live unpaid holds by client for the host, read from the hold-limit index, and the
+//! Guests' live unpaid holds by client for the host, read from the hold-limit index
+//! (`store/hold_limits.rs`), and the
 //! host's action against a flood: cancel all of one client's holds in one commit.
 
 use jiff::Timestamp;
-use redb::ReadableTable;
 
-use super::hold_limits::live_codes;
 use super::reservations::change;
-use super::tables::{HOLD_CLIENTS, RESERVATIONS};
+use super::tables::RESERVATIONS;
 use super::unreadable::decode_at;
 use super::{Store, StoreError};
 use crate::domain::booking::ChangeRequest;
@@ -27,23 +26,17 @@ impl Store {
     /// holds first.
     pub fn holds_by_client(&self, now: Timestamp) -> Result<Vec<ClientHolds>, StoreError> {
         let mut groups: Vec<ClientHolds> = Vec::new();
+        let live = self.live_holds.clients(now);
         self.read(|txn| {
-            let clients = txn.open_table(HOLD_CLIENTS)?;
             let reservations = txn.open_table(RESERVATIONS)?;
-            let now_ms = now.as_millisecond();
-            for entry in clients.iter()? {
-                let (k, _) = entry?;
-                let (key, expires, code) = k.value();
-                if expires <= now_ms {
-                    continue;
-                }
+            for (key, code) in &live {
                 let Some((kind, client)) = ClientKind::split(key) else {
                     continue;
                 };
-                let Some(r) = reservations.get(code)? else {
+                let Some(r) = reservations.get(code.as_str())? else {
                     continue;
                 };
-                let decoded = decode_at(&RESERVATIONS, code, r.value());
+                let decoded = decode_at(&RESERVATIONS, code.as_str(), r.value());
                 let Some(r) = self.unreadable.skip::<Reservation>(decoded)? else {
                     continue;
                 };
@@ -70,13 +63,10 @@ impl Store {
         client: String,
         request: ChangeRequest,
     ) -> Result<Vec<Reservation>, StoreError> {
+        let live = self.live_holds.clone();
         self.writer
             .write(move |txn| {
-                let codes = live_codes(
-                    &txn.open_table(HOLD_CLIENTS)?,
-                    &kind.key(&client),
-                    Timestamp::now(),
-                )?;
+                let codes = live.live_codes(&kind.key(&client), Timestamp::now());
                 let mut cancelled = Vec::new();
                 for code in codes {
                     if let Ok(r) = change(txn, &code, request.clone())? {

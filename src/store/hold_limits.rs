@@ -1,148 +1,293 @@
-//! The indexes behind the hold limits: guests' live unpaid holds by client (phone, network)
-//! and by accommodation, kept in step with each reservation's status, so a new hold's check
-//! reads a handful of index entries inside the writer's transaction instead of every
-//! reservation. The rules are `domain::hold_limits`.
+//! The index behind the hold limits: guests' live unpaid holds by client (phone, network) and
+//! by accommodation, so a new hold's check reads a handful of entries inside the writer's
+//! transaction instead of every reservation. The rules are `domain::hold_limits`.
+//!
+//! The index is kept in memory, not in tables. It only ever lists unexpired holds, which the
+//! hold-expiry table also lists, so it is rebuilt from that table when the store opens
+//! ([`LiveHolds::rebuild`]). Kept in two tables it cost each hold three more B-tree inserts and
+//! their dirty pages, all on the single writer thread: a fifth to a quarter of the holds per
+//! second (`bench/run.sh`, 2026-12-06). It changes only on the writer thread, inside a batch:
+//! each change is journaled and undone when the batch does not commit ([`LiveHolds::settle`]),
+//! so the index is what is committed plus the running batch, as a table would be.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadTransaction;
 
 use super::StoreError;
-use super::tables::{GUEST_HOLDS, HOLD_CLIENTS};
+use super::tables::{HOLD_EXPIRY, RESERVATIONS};
+use super::unreadable::{Unreadable, decode_at};
 use crate::domain::dates::{NightRange, date_from_key, date_key};
 use crate::domain::hold_limits::{HoldClient, HoldLimits, HoldRefusal, nights_within};
 use crate::domain::reservation::{Reservation, Status};
 
-/// Whether a guest's hold of `range` at `accommodation` by `client` stays within `limits`.
-/// `longest` bounds the nights of any stored hold (`reservations.max_nights`).
-pub(super) fn check(
-    txn: &WriteTransaction,
-    client: &HoldClient,
-    limits: &HoldLimits,
-    (accommodation, range): (u64, &NightRange),
-    (today, now): (Date, Timestamp),
-    longest: u32,
-) -> Result<Result<(), HoldRefusal>, StoreError> {
-    if let Err(refused) = limits.check_length(range) {
-        return Ok(Err(refused));
-    }
-    let limited: Vec<_> = client
-        .keys()
-        .into_iter()
-        .filter_map(|(kind, key)| limits.per(kind).map(|limit| (kind, key, limit)))
-        .collect();
-    if !limited.is_empty() {
-        let clients = txn.open_table(HOLD_CLIENTS)?;
-        for (kind, key, limit) in limited {
-            let (live, free_at) = live_holds(&clients, &key, now, limit)?;
-            if let Err(refused) = limits.check_client(kind, live, free_at) {
-                return Ok(Err(refused));
-            }
-        }
-    }
-    let windows = limits.windows(today, range);
-    if !windows.is_empty() {
-        let nights = txn.open_table(GUEST_HOLDS)?;
-        for window in windows {
-            let held = held_nights(&nights, accommodation, &window, now, longest)?;
-            if let Err(refused) = limits.check_share(held, nights_within(range, &window)) {
-                return Ok(Err(refused));
-            }
-        }
-    }
-    Ok(Ok(()))
+/// (`phone:<E.164>` or `address:<network>`, expiry in ms, code).
+type ClientEntry = (String, i64, String);
+/// (accommodation, check-in key) → (check-out key, expiry in ms), by code.
+type NightKey = (u64, i32, String);
+type NightVal = (i32, i64);
+
+/// Guests' live unpaid holds; shared by the store (reads) and its writer thread (changes).
+#[derive(Default)]
+pub struct LiveHolds(Mutex<State>);
+
+#[derive(Default)]
+struct State {
+    clients: BTreeSet<ClientEntry>,
+    nights: BTreeMap<NightKey, NightVal>,
+    /// What the running batch changed, to undo if it does not commit: each entry's state
+    /// before the change.
+    journal: Vec<Undo>,
 }
 
-/// The live holds under `key`, counted up to `limit`, and when the first of them lapses.
-fn live_holds(
-    table: &impl ReadableTable<(&'static str, i64, &'static str), ()>,
-    key: &str,
-    now: Timestamp,
-    limit: u32,
-) -> Result<(u32, Option<Timestamp>), StoreError> {
-    let from = now.as_millisecond().saturating_add(1);
-    let mut live = 0;
-    let mut first = None;
-    for entry in table.range((key, from, "")..=(key, i64::MAX, "\u{10FFFF}"))? {
-        let (k, _) = entry?;
-        first.get_or_insert(k.value().1);
-        live += 1;
-        if live >= limit {
-            break;
+enum Undo {
+    Client(ClientEntry, bool),
+    Night(NightKey, Option<NightVal>),
+}
+
+thread_local! {
+    /// The index of the store whose writer runs on this thread.
+    static WRITER_INDEX: RefCell<Option<Arc<LiveHolds>>> = const { RefCell::new(None) };
+}
+
+impl LiveHolds {
+    /// The index of the holds `txn` lists as unexpired at `now` (read when the store opens).
+    pub fn rebuild(
+        txn: &ReadTransaction,
+        unreadable: &Unreadable,
+        now: Timestamp,
+    ) -> Result<LiveHolds, StoreError> {
+        let live = LiveHolds::default();
+        let expiry = txn.open_table(HOLD_EXPIRY)?;
+        let reservations = txn.open_table(RESERVATIONS)?;
+        let from = (now.as_millisecond().saturating_add(1), "");
+        for entry in expiry.range(from..)? {
+            let (key, _) = entry?;
+            let code = key.value().1;
+            let Some(record) = reservations.get(code)? else {
+                continue;
+            };
+            let decoded = decode_at(&RESERVATIONS, code, record.value());
+            if let Some(r) = unreadable.skip::<Reservation>(decoded)? {
+                live.index(&r);
+            }
+        }
+        live.state().journal.clear();
+        Ok(live)
+    }
+
+    /// Makes this the index the current thread (the store's writer) keeps in step.
+    pub(super) fn install(self: &Arc<Self>) {
+        WRITER_INDEX.with(|i| *i.borrow_mut() = Some(self.clone()));
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes the index agree with `r`: listed while it is a guest's unpaid hold.
+    fn index(&self, r: &Reservation) {
+        let (Some(client), Some(expires)) = (&r.hold_client, r.expires_at) else {
+            return;
+        };
+        let live = r.status == Status::PreReserved;
+        let (ms, code) = (expires.as_millisecond(), r.code.to_string());
+        let state = &mut *self.state();
+        for (_, key) in client.keys() {
+            let entry = (key, ms, code.clone());
+            let was = if live {
+                !state.clients.insert(entry.clone())
+            } else {
+                state.clients.remove(&entry)
+            };
+            if was != live {
+                state.journal.push(Undo::Client(entry, was));
+            }
+        }
+        let key = (r.accommodation_id.get(), date_key(r.range.check_in()), code);
+        let before = if live {
+            state
+                .nights
+                .insert(key.clone(), (date_key(r.range.check_out()), ms))
+        } else {
+            state.nights.remove(&key)
+        };
+        state.journal.push(Undo::Night(key, before));
+    }
+
+    /// Ends the running batch: keeps its changes if it committed, otherwise undoes them.
+    pub(super) fn settle(&self, committed: bool) {
+        let state = &mut *self.state();
+        let journal = std::mem::take(&mut state.journal);
+        if committed {
+            return;
+        }
+        for undo in journal.into_iter().rev() {
+            match undo {
+                Undo::Client(entry, true) => {
+                    state.clients.insert(entry);
+                }
+                Undo::Client(entry, false) => {
+                    state.clients.remove(&entry);
+                }
+                Undo::Night(key, Some(before)) => {
+                    state.nights.insert(key, before);
+                }
+                Undo::Night(key, None) => {
+                    state.nights.remove(&key);
+                }
+            }
         }
     }
-    Ok((
-        live,
-        first.and_then(|ms| Timestamp::from_millisecond(ms).ok()),
-    ))
+
+    /// The codes of the holds listed under `key` (a `ClientKind` key) still live at `now`.
+    pub fn live_codes(&self, key: &str, now: Timestamp) -> Vec<String> {
+        let state = self.state();
+        client_range(&state.clients, key, now)
+            .map(|(_, _, code)| code.clone())
+            .collect()
+    }
+
+    /// Every (client key, code) of a hold live at `now`, grouped by client key.
+    pub fn clients(&self, now: Timestamp) -> Vec<(String, String)> {
+        let now = now.as_millisecond();
+        self.state()
+            .clients
+            .iter()
+            .filter(|(_, expires, _)| *expires > now)
+            .map(|(key, _, code)| (key.clone(), code.clone()))
+            .collect()
+    }
+
+    /// Whether a guest's hold of `range` at `accommodation` by `client` stays within `limits`.
+    /// `longest` bounds the nights of any stored hold (`reservations.max_nights`).
+    pub fn check(
+        &self,
+        client: &HoldClient,
+        limits: &HoldLimits,
+        (accommodation, range): (u64, &NightRange),
+        (today, now): (Date, Timestamp),
+        longest: u32,
+    ) -> Result<(), HoldRefusal> {
+        limits.check_length(range)?;
+        let state = self.state();
+        for (kind, key) in client.keys() {
+            if let Some(limit) = limits.per(kind) {
+                let mut live = client_range(&state.clients, &key, now).take(limit as usize);
+                let free_at = live.next().map(|(_, ms, _)| *ms);
+                let count = u32::from(free_at.is_some()) + live.count() as u32;
+                let free_at = free_at.and_then(|ms| Timestamp::from_millisecond(ms).ok());
+                limits.check_client(kind, count, free_at)?;
+            }
+        }
+        for window in limits.windows(today, range) {
+            let held = held_nights(&state.nights, accommodation, &window, now, longest);
+            limits.check_share(held, nights_within(range, &window))?;
+        }
+        Ok(())
+    }
+}
+
+/// Keeps the running writer's index in step with `r` (see the module comment); a no-op on a
+/// thread that is not a store's writer (migrations at open, whose result is rebuilt anyway).
+pub(super) fn index(r: &Reservation) {
+    WRITER_INDEX.with(|i| {
+        if let Some(live) = &*i.borrow() {
+            live.index(r);
+        }
+    });
+}
+
+/// The entries under `key` whose hold is still live at `now`, the first to lapse first.
+fn client_range<'a>(
+    clients: &'a BTreeSet<ClientEntry>,
+    key: &str,
+    now: Timestamp,
+) -> impl Iterator<Item = &'a ClientEntry> {
+    let from = (
+        key.to_owned(),
+        now.as_millisecond().saturating_add(1),
+        String::new(),
+    );
+    let key = key.to_owned();
+    clients
+        .range((Bound::Included(from), Bound::Unbounded))
+        .take_while(move |(k, _, _)| *k == key)
 }
 
 /// Nights of `window` at `accommodation` that guests' live holds cover.
 fn held_nights(
-    table: &impl ReadableTable<(u64, i32, &'static str), (i32, i64)>,
+    nights: &BTreeMap<NightKey, NightVal>,
     accommodation: u64,
     window: &NightRange,
     now: Timestamp,
     longest: u32,
-) -> Result<u32, StoreError> {
+) -> u32 {
     let earliest = window
         .check_in()
         .checked_sub(i64::from(longest).days())
         .unwrap_or(Date::MIN);
     let now = now.as_millisecond();
-    let mut held = 0;
-    for entry in table.range(
-        (accommodation, date_key(earliest), "")..(accommodation, date_key(window.check_out()), ""),
-    )? {
-        let (k, v) = entry?;
-        let (check_out, expires) = v.value();
-        if expires <= now {
-            continue;
-        }
-        let range = date_from_key(k.value().1)
-            .zip(date_from_key(check_out))
-            .and_then(|(a, b)| NightRange::new(a, b).ok());
-        held += range.map_or(0, |r| nights_within(&r, window));
-    }
-    Ok(held)
+    let from = (accommodation, date_key(earliest), String::new());
+    let to = (accommodation, date_key(window.check_out()), String::new());
+    nights
+        .range(from..to)
+        .filter(|(_, (_, expires))| *expires > now)
+        .filter_map(|((_, check_in, _), (check_out, _))| {
+            let range = date_from_key(*check_in).zip(date_from_key(*check_out))?;
+            NightRange::new(range.0, range.1).ok()
+        })
+        .map(|r| nights_within(&r, window))
+        .sum()
 }
 
-/// Makes the hold-limit indexes agree with `r`: listed while it is a guest's unpaid hold.
-pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
-    let (Some(client), Some(expires)) = (&r.hold_client, r.expires_at) else {
-        return Ok(());
-    };
-    let live = r.status == Status::PreReserved;
-    let (ms, code) = (expires.as_millisecond(), r.code.as_str());
-    let mut clients = txn.open_table(HOLD_CLIENTS)?;
-    for (_, key) in client.keys() {
-        if live {
-            clients.insert((key.as_str(), ms, code), ())?;
-        } else {
-            clients.remove((key.as_str(), ms, code))?;
-        }
-    }
-    let mut nights = txn.open_table(GUEST_HOLDS)?;
-    let key = (r.accommodation_id.get(), date_key(r.range.check_in()), code);
-    if live {
-        nights.insert(key, (date_key(r.range.check_out()), ms))?;
-    } else {
-        nights.remove(key)?;
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::hold_limits::ClientKind;
+    use crate::domain::reservation::tests::hold;
 
-/// The codes of the holds listed under `key` (a [`ClientKind`] key) still live at `now`.
-///
-/// [`ClientKind`]: crate::domain::hold_limits::ClientKind
-pub(super) fn live_codes(
-    table: &impl ReadableTable<(&'static str, i64, &'static str), ()>,
-    key: &str,
-    now: Timestamp,
-) -> Result<Vec<String>, StoreError> {
-    let from = now.as_millisecond().saturating_add(1);
-    table
-        .range((key, from, "")..=(key, i64::MAX, "\u{10FFFF}"))?
-        .map(|e| Ok(e?.0.value().2.to_owned()))
-        .collect()
+    fn guest_hold(now: Timestamp) -> Reservation {
+        let mut r = hold(now);
+        r.hold_client = Some(HoldClient {
+            phone: "+5491122334455".into(),
+            address: Some("203.0.113.9".into()),
+        });
+        r
+    }
+
+    fn phone_codes(live: &LiveHolds, now: Timestamp) -> Vec<String> {
+        live.live_codes(&ClientKind::Phone.key("+5491122334455"), now)
+    }
+
+    #[test]
+    fn a_batch_that_does_not_commit_leaves_the_index_as_it_was() {
+        let now = Timestamp::now();
+        let live = LiveHolds::default();
+        let r = guest_hold(now);
+        live.index(&r);
+        live.settle(false);
+        assert!(phone_codes(&live, now).is_empty());
+        assert!(live.clients(now).is_empty());
+        live.index(&r);
+        live.settle(true);
+        assert_eq!(phone_codes(&live, now), [r.code.to_string()]);
+        assert_eq!(live.clients(now).len(), 2, "by phone and by network");
+        // Cancelled in a batch that fails: still listed.
+        let mut cancelled = r.clone();
+        cancelled.status = Status::Cancelled;
+        live.index(&cancelled);
+        assert!(phone_codes(&live, now).is_empty(), "the running batch sees it");
+        live.settle(false);
+        assert_eq!(phone_codes(&live, now), [r.code.to_string()]);
+        assert_eq!(live.state().nights.len(), 1);
+        // A hold that has lapsed no longer counts, before the expiry job runs.
+        let later = now + jiff::SignedDuration::from_hours(1);
+        assert!(phone_codes(&live, later).is_empty());
+    }
 }

@@ -76,6 +76,8 @@ pub struct Store {
     unreadable: Unreadable,
     /// The key guests' access tokens are derived with (made at first start, kept in the store).
     guest_token_key: Arc<[u8]>,
+    /// Guests' live unpaid holds by client and accommodation (the hold limits' index).
+    live_holds: Arc<hold_limits::LiveHolds>,
     /// Where the WhatsApp and email senders' passes start reading their outboxes.
     outbox_marks: OutboxMarks,
 }
@@ -132,13 +134,18 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt("the guest token key is missing".into()))?;
             Arc::from(key.value())
         };
-        let db = Arc::new(DbHandle::new(db, path.clone(), cache_bytes));
         let unreadable = Unreadable::default();
+        let live_holds = Arc::new(hold_limits::LiveHolds::rebuild(
+            &db.begin_read()?,
+            &unreadable,
+            jiff::Timestamp::now(),
+        )?);
+        let db = Arc::new(DbHandle::new(db, path.clone(), cache_bytes));
         let (writer, handle) = Writer::start(
             db.clone(),
             data_dir.to_owned(),
             lock_timeout,
-            unreadable.clone(),
+            (unreadable.clone(), live_holds.clone()),
         );
         unreadable::register_metrics();
         let store = Store {
@@ -148,6 +155,7 @@ impl Store {
             unreadable,
             guest_token_key,
             outbox_marks: OutboxMarks::default(),
+            live_holds,
         };
         Ok((store, handle))
     }

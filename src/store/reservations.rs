@@ -9,16 +9,20 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::accommodations::load_for_write;
+use super::hold_limits::{self, LiveHolds};
 use super::idempotency::{self, IdempotencyKey, Replay};
 use super::tables::{HOLD_EXPIRY, RESERVATIONS, encode};
 use super::unreadable::{Unreadable, decode_at};
-use super::{Store, StoreError, hold_limits, occupancy, outbox};
+use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::booking::{
     ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
 };
 use crate::domain::dates::{NightRange, local_today};
 use crate::domain::ids::{AccommodationId, ReservationCode};
 use crate::domain::reservation::{Channel, Reservation, Status};
+use code::NewCode;
+
+mod code;
 
 pub(super) fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
@@ -29,19 +33,12 @@ pub(super) fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservat
 }
 
 pub(super) fn save(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
-    txn.open_table(RESERVATIONS)?
-        .insert(r.code.as_str(), encode(r).as_slice())?;
-    Ok(())
+    insert(&mut txn.open_table(RESERVATIONS)?, r)
 }
 
-fn unique_code(txn: &WriteTransaction, today: Date) -> Result<ReservationCode, StoreError> {
-    let table = txn.open_table(RESERVATIONS)?;
-    loop {
-        let code = ReservationCode::generate(today, rand::random());
-        if table.get(code.as_str())?.is_none() {
-            return Ok(code);
-        }
-    }
+fn insert(table: &mut redb::Table<&str, &[u8]>, r: &Reservation) -> Result<(), StoreError> {
+    table.insert(r.code.as_str(), encode(r).as_slice())?;
+    Ok(())
 }
 
 /// Whether `r`'s nights are free in `txn`, its own entry aside.
@@ -64,7 +61,8 @@ fn create(
     txn: &WriteTransaction,
     req: NewReservation,
     policy: &ReservePolicy,
-    token_hash: impl FnOnce(&ReservationCode) -> String,
+    code: NewCode<impl Fn(&ReservationCode) -> String>,
+    live_holds: &LiveHolds,
 ) -> Result<Result<Reservation, ReserveError>, StoreError> {
     let now = Timestamp::now();
     let acc = load_for_write(txn, req.accommodation_id)?;
@@ -79,23 +77,21 @@ fn create(
     }
     let today = local_today(now, &policy.time_zone);
     if let Some(client) = req.hold_client() {
-        let limited = hold_limits::check(
-            txn,
+        let limited = live_holds.check(
             &client,
             &policy.limits,
             (acc.id.get(), &range),
             (today, now),
             policy.max_nights,
-        )?;
+        );
         if let Err(refused) = limited {
             return Ok(Err(refused.into()));
         }
     }
-    let code = unique_code(txn, today)?;
-    let access_token_sha256 = token_hash(&code);
-    let (reservation, event) =
-        Reservation::new_hold(req, &acc, range, policy, (code, access_token_sha256), now);
-    save(txn, &reservation)?;
+    let mut reservations = txn.open_table(RESERVATIONS)?;
+    let code = code.claim(&reservations, today)?;
+    let (reservation, event) = Reservation::new_hold(req, &acc, range, policy, code, now);
+    insert(&mut reservations, &reservation)?;
     index(txn, &reservation)?;
     if let Some(event) = event {
         outbox::push(txn, &event)?;
@@ -113,7 +109,7 @@ pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), Store
             expiry.remove((at.as_millisecond(), r.code.as_str()))?;
         }
     }
-    hold_limits::index(txn, r)?;
+    hold_limits::index(r);
     let (acc, code) = (r.accommodation_id.get(), r.code.as_str());
     match r.occupancy() {
         Some(o) => occupancy::put(txn, acc, code, &o),
@@ -257,23 +253,25 @@ fn scan(
 
 impl Store {
     /// Atomically checks availability and inserts the reservation (with the hash
-    /// `token_hash` makes of its guest's token from its new code); with an idempotency key, a
+    /// `token_hash` makes of its guest's token from its new code, see [`NewCode`]); with an idempotency key, a
     /// replay of the same request returns what `remember` made of the first outcome instead
     /// (`remember` runs only when there is a key, in the same commit).
     pub async fn reserve<R: Serialize + DeserializeOwned + Send + 'static>(
         &self,
         req: NewReservation,
         policy: ReservePolicy,
-        token_hash: impl FnOnce(&ReservationCode) -> String + Send + 'static,
+        token_hash: impl Fn(&ReservationCode) -> String + Send + 'static,
         idempotency: Option<IdempotencyKey>,
         remember: impl FnOnce(&Result<Reservation, ReserveError>) -> Option<R> + Send + 'static,
     ) -> Result<Replay<Result<Reservation, ReserveError>, R>, StoreError> {
+        let code = NewCode::new(local_today(Timestamp::now(), &policy.time_zone), token_hash);
+        let live_holds = self.live_holds.clone();
         self.writer
             .write(move |txn| {
                 idempotency::guard(
                     txn,
                     idempotency,
-                    |txn| create(txn, req, &policy, token_hash),
+                    |txn| create(txn, req, &policy, code, &live_holds),
                     remember,
                 )
             })

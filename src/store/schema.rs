@@ -96,8 +96,8 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), StoreError> {
     txn.open_table(tables::ACCOMMODATION_CONTENT)?;
     txn.open_table(tables::MEDIA)?;
     txn.open_table(tables::TLS)?;
-    txn.open_table(tables::HOLD_CLIENTS)?;
-    txn.open_table(tables::GUEST_HOLDS)?;
+    txn.delete_table(tables::LEGACY_HOLD_CLIENTS)?;
+    txn.delete_table(tables::LEGACY_GUEST_HOLDS)?;
     let mut secrets = txn.open_table(tables::SECRETS)?;
     if secrets.get(tables::GUEST_TOKEN_KEY)?.is_none() {
         secrets.insert(

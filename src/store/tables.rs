@@ -22,13 +22,12 @@ pub const OCCUPANCY: TableDefinition<(u64, u8, i32, &str), (i32, i64)> =
     TableDefinition::new("occupancy_by_check_out");
 /// Live holds by expiry: (expires_at ms, code) → ().
 pub const HOLD_EXPIRY: TableDefinition<(i64, &str), ()> = TableDefinition::new("hold_expiry");
-/// Guests' live unpaid holds by client: (`phone:<E.164>` or `address:<network>`, expires_at
-/// ms, code) → (). Counts a client's live holds without reading reservations.
-pub const HOLD_CLIENTS: TableDefinition<(&str, i64, &str), ()> =
+/// Tables of the hold-limit index in stores written between 2026-12-06 builds (the index is
+/// now in memory, `store/hold_limits.rs`): dropped when such a store opens, accepted (and not
+/// copied) in a snapshot.
+pub const LEGACY_HOLD_CLIENTS: TableDefinition<(&str, i64, &str), ()> =
     TableDefinition::new("hold_clients");
-/// Guests' live unpaid holds by accommodation, laid out like [`OCCUPANCY`]: the nights they
-/// cover, for the per-accommodation share.
-pub const GUEST_HOLDS: TableDefinition<(u64, i32, &str), (i32, i64)> =
+pub const LEGACY_GUEST_HOLDS: TableDefinition<(u64, i32, &str), (i32, i64)> =
     TableDefinition::new("guest_holds");
 /// Secret name → key bytes made at first start (e.g. the guest token key), so a backup
 /// restored elsewhere keeps recomputing the same values.

@@ -13,6 +13,7 @@ use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
+use super::hold_limits::LiveHolds;
 use super::space::{self, DbHandle, SpaceGuard};
 use super::unreadable::Unreadable;
 
@@ -105,7 +106,7 @@ impl Writer {
         db: Arc<DbHandle>,
         dir: PathBuf,
         lock_timeout: Duration,
-        unreadable: Unreadable,
+        (unreadable, live_holds): (Unreadable, Arc<LiveHolds>),
     ) -> (Writer, std::thread::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
         let in_flight = Arc::new(AtomicUsize::new(0));
@@ -119,7 +120,9 @@ impl Writer {
             .name("store-writer".into())
             .spawn(move || {
                 let _guard = guard;
+                live_holds.install();
                 let ctx = WriterContext {
+                    live_holds: &live_holds,
                     lock_timeout,
                     in_flight: &counter,
                     closing: &stop,
@@ -214,6 +217,7 @@ impl Drop for InFlight<'_> {
 
 /// What the writer thread works with besides the database and its queue.
 struct WriterContext<'a> {
+    live_holds: &'a LiveHolds,
     lock_timeout: Duration,
     in_flight: &'a AtomicUsize,
     closing: &'a AtomicBool,
@@ -289,6 +293,7 @@ fn commit_batch(handle: &DbHandle, batch: &mut Vec<Box<dyn Pending>>, ctx: &Writ
     } else {
         txn.commit().map_err(StoreError::from)
     };
+    ctx.live_holds.settle(outcome.is_ok());
     metrics::histogram!("store_commit_duration_seconds").record(started.elapsed().as_secs_f64());
     metrics::histogram!("store_commit_batch_size").record(done.len() as f64);
     let no_space = matches!(&outcome, Err(e) if space::means_no_space(e));

@@ -93,7 +93,7 @@ async fn tokens_of_reservations_made_before_derived_tokens_still_work() {
         let (from, to) = (10.days(), 12.days());
         let req = stay(acc, today + from, today + to, false);
         let hash = alojamientos::secret::sha256_hex(&old_token);
-        let reserved = store.reserve(req, policy(), move |_| hash, None, |_| None::<()>);
+        let reserved = store.reserve(req, policy(), move |_| hash.clone(), None, |_| None::<()>);
         let Ok(Replay::Fresh(Ok(r))) = reserved.await else {
             panic!("created")
         };

@@ -45,9 +45,10 @@ enum Remembered {
 }
 
 /// The access token of reservation `code`'s guest: an HMAC of the code under the store's key
-/// (`key`), 24 bytes in hex like the random tokens of earlier versions.
-pub fn guest_token(key: &[u8], code: &ReservationCode) -> String {
-    Keyed::new(key).hex_prefix(format!("guest-token:{code}").as_bytes(), 24)
+/// (`key`, keyed once: see [`Keyed`]), 24 bytes in hex like the random tokens of earlier
+/// versions.
+pub fn guest_token(key: &Keyed, code: &ReservationCode) -> String {
+    key.hex_prefix(format!("guest-token:{code}").as_bytes(), 24)
 }
 
 /// What a retried request first got.

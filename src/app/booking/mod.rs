@@ -26,7 +26,7 @@ use crate::domain::pricing;
 use crate::domain::reservation::Reservation;
 use crate::domain::stats::{Stats, Tally};
 use crate::domain::stay::{StayError, StayLimits, validate_stay};
-use crate::secret::matches_sha256;
+use crate::secret::{Keyed, matches_sha256};
 use crate::store::{SkipUnreadable, Store, StoreError};
 
 /// The booking use cases; cheap to clone.
@@ -36,7 +36,7 @@ pub struct Booking {
     settings: Arc<Settings>,
     payments: Payments,
     /// The store's key for guests' access tokens.
-    token_key: Arc<[u8]>,
+    token_key: Arc<Keyed>,
 }
 
 /// A priced stay at one accommodation, and whether its dates are free.
@@ -63,7 +63,7 @@ pub enum QuoteError {
 impl Booking {
     pub fn new(store: Store, settings: Arc<Settings>, payments: Payments) -> Booking {
         Booking {
-            token_key: Arc::from(store.guest_token_key()),
+            token_key: Arc::new(Keyed::new(store.guest_token_key())),
             store,
             settings,
             payments,

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::{hold_from, with_hold_limits};
+use super::{hold_from, hold_limits_on, with_hold_limits};
 use crate::helpers::{TestApp, body, day};
 
 fn stay(acc: u64, from: i64, nights: i64, phone: &str) -> Value {
@@ -236,4 +236,28 @@ async fn the_guest_site_gets_the_same_limits_in_spanish() {
     );
     let long = book(&app, &client, &slug, (&day(30), &day(60)), "Otra Persona").await;
     assert_eq!(long.status(), StatusCode::CONFLICT, "over holds.max_nights");
+}
+
+#[tokio::test]
+async fn live_holds_still_count_after_a_restart_and_the_host_still_sees_them() {
+    let app = with_hold_limits(|_| {}).await;
+    let acc = app.accommodation(json!({})).await;
+    let phone = "+54 9 11 8888-0000";
+    for i in 0..2 {
+        let r = hold_from(&app, "203.0.113.30", &stay(acc, 5 + 5 * i, 3, phone)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    // The index of live holds is in memory: the store's next open rebuilds it.
+    let app = app.restart(|_| {}, hold_limits_on).await;
+    let r = hold_from(&app, "198.51.100.30", &stay(acc, 30, 3, phone)).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body(r).await["error"], "too_many_holds");
+    let listed = body(app.admin_get("/api/v1/admin/holds").await).await;
+    let counts: Vec<_> = listed["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["client"].as_str().unwrap(), c["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counts, [("203.0.113.30", 2), ("+5491188880000", 2)]);
 }

@@ -17,11 +17,16 @@ use crate::helpers::TestApp;
 /// client can name its own address in `X-Forwarded-For`.
 async fn with_hold_limits(extra: impl FnOnce(&mut RawSettings)) -> TestApp {
     TestApp::spawn_with(|raw| {
-        raw.holds = HoldsSection::default();
-        raw.server.trusted_proxies = vec!["127.0.0.1".into()];
+        hold_limits_on(raw);
         extra(raw);
     })
     .await
+}
+
+/// The shipped hold limits, with the test client as a trusted proxy.
+fn hold_limits_on(raw: &mut RawSettings) {
+    raw.holds = HoldsSection::default();
+    raw.server.trusted_proxies = vec!["127.0.0.1".into()];
 }
 
 /// A guest's hold request from `address` (as a trusted proxy reports it).
