@@ -12,7 +12,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::civil::Date;
@@ -24,21 +23,25 @@ use super::tables::{HOLD_EXPIRY, RESERVATIONS};
 use super::unreadable::{Unreadable, decode_at};
 use crate::domain::dates::{NightRange, date_from_key, date_key};
 use crate::domain::hold_limits::{HoldClient, HoldLimits, HoldRefusal, nights_within};
+use crate::domain::ids::ReservationCode;
 use crate::domain::reservation::{Reservation, Status};
 
-/// (`phone:<E.164>` or `address:<network>`, expiry in ms, code).
-type ClientEntry = (String, i64, String);
-/// (accommodation, check-in key) → (check-out key, expiry in ms), by code.
-type NightKey = (u64, i32, String);
+/// A live hold under a client key: (expiry in ms, [`packed`] code).
+type ClientHold = (i64, u64);
+/// (accommodation, check-in key, [`packed`] code) → (check-out key, expiry in ms).
+type NightKey = (u64, i32, u64);
 type NightVal = (i32, i64);
 
 /// Guests' live unpaid holds; shared by the store (reads) and its writer thread (changes).
+/// About 100 bytes per live hold (a host has tens; the 15-second bench/run.sh run leaves
+/// some 200,000).
 #[derive(Default)]
 pub struct LiveHolds(Mutex<State>);
 
 #[derive(Default)]
 struct State {
-    clients: BTreeSet<ClientEntry>,
+    /// By `phone:<E.164>` or `address:<network>` key.
+    clients: BTreeMap<String, BTreeSet<ClientHold>>,
     nights: BTreeMap<NightKey, NightVal>,
     /// What the running batch changed, to undo if it does not commit: each entry's state
     /// before the change.
@@ -46,8 +49,20 @@ struct State {
 }
 
 enum Undo {
-    Client(ClientEntry, bool),
+    Client(String, ClientHold, bool),
     Night(NightKey, Option<NightVal>),
+}
+
+/// A reservation code (`RES`, six digits, six hex digits) as a number, and back.
+fn packed(code: &ReservationCode) -> u64 {
+    let s = code.as_str();
+    let digits: u64 = s[3..9].parse().unwrap_or(0);
+    let random = u64::from_str_radix(&s[9..], 16).unwrap_or(0);
+    (digits << 24) | random
+}
+
+fn unpacked(code: u64) -> String {
+    format!("RES{:06}{:06X}", code >> 24, code & 0xFF_FFFF)
 }
 
 thread_local! {
@@ -96,24 +111,27 @@ impl LiveHolds {
             return;
         };
         let live = r.status == Status::PreReserved;
-        let (ms, code) = (expires.as_millisecond(), r.code.to_string());
+        let (ms, code) = (expires.as_millisecond(), packed(&r.code));
         let state = &mut *self.state();
         for (_, key) in client.keys() {
-            let entry = (key, ms, code.clone());
+            let holds = state.clients.entry(key.clone()).or_default();
             let was = if live {
-                !state.clients.insert(entry.clone())
+                !holds.insert((ms, code))
             } else {
-                state.clients.remove(&entry)
+                holds.remove(&(ms, code))
             };
+            if holds.is_empty() {
+                state.clients.remove(&key);
+            }
             if was != live {
-                state.journal.push(Undo::Client(entry, was));
+                state.journal.push(Undo::Client(key, (ms, code), was));
             }
         }
         let key = (r.accommodation_id.get(), date_key(r.range.check_in()), code);
         let before = if live {
             state
                 .nights
-                .insert(key.clone(), (date_key(r.range.check_out()), ms))
+                .insert(key, (date_key(r.range.check_out()), ms))
         } else {
             state.nights.remove(&key)
         };
@@ -129,11 +147,15 @@ impl LiveHolds {
         }
         for undo in journal.into_iter().rev() {
             match undo {
-                Undo::Client(entry, true) => {
-                    state.clients.insert(entry);
+                Undo::Client(key, hold, true) => {
+                    state.clients.entry(key).or_default().insert(hold);
                 }
-                Undo::Client(entry, false) => {
-                    state.clients.remove(&entry);
+                Undo::Client(key, hold, false) => {
+                    let holds = state.clients.entry(key.clone()).or_default();
+                    holds.remove(&hold);
+                    if holds.is_empty() {
+                        state.clients.remove(&key);
+                    }
                 }
                 Undo::Night(key, Some(before)) => {
                     state.nights.insert(key, before);
@@ -148,20 +170,21 @@ impl LiveHolds {
     /// The codes of the holds listed under `key` (a `ClientKind` key) still live at `now`.
     pub fn live_codes(&self, key: &str, now: Timestamp) -> Vec<String> {
         let state = self.state();
-        client_range(&state.clients, key, now)
-            .map(|(_, _, code)| code.clone())
+        live_under(&state.clients, key, now)
+            .map(|(_, code)| unpacked(*code))
             .collect()
     }
 
     /// Every (client key, code) of a hold live at `now`, grouped by client key.
     pub fn clients(&self, now: Timestamp) -> Vec<(String, String)> {
-        let now = now.as_millisecond();
-        self.state()
-            .clients
-            .iter()
-            .filter(|(_, expires, _)| *expires > now)
-            .map(|(key, _, code)| (key.clone(), code.clone()))
-            .collect()
+        let state = self.state();
+        let mut all = Vec::new();
+        for key in state.clients.keys() {
+            all.extend(
+                live_under(&state.clients, key, now).map(|(_, c)| (key.clone(), unpacked(*c))),
+            );
+        }
+        all
     }
 
     /// Whether a guest's hold of `range` at `accommodation` by `client` stays within `limits`.
@@ -178,8 +201,8 @@ impl LiveHolds {
         let state = self.state();
         for (kind, key) in client.keys() {
             if let Some(limit) = limits.per(kind) {
-                let mut live = client_range(&state.clients, &key, now).take(limit as usize);
-                let free_at = live.next().map(|(_, ms, _)| *ms);
+                let mut live = live_under(&state.clients, &key, now).take(limit as usize);
+                let free_at = live.next().map(|(ms, _)| *ms);
                 let count = u32::from(free_at.is_some()) + live.count() as u32;
                 let free_at = free_at.and_then(|ms| Timestamp::from_millisecond(ms).ok());
                 limits.check_client(kind, count, free_at)?;
@@ -203,21 +226,17 @@ pub(super) fn index(r: &Reservation) {
     });
 }
 
-/// The entries under `key` whose hold is still live at `now`, the first to lapse first.
-fn client_range<'a>(
-    clients: &'a BTreeSet<ClientEntry>,
+/// The holds under `key` still live at `now`, the first to lapse first.
+fn live_under<'a>(
+    clients: &'a BTreeMap<String, BTreeSet<ClientHold>>,
     key: &str,
     now: Timestamp,
-) -> impl Iterator<Item = &'a ClientEntry> {
-    let from = (
-        key.to_owned(),
-        now.as_millisecond().saturating_add(1),
-        String::new(),
-    );
-    let key = key.to_owned();
+) -> impl Iterator<Item = &'a ClientHold> {
+    let from = (now.as_millisecond().saturating_add(1), 0);
     clients
-        .range((Bound::Included(from), Bound::Unbounded))
-        .take_while(move |(k, _, _)| *k == key)
+        .get(key)
+        .into_iter()
+        .flat_map(move |holds| holds.range(from..))
 }
 
 /// Nights of `window` at `accommodation` that guests' live holds cover.
@@ -233,8 +252,8 @@ fn held_nights(
         .checked_sub(i64::from(longest).days())
         .unwrap_or(Date::MIN);
     let now = now.as_millisecond();
-    let from = (accommodation, date_key(earliest), String::new());
-    let to = (accommodation, date_key(window.check_out()), String::new());
+    let from = (accommodation, date_key(earliest), 0);
+    let to = (accommodation, date_key(window.check_out()), 0);
     nights
         .range(from..to)
         .filter(|(_, (_, expires))| *expires > now)
@@ -282,10 +301,19 @@ mod tests {
         let mut cancelled = r.clone();
         cancelled.status = Status::Cancelled;
         live.index(&cancelled);
-        assert!(phone_codes(&live, now).is_empty(), "the running batch sees it");
+        assert!(
+            phone_codes(&live, now).is_empty(),
+            "the running batch sees it"
+        );
         live.settle(false);
         assert_eq!(phone_codes(&live, now), [r.code.to_string()]);
         assert_eq!(live.state().nights.len(), 1);
+        for code in [
+            r.code.clone(),
+            ReservationCode::generate(jiff::civil::date(2099, 12, 31), [0xAB, 0xCD, 0xEF]),
+        ] {
+            assert_eq!(unpacked(packed(&code)), code.as_str());
+        }
         // A hold that has lapsed no longer counts, before the expiry job runs.
         let later = now + jiff::SignedDuration::from_hours(1);
         assert!(phone_codes(&live, later).is_empty());
