@@ -16,6 +16,7 @@ mod texts;
 mod voice;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use jiff::Timestamp;
 use tokio::sync::Notify;
@@ -107,15 +108,27 @@ impl WhatsApp {
         Ok(true)
     }
 
-    /// Starts the worker: answers recorded messages, turns domain events into messages, follows
-    /// holds and sends what is due (replies go out in the same pass that made them), on every
-    /// wake-up and every `whatsapp.outbox_sweep`. Each step runs in a task of its own: a panic
-    /// ends that step's pass (logged, `whatsapp_worker_panics_total`), never the worker.
+    /// Starts the worker: answers recorded messages, turns domain events into messages and
+    /// sends what is due (replies go out in the same pass that made them), on every wake-up and
+    /// every `whatsapp.outbox_sweep`. Following holds and the gauges read every conversation,
+    /// so they run at most once per `outbox_sweep`, not on each wake-up (every hold, message
+    /// and payment wakes the worker: at 60 holds a second, the soak found the worker reading
+    /// every conversation dozens of times a second). Each step runs in a task of its own: a
+    /// panic ends that step's pass (logged, `whatsapp_worker_panics_total`), never the worker.
     pub fn start_worker(&self) -> JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
+            let sweep = this.app.settings.whatsapp.outbox_sweep;
+            let mut scanned: Option<Instant> = None;
             loop {
+                let scan = scanned.is_none_or(|at| at.elapsed() >= sweep);
+                if scan {
+                    scanned = Some(Instant::now());
+                }
                 for what in ["inbox", "events", "holds", "outbox"] {
+                    if what == "holds" && !scan {
+                        continue;
+                    }
                     let step = this.clone();
                     let pass = tokio::spawn(async move {
                         match what {
@@ -133,10 +146,12 @@ impl WhatsApp {
                         Err(e) => worker_panicked(what, &e),
                     }
                 }
-                this.publish_gauges();
+                if scan {
+                    this.publish_gauges();
+                }
                 tokio::select! {
                     () = this.wake.notified() => {}
-                    () = tokio::time::sleep(this.app.settings.whatsapp.outbox_sweep) => {}
+                    () = tokio::time::sleep(sweep) => {}
                 }
             }
         })
