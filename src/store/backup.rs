@@ -278,6 +278,11 @@ pub fn snapshot_from(src: ReadTransaction, dest: &Path) -> Result<SnapshotInfo, 
     })
 }
 
+/// The page cache of a snapshot being written. redb's default (1 GiB) let a copy's pages stay
+/// in memory up to the size of the store: under the soak each ten-minute backup of a 140-290 MB
+/// store raised the server's RSS by 15-30 MB that the allocator then kept.
+const COPY_CACHE_BYTES: usize = 4 << 20;
+
 /// Copies every table into the new file `tmp`, fsyncs it and writes `dest.sha256`; returns the
 /// reservations copied and the file's hash.
 fn write_partial(
@@ -286,7 +291,10 @@ fn write_partial(
     dest: &Path,
 ) -> Result<(u64, String), BackupError> {
     let reservations = {
-        let copy = Database::create(tmp).map_err(StoreError::from)?;
+        let copy = Database::builder()
+            .set_cache_size(COPY_CACHE_BYTES)
+            .create(tmp)
+            .map_err(StoreError::from)?;
         let mut txn = copy.begin_write().map_err(StoreError::from)?;
         txn.set_durability(Durability::Immediate)
             .map_err(StoreError::from)?;

@@ -52,29 +52,28 @@ impl WhatsApp {
             .map(|name| outgoing::template(to, name, &wa.template_language, body)))
     }
 
-    /// A notice for the host's number, if one is configured. One that cannot go out (the
-    /// host's window is closed and no template is configured) is logged and counted; email
-    /// still carries it when configured.
+    /// A notice for the host's number, if one is configured, and how many notices could not
+    /// go out (the host's window is closed and no template is configured): logged here,
+    /// counted once the pass commits; email still carries them when configured.
     fn to_host(
         &self,
         kind: EventKind,
         body: String,
         now: Timestamp,
-    ) -> Result<Vec<NewOutbound>, StoreError> {
+    ) -> Result<(Vec<NewOutbound>, u64), StoreError> {
         let Some(host) = &self.app.settings.whatsapp.host_phone else {
-            return Ok(vec![]);
+            return Ok((vec![], 0));
         };
         let message = self.notification(host, body, now)?;
         if message.is_none() {
-            metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp")
-                .increment(1);
             tracing::warn!(
                 ?kind,
                 "host notice not sent over WhatsApp: the host's 24-hour window is closed and \
                  whatsapp.template_name is not set"
             );
         }
-        Ok(message.into_iter().collect())
+        let undeliverable = u64::from(message.is_none());
+        Ok((message.into_iter().collect(), undeliverable))
     }
 
     /// Turns the domain events (payments, bookings, expiries, iCal conflicts, chats) into
@@ -85,28 +84,34 @@ impl WhatsApp {
             return Ok(());
         };
         let now = Timestamp::now();
-        let mut messages = Vec::new();
+        let (mut messages, mut undeliverable) = (Vec::new(), 0);
         for (_, event) in &events {
-            messages.extend(self.event_messages(event, now)?);
+            let (made, lost) = self.event_messages(event, now)?;
+            messages.extend(made);
+            undeliverable += lost;
         }
-        self.app.store.events_delivered(*last, messages).await
+        self.app.store.events_delivered(*last, messages).await?;
+        // Counted after the commit: a pass that fails is made again, and would count twice.
+        metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp")
+            .increment(undeliverable);
+        Ok(())
     }
 
     fn event_messages(
         &self,
         event: &DomainEvent,
         now: Timestamp,
-    ) -> Result<Vec<NewOutbound>, StoreError> {
+    ) -> Result<(Vec<NewOutbound>, u64), StoreError> {
         if event.audience == Audience::Host && self.app.settings.whatsapp.host_phone.is_none() {
             // No host number: nothing to write (and every new hold has a host event).
-            return Ok(vec![]);
+            return Ok((vec![], 0));
         }
         let Notice { reservation, vars } =
             notices::describe(&self.app.store, &self.app.settings, event)?;
         match event.audience {
             Audience::Guest => {
                 let Some(r) = reservation.filter(|r| r.channel == Channel::Whatsapp) else {
-                    return Ok(vec![]);
+                    return Ok((vec![], 0));
                 };
                 let key = if event.kind == EventKind::BookingConfirmed {
                     "confirmed"
@@ -114,10 +119,8 @@ impl WhatsApp {
                     "payment_problem"
                 };
                 let to = r.contact.phone().trim_start_matches('+').to_owned();
-                Ok(self
-                    .notification(&to, render(key, &vars), now)?
-                    .into_iter()
-                    .collect())
+                let made = self.notification(&to, render(key, &vars), now)?;
+                Ok((made.into_iter().collect(), 0))
             }
             Audience::Host => self.to_host(event.kind, host_text(event.kind, vars), now),
         }
