@@ -1,6 +1,6 @@
 //! Guests' live unpaid holds by client for the host, read from the hold-limit index
-//! (`store/hold_limits.rs`), and the
-//! host's action against a flood: cancel all of one client's holds in one commit.
+//! (`store/hold_limits.rs`), and the host's action against a flood: cancel all of one
+//! client's holds in one commit.
 
 use jiff::Timestamp;
 

@@ -177,14 +177,17 @@ impl LiveHolds {
 
     /// Every (client key, code) of a hold live at `now`, grouped by client key.
     pub fn clients(&self, now: Timestamp) -> Vec<(String, String)> {
+        let from = (now.as_millisecond().saturating_add(1), 0);
         let state = self.state();
-        let mut all = Vec::new();
-        for key in state.clients.keys() {
-            all.extend(
-                live_under(&state.clients, key, now).map(|(_, c)| (key.clone(), unpacked(*c))),
-            );
-        }
-        all
+        state
+            .clients
+            .iter()
+            .flat_map(|(key, holds)| {
+                holds
+                    .range(from..)
+                    .map(|(_, c)| (key.clone(), unpacked(*c)))
+            })
+            .collect()
     }
 
     /// Whether a guest's hold of `range` at `accommodation` by `client` stays within `limits`.

@@ -253,9 +253,9 @@ fn scan(
 
 impl Store {
     /// Atomically checks availability and inserts the reservation (with the hash
-    /// `token_hash` makes of its guest's token from its new code, see [`NewCode`]); with an idempotency key, a
-    /// replay of the same request returns what `remember` made of the first outcome instead
-    /// (`remember` runs only when there is a key, in the same commit).
+    /// `token_hash` makes of its guest's token from its new code, see [`NewCode`]); with an
+    /// idempotency key, a replay of the same request returns what `remember` made of the first
+    /// outcome instead (`remember` runs only when there is a key, in the same commit).
     pub async fn reserve<R: Serialize + DeserializeOwned + Send + 'static>(
         &self,
         req: NewReservation,
