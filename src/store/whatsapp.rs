@@ -154,25 +154,6 @@ impl Store {
         })
     }
 
-    /// Conversations whose state passes `active`.
-    pub fn count_conversations<T: DeserializeOwned>(
-        &self,
-        active: impl Fn(&T) -> bool,
-    ) -> Result<usize, StoreError> {
-        self.read(|txn| {
-            let table = txn.open_table(CONVERSATIONS)?;
-            let mut n = 0;
-            for entry in table.iter()? {
-                let (k, v) = entry?;
-                let decoded = decode_at::<_, T>(&CONVERSATIONS, k.value(), v.value());
-                if self.unreadable.skip(decoded)?.is_some_and(|c| active(&c)) {
-                    n += 1;
-                }
-            }
-            Ok(n)
-        })
-    }
-
     /// Answers inbox entry `seq` in one commit: the conversation's new state and the replies.
     pub async fn answer_inbound<T: Serialize + Send + 'static>(
         &self,

@@ -11,6 +11,7 @@ mod dialog;
 mod outgoing;
 mod poison;
 mod reminders;
+mod roster;
 mod sending;
 mod texts;
 mod voice;
@@ -41,6 +42,7 @@ pub struct WhatsApp {
     graph: Option<Graph>,
     wake: Arc<Notify>,
     poisoned: poison::Poisoned,
+    roster: roster::Roster,
 }
 
 impl WhatsApp {
@@ -57,6 +59,7 @@ impl WhatsApp {
             app,
             wake: Arc::new(Notify::new()),
             poisoned: poison::Poisoned::default(),
+            roster: roster::Roster::default(),
         }
     }
 
@@ -110,28 +113,30 @@ impl WhatsApp {
 
     /// Starts the worker: answers recorded messages, turns domain events into messages and
     /// sends what is due (replies go out in the same pass that made them), on every wake-up and
-    /// every `whatsapp.outbox_sweep`. Following holds and the gauges read every conversation,
-    /// so they run at most once per `outbox_sweep`, not on each wake-up (every hold, message
-    /// and payment wakes the worker: at 60 holds a second, the soak found the worker reading
-    /// every conversation dozens of times a second). Each step runs in a task of its own: a
-    /// panic ends that step's pass (logged, `whatsapp_worker_panics_total`), never the worker.
+    /// every `whatsapp.outbox_sweep`. Following holds and the gauges run at most once per
+    /// `outbox_sweep`, not on each wake-up (every hold, message and payment wakes the worker),
+    /// and read only the conversations in the [`roster::Roster`], which the worker fills once
+    /// when it starts. Each step runs in a task of its own: a panic ends that step's pass
+    /// (logged, `whatsapp_worker_panics_total`), never the worker.
     pub fn start_worker(&self) -> JoinHandle<()> {
         let this = self.clone();
         tokio::spawn(async move {
             let sweep = this.app.settings.whatsapp.outbox_sweep;
             let mut scanned: Option<Instant> = None;
+            let mut rostered = false;
             loop {
                 let scan = scanned.is_none_or(|at| at.elapsed() >= sweep);
                 if scan {
                     scanned = Some(Instant::now());
                 }
-                for what in ["inbox", "events", "holds", "outbox"] {
-                    if what == "holds" && !scan {
+                for what in ["roster", "inbox", "events", "holds", "outbox"] {
+                    if (what == "holds" && !scan) || (what == "roster" && rostered) {
                         continue;
                     }
                     let step = this.clone();
                     let pass = tokio::spawn(async move {
                         match what {
+                            "roster" => step.fill_roster(),
                             "inbox" => step.answer_inbox().await,
                             "events" => step.deliver_events().await,
                             "holds" => step.follow_holds().await,
@@ -139,7 +144,7 @@ impl WhatsApp {
                         }
                     });
                     match pass.await {
-                        Ok(Ok(())) => {}
+                        Ok(Ok(())) => rostered |= what == "roster",
                         Ok(Err(e)) => {
                             tracing::error!(error = %e, what, "WhatsApp worker step failed");
                         }
@@ -157,21 +162,31 @@ impl WhatsApp {
         })
     }
 
-    fn publish_gauges(&self) {
-        if let Ok((pending, _)) = self.app.store.outbound_backlog() {
-            metrics::gauge!("outbox_pending", "channel" => "whatsapp").set(pending as f64);
-        }
+    /// Reads every conversation once, for the roster: the ones following holds or active.
+    fn fill_roster(&self) -> Result<(), StoreError> {
         let (now, idle) = (
             Timestamp::now(),
             self.app.settings.whatsapp.conversation_timeout,
         );
-        if let Ok(n) = self
+        let listed = self
             .app
             .store
-            .count_conversations(|c: &Conversation| c.is_active(now, idle))
-        {
-            metrics::gauge!("conversations_active").set(n as f64);
+            .conversations(|c: &Conversation| !c.watched.is_empty() || c.is_active(now, idle))?;
+        for (phone, conv) in listed {
+            self.roster.note(&phone, &conv);
         }
+        Ok(())
+    }
+
+    fn publish_gauges(&self) {
+        if let Ok((pending, _)) = self.app.store.outbound_backlog() {
+            metrics::gauge!("outbox_pending", "channel" => "whatsapp").set(pending as f64);
+        }
+        let active = self.roster.active(
+            Timestamp::now(),
+            self.app.settings.whatsapp.conversation_timeout,
+        );
+        metrics::gauge!("conversations_active").set(active as f64);
     }
 
     /// Answers the inbox in order, each message in a task of its own; a message whose answer
@@ -213,10 +228,13 @@ impl WhatsApp {
             _ => msg.text.clone(),
         };
         let replies = self.reply(&mut conv, &msg, text, now).await?;
+        let phone = msg.from.clone();
         self.app
             .store
-            .answer_inbound(seq, msg.from.clone(), conv, replies)
-            .await
+            .answer_inbound(seq, phone.clone(), conv.clone(), replies)
+            .await?;
+        self.roster.note(&phone, &conv);
+        Ok(())
     }
 
     /// Takes a message whose answer keeps panicking out of the inbox with an apology; the
@@ -242,8 +260,10 @@ impl WhatsApp {
         let replies = vec![outgoing::text(&msg.from, apology)];
         self.app
             .store
-            .answer_inbound(seq, msg.from, conv, replies)
-            .await
+            .answer_inbound(seq, msg.from.clone(), conv.clone(), replies)
+            .await?;
+        self.roster.note(&msg.from, &conv);
+        Ok(())
     }
 }
 

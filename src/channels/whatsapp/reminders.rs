@@ -10,16 +10,21 @@ use crate::domain::reservation::Status;
 use crate::store::{SkipUnreadable, StoreError};
 
 impl WhatsApp {
-    /// Reminds and announces for every watched hold that needs it.
+    /// Reminds and announces for every watched hold that needs it (the roster's chats).
     pub(super) async fn follow_holds(&self) -> Result<(), StoreError> {
         let now = Timestamp::now();
         let before = SignedDuration::try_from(self.app.settings.whatsapp.reminder_before)
             .unwrap_or_default();
-        for (phone, mut conv) in self
-            .app
-            .store
-            .conversations(|c: &Conversation| !c.watched.is_empty())?
-        {
+        for phone in self.roster.following() {
+            let Some(mut conv) = self
+                .app
+                .store
+                .conversation::<Conversation>(&phone)
+                .skip_unreadable()?
+            else {
+                self.roster.forget(&phone);
+                continue;
+            };
             let (watched_before, reminded_before) = (conv.watched.clone(), conv.reminded.clone());
             let mut messages = Vec::new();
             let mut still = Vec::new();
@@ -59,9 +64,10 @@ impl WhatsApp {
             if conv.watched != watched_before || conv.reminded != reminded_before {
                 self.app
                     .store
-                    .save_conversation(phone, conv, messages)
+                    .save_conversation(phone.clone(), conv.clone(), messages)
                     .await?;
             }
+            self.roster.note(&phone, &conv);
         }
         Ok(())
     }

@@ -229,3 +229,42 @@ async fn a_hold_is_reminded_before_it_lapses_and_announced_when_it_did() {
     say(&app, &graph, "wamid.e3", "5491100000007", "hola", 1).await;
     assert_eq!(graph.sent_to(guest).len(), 4);
 }
+
+#[tokio::test]
+async fn a_hold_taken_before_a_restart_is_still_reminded_and_announced() {
+    let mp = FakeMp::start().await;
+    let mp_url = mp.url();
+    let holds = move |raw: &mut RawSettings| {
+        raw.reservations.hold_duration = "10s".into();
+        raw.whatsapp.reminder_before = "5s".into();
+        raw.mercadopago.api_base_url = mp_url.clone();
+        raw.mercadopago.access_token = fake_mp::TOKEN.into();
+        raw.mercadopago.reconcile = "0 0 0 1 1 *".into();
+    };
+    let (graph, app) = setup(holds.clone()).await;
+    app.accommodation(json!({"name": "Cabaña del Lago"})).await;
+    let guest = "5491122334423";
+    let ask = format!("quiero reservar del {} al {} para 2", dmy(70), dmy(72));
+    say(&app, &graph, "wamid.r1", guest, &ask, 1).await;
+    let held = say(&app, &graph, "wamid.r2", guest, "dale", 2).await;
+    let code = shown(&held).split("Código: ").nth(1).unwrap()[..15].to_owned();
+    // The worker that saw the hold is gone: the new one finds it in the store.
+    let g = graph.clone();
+    let app = app
+        .restart(
+            |_| {},
+            move |raw| {
+                configure(raw, &g);
+                holds(raw);
+            },
+        )
+        .await;
+    let reminder = wait_replies(&graph, guest, 3).await;
+    assert!(
+        shown(&reminder).contains("Te recuerdo") && shown(&reminder).contains(&code),
+        "{reminder}"
+    );
+    let expired = wait_replies(&graph, guest, 4).await;
+    assert!(shown(&expired).contains("venció"), "{expired}");
+    drop(app);
+}
