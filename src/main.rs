@@ -59,6 +59,9 @@ mod tests {
         return_freed_memory_promptly();
         assert_eq!(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }, 10);
         // SAFETY: prctl(2) with PR_GET_THP_DISABLE only returns the flag.
-        assert_eq!(unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) }, 1);
+        assert_eq!(
+            unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) },
+            1
+        );
     }
 }

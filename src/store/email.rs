@@ -5,11 +5,10 @@
 use jiff::Timestamp;
 use redb::ReadableTable;
 
-use super::outbox::events_after_cursor;
+use super::outbox::{EventPage, events_after_cursor};
 use super::queue::{self, Queued, next_id};
 use super::tables::{EMAIL_OUTBOX, META, OUTBOX, encode};
 use super::{Store, StoreError};
-use crate::domain::events::DomainEvent;
 use crate::domain::messages::{EmailMessage, EmailStatus, NewEmail};
 
 const NEXT_EMAIL: &str = "next_email_id";
@@ -57,8 +56,8 @@ impl Store {
             .await
     }
 
-    /// Events the email channel has not turned into emails yet, oldest first.
-    pub fn email_events(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
+    /// The next page of events the email channel has not turned into emails yet.
+    pub fn email_events(&self) -> Result<EventPage, StoreError> {
         self.read(|txn| events_after_cursor(txn, CURSOR, &self.unreadable))
     }
 

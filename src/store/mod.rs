@@ -56,6 +56,7 @@ pub use idempotency::{IdempotencyKey, Replay};
 pub use import::ImportError;
 pub use imported::Conflict;
 pub use inbox::InboxEntry;
+pub use outbox::{EVENT_PAGE, EventPage};
 pub use payments::PaymentFilter;
 pub use reservations::{ReservationFilter, ReservationPage};
 pub use space::{available_bytes, means_no_space};

@@ -1,7 +1,7 @@
 //! The event log ("outbox"): domain events for guests and the host, written in the same
 //! transaction as the change they report, read by each messaging channel with its own cursor.
 
-use redb::{ReadTransaction, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::idempotency::{self, IdempotencyKey};
 use super::queue::next_id;
@@ -20,31 +20,42 @@ pub fn push(txn: &WriteTransaction, event: &DomainEvent) -> Result<(), StoreErro
     Ok(())
 }
 
-/// The readable events after sequence number `seq`, oldest first.
-fn events_after(
-    txn: &ReadTransaction,
-    seq: u64,
-    unreadable: &Unreadable,
-) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
-    let table = txn.open_table(OUTBOX)?;
-    let mut out = Vec::new();
-    for entry in table.range(seq + 1..)? {
-        let (k, v) = entry?;
-        let decoded = decode_at(&OUTBOX, k.value(), v.value());
-        out.extend(unreadable.skip(decoded)?.map(|e| (k.value(), e)));
-    }
-    Ok(out)
+/// Events read by a channel in one pass: a page, so a backlog (a burst of holds while the
+/// worker was busy) is turned into messages a page at a time instead of read whole.
+pub const EVENT_PAGE: usize = 256;
+
+/// One page of the event log after a channel's cursor.
+#[derive(Debug, Default)]
+pub struct EventPage {
+    /// The readable events, oldest first, with their sequence numbers.
+    pub events: Vec<(u64, DomainEvent)>,
+    /// The last sequence number read, readable or not: where the cursor moves.
+    pub through: Option<u64>,
+    /// The page is full: more events may follow `through`.
+    pub more: bool,
 }
 
-/// The readable events after the channel cursor kept in `meta` under `cursor` (all of them
-/// without one), oldest first.
+/// Up to [`EVENT_PAGE`] events after the channel cursor kept in `meta` under `cursor` (from
+/// the first without one), oldest first; unreadable ones are noted and passed over.
 pub(super) fn events_after_cursor(
     txn: &ReadTransaction,
     cursor: &str,
     unreadable: &Unreadable,
-) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
+) -> Result<EventPage, StoreError> {
     let seq = txn.open_table(META)?.get(cursor)?.map_or(0, |v| v.value());
-    events_after(txn, seq, unreadable)
+    let table = txn.open_table(OUTBOX)?;
+    let mut page = EventPage::default();
+    let mut read = 0;
+    for entry in table.range(seq + 1..)?.take(EVENT_PAGE) {
+        let (k, v) = entry?;
+        let decoded = decode_at(&OUTBOX, k.value(), v.value());
+        page.events
+            .extend(unreadable.skip(decoded)?.map(|e| (k.value(), e)));
+        page.through = Some(k.value());
+        read += 1;
+    }
+    page.more = read == EVENT_PAGE;
+    Ok(page)
 }
 
 impl Store {
@@ -71,6 +82,15 @@ impl Store {
 
     /// Every readable event in the outbox, oldest first, with its sequence number.
     pub fn outbox(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
-        self.read(|txn| events_after(txn, 0, &self.unreadable))
+        self.read(|txn| {
+            let table = txn.open_table(OUTBOX)?;
+            let mut out = Vec::new();
+            for entry in table.iter()? {
+                let (k, v) = entry?;
+                let decoded = decode_at(&OUTBOX, k.value(), v.value());
+                out.extend(self.unreadable.skip(decoded)?.map(|e| (k.value(), e)));
+            }
+            Ok(out)
+        })
     }
 }

@@ -7,12 +7,11 @@ use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::outbox::events_after_cursor;
+use super::outbox::{EventPage, events_after_cursor};
 use super::queue::{self, Queued, next_id};
 use super::tables::{CONVERSATIONS, META, WA_INBOX, WA_OUTBOX, WA_SEEN, WA_WAMID, encode};
 use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError};
-use crate::domain::events::DomainEvent;
 use crate::domain::messages::{
     DeliveryStatus, InboundMessage, NewOutbound, OutboundMessage, OutboundStatus, ThreadEntry,
 };
@@ -278,8 +277,8 @@ impl Store {
             .await
     }
 
-    /// Domain events recorded after the channel's cursor, with their sequence numbers.
-    pub fn undelivered_events(&self) -> Result<Vec<(u64, DomainEvent)>, StoreError> {
+    /// The next page of domain events recorded after the channel's cursor.
+    pub fn undelivered_events(&self) -> Result<EventPage, StoreError> {
         self.read(|txn| events_after_cursor(txn, EVENTS_CURSOR, &self.unreadable))
     }
 

@@ -160,3 +160,46 @@ async fn the_email_sender_reads_only_from_the_oldest_pending_message_and_misses_
         "the host still sees every email"
     );
 }
+
+#[tokio::test]
+async fn a_backlog_of_events_is_read_a_page_at_a_time_and_none_is_missed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _writer) = open(dir.path());
+    let acc = add_room(&store, "A").await;
+    let today = policy()
+        .time_zone
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let holds: i32 = 300;
+    for n in 1..=holds {
+        let from = today.checked_add(n.days()).unwrap();
+        let req = stay(acc, from, from.tomorrow().unwrap(), false);
+        reserve(&store, req, policy())
+            .await
+            .expect("a free night is held");
+    }
+    let recorded: Vec<u64> = store.outbox().unwrap().iter().map(|(n, _)| *n).collect();
+    assert!(
+        recorded.len() >= holds as usize,
+        "every hold tells the host"
+    );
+    let (mut read, mut pages) = (Vec::new(), Vec::new());
+    loop {
+        let page = store.email_events().unwrap();
+        let Some(through) = page.through else { break };
+        pages.push((page.events.len(), page.more));
+        read.extend(page.events.iter().map(|(n, _)| *n));
+        store.emails_made(through, vec![]).await.unwrap();
+    }
+    assert_eq!(read, recorded, "every event once, in order");
+    assert!(
+        pages
+            .iter()
+            .all(|(n, _)| *n <= alojamientos::store::EVENT_PAGE),
+        "{pages:?}"
+    );
+    assert!(
+        pages.len() >= 2 && pages[0].1,
+        "a backlog takes pages: {pages:?}"
+    );
+}

@@ -76,18 +76,23 @@ impl Email {
         })))
     }
 
-    /// Turns the events recorded since the last sweep into emails, in the commit that moves
-    /// the cursor past them.
+    /// Turns the events recorded since the last sweep into emails, a page at a time, each
+    /// page in the commit that moves the cursor past it.
     async fn make_emails(&self) -> Result<(), StoreError> {
-        let events = self.store.email_events()?;
-        let Some((last, _)) = events.last() else {
-            return Ok(());
-        };
-        let mut emails = Vec::new();
-        for (_, event) in &events {
-            emails.extend(self.email_for(event)?);
+        loop {
+            let page = self.store.email_events()?;
+            let Some(through) = page.through else {
+                return Ok(());
+            };
+            let mut emails = Vec::new();
+            for (_, event) in &page.events {
+                emails.extend(self.email_for(event)?);
+            }
+            self.store.emails_made(through, emails).await?;
+            if !page.more {
+                return Ok(());
+            }
         }
-        self.store.emails_made(*last, emails).await
     }
 
     fn email_for(&self, event: &DomainEvent) -> Result<Option<NewEmail>, StoreError> {

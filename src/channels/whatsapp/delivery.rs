@@ -77,24 +77,29 @@ impl WhatsApp {
     }
 
     /// Turns the domain events (payments, bookings, expiries, iCal conflicts, chats) into
-    /// guest and host messages.
+    /// guest and host messages, a page at a time, each page in the commit that moves the
+    /// cursor past it.
     pub(super) async fn deliver_events(&self) -> Result<(), StoreError> {
-        let events = self.app.store.undelivered_events()?;
-        let Some((last, _)) = events.last() else {
-            return Ok(());
-        };
-        let now = Timestamp::now();
-        let (mut messages, mut undeliverable) = (Vec::new(), 0);
-        for (_, event) in &events {
-            let (made, lost) = self.event_messages(event, now)?;
-            messages.extend(made);
-            undeliverable += lost;
+        loop {
+            let page = self.app.store.undelivered_events()?;
+            let Some(through) = page.through else {
+                return Ok(());
+            };
+            let now = Timestamp::now();
+            let (mut messages, mut undeliverable) = (Vec::new(), 0);
+            for (_, event) in &page.events {
+                let (made, lost) = self.event_messages(event, now)?;
+                messages.extend(made);
+                undeliverable += lost;
+            }
+            self.app.store.events_delivered(through, messages).await?;
+            // Counted after the commit: a pass that fails is made again, and would count twice.
+            metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp")
+                .increment(undeliverable);
+            if !page.more {
+                return Ok(());
+            }
         }
-        self.app.store.events_delivered(*last, messages).await?;
-        // Counted after the commit: a pass that fails is made again, and would count twice.
-        metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp")
-            .increment(undeliverable);
-        Ok(())
     }
 
     fn event_messages(
