@@ -59,6 +59,7 @@ impl Application {
         )?;
         store.set_min_free_bytes(settings.min_free_bytes);
         store.set_quick_repair(settings.quick_repair);
+        store.set_hold_limits(&settings.hold_limits);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         tokio::task::spawn_blocking(crate::domain::contact::load_phone_metadata);
         tokio::task::spawn_blocking(crate::secret::prepare_dummy_hash).await?;

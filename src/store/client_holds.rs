@@ -1,16 +1,21 @@
-//! Guests' live unpaid holds by client for the host, read from the hold-limit index
-//! (`store/hold_limits.rs`), and the host's action against a flood: cancel all of one
-//! client's holds in one commit.
+//! Guests' live unpaid holds by client for the host, and the host's action against a flood:
+//! cancel all of one client's holds in one commit. Both read the hold-expiry table, which
+//! lists every unexpired hold, with each hold's client on its record: a host has tens of live
+//! holds, and a flood is bounded by the hold limits. The in-memory index
+//! (`store/hold_limits.rs`) serves only the limits' checks.
+
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
+use redb::ReadableTable;
 
 use super::reservations::change;
-use super::tables::RESERVATIONS;
-use super::unreadable::decode_at;
+use super::tables::{HOLD_EXPIRY, RESERVATIONS};
+use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError};
 use crate::domain::booking::ChangeRequest;
 use crate::domain::hold_limits::ClientKind;
-use crate::domain::reservation::Reservation;
+use crate::domain::reservation::{Reservation, Status};
 
 /// One client's live unpaid holds, as the host sees them.
 #[derive(Debug, Clone)]
@@ -21,36 +26,66 @@ pub struct ClientHolds {
     pub holds: Vec<Reservation>,
 }
 
+/// A guest's live hold with the keys (`ClientKind::key`) of its client.
+type KeyedHold = (Vec<(ClientKind, String)>, Reservation);
+
+/// Guests' unpaid holds live at `now`, each with its client keys.
+fn live_guest_holds(
+    expiry: &impl ReadableTable<(i64, &'static str), ()>,
+    reservations: &impl ReadableTable<&'static str, &'static [u8]>,
+    unreadable: &Unreadable,
+    now: Timestamp,
+) -> Result<Vec<KeyedHold>, StoreError> {
+    let mut out = Vec::new();
+    let from = (now.as_millisecond().saturating_add(1), "");
+    for entry in expiry.range(from..)? {
+        let (key, _) = entry?;
+        let code = key.value().1;
+        let Some(record) = reservations.get(code)? else {
+            continue;
+        };
+        let decoded = decode_at(&RESERVATIONS, code, record.value());
+        let Some(r) = unreadable.skip::<Reservation>(decoded)? else {
+            continue;
+        };
+        if r.status != Status::PreReserved {
+            continue;
+        }
+        if let Some(client) = &r.hold_client {
+            out.push((client.keys(), r));
+        }
+    }
+    Ok(out)
+}
+
 impl Store {
     /// Guests' live unpaid holds grouped by phone and by network, the clients with the most
     /// holds first.
     pub fn holds_by_client(&self, now: Timestamp) -> Result<Vec<ClientHolds>, StoreError> {
-        let mut groups: Vec<ClientHolds> = Vec::new();
-        let live = self.live_holds.clients(now);
-        self.read(|txn| {
+        let live = self.read(|txn| {
+            let expiry = txn.open_table(HOLD_EXPIRY)?;
             let reservations = txn.open_table(RESERVATIONS)?;
-            for (key, code) in &live {
-                let Some((kind, client)) = ClientKind::split(key) else {
-                    continue;
-                };
-                let Some(r) = reservations.get(code.as_str())? else {
-                    continue;
-                };
-                let decoded = decode_at(&RESERVATIONS, code.as_str(), r.value());
-                let Some(r) = self.unreadable.skip::<Reservation>(decoded)? else {
-                    continue;
-                };
-                match groups.last_mut() {
-                    Some(g) if g.kind == kind && g.client == client => g.holds.push(r),
-                    _ => groups.push(ClientHolds {
-                        kind,
-                        client: client.to_owned(),
-                        holds: vec![r],
-                    }),
-                }
-            }
-            Ok(())
+            live_guest_holds(&expiry, &reservations, &self.unreadable, now)
         })?;
+        let mut groups: BTreeMap<String, ClientHolds> = BTreeMap::new();
+        for (keys, r) in live {
+            for (kind, key) in keys {
+                let Some((_, client)) = ClientKind::split(&key) else {
+                    continue;
+                };
+                let client = client.to_owned();
+                groups
+                    .entry(key)
+                    .or_insert_with(|| ClientHolds {
+                        kind,
+                        client,
+                        holds: vec![],
+                    })
+                    .holds
+                    .push(r.clone());
+            }
+        }
+        let mut groups: Vec<ClientHolds> = groups.into_values().collect();
         groups.sort_by_key(|g| std::cmp::Reverse(g.holds.len()));
         Ok(groups)
     }
@@ -63,10 +98,19 @@ impl Store {
         client: String,
         request: ChangeRequest,
     ) -> Result<Vec<Reservation>, StoreError> {
-        let live = self.live_holds.clone();
+        let unreadable = self.unreadable.clone();
         self.writer
             .write(move |txn| {
-                let codes = live.live_codes(&kind.key(&client), Timestamp::now());
+                let wanted = kind.key(&client);
+                let codes: Vec<String> = {
+                    let expiry = txn.open_table(HOLD_EXPIRY)?;
+                    let reservations = txn.open_table(RESERVATIONS)?;
+                    live_guest_holds(&expiry, &reservations, &unreadable, Timestamp::now())?
+                        .into_iter()
+                        .filter(|(keys, _)| keys.iter().any(|(_, k)| *k == wanted))
+                        .map(|(_, r)| r.code.to_string())
+                        .collect()
+                };
                 let mut cancelled = Vec::new();
                 for code in codes {
                     if let Ok(r) = change(txn, &code, request.clone())? {

@@ -9,6 +9,11 @@
 //! second (`bench/run.sh`, 2026-12-06). It changes only on the writer thread, inside a batch:
 //! each change is journaled and undone when the batch does not commit ([`LiveHolds::settle`]),
 //! so the index is what is committed plus the running batch, as a table would be.
+//!
+//! It keeps only what the configured limits check ([`LiveHolds::keep_only_for`]): with no
+//! client limit there is no list by client, with no share cap no list by night. A listing costs
+//! about 145 bytes per live hold; the 15-second bench/run.sh run, which turns the limits off to
+//! take 200,000 holds from one client, peaked at 82-87 MB with the lists and 52 MB without.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +27,7 @@ use super::StoreError;
 use super::tables::{HOLD_EXPIRY, RESERVATIONS};
 use super::unreadable::{Unreadable, decode_at};
 use crate::domain::dates::{NightRange, date_from_key, date_key};
-use crate::domain::hold_limits::{HoldClient, HoldLimits, HoldRefusal, nights_within};
+use crate::domain::hold_limits::{ClientKind, HoldClient, HoldLimits, HoldRefusal, nights_within};
 use crate::domain::ids::ReservationCode;
 use crate::domain::reservation::{Reservation, Status};
 
@@ -33,8 +38,7 @@ type NightKey = (u64, i32, u64);
 type NightVal = (i32, i64);
 
 /// Guests' live unpaid holds; shared by the store (reads) and its writer thread (changes).
-/// About 100 bytes per live hold (a host has tens; the 15-second bench/run.sh run leaves
-/// some 200,000).
+/// About 145 bytes per live hold with every limit on (a host has tens).
 #[derive(Default)]
 pub struct LiveHolds(Mutex<State>);
 
@@ -46,6 +50,14 @@ struct State {
     /// What the running batch changed, to undo if it does not commit: each entry's state
     /// before the change.
     journal: Vec<Undo>,
+    /// Lists no limit reads, so not kept.
+    unused: Unused,
+}
+
+#[derive(Default, Clone, Copy)]
+struct Unused {
+    clients: bool,
+    nights: bool,
 }
 
 enum Undo {
@@ -59,10 +71,6 @@ fn packed(code: &ReservationCode) -> u64 {
     let digits: u64 = s[3..9].parse().unwrap_or(0);
     let random = u64::from_str_radix(&s[9..], 16).unwrap_or(0);
     (digits << 24) | random
-}
-
-fn unpacked(code: u64) -> String {
-    format!("RES{:06}{:06X}", code >> 24, code & 0xFF_FFFF)
 }
 
 thread_local! {
@@ -101,6 +109,23 @@ impl LiveHolds {
         WRITER_INDEX.with(|i| *i.borrow_mut() = Some(self.clone()));
     }
 
+    /// Stops keeping the lists `limits` never read (no client limit: by client; no share
+    /// cap: by night), and forgets them.
+    pub fn keep_only_for(&self, limits: &HoldLimits) {
+        let state = &mut *self.state();
+        state.unused = Unused {
+            clients: limits.per(ClientKind::Phone).is_none()
+                && limits.per(ClientKind::Address).is_none(),
+            nights: limits.share_cap().is_none(),
+        };
+        if state.unused.clients {
+            state.clients = BTreeMap::new();
+        }
+        if state.unused.nights {
+            state.nights = BTreeMap::new();
+        }
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -113,7 +138,8 @@ impl LiveHolds {
         let live = r.status == Status::PreReserved;
         let (ms, code) = (expires.as_millisecond(), packed(&r.code));
         let state = &mut *self.state();
-        for (_, key) in client.keys() {
+        let unused = state.unused;
+        for (_, key) in client.keys().into_iter().filter(|_| !unused.clients) {
             let holds = state.clients.entry(key.clone()).or_default();
             let was = if live {
                 !holds.insert((ms, code))
@@ -126,6 +152,9 @@ impl LiveHolds {
             if was != live {
                 state.journal.push(Undo::Client(key, (ms, code), was));
             }
+        }
+        if unused.nights {
+            return;
         }
         let key = (r.accommodation_id.get(), date_key(r.range.check_in()), code);
         let before = if live {
@@ -165,29 +194,6 @@ impl LiveHolds {
                 }
             }
         }
-    }
-
-    /// The codes of the holds listed under `key` (a `ClientKind` key) still live at `now`.
-    pub fn live_codes(&self, key: &str, now: Timestamp) -> Vec<String> {
-        let state = self.state();
-        live_under(&state.clients, key, now)
-            .map(|(_, code)| unpacked(*code))
-            .collect()
-    }
-
-    /// Every (client key, code) of a hold live at `now`, grouped by client key.
-    pub fn clients(&self, now: Timestamp) -> Vec<(String, String)> {
-        let from = (now.as_millisecond().saturating_add(1), 0);
-        let state = self.state();
-        state
-            .clients
-            .iter()
-            .flat_map(|(key, holds)| {
-                holds
-                    .range(from..)
-                    .map(|(_, c)| (key.clone(), unpacked(*c)))
-            })
-            .collect()
     }
 
     /// Whether a guest's hold of `range` at `accommodation` by `client` stays within `limits`.
@@ -271,8 +277,12 @@ fn held_nights(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::hold_limits::ClientKind;
     use crate::domain::reservation::tests::hold;
+
+    /// A packed code as text again.
+    fn unpacked(code: u64) -> String {
+        format!("RES{:06}{:06X}", code >> 24, code & 0xFF_FFFF)
+    }
 
     fn guest_hold(now: Timestamp) -> Reservation {
         let mut r = hold(now);
@@ -284,7 +294,14 @@ mod tests {
     }
 
     fn phone_codes(live: &LiveHolds, now: Timestamp) -> Vec<String> {
-        live.live_codes(&ClientKind::Phone.key("+5491122334455"), now)
+        let state = live.state();
+        live_under(
+            &state.clients,
+            &ClientKind::Phone.key("+5491122334455"),
+            now,
+        )
+        .map(|(_, code)| unpacked(*code))
+        .collect()
     }
 
     #[test]
@@ -295,11 +312,11 @@ mod tests {
         live.index(&r);
         live.settle(false);
         assert!(phone_codes(&live, now).is_empty());
-        assert!(live.clients(now).is_empty());
+        assert!(live.state().clients.is_empty());
         live.index(&r);
         live.settle(true);
         assert_eq!(phone_codes(&live, now), [r.code.to_string()]);
-        assert_eq!(live.clients(now).len(), 2, "by phone and by network");
+        assert_eq!(live.state().clients.len(), 2, "by phone and by network");
         // Cancelled in a batch that fails: still listed.
         let mut cancelled = r.clone();
         cancelled.status = Status::Cancelled;
@@ -320,5 +337,23 @@ mod tests {
         // A hold that has lapsed no longer counts, before the expiry job runs.
         let later = now + jiff::SignedDuration::from_hours(1);
         assert!(phone_codes(&live, later).is_empty());
+    }
+
+    #[test]
+    fn only_the_lists_the_limits_check_are_kept() {
+        let now = Timestamp::now();
+        let live = LiveHolds::default();
+        live.index(&guest_hold(now));
+        live.keep_only_for(&HoldLimits::OFF);
+        live.index(&guest_hold(now));
+        assert!(live.state().clients.is_empty() && live.state().nights.is_empty());
+        let live = LiveHolds::default();
+        live.keep_only_for(&HoldLimits {
+            per_phone: 3,
+            ..HoldLimits::OFF
+        });
+        live.index(&guest_hold(now));
+        assert_eq!(live.state().clients.len(), 2);
+        assert!(live.state().nights.is_empty(), "no share cap, no nights");
     }
 }

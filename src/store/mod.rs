@@ -208,6 +208,12 @@ impl Store {
         self.writer.set_quick_repair(on);
     }
 
+    /// Keeps in memory only the lists of live holds that `limits` check (see
+    /// `store/hold_limits.rs`).
+    pub fn set_hold_limits(&self, limits: &crate::domain::hold_limits::HoldLimits) {
+        self.live_holds.keep_only_for(limits);
+    }
+
     /// Whether writes can be taken (the writer thread runs).
     pub fn is_writable(&self) -> bool {
         self.writer.is_alive()

@@ -187,6 +187,52 @@ async fn the_host_sees_live_holds_by_client_cancels_them_at_once_and_is_never_li
 }
 
 #[tokio::test]
+async fn with_the_limits_off_the_host_still_sees_and_cancels_holds_by_client() {
+    // No limit reads the in-memory lists then: the host's view comes from the holds' records.
+    let app = with_hold_limits(|raw| {
+        let h = &mut raw.holds;
+        (
+            h.per_phone,
+            h.per_address,
+            h.max_nights,
+            h.max_share_percent,
+        ) = (0, 0, 0, 100);
+    })
+    .await;
+    let acc = app.accommodation(json!({})).await;
+    let phone = "+54 9 11 7777-0001";
+    for (i, address) in ["203.0.113.7", "203.0.113.8", "203.0.113.8"]
+        .iter()
+        .enumerate()
+    {
+        let r = hold_from(&app, address, &stay(acc, 5 + 5 * i as i64, 3, phone)).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let listed = body(app.admin_get("/api/v1/admin/holds").await).await;
+    let clients = listed["clients"].as_array().unwrap();
+    assert_eq!(clients[0]["kind"], "phone");
+    assert_eq!(clients[0]["count"], 3);
+    assert!(
+        clients
+            .iter()
+            .any(|c| c["kind"] == "address" && c["client"] == "203.0.113.8" && c["count"] == 2)
+    );
+    let cancelled = app
+        .admin_post(
+            "/api/v1/admin/holds/cancel",
+            json!({"address": "203.0.113.8"}),
+        )
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(
+        body(cancelled).await["cancelled"].as_array().unwrap().len(),
+        2
+    );
+    let after = body(app.admin_get("/api/v1/admin/holds").await).await;
+    assert_eq!(after["clients"][0]["count"], 1, "{after}");
+}
+
+#[tokio::test]
 async fn a_flood_from_many_phones_and_networks_stops_at_the_accommodations_share() {
     let app = with_hold_limits(|_| {}).await;
     let acc = app.accommodation(json!({})).await;
