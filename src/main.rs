@@ -23,7 +23,8 @@ unsafe extern "C" {
 ///   back: a store of 250 MB after 10 s of holds showed 84-88 MB resident, 97-108 MB after
 ///   backups; without huge pages 69 and 80 MB, throughput unchanged (`/tmp/bk2.sh`-style runs,
 ///   2026-12-06). mimalloc's own switch (`MIMALLOC_ALLOW_THP=0`) is read before `main`, so the
-///   process flag is set here instead; it applies to memory already mapped too.
+///   process flag is set here instead; it applies to later page faults in memory already
+///   mapped too. Children inherit it: the speech-to-text command clears it (voice.rs).
 fn return_freed_memory_promptly() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: mimalloc's documented option setter; any value is valid for this option.

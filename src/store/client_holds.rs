@@ -1,8 +1,9 @@
 //! Guests' live unpaid holds by client for the host, and the host's action against a flood:
-//! cancel all of one client's holds in one commit. Both read the hold-expiry table, which
-//! lists every unexpired hold, with each hold's client on its record: a host has tens of live
-//! holds, and a flood is bounded by the hold limits. The in-memory index
-//! (`store/hold_limits.rs`) serves only the limits' checks.
+//! cancel all of one client's holds in one commit. The host's view reads the hold-expiry
+//! table, which lists every unexpired hold, with each hold's client on its record (a host has
+//! tens of live holds; a flood is bounded by the hold limits). Cancelling, which runs in the
+//! writer, takes the client's holds from the in-memory index (`store/hold_limits.rs`) when the
+//! limits keep its lists by client, and reads the table otherwise.
 
 use std::collections::BTreeMap;
 
@@ -98,11 +99,14 @@ impl Store {
         client: String,
         request: ChangeRequest,
     ) -> Result<Vec<Reservation>, StoreError> {
-        let unreadable = self.unreadable.clone();
+        let (unreadable, live) = (self.unreadable.clone(), self.live_holds.clone());
         self.writer
             .write(move |txn| {
                 let wanted = kind.key(&client);
-                let codes: Vec<String> = {
+                let listed = live.live_codes(&wanted, Timestamp::now());
+                let codes: Vec<String> = if let Some(codes) = listed {
+                    codes
+                } else {
                     let expiry = txn.open_table(HOLD_EXPIRY)?;
                     let reservations = txn.open_table(RESERVATIONS)?;
                     live_guest_holds(&expiry, &reservations, &unreadable, Timestamp::now())?

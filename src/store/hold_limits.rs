@@ -73,6 +73,10 @@ fn packed(code: &ReservationCode) -> u64 {
     (digits << 24) | random
 }
 
+fn unpacked(code: u64) -> String {
+    format!("RES{:06}{:06X}", code >> 24, code & 0xFF_FFFF)
+}
+
 thread_local! {
     /// The index of the store whose writer runs on this thread.
     static WRITER_INDEX: RefCell<Option<Arc<LiveHolds>>> = const { RefCell::new(None) };
@@ -196,6 +200,17 @@ impl LiveHolds {
         }
     }
 
+    /// The codes of the holds listed under `key` (a `ClientKind` key) still live at `now`;
+    /// `None` when no limit needs the lists by client, so they are not kept.
+    pub fn live_codes(&self, key: &str, now: Timestamp) -> Option<Vec<String>> {
+        let state = self.state();
+        (!state.unused.clients).then(|| {
+            live_under(&state.clients, key, now)
+                .map(|(_, code)| unpacked(*code))
+                .collect()
+        })
+    }
+
     /// Whether a guest's hold of `range` at `accommodation` by `client` stays within `limits`.
     /// `longest` bounds the nights of any stored hold (`reservations.max_nights`).
     pub fn check(
@@ -208,6 +223,14 @@ impl LiveHolds {
     ) -> Result<(), HoldRefusal> {
         limits.check_length(range)?;
         let state = self.state();
+        debug_assert!(
+            !state.unused.clients || client.keys().iter().all(|(k, _)| limits.per(*k).is_none()),
+            "a client limit checked against lists not kept"
+        );
+        debug_assert!(
+            !state.unused.nights || limits.share_cap().is_none(),
+            "a share cap checked against lists not kept"
+        );
         for (kind, key) in client.keys() {
             if let Some(limit) = limits.per(kind) {
                 let mut live = live_under(&state.clients, &key, now).take(limit as usize);
@@ -279,11 +302,6 @@ mod tests {
     use super::*;
     use crate::domain::reservation::tests::hold;
 
-    /// A packed code as text again.
-    fn unpacked(code: u64) -> String {
-        format!("RES{:06}{:06X}", code >> 24, code & 0xFF_FFFF)
-    }
-
     fn guest_hold(now: Timestamp) -> Reservation {
         let mut r = hold(now);
         r.hold_client = Some(HoldClient {
@@ -294,14 +312,8 @@ mod tests {
     }
 
     fn phone_codes(live: &LiveHolds, now: Timestamp) -> Vec<String> {
-        let state = live.state();
-        live_under(
-            &state.clients,
-            &ClientKind::Phone.key("+5491122334455"),
-            now,
-        )
-        .map(|(_, code)| unpacked(*code))
-        .collect()
+        live.live_codes(&ClientKind::Phone.key("+5491122334455"), now)
+            .unwrap()
     }
 
     #[test]
@@ -347,6 +359,7 @@ mod tests {
         live.keep_only_for(&HoldLimits::OFF);
         live.index(&guest_hold(now));
         assert!(live.state().clients.is_empty() && live.state().nights.is_empty());
+        assert_eq!(live.live_codes("phone:+5491122334455", now), None);
         let live = LiveHolds::default();
         live.keep_only_for(&HoldLimits {
             per_phone: 3,

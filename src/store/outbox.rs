@@ -33,6 +33,9 @@ pub struct EventPage {
     pub through: Option<u64>,
     /// The page is full: more events may follow `through`.
     pub more: bool,
+    /// The newest event in the log when the page was read: a pass stops there, so it ends
+    /// however fast new events come.
+    pub newest: u64,
 }
 
 /// Up to [`EVENT_PAGE`] events after the channel cursor kept in `meta` under `cursor` (from
@@ -55,6 +58,7 @@ pub(super) fn events_after_cursor(
         read += 1;
     }
     page.more = read == EVENT_PAGE;
+    page.newest = table.last()?.map_or(0, |(k, _)| k.value());
     Ok(page)
 }
 

@@ -77,19 +77,22 @@ impl Email {
     }
 
     /// Turns the events recorded since the last sweep into emails, a page at a time, each
-    /// page in the commit that moves the cursor past it.
+    /// page in the commit that moves the cursor past it, up to the newest event when the pass
+    /// began.
     async fn make_emails(&self) -> Result<(), StoreError> {
+        let mut end = None;
         loop {
             let page = self.store.email_events()?;
             let Some(through) = page.through else {
                 return Ok(());
             };
+            let end = *end.get_or_insert(page.newest);
             let mut emails = Vec::new();
             for (_, event) in &page.events {
                 emails.extend(self.email_for(event)?);
             }
             self.store.emails_made(through, emails).await?;
-            if !page.more {
+            if !page.more || through >= end {
                 return Ok(());
             }
         }

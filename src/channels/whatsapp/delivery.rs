@@ -78,13 +78,15 @@ impl WhatsApp {
 
     /// Turns the domain events (payments, bookings, expiries, iCal conflicts, chats) into
     /// guest and host messages, a page at a time, each page in the commit that moves the
-    /// cursor past it.
+    /// cursor past it, up to the newest event when the pass began.
     pub(super) async fn deliver_events(&self) -> Result<(), StoreError> {
+        let mut end = None;
         loop {
             let page = self.app.store.undelivered_events()?;
             let Some(through) = page.through else {
                 return Ok(());
             };
+            let end = *end.get_or_insert(page.newest);
             let now = Timestamp::now();
             let (mut messages, mut undeliverable) = (Vec::new(), 0);
             for (_, event) in &page.events {
@@ -96,7 +98,7 @@ impl WhatsApp {
             // Counted after the commit: a pass that fails is made again, and would count twice.
             metrics::counter!("host_notices_undeliverable_total", "channel" => "whatsapp")
                 .increment(undeliverable);
-            if !page.more {
+            if !page.more || through >= end {
                 return Ok(());
             }
         }

@@ -130,7 +130,9 @@ impl WhatsApp {
                     scanned = Some(Instant::now());
                 }
                 for what in ["roster", "inbox", "events", "holds", "outbox"] {
-                    if (what == "holds" && !scan) || (what == "roster" && rostered) {
+                    // Both read many conversations: at most once per sweep (the roster until
+                    // it is filled once).
+                    if (what == "holds" && !scan) || (what == "roster" && (rostered || !scan)) {
                         continue;
                     }
                     let step = this.clone();

@@ -47,7 +47,16 @@ impl WhatsApp {
         tokio::fs::create_dir_all(&dir).await.ok()?;
         let path = dir.join(format!("voice-{}.ogg", crate::secret::random_hex(8)));
         tokio::fs::write(&path, audio).await.ok()?;
-        let run = tokio::process::Command::new(program)
+        let mut command = tokio::process::Command::new(program);
+        // SAFETY: prctl(2) is async-signal-safe and takes plain integers. The server turns
+        // transparent huge pages off for itself (main.rs); a speech model may want them.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+                Ok(())
+            })
+        };
+        let run = command
             .args(args)
             .arg(&path)
             .stdin(std::process::Stdio::null())

@@ -3,7 +3,10 @@
 //! `SOAK_SAMPLE_SECONDS` (10): resident memory, open file descriptors, p50 / p99 latency of
 //! quotes and holds in the window, errors. The rates are open loop (see [`RATES`]). Writes
 //! `target/reliability/soak.csv` and `soak.md` (a table and the flatness verdict: after the
-//! first tenth of the run, RSS within 5 MB, open fds unchanged, p99 within 20 %).
+//! first tenth of the run, RSS within 5 MB, open fds unchanged, p99 within 20 %). Sockets are
+//! told apart from the other descriptors: their number follows the connections the open-loop
+//! load opens (more while answers are slow) and the providers' connections, while a leak of
+//! files would show in the others.
 
 use std::fmt::Write as _;
 use std::sync::atomic::AtomicU64;
@@ -44,12 +47,13 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-/// One sample: seconds since start, RSS (MB), open fds, and per op (quote, hold) p50 / p99
-/// in ms and count, plus errors.
+/// One sample: seconds since start, RSS (MB), open fds (and how many are sockets), and per op
+/// (quote, hold) p50 / p99 in ms and count, plus errors.
 struct Sample {
     t: u64,
     rss_mb: f64,
     fds: usize,
+    sockets: usize,
     quote: (f64, f64, usize),
     hold: (f64, f64, usize),
     all_p99: f64,
@@ -113,11 +117,12 @@ async fn memory_fds_and_latency_stay_flat_under_steady_load() {
         let (quote, hold) = (stats(Op::Quote), stats(Op::Hold));
         let mut all: Vec<u64> = w.samples.values().flatten().copied().collect();
         all.sort_unstable();
-        let (rss, fds) = process_usage(pid).expect("the server runs");
+        let (rss, fds, sockets) = process_usage(pid).expect("the server runs");
         samples.push(Sample {
             t: started.elapsed().as_secs(),
             rss_mb: rss as f64 / 1e6,
             fds,
+            sockets,
             quote,
             hold,
             all_p99: percentile(&all, 0.99),
@@ -139,15 +144,16 @@ fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64) {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reliability");
     std::fs::create_dir_all(&out).unwrap();
     let mut csv = String::from(
-        "t_s,rss_mb,open_fds,quote_p50_ms,quote_p99_ms,quotes,hold_p50_ms,hold_p99_ms,holds,all_p99_ms,ops,errors\n",
+        "t_s,rss_mb,open_fds,sockets,quote_p50_ms,quote_p99_ms,quotes,hold_p50_ms,hold_p99_ms,holds,all_p99_ms,ops,errors\n",
     );
     for s in samples {
         let _ = writeln!(
             csv,
-            "{},{:.1},{},{:.2},{:.2},{},{:.2},{:.2},{},{:.2},{},{}",
+            "{},{:.1},{},{},{:.2},{:.2},{},{:.2},{:.2},{},{:.2},{},{}",
             s.t,
             s.rss_mb,
             s.fds,
+            s.sockets,
             s.quote.0,
             s.quote.1,
             s.quote.2,
@@ -166,6 +172,8 @@ fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64) {
     let rss_min = steady.iter().map(|s| s.rss_mb).fold(f64::MAX, f64::min);
     let rss_max = steady.iter().map(|s| s.rss_mb).fold(f64::MIN, f64::max);
     let fds: Vec<usize> = steady.iter().map(|s| s.fds).collect();
+    let sockets: Vec<usize> = steady.iter().map(|s| s.sockets).collect();
+    let files: Vec<usize> = steady.iter().map(|s| s.fds - s.sockets).collect();
     let half = steady.len() / 2;
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -175,7 +183,7 @@ fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64) {
     let p99_late = median(&mut steady[half..].iter().map(|s| s.all_p99).collect());
     let mut md = format!(
         "Soak: {seconds} s at rate scale {scale} (quotes {:.0}/s, holds {:.0}/s), sampled every {every} s; {acks} writes acknowledged.\n\n\
-         | t (s) | RSS (MB) | open fds | quote p50 / p99 (ms) | hold p50 / p99 (ms) | all p99 (ms) | ops in window | errors |\n|---|---|---|---|---|---|---|---|\n",
+         | t (s) | RSS (MB) | open fds (sockets) | quote p50 / p99 (ms) | hold p50 / p99 (ms) | all p99 (ms) | ops in window | errors |\n|---|---|---|---|---|---|---|---|\n",
         RATES[0].1 * scale,
         RATES[1].1 * scale
     );
@@ -186,10 +194,11 @@ fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64) {
     for s in samples.iter().step_by(step).chain(tail) {
         let _ = writeln!(
             md,
-            "| {} | {:.1} | {} | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} | {} | {} |",
+            "| {} | {:.1} | {} ({}) | {:.2} / {:.2} | {:.2} / {:.2} | {:.2} | {} | {} |",
             s.t,
             s.rss_mb,
             s.fds,
+            s.sockets,
             s.quote.0,
             s.quote.1,
             s.hold.0,
@@ -202,7 +211,7 @@ fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64) {
     let _ = write!(
         md,
         "\nAfter the first tenth: RSS {:.1}–{:.1} MB (first {:.1}, last {:.1}, spread {:.1} MB; target ≤ 5), \
-         open fds {}–{} (target: unchanged), median p99 of the first half {p99_early:.2} ms vs second half {p99_late:.2} ms \
+         open fds {}–{}: sockets {}–{}, other descriptors {}–{} (target: unchanged), median p99 of the first half {p99_early:.2} ms vs second half {p99_late:.2} ms \
          ({:+.0} %; target within 20 %).\n",
         rss_min,
         rss_max,
@@ -211,6 +220,10 @@ fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64) {
         rss_max - rss_min,
         fds.iter().min().unwrap(),
         fds.iter().max().unwrap(),
+        sockets.iter().min().unwrap(),
+        sockets.iter().max().unwrap(),
+        files.iter().min().unwrap(),
+        files.iter().max().unwrap(),
         (p99_late / p99_early - 1.0) * 100.0
     );
     std::fs::write(out.join("soak.md"), &md).unwrap();

@@ -182,8 +182,9 @@ fn ymd(days: i64) -> String {
     crate::helpers::day(days).replace('-', "")
 }
 
-/// Resident memory (bytes) and open file descriptors of process `pid`.
-pub fn process_usage(pid: u32) -> Option<(u64, usize)> {
+/// Resident memory (bytes), open file descriptors and how many of them are sockets, of
+/// process `pid`.
+pub fn process_usage(pid: u32) -> Option<(u64, usize, usize)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let rss_kb: u64 = status
         .lines()
@@ -193,6 +194,11 @@ pub fn process_usage(pid: u32) -> Option<(u64, usize)> {
         .trim()
         .parse()
         .ok()?;
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
-    Some((rss_kb * 1024, fds))
+    let (mut fds, mut sockets) = (0, 0);
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+        fds += 1;
+        let target = std::fs::read_link(fd.path()).unwrap_or_default();
+        sockets += usize::from(target.to_string_lossy().starts_with("socket:"));
+    }
+    Some((rss_kb * 1024, fds, sockets))
 }
