@@ -190,7 +190,7 @@ async fn main() -> anyhow::Result<()> {
     let today = local_today(Timestamp::now(), &tz);
     let mut seeder = Seeder {
         today,
-        contact: Contact::new("Huésped Histórico", "+5491100000000", None, "54")?,
+        contact: Contact::new("Huésped Histórico", "+5491122334455", None, "54")?,
         per_day: HashMap::new(),
         rng: StdRng::seed_from_u64(18),
     };

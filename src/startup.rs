@@ -52,14 +52,14 @@ impl Application {
         let settings = Arc::new(settings);
         // The recorder first: what the store counts while it opens is kept.
         let metrics = telemetry::metrics_handle();
-        let (store, writer) = Store::open(
+        let (store, writer) = Store::open_for(
             &settings.data_dir,
             settings.lock_timeout,
             settings.cache_bytes,
+            &settings.hold_limits,
         )?;
         store.set_min_free_bytes(settings.min_free_bytes);
         store.set_quick_repair(settings.quick_repair);
-        store.set_hold_limits(&settings.hold_limits);
         let first_admin = create_first_admin(&store, &settings.initial_admin_email).await?;
         tokio::task::spawn_blocking(crate::domain::contact::load_phone_metadata);
         tokio::task::spawn_blocking(crate::secret::prepare_dummy_hash).await?;

@@ -84,12 +84,21 @@ thread_local! {
 
 impl LiveHolds {
     /// The index of the holds `txn` lists as unexpired at `now` (read when the store opens).
+    /// With `limits`, only the lists they check are kept (none: no reading at all).
     pub fn rebuild(
         txn: &ReadTransaction,
         unreadable: &Unreadable,
         now: Timestamp,
+        limits: Option<&HoldLimits>,
     ) -> Result<LiveHolds, StoreError> {
         let live = LiveHolds::default();
+        if let Some(limits) = limits {
+            live.keep_only_for(limits);
+            let unused = live.state().unused;
+            if unused.clients && unused.nights {
+                return Ok(live);
+            }
+        }
         let expiry = txn.open_table(HOLD_EXPIRY)?;
         let reservations = txn.open_table(RESERVATIONS)?;
         let from = (now.as_millisecond().saturating_add(1), "");

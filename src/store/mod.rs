@@ -92,11 +92,32 @@ struct OutboxMarks {
 
 impl Store {
     /// Opens (or creates) the store in `data_dir`, runs migrations and starts the writer.
-    /// A second process on the same directory gets [`StoreError::AlreadyOpen`].
+    /// A second process on the same directory gets [`StoreError::AlreadyOpen`]. The index of
+    /// live holds keeps every list (see [`Store::open_for`]).
     pub fn open(
         data_dir: &Path,
         lock_timeout: Duration,
         cache_bytes: usize,
+    ) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
+        Self::open_with(data_dir, (lock_timeout, cache_bytes), None)
+    }
+
+    /// [`Store::open`] for a server whose guests' holds are checked against `limits`: the
+    /// index of live holds keeps, and reads at open, only the lists they check (see
+    /// `store/hold_limits.rs`).
+    pub fn open_for(
+        data_dir: &Path,
+        lock_timeout: Duration,
+        cache_bytes: usize,
+        limits: &crate::domain::hold_limits::HoldLimits,
+    ) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
+        Self::open_with(data_dir, (lock_timeout, cache_bytes), Some(limits))
+    }
+
+    fn open_with(
+        data_dir: &Path,
+        (lock_timeout, cache_bytes): (Duration, usize),
+        limits: Option<&crate::domain::hold_limits::HoldLimits>,
     ) -> Result<(Store, std::thread::JoinHandle<()>), StoreError> {
         files::private_dir(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
@@ -140,6 +161,7 @@ impl Store {
             &db.begin_read()?,
             &unreadable,
             jiff::Timestamp::now(),
+            limits,
         )?);
         let db = Arc::new(DbHandle::new(db, path.clone(), cache_bytes));
         let (writer, handle) = Writer::start(
@@ -206,12 +228,6 @@ impl Store {
     /// `server.quick_repair`).
     pub fn set_quick_repair(&self, on: bool) {
         self.writer.set_quick_repair(on);
-    }
-
-    /// Keeps in memory only the lists of live holds that `limits` check (see
-    /// `store/hold_limits.rs`).
-    pub fn set_hold_limits(&self, limits: &crate::domain::hold_limits::HoldLimits) {
-        self.live_holds.keep_only_for(limits);
     }
 
     /// Whether writes can be taken (the writer thread runs).

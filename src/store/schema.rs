@@ -19,7 +19,12 @@ const _: () = assert!(MIGRATIONS.len() as u64 == CURRENT_VERSION - 1);
 /// Creates the tables of a new store, or brings an older one up to [`CURRENT_VERSION`] in one
 /// transaction; refuses a store written by a newer binary. Returns the version found.
 pub fn migrate(db: &Database) -> Result<Option<u64>, StoreError> {
-    let txn = db.begin_write()?;
+    let mut txn = db.begin_write()?;
+    // Every start commits here. With `server.quick_repair` a crash must find the allocator
+    // state saved by the last commit: a kill before the first write after a start otherwise
+    // repaired the whole file (1.8 s at 1 M reservations against 0.1 s). Without it the next
+    // commit drops that state again.
+    txn.set_quick_repair(true);
     let found = {
         let meta = txn.open_table(META)?;
         meta.get(VERSION_KEY)?.map(|v| v.value())
