@@ -8,15 +8,14 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use redb::ReadableTable;
 
+use super::hold_limits::each_live_guest_hold;
 use super::reservations::change;
 use super::tables::{HOLD_EXPIRY, RESERVATIONS};
-use super::unreadable::{Unreadable, decode_at};
 use super::{Store, StoreError};
 use crate::domain::booking::ChangeRequest;
 use crate::domain::hold_limits::ClientKind;
-use crate::domain::reservation::{Reservation, Status};
+use crate::domain::reservation::Reservation;
 
 /// One client's live unpaid holds, as the host sees them.
 #[derive(Debug, Clone)]
@@ -27,65 +26,33 @@ pub struct ClientHolds {
     pub holds: Vec<Reservation>,
 }
 
-/// A guest's live hold with the keys (`ClientKind::key`) of its client.
-type KeyedHold = (Vec<(ClientKind, String)>, Reservation);
-
-/// Guests' unpaid holds live at `now`, each with its client keys.
-fn live_guest_holds(
-    expiry: &impl ReadableTable<(i64, &'static str), ()>,
-    reservations: &impl ReadableTable<&'static str, &'static [u8]>,
-    unreadable: &Unreadable,
-    now: Timestamp,
-) -> Result<Vec<KeyedHold>, StoreError> {
-    let mut out = Vec::new();
-    let from = (now.as_millisecond().saturating_add(1), "");
-    for entry in expiry.range(from..)? {
-        let (key, _) = entry?;
-        let code = key.value().1;
-        let Some(record) = reservations.get(code)? else {
-            continue;
-        };
-        let decoded = decode_at(&RESERVATIONS, code, record.value());
-        let Some(r) = unreadable.skip::<Reservation>(decoded)? else {
-            continue;
-        };
-        if r.status != Status::PreReserved {
-            continue;
-        }
-        if let Some(client) = &r.hold_client {
-            out.push((client.keys(), r));
-        }
-    }
-    Ok(out)
-}
-
 impl Store {
     /// Guests' live unpaid holds grouped by phone and by network, the clients with the most
     /// holds first.
     pub fn holds_by_client(&self, now: Timestamp) -> Result<Vec<ClientHolds>, StoreError> {
-        let live = self.read(|txn| {
+        let mut groups: BTreeMap<String, ClientHolds> = BTreeMap::new();
+        self.read(|txn| {
             let expiry = txn.open_table(HOLD_EXPIRY)?;
             let reservations = txn.open_table(RESERVATIONS)?;
-            live_guest_holds(&expiry, &reservations, &self.unreadable, now)
+            each_live_guest_hold(&expiry, &reservations, &self.unreadable, now, |r| {
+                let keys = r.hold_client.as_ref().map(|c| c.keys()).unwrap_or_default();
+                for (kind, key) in keys {
+                    let Some((_, client)) = ClientKind::split(&key) else {
+                        continue;
+                    };
+                    let client = client.to_owned();
+                    groups
+                        .entry(key)
+                        .or_insert_with(|| ClientHolds {
+                            kind,
+                            client,
+                            holds: vec![],
+                        })
+                        .holds
+                        .push(r.clone());
+                }
+            })
         })?;
-        let mut groups: BTreeMap<String, ClientHolds> = BTreeMap::new();
-        for (keys, r) in live {
-            for (kind, key) in keys {
-                let Some((_, client)) = ClientKind::split(&key) else {
-                    continue;
-                };
-                let client = client.to_owned();
-                groups
-                    .entry(key)
-                    .or_insert_with(|| ClientHolds {
-                        kind,
-                        client,
-                        holds: vec![],
-                    })
-                    .holds
-                    .push(r.clone());
-            }
-        }
         let mut groups: Vec<ClientHolds> = groups.into_values().collect();
         groups.sort_by_key(|g| std::cmp::Reverse(g.holds.len()));
         Ok(groups)
@@ -109,11 +76,20 @@ impl Store {
                 } else {
                     let expiry = txn.open_table(HOLD_EXPIRY)?;
                     let reservations = txn.open_table(RESERVATIONS)?;
-                    live_guest_holds(&expiry, &reservations, &unreadable, Timestamp::now())?
-                        .into_iter()
-                        .filter(|(keys, _)| keys.iter().any(|(_, k)| *k == wanted))
-                        .map(|(_, r)| r.code.to_string())
-                        .collect()
+                    let mut codes = Vec::new();
+                    each_live_guest_hold(
+                        &expiry,
+                        &reservations,
+                        &unreadable,
+                        Timestamp::now(),
+                        |r| {
+                            let keys = r.hold_client.as_ref().map(|c| c.keys()).unwrap_or_default();
+                            if keys.iter().any(|(_, k)| *k == wanted) {
+                                codes.push(r.code.to_string());
+                            }
+                        },
+                    )?;
+                    codes
                 };
                 let mut cancelled = Vec::new();
                 for code in codes {

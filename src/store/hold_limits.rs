@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
-use redb::ReadTransaction;
+use redb::{ReadTransaction, ReadableTable};
 
 use super::StoreError;
 use super::tables::{HOLD_EXPIRY, RESERVATIONS};
@@ -77,6 +77,33 @@ fn unpacked(code: u64) -> String {
     format!("RES{:06}{:06X}", code >> 24, code & 0xFF_FFFF)
 }
 
+/// Calls `f` with each guest's unpaid hold live at `now` (those with a client), in the
+/// hold-expiry table's order.
+pub(super) fn each_live_guest_hold(
+    expiry: &impl ReadableTable<(i64, &'static str), ()>,
+    reservations: &impl ReadableTable<&'static str, &'static [u8]>,
+    unreadable: &Unreadable,
+    now: Timestamp,
+    mut f: impl FnMut(Reservation),
+) -> Result<(), StoreError> {
+    let from = (now.as_millisecond().saturating_add(1), "");
+    for entry in expiry.range(from..)? {
+        let (key, _) = entry?;
+        let code = key.value().1;
+        let Some(record) = reservations.get(code)? else {
+            continue;
+        };
+        let decoded = decode_at(&RESERVATIONS, code, record.value());
+        if let Some(r) = unreadable.skip::<Reservation>(decoded)?
+            && r.status == Status::PreReserved
+            && r.hold_client.is_some()
+        {
+            f(r);
+        }
+    }
+    Ok(())
+}
+
 thread_local! {
     /// The index of the store whose writer runs on this thread.
     static WRITER_INDEX: RefCell<Option<Arc<LiveHolds>>> = const { RefCell::new(None) };
@@ -101,18 +128,7 @@ impl LiveHolds {
         }
         let expiry = txn.open_table(HOLD_EXPIRY)?;
         let reservations = txn.open_table(RESERVATIONS)?;
-        let from = (now.as_millisecond().saturating_add(1), "");
-        for entry in expiry.range(from..)? {
-            let (key, _) = entry?;
-            let code = key.value().1;
-            let Some(record) = reservations.get(code)? else {
-                continue;
-            };
-            let decoded = decode_at(&RESERVATIONS, code, record.value());
-            if let Some(r) = unreadable.skip::<Reservation>(decoded)? {
-                live.index(&r);
-            }
-        }
+        each_live_guest_hold(&expiry, &reservations, unreadable, now, |r| live.index(&r))?;
         live.state().journal.clear();
         Ok(live)
     }
