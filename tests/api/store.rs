@@ -13,10 +13,7 @@ async fn confirmed_stays_are_completed_once_their_check_out_day_comes() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _writer) = open(dir.path());
     let acc = add_room(&store, "A").await;
-    let today = policy()
-        .time_zone
-        .to_datetime(jiff::Timestamp::now())
-        .date();
+    let today = crate::helpers::store::today();
     let req = stay(acc, today, today.checked_add(2.days()).unwrap(), true);
     let created = reserve(&store, req, policy())
         .await
@@ -166,10 +163,7 @@ async fn a_backlog_of_events_is_read_a_page_at_a_time_and_none_is_missed() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _writer) = open(dir.path());
     let acc = add_room(&store, "A").await;
-    let today = policy()
-        .time_zone
-        .to_datetime(jiff::Timestamp::now())
-        .date();
+    let today = crate::helpers::store::today();
     let holds: i32 = 300;
     for n in 1..=holds {
         let from = today.checked_add(n.days()).unwrap();

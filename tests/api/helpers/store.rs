@@ -42,6 +42,14 @@ pub fn policy() -> ReservePolicy {
     }
 }
 
+/// Today in the policy's time zone.
+pub fn today() -> Date {
+    policy()
+        .time_zone
+        .to_datetime(jiff::Timestamp::now())
+        .date()
+}
+
 /// A one-guest stay of `[check_in, check_out)`, a hold unless `confirmed`.
 pub fn stay(
     accommodation_id: AccommodationId,

@@ -200,31 +200,49 @@ async fn from_hola_to_a_paid_booking_confirmed_over_whatsapp() {
     assert_eq!(r["status"], "confirmed");
 }
 
+/// Holds of `hold` with a reminder `before` they lapse, payment links from the fake Mercado
+/// Pago at `mp_url`.
+fn reminding(
+    hold: &'static str,
+    before: &'static str,
+    mp_url: String,
+) -> impl Fn(&mut RawSettings) + Clone {
+    move |raw| {
+        raw.reservations.hold_duration = hold.into();
+        raw.whatsapp.reminder_before = before.into();
+        raw.mercadopago.api_base_url = mp_url.clone();
+        raw.mercadopago.access_token = fake_mp::TOKEN.into();
+        raw.mercadopago.reconcile = "0 0 0 1 1 *".into();
+    }
+}
+
+/// `guest` asks for two nights and takes the hold; returns its code.
+async fn hold_in_chat(app: &TestApp, graph: &FakeGraph, guest: &str, id: &str) -> String {
+    let ask = format!("quiero reservar del {} al {} para 2", dmy(70), dmy(72));
+    say(app, graph, &format!("{id}.1"), guest, &ask, 1).await;
+    let held = say(app, graph, &format!("{id}.2"), guest, "dale", 2).await;
+    shown(&held).split("Código: ").nth(1).unwrap()[..15].to_owned()
+}
+
+/// The third message to `guest` reminds of hold `code`; the fourth says it lapsed.
+async fn reminded_then_told_it_lapsed(graph: &FakeGraph, guest: &str, code: &str) {
+    let reminder = wait_replies(graph, guest, 3).await;
+    assert!(
+        shown(&reminder).contains("Te recuerdo") && shown(&reminder).contains(code),
+        "{reminder}"
+    );
+    let expired = wait_replies(graph, guest, 4).await;
+    assert!(shown(&expired).contains("venció"), "{expired}");
+}
+
 #[tokio::test]
 async fn a_hold_is_reminded_before_it_lapses_and_announced_when_it_did() {
     let mp = FakeMp::start().await;
-    let mp_url = mp.url();
-    let (graph, app) = setup(move |raw| {
-        raw.reservations.hold_duration = "5s".into();
-        raw.whatsapp.reminder_before = "4s".into();
-        raw.mercadopago.api_base_url = mp_url;
-        raw.mercadopago.access_token = fake_mp::TOKEN.into();
-        raw.mercadopago.reconcile = "0 0 0 1 1 *".into();
-    })
-    .await;
+    let (graph, app) = setup(reminding("5s", "4s", mp.url())).await;
     app.accommodation(json!({"name": "Cabaña del Lago"})).await;
     let guest = "5491122334422";
-    let ask = format!("quiero reservar del {} al {} para 2", dmy(70), dmy(72));
-    say(&app, &graph, "wamid.e1", guest, &ask, 1).await;
-    let held = say(&app, &graph, "wamid.e2", guest, "dale", 2).await;
-    let code = shown(&held).split("Código: ").nth(1).unwrap()[..15].to_owned();
-    let reminder = wait_replies(&graph, guest, 3).await;
-    assert!(
-        shown(&reminder).contains("Te recuerdo") && shown(&reminder).contains(&code),
-        "{reminder}"
-    );
-    let expired = wait_replies(&graph, guest, 4).await;
-    assert!(shown(&expired).contains("venció"), "{expired}");
+    let code = hold_in_chat(&app, &graph, guest, "wamid.e").await;
+    reminded_then_told_it_lapsed(&graph, guest, &code).await;
     // Another guest's answer proves the sweeps went on: nothing more for this guest.
     say(&app, &graph, "wamid.e3", "5491100000007", "hola", 1).await;
     assert_eq!(graph.sent_to(guest).len(), 4);
@@ -233,21 +251,11 @@ async fn a_hold_is_reminded_before_it_lapses_and_announced_when_it_did() {
 #[tokio::test]
 async fn a_hold_taken_before_a_restart_is_still_reminded_and_announced() {
     let mp = FakeMp::start().await;
-    let mp_url = mp.url();
-    let holds = move |raw: &mut RawSettings| {
-        raw.reservations.hold_duration = "10s".into();
-        raw.whatsapp.reminder_before = "5s".into();
-        raw.mercadopago.api_base_url = mp_url.clone();
-        raw.mercadopago.access_token = fake_mp::TOKEN.into();
-        raw.mercadopago.reconcile = "0 0 0 1 1 *".into();
-    };
+    let holds = reminding("10s", "5s", mp.url());
     let (graph, app) = setup(holds.clone()).await;
     app.accommodation(json!({"name": "Cabaña del Lago"})).await;
     let guest = "5491122334423";
-    let ask = format!("quiero reservar del {} al {} para 2", dmy(70), dmy(72));
-    say(&app, &graph, "wamid.r1", guest, &ask, 1).await;
-    let held = say(&app, &graph, "wamid.r2", guest, "dale", 2).await;
-    let code = shown(&held).split("Código: ").nth(1).unwrap()[..15].to_owned();
+    let code = hold_in_chat(&app, &graph, guest, "wamid.r").await;
     // The worker that saw the hold is gone: the new one finds it in the store.
     let g = graph.clone();
     let app = app
@@ -259,12 +267,6 @@ async fn a_hold_taken_before_a_restart_is_still_reminded_and_announced() {
             },
         )
         .await;
-    let reminder = wait_replies(&graph, guest, 3).await;
-    assert!(
-        shown(&reminder).contains("Te recuerdo") && shown(&reminder).contains(&code),
-        "{reminder}"
-    );
-    let expired = wait_replies(&graph, guest, 4).await;
-    assert!(shown(&expired).contains("venció"), "{expired}");
+    reminded_then_told_it_lapsed(&graph, guest, &code).await;
     drop(app);
 }
