@@ -76,7 +76,12 @@ impl Backups {
                 }
                 _ => {}
             }
-            let info = store.snapshot_to(&dest)?;
+            let info = store.snapshot_to(&dest);
+            // The copy's pages and bookkeeping were freed on this thread; the allocator would
+            // keep them until the thread allocates again (each ten-minute backup of the soak
+            // left RSS higher).
+            crate::memory::release_freed();
+            let info = info?;
             backup::prune(&dir, keep);
             Ok::<_, BackupError>(info)
         })
