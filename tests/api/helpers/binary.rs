@@ -105,7 +105,10 @@ pub async fn start_with(mut command: Command) -> Server {
                 return fields["url"].as_str().unwrap().to_owned();
             }
         }
-        panic!("the server exited before listening");
+        panic!(
+            "the server exited before listening:\n{}",
+            log.lock().unwrap().join("\n")
+        );
     })
     .await
     .expect("the server starts within 20 s");
