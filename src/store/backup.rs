@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use redb::{Database, Durability, ReadTransaction, ReadableDatabase};
+use redb::{Database, ReadTransaction, ReadableDatabase};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -200,12 +200,7 @@ fn write_partial(
             .set_cache_size(COPY_CACHE_BYTES)
             .create(tmp)
             .map_err(StoreError::from)?;
-        let mut txn = copy.begin_write().map_err(StoreError::from)?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(StoreError::from)?;
-        let n = copy_all(&src, &txn)?;
-        txn.commit().map_err(StoreError::from)?;
-        n
+        copy_all(&src, &copy)?
     };
     drop(src);
     super::files::private_file(tmp).map_err(io(tmp))?;

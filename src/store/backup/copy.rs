@@ -1,33 +1,119 @@
 //! The copy behind a snapshot: every table the store knows, from one read transaction into
-//! the snapshot's write transaction.
+//! the snapshot's file, committed a chunk at a time. The source is one MVCC view however many
+//! commits the copy takes; the file is only renamed into place once the last one is durable.
 
 use redb::{
-    Key, MultimapTableHandle, ReadTransaction, ReadableTable, TableDefinition, TableHandle, Value,
-    WriteTransaction,
+    Database, Durability, Key, MultimapTableHandle, ReadTransaction, ReadableTable,
+    TableDefinition, TableHandle, Value, WriteTransaction,
 };
 
 use super::BackupError;
 use crate::store::{StoreError, tables};
 
-fn copy_table<K: Key + 'static, V: Value + 'static>(
-    src: &ReadTransaction,
-    dst: &WriteTransaction,
-    def: TableDefinition<K, V>,
-) -> Result<u64, StoreError> {
-    let from = src.open_table(def)?;
-    let mut to = dst.open_table(def)?;
-    let mut n = 0;
-    for entry in from.iter()? {
-        let (k, v) = entry?;
-        to.insert(k.value(), v.value())?;
-        n += 1;
-    }
-    Ok(n)
+/// Bytes of keys and values copied per commit of the snapshot. One transaction for the whole
+/// copy kept redb's bookkeeping of every page it wrote (and the allocator's memory with it)
+/// until the end: a store of 1 GB meant megabytes held for the copy's duration, and one fsync
+/// of the whole file competing with the live store's commits at the end.
+const CHUNK_BYTES: usize = 16 << 20;
+
+/// The snapshot file being written: its open write transaction and how much it holds.
+struct Chunked<'a> {
+    db: &'a Database,
+    txn: WriteTransaction,
+    bytes: usize,
+    limit: usize,
+    commits: usize,
 }
 
-/// Copies every table of `src` into `dst`; returns the number of reservations copied. Fails on
-/// a table it does not know, so a table added later cannot be silently left out.
-pub(super) fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<u64, BackupError> {
+impl<'a> Chunked<'a> {
+    fn begin(db: &'a Database, limit: usize) -> Result<Self, StoreError> {
+        Ok(Chunked {
+            db,
+            txn: Self::durable_txn(db)?,
+            bytes: 0,
+            limit,
+            commits: 0,
+        })
+    }
+
+    fn durable_txn(db: &Database) -> Result<WriteTransaction, StoreError> {
+        let mut txn = db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        Ok(txn)
+    }
+
+    /// Commits the open transaction (durably) and begins the next one (redb has one writer at
+    /// a time, so the next can only begin once this one is committed).
+    fn next_chunk(self) -> Result<Self, StoreError> {
+        let Chunked {
+            db,
+            txn,
+            limit,
+            commits,
+            ..
+        } = self;
+        txn.commit()?;
+        Ok(Chunked {
+            db,
+            txn: Self::durable_txn(db)?,
+            bytes: 0,
+            limit,
+            commits: commits + 1,
+        })
+    }
+
+    /// Copies one table; returns the writer to go on with and the entries copied.
+    fn copy_table<K: Key + 'static, V: Value + 'static>(
+        mut self,
+        src: &ReadTransaction,
+        def: TableDefinition<K, V>,
+    ) -> Result<(Self, u64), StoreError> {
+        let from = src.open_table(def)?;
+        let mut entries = from.iter()?.peekable();
+        let mut n = 0;
+        loop {
+            let mut done = false;
+            {
+                let mut to = self.txn.open_table(def)?;
+                while self.bytes < self.limit {
+                    let Some(entry) = entries.next() else {
+                        done = true;
+                        break;
+                    };
+                    let (k, v) = entry?;
+                    let (k, v) = (k.value(), v.value());
+                    self.bytes += K::as_bytes(&k).as_ref().len() + V::as_bytes(&v).as_ref().len();
+                    to.insert(k, v)?;
+                    n += 1;
+                }
+            }
+            if done || entries.peek().is_none() {
+                return Ok((self, n));
+            }
+            self = self.next_chunk()?;
+        }
+    }
+
+    /// Commits the last chunk; returns how many commits the copy took.
+    fn finish(self) -> Result<usize, StoreError> {
+        self.txn.commit()?;
+        Ok(self.commits + 1)
+    }
+}
+
+/// Copies every table of `src` into `dst` (a new, empty file), each commit durable; returns the
+/// number of reservations copied. Fails on a table it does not know, so a table added later
+/// cannot be silently left out.
+pub(super) fn copy_all(src: &ReadTransaction, dst: &Database) -> Result<u64, BackupError> {
+    copy_in_chunks(src, dst, CHUNK_BYTES).map(|(reservations, _commits)| reservations)
+}
+
+/// [`copy_all`] committing every `limit` bytes; returns the reservations and the commits.
+fn copy_in_chunks(
+    src: &ReadTransaction,
+    dst: &Database,
+    limit: usize,
+) -> Result<(u64, usize), BackupError> {
     let known = [
         tables::META.name(),
         tables::ACCOMMODATIONS.name(),
@@ -70,35 +156,106 @@ pub(super) fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<
     if let Some(multimap) = src.list_multimap_tables().map_err(StoreError::from)?.next() {
         return Err(BackupError::UnknownTable(multimap.name().to_owned()));
     }
-    copy_table(src, dst, tables::META)?;
-    copy_table(src, dst, tables::ACCOMMODATIONS)?;
-    let reservations = copy_table(src, dst, tables::RESERVATIONS)?;
-    copy_table(src, dst, tables::BLOCKS)?;
-    copy_table(src, dst, tables::OCCUPANCY)?;
-    copy_table(src, dst, tables::HOLD_EXPIRY)?;
-    copy_table(src, dst, tables::IDEMPOTENCY)?;
-    copy_table(src, dst, tables::ADMINS)?;
-    copy_table(src, dst, tables::SESSIONS)?;
-    copy_table(src, dst, tables::PAYMENTS)?;
-    copy_table(src, dst, tables::RESERVATION_PAYMENTS)?;
-    copy_table(src, dst, tables::WEBHOOK_INBOX)?;
-    copy_table(src, dst, tables::OUTBOX)?;
-    copy_table(src, dst, tables::FEEDS)?;
-    copy_table(src, dst, tables::IMPORTED)?;
-    copy_table(src, dst, tables::FEED_UIDS)?;
-    copy_table(src, dst, tables::ICAL_EXPORTS)?;
-    copy_table(src, dst, tables::CALENDAR_CHANGED)?;
-    copy_table(src, dst, tables::WA_SEEN)?;
-    copy_table(src, dst, tables::WA_INBOX)?;
-    copy_table(src, dst, tables::WA_OUTBOX)?;
-    copy_table(src, dst, tables::WA_WAMID)?;
-    copy_table(src, dst, tables::CONVERSATIONS)?;
-    copy_table(src, dst, tables::WA_THREAD)?;
-    copy_table(src, dst, tables::EMAIL_OUTBOX)?;
-    copy_table(src, dst, tables::SITE_CONTENT)?;
-    copy_table(src, dst, tables::ACCOMMODATION_CONTENT)?;
-    copy_table(src, dst, tables::MEDIA)?;
-    copy_table(src, dst, tables::TLS)?;
-    copy_table(src, dst, tables::SECRETS)?;
-    Ok(reservations)
+    let out = Chunked::begin(dst, limit)?;
+    let (out, _) = out.copy_table(src, tables::META)?;
+    let (out, _) = out.copy_table(src, tables::ACCOMMODATIONS)?;
+    let (out, reservations) = out.copy_table(src, tables::RESERVATIONS)?;
+    let (out, _) = out.copy_table(src, tables::BLOCKS)?;
+    let (out, _) = out.copy_table(src, tables::OCCUPANCY)?;
+    let (out, _) = out.copy_table(src, tables::HOLD_EXPIRY)?;
+    let (out, _) = out.copy_table(src, tables::IDEMPOTENCY)?;
+    let (out, _) = out.copy_table(src, tables::ADMINS)?;
+    let (out, _) = out.copy_table(src, tables::SESSIONS)?;
+    let (out, _) = out.copy_table(src, tables::PAYMENTS)?;
+    let (out, _) = out.copy_table(src, tables::RESERVATION_PAYMENTS)?;
+    let (out, _) = out.copy_table(src, tables::WEBHOOK_INBOX)?;
+    let (out, _) = out.copy_table(src, tables::OUTBOX)?;
+    let (out, _) = out.copy_table(src, tables::FEEDS)?;
+    let (out, _) = out.copy_table(src, tables::IMPORTED)?;
+    let (out, _) = out.copy_table(src, tables::FEED_UIDS)?;
+    let (out, _) = out.copy_table(src, tables::ICAL_EXPORTS)?;
+    let (out, _) = out.copy_table(src, tables::CALENDAR_CHANGED)?;
+    let (out, _) = out.copy_table(src, tables::WA_SEEN)?;
+    let (out, _) = out.copy_table(src, tables::WA_INBOX)?;
+    let (out, _) = out.copy_table(src, tables::WA_OUTBOX)?;
+    let (out, _) = out.copy_table(src, tables::WA_WAMID)?;
+    let (out, _) = out.copy_table(src, tables::CONVERSATIONS)?;
+    let (out, _) = out.copy_table(src, tables::WA_THREAD)?;
+    let (out, _) = out.copy_table(src, tables::EMAIL_OUTBOX)?;
+    let (out, _) = out.copy_table(src, tables::SITE_CONTENT)?;
+    let (out, _) = out.copy_table(src, tables::ACCOMMODATION_CONTENT)?;
+    let (out, _) = out.copy_table(src, tables::MEDIA)?;
+    let (out, _) = out.copy_table(src, tables::TLS)?;
+    let (out, _) = out.copy_table(src, tables::SECRETS)?;
+    let commits = out.finish()?;
+    Ok((reservations, commits))
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+
+    use super::*;
+
+    fn store_with(dir: &std::path::Path, reservations: usize) -> Database {
+        let db = Database::create(dir.join("src.redb")).unwrap();
+        crate::store::schema::migrate(&db).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(tables::RESERVATIONS).unwrap();
+            for i in 0..reservations {
+                t.insert(format!("RES{i:09}").as_str(), [7u8; 88].as_slice())
+                    .unwrap();
+            }
+        }
+        txn.commit().unwrap();
+        db
+    }
+
+    #[test]
+    fn a_copy_larger_than_a_chunk_is_committed_in_several_and_loses_no_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = store_with(dir.path(), 1000);
+        let dst = Database::create(dir.path().join("dst.redb")).unwrap();
+        // 100 bytes per reservation (12 of key, 88 of value): ten chunks of 10,000 bytes.
+        let (reservations, commits) =
+            copy_in_chunks(&src.begin_read().unwrap(), &dst, 10_000).unwrap();
+        assert_eq!(reservations, 1000);
+        assert!(commits >= 10, "{commits} commits");
+        let read = dst.begin_read().unwrap();
+        let copied = read.open_table(tables::RESERVATIONS).unwrap();
+        assert_eq!(copied.len().unwrap(), 1000);
+        for i in [0, 99, 100, 999] {
+            let key = format!("RES{i:09}");
+            assert_eq!(
+                copied.get(key.as_str()).unwrap().unwrap().value(),
+                [7u8; 88]
+            );
+        }
+        assert_eq!(
+            crate::store::schema::version(&dst).unwrap(),
+            crate::store::schema::version(&src).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_table_that_ends_on_a_chunk_boundary_is_copied_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = store_with(dir.path(), 100);
+        let dst = Database::create(dir.path().join("dst.redb")).unwrap();
+        let (reservations, _) = copy_in_chunks(&src.begin_read().unwrap(), &dst, 10_000).unwrap();
+        assert_eq!(reservations, 100);
+        let read = dst.begin_read().unwrap();
+        assert_eq!(
+            read.open_table(tables::RESERVATIONS)
+                .unwrap()
+                .len()
+                .unwrap(),
+            100
+        );
+        assert_eq!(
+            crate::store::schema::version(&dst).unwrap(),
+            crate::store::schema::version(&src).unwrap()
+        );
+    }
 }
