@@ -1,6 +1,7 @@
 //! alojamientos: a single-binary booking appliance for small accommodation hosts.
 
 pub mod app;
+pub mod background;
 pub mod channels;
 pub mod cli;
 pub mod config;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 
+use crate::background::{self, Priority};
 use crate::config::Settings;
 use crate::store::Store;
 use crate::store::backup::{self, BackupError, SnapshotInfo};
@@ -60,7 +61,9 @@ impl Backups {
         let (store, dir, keep) = (self.store.clone(), self.dir.clone(), self.keep);
         let min_free = self.min_free;
         let started = Instant::now();
-        let outcome = in_background(dir.clone(), move || {
+        // At nice 19: the copy reads and writes the whole store, and on a busy 2-core machine
+        // it took CPU from requests (hold p99 of 60-120 ms during the soak's backups).
+        let outcome = background::run("backup", Priority::Lowest, move || {
             crate::store::private_dir(&dir).map_err(|source| BackupError::Io {
                 path: dir.clone(),
                 source,
@@ -85,7 +88,8 @@ impl Backups {
             backup::prune(&dir, keep);
             Ok::<_, BackupError>(info)
         })
-        .await;
+        .await
+        .unwrap_or_else(|| Err(crate::store::StoreError::Panicked.into()));
         metrics::histogram!("backup_duration_seconds").record(started.elapsed().as_secs_f64());
         match &outcome {
             Ok(info) => {
@@ -123,30 +127,6 @@ impl Backups {
     pub fn list(&self) -> Vec<PathBuf> {
         backup::list_snapshots(&self.dir)
     }
-}
-
-/// Runs a snapshot on a thread of its own at the lowest CPU priority (nice 19): the copy reads
-/// and writes the whole store, and on a busy 2-core machine it took CPU from requests (hold
-/// p99 of 60-120 ms during the soak's backups, and more connections open meanwhile). It still
-/// runs at full speed on an idle machine. A panic in it is an error like any other.
-async fn in_background(
-    dir: PathBuf,
-    job: impl FnOnce() -> Result<SnapshotInfo, BackupError> + Send + 'static,
-) -> Result<SnapshotInfo, BackupError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("backup".into())
-        .spawn(move || {
-            // SAFETY: setpriority(2) takes plain integers; on Linux, PRIO_PROCESS with who = 0
-            // is the calling thread alone.
-            unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
-            let _ = tx.send(job());
-        });
-    if let Err(source) = spawned {
-        return Err(BackupError::Io { path: dir, source });
-    }
-    rx.await
-        .unwrap_or_else(|_| Err(crate::store::StoreError::Panicked.into()))
 }
 
 /// Removes what a snapshot interrupted by a crash left behind (`*.partial`, `*.tmp-write`):

@@ -3,6 +3,7 @@
 
 use super::IcalSync;
 use super::record::Failure;
+use crate::background::{self, Priority};
 use crate::domain::ical::feed::{FeedRules, ParsedFeed, parse};
 use crate::domain::ical::import::Feed;
 use crate::integrations::ical_fetch::{self as fetch, FetchError, Fetched};
@@ -21,7 +22,7 @@ impl IcalSync {
             checkout_is_dtend: feed.spec.checkout_is_dtend,
             own_uid_domain: self.settings.uid_domain.clone(),
         };
-        in_background(move || {
+        background::run("ical-fetch", Priority::Idle, move || {
             match fetch::fetch(&agent, &url, etag.as_deref(), last_modified.as_deref(), max) {
                 Ok(Fetched::NotModified) => Ok(None),
                 Ok(Fetched::Body {
@@ -40,34 +41,5 @@ impl IcalSync {
                 "fetch thread failed".into(),
             )))
         })
-    }
-}
-
-/// Runs blocking work (a fetch and its parse) on a thread of its own in the kernel's idle
-/// scheduling class (`SCHED_IDLE`; nice +10 where that is refused), so a sync round runs only
-/// on CPU time API requests leave over: a waking request thread preempts it at once. Under a
-/// load that never leaves the cores idle, syncs wait (and health reports the staleness).
-/// `None` if the work panicked.
-async fn in_background<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("ical-fetch".into())
-        .spawn(move || {
-            let param = libc::sched_param { sched_priority: 0 };
-            // SAFETY: plain syscalls on the calling thread; lowering its own scheduling class
-            // or raising its niceness never needs privileges.
-            unsafe {
-                if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) != 0 {
-                    libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
-                }
-            }
-            let _ = tx.send(work());
-        });
-    match spawned {
-        Ok(_) => rx.await.ok(),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start a fetch thread");
-            None
-        }
     }
 }
