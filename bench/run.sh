@@ -6,6 +6,8 @@
 #             time to ready with BENCH_READY_ROWS holds taken through the API (0 skips it)
 #   history   the same holds and quotes on a store with a long history (below), after its live
 #             stays; then time to ready with that store, clean and after kill -9
+#   growth    holds on a fresh store in BENCH_GROWTH_WINDOWS (4) back-to-back windows of
+#             BENCH_DURATION: holds/s and the store's size as it grows (compare with history)
 #   noscrape  BENCH_NOSCRAPE_REQUESTS requests (default 10 M: quotes plus a few holds) and no
 #             /metrics scrape; RSS every 10 s, and its spread after the first tenth
 # History (BENCH_SEED):
@@ -130,6 +132,22 @@ history() {
   start
   holds_and_quotes "$OFFSET"
   ready_after_restarts
+}
+
+growth() {
+  local windows=${BENCH_GROWTH_WINDOWS:-4} w out reservations=0
+  echo "#### growth: holds on a fresh store, $windows windows of $DURATION back to back"
+  fresh_data; start; login; create_units "$UNITS"
+  for w in $(seq 1 "$windows"); do
+    # Each window books nights after the previous one's (about 2,200 nights per unit in 15 s).
+    out=$(BENCH_OFFSET=$(((w - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s bench/reserve.lua "$BASE")
+    reservations=$((reservations + $(echo "$out" | awk '/requests in/ {print $1}')))
+    echo "window $w: $(echo "$out" | awk '/Requests\/sec/ {print $2}') holds/s," \
+      "p99 $(echo "$out" | awk '$1 == "99%" {print $2}'), about $reservations reservations," \
+      "store $(du -m "$DATA/alojamientos.redb" | cut -f1) MB"
+    result "window$w" "rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
+      "reservations=$reservations" "store_mb=$(du -m "$DATA/alojamientos.redb" | cut -f1)"
+  done
 }
 
 noscrape() {
