@@ -6,7 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::helpers::pebble::{self, Pebble, Targets, free_port};
+use crate::helpers::free_port;
+use crate::helpers::pebble::{self, Pebble, Targets};
 use crate::helpers::{TestApp, eventually};
 use alojamientos::config::RawSettings;
 use rustls::pki_types::CertificateDer;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::helpers::{TestApp, day, eventually};
+use crate::helpers::{TestApp, day, eventually, free_port};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -284,14 +284,6 @@ fn the_metric_name_extraction_sees_names_and_skips_labels_functions_and_keywords
         .map(String::from)
         .into();
     assert_eq!(names, expected);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::helpers::free_port;
 use crate::helpers::https_client::{self, HttpsResponse};
-use crate::helpers::pebble::free_port;
 use crate::helpers::{TestApp, eventually};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;

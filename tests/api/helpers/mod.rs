@@ -21,6 +21,26 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
+/// A loopback port nobody listens on right now, for a process that must be told its port
+/// before it starts (pebble, the server's TLS ports, the RUNBOOK drill). It is chosen below
+/// the kernel's ephemeral range: a port from that range (what port-0 listeners of the tests
+/// running alongside get, and the source port of every outgoing connection) could be taken
+/// between this check and the process's own bind. One CI run lost a server that way, we think
+/// ("exited before listening", with no log then to say why).
+pub fn free_port() -> u16 {
+    let ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32768);
+    let low = 10_000.min(ephemeral / 2);
+    loop {
+        let port = rand::random_range(low..ephemeral);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub metrics_addr: Option<SocketAddr>,

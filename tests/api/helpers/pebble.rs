@@ -10,6 +10,8 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use tokio::process::{Child, Command};
 
+use super::free_port;
+
 pub use super::https_client::get;
 
 /// Whether pebble can run here. Without it the caller skips, unless
@@ -27,15 +29,6 @@ fn which(name: &str) -> Option<PathBuf> {
         .split(':')
         .map(|dir| Path::new(dir).join(name))
         .find(|p| p.is_file())
-}
-
-/// A loopback port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Where pebble validates: the server's port-80 and HTTPS ports.

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::helpers::binary::{BIN, command, login, start_with};
+use crate::helpers::free_port;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
@@ -20,14 +21,6 @@ fn runbook_drill() -> String {
         .nth(1)
         .expect("the drill has a sh block");
     block.split("```").next().unwrap().to_owned()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn sha256(path: &Path) -> String {
