@@ -1,10 +1,10 @@
 //! Reservation records: the atomic "check availability + insert hold", status changes with
-//! their index upkeep, the expiry and completion sweeps, and reads. The rules are
+//! their index upkeep, the expiry and completion sweeps (reads are in `reads.rs`). The rules are
 //! `domain::booking`: this file loads, asks the domain, and saves.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{ReadableTable, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -17,12 +17,15 @@ use super::{Store, StoreError, occupancy, outbox};
 use crate::domain::booking::{
     ChangeError, ChangeRequest, NewReservation, ReserveError, ReservePolicy,
 };
-use crate::domain::dates::{NightRange, local_today};
-use crate::domain::ids::{AccommodationId, ReservationCode};
+use crate::domain::dates::local_today;
+use crate::domain::ids::ReservationCode;
 use crate::domain::reservation::{Channel, Reservation, Status};
 use code::NewCode;
 
 mod code;
+mod reads;
+
+pub use reads::{ReservationFilter, ReservationPage};
 
 pub(super) fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
@@ -189,68 +192,6 @@ fn expire_some(
 }
 
 /// Filters for the admin reservation list.
-#[derive(Debug, Clone, Default)]
-pub struct ReservationFilter {
-    pub status: Option<Status>,
-    pub accommodation_id: Option<AccommodationId>,
-    /// Stays with at least one night in `[from, to)`.
-    pub window: Option<NightRange>,
-    /// Case-insensitive text in code, name, phone or email.
-    pub text: Option<String>,
-}
-
-impl ReservationFilter {
-    fn matches(&self, r: &Reservation) -> bool {
-        self.status.is_none_or(|s| s == r.status)
-            && self
-                .accommodation_id
-                .is_none_or(|a| a == r.accommodation_id)
-            && self.window.is_none_or(|w| w.overlaps(&r.range))
-            && self.text.as_deref().is_none_or(|t| {
-                let t = t.to_lowercase();
-                r.code.as_str().to_lowercase().contains(&t)
-                    || r.contact.name().to_lowercase().contains(&t)
-                    || r.contact.phone().contains(&t)
-                    || r.contact
-                        .email()
-                        .is_some_and(|e| e.to_lowercase().contains(&t))
-            })
-    }
-}
-
-/// One page of reservations, newest code first.
-#[derive(Debug, Clone)]
-pub struct ReservationPage {
-    pub items: Vec<Reservation>,
-    /// Pass as `cursor` to get the next page; `None` on the last page.
-    pub next_cursor: Option<String>,
-}
-
-/// Visits reservations newest first (before `before`), skipping and noting unreadable ones,
-/// until `visit` says stop.
-fn scan(
-    txn: &ReadTransaction,
-    unreadable: &Unreadable,
-    mut visit: impl FnMut(Reservation) -> bool,
-    before: Option<&str>,
-) -> Result<(), StoreError> {
-    let table = txn.open_table(RESERVATIONS)?;
-    let iter = match before {
-        Some(cursor) => table.range(..cursor)?,
-        None => table.range::<&str>(..)?,
-    };
-    for entry in iter.rev() {
-        let (k, v) = entry?;
-        let decoded = decode_at(&RESERVATIONS, k.value(), v.value());
-        if let Some(r) = unreadable.skip(decoded)?
-            && !visit(r)
-        {
-            break;
-        }
-    }
-    Ok(())
-}
-
 impl Store {
     /// Atomically checks availability and inserts the reservation (with the hash
     /// `token_hash` makes of its guest's token from its new code, see [`NewCode`]); with an
@@ -287,76 +228,6 @@ impl Store {
         self.writer
             .write(move |txn| change(txn, code.as_str(), req))
             .await
-    }
-
-    /// Reservation `code`; [`StoreError::Unreadable`] when its record does not decode.
-    pub fn reservation(&self, code: &ReservationCode) -> Result<Option<Reservation>, StoreError> {
-        self.read(|txn| {
-            let table = txn.open_table(RESERVATIONS)?;
-            table
-                .get(code.as_str())?
-                .map(|v| decode_at(&RESERVATIONS, code.as_str(), v.value()))
-                .transpose()
-        })
-    }
-
-    /// A page of reservations matching `filter`, newest first, after `cursor`.
-    pub fn list_reservations(
-        &self,
-        filter: &ReservationFilter,
-        cursor: Option<&str>,
-        limit: usize,
-    ) -> Result<ReservationPage, StoreError> {
-        self.read(|txn| {
-            let mut items = Vec::with_capacity(limit + 1);
-            scan(
-                txn,
-                &self.unreadable,
-                |r| {
-                    if filter.matches(&r) {
-                        items.push(r);
-                    }
-                    items.len() <= limit
-                },
-                cursor,
-            )?;
-            let next_cursor = if items.len() > limit {
-                items.truncate(limit);
-                items.last().map(|r| r.code.to_string())
-            } else {
-                None
-            };
-            Ok(ReservationPage { items, next_cursor })
-        })
-    }
-
-    /// Every reservation matching `filter`, newest first (for CSV export).
-    pub fn all_reservations(
-        &self,
-        filter: &ReservationFilter,
-    ) -> Result<Vec<Reservation>, StoreError> {
-        let mut items = Vec::new();
-        self.each_reservation(|r| {
-            if filter.matches(&r) {
-                items.push(r);
-            }
-        })?;
-        Ok(items)
-    }
-
-    /// Visits every reservation from one snapshot, newest first.
-    pub fn each_reservation(&self, mut visit: impl FnMut(Reservation)) -> Result<(), StoreError> {
-        self.read(|txn| {
-            scan(
-                txn,
-                &self.unreadable,
-                |r| {
-                    visit(r);
-                    true
-                },
-                None,
-            )
-        })
     }
 
     /// Moves every lapsed hold to `expired`; returns the channels of those expired. Works in
