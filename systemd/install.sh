@@ -93,9 +93,17 @@ log "version $id is not ready after ${READY_TIMEOUT} s"
 rollback_started=$SECONDS
 "$SYSTEMCTL" stop "$SERVICE" || true
 switch_to "$previous"
-if ! cli "$PREFIX/$previous/alojamientos" check >/dev/null 2>&1; then
-  log "the previous version refuses the store (schema moved?): restoring $backup"
-  cli "$PREFIX/$previous/alojamientos" restore "$backup" >/dev/null
+# With socket activation, a connection arriving after the stop starts the service again, now
+# the previous version: the store is then in use, which says nothing against it (the
+# readiness wait below decides). Only a check that reads the store and refuses it restores.
+if ! refusal=$(cli "$PREFIX/$previous/alojamientos" check 2>&1 >/dev/null); then
+  case $refusal in
+    *"already in use"*) log "the store is in use again (socket activation): not restoring" ;;
+    *)
+      log "the previous version refuses the store (schema moved?): restoring $backup"
+      cli "$PREFIX/$previous/alojamientos" restore "$backup" >/dev/null
+      ;;
+  esac
 fi
 "$SYSTEMCTL" restart "$SERVICE" || true
 if wait_ready; then
