@@ -80,9 +80,9 @@ impl Backups {
                 _ => {}
             }
             let info = store.snapshot_to(&dest);
-            // The copy's pages and bookkeeping were freed on this thread; the allocator would
-            // keep them until the thread allocates again (each ten-minute backup of the soak
-            // left RSS higher).
+            // The copy's pages and bookkeeping were freed on this thread: give them, and what
+            // other threads freed, back to the system now rather than when the allocator next
+            // purges (each ten-minute backup of the soak left RSS higher before this).
             crate::memory::release_freed();
             let info = info?;
             backup::prune(&dir, keep);
