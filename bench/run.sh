@@ -8,6 +8,8 @@
 #             stays; then time to ready with that store, clean and after kill -9
 #   growth    holds on a fresh store in BENCH_GROWTH_WINDOWS (4) back-to-back windows of
 #             BENCH_DURATION: holds/s and the store's size as it grows (compare with history)
+#   pair      the history store and a fresh one served at once, holds windows alternating between
+#             them (BENCH_PAIR_ROUNDS rounds, 3): the fairest history-vs-fresh comparison here
 #   noscrape  BENCH_NOSCRAPE_REQUESTS requests (default 10 M: quotes plus a few holds) and no
 #             /metrics scrape; RSS every 10 s, and its spread after the first tenth
 # History (BENCH_SEED):
@@ -19,6 +21,10 @@
 #   api    the same live stays (confirmed, filling the next BENCH_YEARS years) through the admin
 #          API, plus BENCH_API_HOLDS holds (default 200 000) that lapse and expire: works with
 #          any binary, e.g. main's before this seeder existed, so both sides see the same store.
+# Build the binary and the seeder with two commands, `cargo build --release --bin alojamientos`
+# then `cargo build --release --example seed_history`: one command building both unifies the
+# dev-dependencies' features into the binary (tokio's test-util), which cost it 15 % of its
+# holds/s and quadrupled their p99 (5.8 -> 23-32 ms, 2026-12-07).
 # Needs wrk, curl and python3. BENCH_DURATION (15s), BENCH_UNITS (100), BENCH_PORT tune it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -123,6 +129,10 @@ seed_store() {
   out=$("$SEEDER" "$DATA" "${BENCH_HISTORY:-1000000}" "$UNITS" "$YEARS")
   echo "$out"
   OFFSET=$(echo "$out" | sed -n 's/.*BENCH_OFFSET=\([0-9]*\).*/\1/p')
+  # The seeder leaves gigabytes of dirty pages: written back during the holds, they slow every
+  # fdatasync (~12k instead of ~14k holds/s at 1 M, 2026-12-07). A store that grew over years
+  # has none, so write them now.
+  sync
 }
 
 history() {
@@ -148,6 +158,31 @@ growth() {
     result "window$w" "rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
       "reservations=$reservations" "store_mb=$(du -m "$DATA/alojamientos.redb" | cut -f1)"
   done
+}
+
+pair() {
+  # The seeded 1 M store and a fresh one served at once, BENCH_PAIR_ROUNDS (3) rounds of one
+  # holds window on each: both sides see the same moment of a machine whose speed drifts.
+  local rounds=${BENCH_PAIR_ROUNDS:-3} r out hist_pid hist_data hist_base
+  echo "#### pair: holds windows alternating between a $SEED-seeded history store and a fresh one"
+  fresh_data; "seed_$SEED"; start
+  hist_pid=$PID hist_data=$DATA hist_base=$BASE
+  DATA=$(mktemp -d); PORT=$((PORT + 1)); BASE="http://127.0.0.1:$PORT"
+  start; login; create_units "$UNITS"
+  for r in $(seq 1 "$rounds"); do
+    for side in history fresh; do
+      if [ "$side" = history ]; then
+        out=$(BENCH_OFFSET=$((OFFSET + (r - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s bench/reserve.lua "$hist_base")
+      else
+        out=$(BENCH_OFFSET=$(((r - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s bench/reserve.lua "$BASE")
+      fi
+      echo "round $r $side: $(echo "$out" | awk '/Requests\/sec/ {print $2}') holds/s, p99 $(echo "$out" | awk '$1 == "99%" {print $2}')"
+      result "$side$r" "rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')" "p99=$(echo "$out" | awk '$1 == "99%" {print $2}')"
+    done
+  done
+  kill "$hist_pid"; wait "$hist_pid" || true
+  [ -n "${BENCH_KEEP:-}" ] || rm -rf "$hist_data"
+  PORT=$((PORT - 1)); BASE="http://127.0.0.1:$PORT"
 }
 
 noscrape() {

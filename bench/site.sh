@@ -3,7 +3,8 @@
 # it). Measures: /alojamientos/{slug} rendered at 64 connections (req/s, p50, p99; photos not
 # requested), the first visit's bytes before images (HTML + CSS + JS, gzip), and a 12 MP
 # JPEG upload (time, RSS before, at the peak and after). Needs wrk and curl; run after
-# `cargo build --release --bin alojamientos --example make_photo`.
+# `cargo build --release --bin alojamientos` and `cargo build --release --example make_photo`
+# (two commands: built together, the binary gets tokio's test-util feature, see bench/run.sh).
 # Usage: bench/site.sh [path/to/alojamientos]   (default: target/release/alojamientos)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,8 @@
 //! Long blocking work that must not take CPU from requests (an iCal sync round's fetch and
-//! parse, a backup's copy of the store): each runs on a thread of its own whose priority is
-//! lowered for the thread's whole life. Pool threads are not used for it: an unprivileged
-//! thread cannot raise its priority back, so a lowered pool thread would slow later work.
+//! parse, a backup's copy of the store, the start-up audit of every record): each runs on a
+//! thread of its own whose priority is lowered for the thread's whole life. Pool threads are
+//! not used for it: an unprivileged thread cannot raise its priority back, so a lowered pool
+//! thread would slow later work.
 //! The unit's system-call filter allows `sched_setscheduler` and `setpriority` for this.
 
 /// How far below requests a background thread runs.
@@ -12,7 +13,7 @@ pub enum Priority {
     /// Under a load that never leaves the cores idle the work waits.
     Idle,
     /// nice 19: yields to requests, yet always gets a small share of a busy machine, so work
-    /// that must end (a backup) does end.
+    /// that must end (a backup, the start-up audit with its read transactions) does end.
     Lowest,
 }
 

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use crate::app::App;
 use crate::app::ical::IcalSync;
 use crate::app::jobs;
+use crate::background::{self, Priority};
 use crate::channels::email::Email;
 use crate::channels::whatsapp::WhatsApp;
 use crate::config::Settings;
@@ -42,6 +43,8 @@ pub struct Application {
     scheduler: jobs::Scheduled,
     workers: Vec<JoinHandle<()>>,
     writer: std::thread::JoinHandle<()>,
+    /// The start-up audit of the stored records (awaited at shutdown: it holds the store).
+    audit: JoinHandle<()>,
     /// Set when this start created the first admin: print it once.
     pub first_admin: Option<FirstAdmin>,
 }
@@ -73,7 +76,7 @@ impl Application {
         let (listener, metrics_listener) = bind(&settings, sockets.main.take()).await?;
         let https = crate::tls::Https::bind(&settings, &app.store, &mut sockets).await?;
         register_series();
-        audit_records(&app.store);
+        let audit = audit_records(&app.store);
         let scheduler = jobs::start(&app)
             .await
             .context("starting the job scheduler")?;
@@ -93,6 +96,7 @@ impl Application {
             scheduler,
             workers,
             writer,
+            audit,
             first_admin,
         })
     }
@@ -128,6 +132,7 @@ impl Application {
             scheduler,
             workers,
             writer,
+            audit,
             ..
         } = self;
         let grace = state.app.settings.shutdown_grace;
@@ -189,6 +194,14 @@ impl Application {
             let _ = worker.await;
         }
         state.app.store.close().await;
+        // The audit stops at its next transaction once the store is closing; until it has,
+        // its handle on the store keeps redb from closing the file cleanly.
+        if tokio::time::timeout(Duration::from_secs(5), audit)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the start-up audit did not stop within 5 s");
+        }
         crate::control::remove(&state.app.settings.data_dir);
         let joined = tokio::task::spawn_blocking(move || writer.join());
         if tokio::time::timeout(Duration::from_secs(10), joined)
@@ -269,14 +282,23 @@ async fn bind(
     Ok((listener, metrics_listener))
 }
 
-/// Decodes every stored record once in the background, so one that no longer decodes shows in
-/// health and in the admin's list from the start.
-fn audit_records(store: &Store) {
+/// Decodes every stored record once in the background, at the lowest priority (requests come
+/// first), so one that no longer decodes shows in health and in the admin's list from the start.
+fn audit_records(store: &Store) -> JoinHandle<()> {
     let store = store.clone();
-    tokio::task::spawn_blocking(move || match store.audit_records() {
-        Ok(read) => tracing::debug!(read, "stored records audited"),
-        Err(e) => tracing::error!(error = %e, "cannot audit the stored records"),
-    });
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let audited = background::run("store-audit", Priority::Lowest, move || {
+            store.audit_records()
+        });
+        match audited.await {
+            Some(Ok(read)) => {
+                tracing::debug!(read, took = ?started.elapsed(), "stored records audited");
+            }
+            Some(Err(e)) => tracing::error!(error = %e, "cannot audit the stored records"),
+            None => {}
+        }
+    })
 }
 
 /// Creates at zero the series dashboards and alerts read before anything happens.

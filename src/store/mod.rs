@@ -240,6 +240,11 @@ impl Store {
         self.writer.close().await;
     }
 
+    /// Whether the store is closing (the server is stopping).
+    pub fn is_closing(&self) -> bool {
+        self.writer.is_closing()
+    }
+
     /// Operations waiting for or inside the writer: the "locks held" of health.
     pub fn locks_held(&self) -> usize {
         self.writer.in_flight()

@@ -194,6 +194,11 @@ impl Writer {
         self.alive.load(Ordering::SeqCst)
     }
 
+    /// Whether [`Writer::close`] was called: long readers stop at their next pause.
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
     /// Runs one last (empty) commit, then stops the thread; writes queued after it get
     /// [`StoreError::Closed`]. Call after the HTTP server has drained.
     pub async fn close(&self) {
