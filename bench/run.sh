@@ -23,8 +23,8 @@
 #          any binary, e.g. main's before this seeder existed, so both sides see the same store.
 # Build the binary and the seeder with two commands, `cargo build --release --bin alojamientos`
 # then `cargo build --release --example seed_history`: one command building both unifies the
-# dev-dependencies' features into the binary (tokio's test-util), which cost it 15 % of its
-# holds/s and quadrupled their p99 (5.8 -> 23-32 ms, 2026-12-07).
+# dev-dependencies' features into the binary (tokio's test-util), so it is not the binary a
+# host runs (a different file; its speed was not measured apart).
 # Needs wrk, curl and python3. BENCH_DURATION (15s), BENCH_UNITS (100), BENCH_PORT tune it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
