@@ -96,9 +96,12 @@ switch_to "$previous"
 # With socket activation, a connection arriving after the stop starts the service again, now
 # the previous version: the store is then in use, which says nothing against it (the
 # readiness wait below decides). Only a check that reads the store and refuses it restores.
+# `check` says "already in use" while a server is opening the store and "the server holds"
+# once it serves.
 if ! refusal=$(cli "$PREFIX/$previous/alojamientos" check 2>&1 >/dev/null); then
   case $refusal in
-    *"already in use"*) log "the store is in use again (socket activation): not restoring" ;;
+    *"already in use"* | *"the server holds"*)
+      log "the store is in use again (socket activation): not restoring" ;;
     *)
       log "the previous version refuses the store (schema moved?): restoring $backup"
       cli "$PREFIX/$previous/alojamientos" restore "$backup" >/dev/null

@@ -161,6 +161,7 @@ pub fn restore(settings: &Settings, snapshot: &Path) -> anyhow::Result<()> {
 pub fn check(settings: &Settings, path: Option<PathBuf>) -> anyhow::Result<()> {
     let path = path.unwrap_or_else(|| settings.data_dir.join(STORE_FILE));
     let report = backup::verify(&path, false).map_err(|e| match e {
+        // systemd/install.sh's rollback reads "the server holds" as "the store is in use".
         backup::BackupError::Store(StoreError::AlreadyOpen(_)) => anyhow::anyhow!(
             "the server holds {}; check a fresh snapshot instead: \
              alojamientos backup --out /tmp/check.redb && alojamientos check /tmp/check.redb",

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Script-level test of systemd/install.sh with a fake systemctl: first install, an upgrade to a
 # second build (pre-upgrade backup taken, switch, ready), an upgrade to a binary that fails to
-# start (automatic rollback to the previous version within seconds, data intact).
+# start (automatic rollback to the previous version within seconds, data intact), and the same
+# while socket activation starts the previous version during the rollback (the store is then in
+# use: no restore, the rollback still succeeds).
 # Needs target/debug/alojamientos (cargo build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,4 +54,15 @@ curl -fsS "$READY_URL" >/dev/null || fail "not ready after rollback"
 backups=("$PREFIX"/pre-upgrade/*.redb)
 [ "${#backups[@]}" -eq 2 ] || fail "expected two pre-upgrade backups"
 echo "rollback after a failed upgrade: ${took} s in all (READY_TIMEOUT=10 s of it waiting for the broken release)"
+
+echo "== the same while a queued connection starts the previous version during the rollback"
+touch "$STATE/reactivate"
+if REACTIVATE_AS=$PREFIX/$second/alojamientos systemd/install.sh "$work/broken" 2>"$work/rollback2.log"; then
+  fail "a broken upgrade succeeded"
+fi
+grep -q "in use again" "$work/rollback2.log" || { cat "$work/rollback2.log"; fail "the store in use was not recognised"; }
+if grep -q "refuses the store" "$work/rollback2.log"; then fail "restored a store in use"; fi
+grep -q "rolled back" "$work/rollback2.log" || { cat "$work/rollback2.log"; fail "no rollback message"; }
+[ "$(readlink "$PREFIX/current")" = "$second" ] || fail "current is not the previous version"
+curl -fsS "$READY_URL" >/dev/null || fail "not ready after the second rollback"
 echo "PASS"
