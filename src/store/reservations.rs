@@ -137,8 +137,10 @@ pub(super) fn change(
     Ok(Ok(r))
 }
 
-/// Most lapsed holds expired in one commit.
-const EXPIRE_BATCH: usize = 256;
+/// Most lapsed holds expired in one commit. Each dirties pages of its own all over the store
+/// (its record, its dates, the event), held in memory until the commit: at 256 the soak's
+/// minute runs (about 2,000 holds lapsing) raised RSS by 7 MB for a moment.
+const EXPIRE_BATCH: usize = 32;
 
 /// An entry of the hold-expiry index: expiry (ms) and code.
 type ExpiryKey = (i64, String);
