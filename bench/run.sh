@@ -49,6 +49,9 @@ fresh_data() { cleanup; DATA=$(mktemp -d); PID=; }
 peak_rss() { awk '/VmHWM/ {print int($2/1024) " MB"}' "/proc/$PID/status"; }
 rss_mb() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$PID/status"; }
 stop() { kill -TERM "$PID"; wait "$PID" || true; PID=; }
+# rps / p99 OUT: requests per second and the 99th percentile in wrk's output.
+rps() { echo "$1" | awk '/Requests\/sec/ {print $2}'; }
+p99() { echo "$1" | awk '$1 == "99%" {print $2}'; }
 # result WHAT FIGURES...: one machine-readable line per figure (bench/compare.sh reads them).
 result() { local what=$1; shift; echo "RESULT $SCENARIO $what $*"; }
 wrk_run() { # SCRIPT OFFSET WHAT: also samples the server's RSS every 0.2 s meanwhile
@@ -61,8 +64,7 @@ wrk_run() { # SCRIPT OFFSET WHAT: also samples the server's RSS every 0.2 s mean
   local rss
   rss=$(sort -n "$DATA/rss.samples" | tail -1)
   echo "max RSS during the run: $rss MB"
-  result "$3" "rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
-    "p99=$(echo "$out" | awk '$1 == "99%" {print $2}')" \
+  result "$3" "rps=$(rps "$out")" "p99=$(p99 "$out")" \
     "non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')" "max_rss_mb=$rss"
 }
 holds_and_quotes() { # OFFSET
@@ -152,10 +154,9 @@ growth() {
     # Each window books nights after the previous one's (about 2,200 nights per unit in 15 s).
     out=$(BENCH_OFFSET=$(((w - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s bench/reserve.lua "$BASE")
     reservations=$((reservations + $(echo "$out" | awk '/requests in/ {print $1}')))
-    echo "window $w: $(echo "$out" | awk '/Requests\/sec/ {print $2}') holds/s," \
-      "p99 $(echo "$out" | awk '$1 == "99%" {print $2}'), about $reservations reservations," \
+    echo "window $w: $(rps "$out") holds/s, p99 $(p99 "$out"), about $reservations reservations," \
       "store $(du -m "$DATA/alojamientos.redb" | cut -f1) MB"
-    result "window$w" "rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
+    result "window$w" "rps=$(rps "$out")" \
       "reservations=$reservations" "store_mb=$(du -m "$DATA/alojamientos.redb" | cut -f1)"
   done
 }
@@ -176,8 +177,8 @@ pair() {
       else
         out=$(BENCH_OFFSET=$(((r - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s bench/reserve.lua "$BASE")
       fi
-      echo "round $r $side: $(echo "$out" | awk '/Requests\/sec/ {print $2}') holds/s, p99 $(echo "$out" | awk '$1 == "99%" {print $2}')"
-      result "$side$r" "rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')" "p99=$(echo "$out" | awk '$1 == "99%" {print $2}')"
+      echo "round $r $side: $(rps "$out") holds/s, p99 $(p99 "$out")"
+      result "$side$r" "rps=$(rps "$out")" "p99=$(p99 "$out")"
     done
   done
   kill "$hist_pid"; wait "$hist_pid" || true
