@@ -3,14 +3,16 @@
 //! address, IPv6 /64; trusted proxies count only against the global cap), the request head
 //! within `server.header_read_timeout`, idle keep-alive connections closed after
 //! `server.keep_alive_timeout`, and (in the router, `body_deadline`) a request body within
-//! `server.body_read_timeout`. A connection over a cap is closed at once, counted in
+//! `server.body_read_timeout`. On a stop, a connection that has not begun its first request
+//! yet gets a moment to send it (a restart under socket activation answers every client that
+//! had connected), an idle one is closed at once and a busy one finishes its request. A connection over a cap is closed at once, counted in
 //! `http_connections_rejected_total{reason}` and logged at most once a minute. The same loop
 //! serves the plain listener, the HTTPS listener and the metrics listener.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,7 +20,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
@@ -268,10 +270,31 @@ async fn serve_connection<I>(
     let keep_alive = settings.keep_alive_timeout;
     let mut wait = keep_alive;
     let mut closing = false;
+    // Set when the server stops before this connection's first request has begun.
+    let mut first_request_deadline = None;
     loop {
         tokio::select! {
+            // The connection first, so bytes that have already arrived are read before a stop
+            // is acted on.
+            biased;
             _ = conn.as_mut() => return,
-            _ = stop.wait_for(|s| *s), if !closing => {
+            _ = stop.wait_for(|s| *s), if !closing && first_request_deadline.is_none() => {
+                if activity.has_begun() {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                } else {
+                    // hyper closes a connection that has read nothing yet at once; a client
+                    // that has just connected sends its request within moments, so it gets
+                    // that long to be answered instead of an empty reply.
+                    let grace = FIRST_REQUEST_GRACE.min(settings.header_read_timeout);
+                    first_request_deadline = Some(tokio::time::Instant::now() + grace);
+                }
+            }
+            _ = activity.first_request(), if first_request_deadline.is_some() && !closing => {
+                conn.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            _ = sleep_until_some(first_request_deadline), if first_request_deadline.is_some() && !closing => {
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
@@ -287,11 +310,26 @@ async fn serve_connection<I>(
     }
 }
 
+/// How long a connection that has not begun its first request when the server stops may take
+/// to begin it (at most `server.header_read_timeout`); one that has served a request and waits
+/// for the next is closed at once.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
+
+async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Whether a connection is serving a request, and since when it has been idle: two atomics
 /// the requests update, read only when the idle timer fires.
 struct Activity {
     started: Instant,
     in_flight: AtomicUsize,
+    /// Whether a request has begun on this connection, and the wake-up when the first does.
+    begun: AtomicBool,
+    first: Notify,
     /// Milliseconds from `started` to the end of the last request (0: none yet).
     idle_since_ms: AtomicU64,
 }
@@ -304,13 +342,29 @@ impl Activity {
         Activity {
             started: Instant::now(),
             in_flight: AtomicUsize::new(0),
+            begun: AtomicBool::new(false),
+            first: Notify::new(),
             idle_since_ms: AtomicU64::new(0),
         }
     }
 
     fn begin(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::SeqCst);
+        if !self.begun.load(Ordering::Relaxed) && !self.begun.swap(true, Ordering::SeqCst) {
+            self.first.notify_one();
+        }
         Busy(self.clone())
+    }
+
+    fn has_begun(&self) -> bool {
+        self.begun.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the connection's first request has begun (at once if it has).
+    async fn first_request(&self) {
+        if !self.has_begun() {
+            self.first.notified().await;
+        }
     }
 
     /// How long the connection has been idle, `None` while a request is served (a new
@@ -333,40 +387,4 @@ impl Drop for Busy {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limits(max: usize, per_client: usize) -> Arc<Connections> {
-        Connections::new(
-            ConnectionSettings {
-                header_read_timeout: Duration::from_secs(1),
-                body_read_timeout: Duration::from_secs(1),
-                keep_alive_timeout: Duration::from_secs(1),
-                max_connections: max,
-                max_connections_per_client: per_client,
-            },
-            vec!["10.0.0.1".parse().unwrap()],
-        )
-    }
-
-    #[test]
-    fn caps_per_client_network_and_overall_and_slots_come_back() {
-        let c = limits(5, 2);
-        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        let b: IpAddr = "2001:db8:1:2::2".parse().unwrap();
-        let first = c.admit(a).unwrap();
-        let _second = c.admit(b).unwrap();
-        assert_eq!(c.admit(a).err(), Some(Rejected::PerClient), "same /64");
-        drop(first);
-        let _third = c.admit(a).unwrap();
-        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
-        let _p1 = c.admit(proxy).unwrap();
-        let _p2 = c.admit(proxy).unwrap();
-        let _p3 = c.admit(proxy).unwrap();
-        assert_eq!(c.open(), 5);
-        assert_eq!(
-            c.admit("203.0.113.1".parse().unwrap()).err(),
-            Some(Rejected::Global)
-        );
-    }
-}
+mod tests;

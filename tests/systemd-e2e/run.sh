@@ -238,7 +238,7 @@ step "socket activation: restart under 200 req/s"
 in_ct sh -c 'for i in $(seq 1 250); do printf "url = \"http://127.0.0.1:8080/admin/\"\noutput = \"/dev/null\"\n"; done >/root/urls.cfg'
 loads=()
 for client in 1 2 3 4; do
-  in_ct sh -c "curl -s --rate 50/s -H 'Connection: close' -w '%{http_code} %{time_total}\n' \
+  in_ct sh -c "curl -s --rate 50/s -H 'Connection: close' -w '%{http_code} %{time_total} %{exitcode} %{errormsg}\n' \
     -K /root/urls.cfg >/root/codes-$client.txt 2>/dev/null" &
   loads+=($!)
 done
@@ -252,7 +252,7 @@ total=$(in_ct sh -c 'cat /root/codes-*.txt | wc -l')
 good=$(in_ct sh -c 'cat /root/codes-*.txt | grep -c "^200 " || true')
 slowest=$(in_ct sh -c 'cat /root/codes-*.txt | sort -k2 -n | tail -1 | cut -d" " -f2')
 if [ "$total" -ne 1000 ] || [ "$good" -ne 1000 ]; then
-  fail "$good of $total requests answered 200: $(in_ct sh -c 'cat /root/codes-*.txt | cut -d" " -f1 | sort | uniq -c | tr "\n" " "')"
+  fail "$good of $total requests answered 200: $(in_ct sh -c 'cat /root/codes-*.txt | cut -d" " -f1 | sort | uniq -c | tr "\n" " "'); others: $(in_ct sh -c 'grep -hv "^200 " /root/codes-*.txt | head -5 | tr "\n" ";"')"
 fi
 ready 5 || fail "not ready after the restart"
 ok "1000/1000 answered 200 in ${load_s} s (4 clients × 50/s) across a restart that took ${restart_s} s (slowest request ${slowest} s)"
