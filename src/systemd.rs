@@ -68,6 +68,14 @@ pub fn take_sockets() -> std::io::Result<Sockets> {
     let names = std::env::var("LISTEN_FDNAMES").unwrap_or_default();
     let mut names = names.split(':');
     for fd in LISTEN_FDS_START..LISTEN_FDS_START + count {
+        // A descriptor that is not a socket was not passed by systemd (LISTEN_FDS set by hand):
+        // it may be one this process opened itself, so it is refused before being owned.
+        if !is_socket(fd) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("LISTEN_FDS names descriptor {fd}, which is not a socket"),
+            ));
+        }
         // SAFETY: systemd hands fds 3.. to this process (LISTEN_PID is ours) as listening
         // sockets that nothing else in the process owns; each is taken once, here.
         let listener = unsafe { std::net::TcpListener::from_raw_fd(fd) };
@@ -88,4 +96,13 @@ pub fn take_sockets() -> std::io::Result<Sockets> {
         *slot = Some(listener);
     }
     Ok(sockets)
+}
+
+/// Whether `fd` is an open socket (fstat only; the descriptor is not taken).
+fn is_socket(fd: i32) -> bool {
+    // SAFETY: fstat writes into the zeroed buffer it is given and nothing else.
+    unsafe {
+        let mut stat: libc::stat = std::mem::zeroed();
+        libc::fstat(fd, &mut stat) == 0 && stat.st_mode & libc::S_IFMT == libc::S_IFSOCK
+    }
 }

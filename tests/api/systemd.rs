@@ -122,3 +122,25 @@ async fn serves_on_the_socket_systemd_passes_and_answers_connections_made_before
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK);
 }
+
+#[tokio::test]
+async fn listen_fds_naming_a_descriptor_that_is_not_a_socket_is_a_clear_error_not_an_abort() {
+    // LISTEN_FDS set by hand with nothing passed: descriptor 3 is whatever the process opens
+    // first (its event loop's), which must not be taken and closed as a socket.
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new("sh")
+        .args(["-c", "LISTEN_PID=$$ exec \"$0\" serve", BIN])
+        .env_clear()
+        .env("LISTEN_FDS", "1")
+        .env("ALOJAMIENTOS_SERVER__DATA_DIR", dir.path())
+        .env("ALOJAMIENTOS_LOG__FILTER", "warn")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("LISTEN_FDS names descriptor 3, which is not a socket"),
+        "{stderr}"
+    );
+}
