@@ -5,9 +5,10 @@
 //! `server.keep_alive_timeout`, and (in the router, `body_deadline`) a request body within
 //! `server.body_read_timeout`. On a stop, a connection that has not begun its first request
 //! yet gets a moment to send it (a restart under socket activation answers every client that
-//! had connected), an idle one is closed at once and a busy one finishes its request. A connection over a cap is closed at once, counted in
-//! `http_connections_rejected_total{reason}` and logged at most once a minute. The same loop
-//! serves the plain listener, the HTTPS listener and the metrics listener.
+//! had connected), an idle one is closed at once and a busy one finishes its request. A
+//! connection over a cap is closed at once, counted in `http_connections_rejected_total{reason}`
+//! and logged at most once a minute. The same loop serves the plain listener, the HTTPS
+//! listener and the metrics listener.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -322,8 +323,9 @@ async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
     }
 }
 
-/// Whether a connection is serving a request, and since when it has been idle: two atomics
-/// the requests update, read only when the idle timer fires.
+/// Whether a connection is serving a request, whether one has begun on it, and since when it
+/// has been idle: atomics the requests update, read when the idle timer fires or the server
+/// stops.
 struct Activity {
     started: Instant,
     in_flight: AtomicUsize,
