@@ -85,6 +85,17 @@ impl Served {
         stream
     }
 
+    /// Stops the server and waits until `serve` returns; how long that took.
+    async fn stop_and_wait(self) -> Duration {
+        let started = Instant::now();
+        self.stop().await;
+        tokio::time::timeout(Duration::from_secs(5), self.done)
+            .await
+            .expect("serve returns within 5 s")
+            .unwrap();
+        started.elapsed()
+    }
+
     /// Stops the server and lets every connection task act on it (the test runs on one
     /// thread, so yielding runs them).
     async fn stop(&self) {
@@ -124,13 +135,7 @@ async fn a_request_sent_just_after_a_stop_on_a_connection_made_before_it_is_answ
 async fn a_connection_that_sends_nothing_holds_a_stop_only_for_the_first_request_grace() {
     let served = serve_hola().await;
     let mut stream = served.connect().await;
-    let started = Instant::now();
-    served.stop().await;
-    tokio::time::timeout(Duration::from_secs(5), served.done)
-        .await
-        .expect("serve returns")
-        .unwrap();
-    assert!(started.elapsed() >= FIRST_REQUEST_GRACE);
+    assert!(served.stop_and_wait().await >= FIRST_REQUEST_GRACE);
     assert_eq!(read_all(&mut stream).await, "", "closed without an answer");
 }
 
@@ -147,16 +152,7 @@ async fn an_idle_keep_alive_connection_is_closed_at_once_on_a_stop() {
         assert!(n > 0, "closed before the answer");
         answer.extend_from_slice(&buf[..n]);
     }
-    let started = Instant::now();
-    served.stop().await;
-    tokio::time::timeout(Duration::from_secs(5), served.done)
-        .await
-        .expect("serve returns")
-        .unwrap();
-    assert!(
-        started.elapsed() < FIRST_REQUEST_GRACE,
-        "waited {:?}",
-        started.elapsed()
-    );
+    let waited = served.stop_and_wait().await;
+    assert!(waited < FIRST_REQUEST_GRACE, "waited {waited:?}");
     assert_eq!(read_all(&mut stream).await, "");
 }
