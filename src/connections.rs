@@ -291,11 +291,7 @@ async fn serve_connection<I>(
                     first_request_deadline = Some(tokio::time::Instant::now() + grace);
                 }
             }
-            _ = activity.first_request(), if first_request_deadline.is_some() && !closing => {
-                conn.as_mut().graceful_shutdown();
-                closing = true;
-            }
-            _ = sleep_until_some(first_request_deadline), if first_request_deadline.is_some() && !closing => {
+            _ = activity.first_request_by(first_request_deadline), if first_request_deadline.is_some() && !closing => {
                 conn.as_mut().graceful_shutdown();
                 closing = true;
             }
@@ -315,13 +311,6 @@ async fn serve_connection<I>(
 /// to begin it (at most `server.header_read_timeout`); one that has served a request and waits
 /// for the next is closed at once.
 const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
-
-async fn sleep_until_some(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
 
 /// Whether a connection is serving a request, whether one has begun on it, and since when it
 /// has been idle: atomics the requests update, read when the idle timer fires or the server
@@ -362,10 +351,14 @@ impl Activity {
         self.begun.load(Ordering::SeqCst)
     }
 
-    /// Resolves once the connection's first request has begun (at once if it has).
-    async fn first_request(&self) {
+    /// Resolves once the connection's first request has begun (at once if it has) or
+    /// `deadline` passes, whichever comes first; never without a deadline.
+    async fn first_request_by(&self, deadline: Option<tokio::time::Instant>) {
+        let Some(deadline) = deadline else {
+            return std::future::pending().await;
+        };
         if !self.has_begun() {
-            self.first.notified().await;
+            let _ = tokio::time::timeout_at(deadline, self.first.notified()).await;
         }
     }
 
