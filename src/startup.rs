@@ -284,9 +284,24 @@ async fn bind(
 
 /// Decodes every stored record once in the background, at the lowest priority (requests come
 /// first), so one that no longer decodes shows in health and in the admin's list from the start.
+/// First it checks the outboxes' pending counts against their messages (they drift only when
+/// an older version wrote the store), so health and `outbox_pending` are exact from then on.
 fn audit_records(store: &Store) -> JoinHandle<()> {
     let store = store.clone();
     tokio::spawn(async move {
+        let reader = store.clone();
+        let drift = background::run("outbox-recount", Priority::Lowest, move || {
+            reader.outbox_count_drift()
+        });
+        match drift.await {
+            Some(Ok(drifts)) if !drifts.is_empty() => {
+                if let Err(e) = store.correct_outbox_counts(drifts).await {
+                    tracing::warn!(error = %e, "cannot correct the outbox pending counts");
+                }
+            }
+            Some(Err(e)) => tracing::error!(error = %e, "cannot count the outboxes' messages"),
+            _ => {}
+        }
         let started = std::time::Instant::now();
         let audited = background::run("store-audit", Priority::Lowest, move || {
             store.audit_records()

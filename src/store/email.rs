@@ -7,7 +7,7 @@ use redb::ReadableTable;
 
 use super::outbox::{EventPage, events_after_cursor};
 use super::queue::{self, Queued, next_id};
-use super::tables::{EMAIL_OUTBOX, META, OUTBOX, encode};
+use super::tables::{EMAIL_OUTBOX, META, OUTBOX};
 use super::{Store, StoreError};
 use crate::domain::messages::{EmailMessage, EmailStatus, NewEmail};
 
@@ -79,8 +79,7 @@ impl Store {
                         next_attempt_at: now,
                         last_error: None,
                     };
-                    txn.open_table(EMAIL_OUTBOX)?
-                        .insert(id, encode(&record).as_slice())?;
+                    queue::insert(txn, &EMAIL_OUTBOX, id, &record)?;
                 }
                 Ok(())
             })

@@ -1,19 +1,21 @@
 //! What the email and WhatsApp outboxes share: a table of message records by id, each with its
 //! delivery attempts, read and updated the same way. Each channel keeps its own table, record
 //! type and JSON shape. The tables keep every message ever sent (the host lists them), so the
-//! senders' passes read from a low-water mark ([`Mark`]) instead of from the first message.
+//! senders' passes read from a low-water mark ([`Mark`]) instead of from the first message, and
+//! how many wait is a count kept in `meta` beside each change, not a reading of them all.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
-use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::StoreError;
-use super::tables::{META, encode};
+use super::tables::{EMAIL_OUTBOX, META, WA_OUTBOX, encode};
 use super::unreadable::{Unreadable, decode_at};
+use super::{Store, StoreError};
+use crate::domain::messages::{EmailMessage, OutboundMessage};
 
 /// A channel's outbox table: message id → record.
 pub(super) type Queue = &'static TableDefinition<'static, u64, &'static [u8]>;
@@ -60,6 +62,39 @@ pub(super) fn next_id(txn: &WriteTransaction, key: &str) -> Result<u64, StoreErr
     Ok(id)
 }
 
+/// The `meta` key counting the pending messages of `queue`.
+fn pending_key(queue: Queue) -> String {
+    format!("{}_pending", queue.name())
+}
+
+/// Adds `delta` to the count kept in `meta` under `key` (never below zero).
+fn add_to_count(txn: &WriteTransaction, key: &str, delta: i64) -> Result<(), StoreError> {
+    let mut meta = txn.open_table(META)?;
+    let n = meta.get(key)?.map_or(0, |v| v.value());
+    meta.insert(key, n.saturating_add_signed(delta))?;
+    Ok(())
+}
+
+/// Adds `delta` to the pending count of `queue`.
+fn count_pending(txn: &WriteTransaction, queue: Queue, delta: i64) -> Result<(), StoreError> {
+    add_to_count(txn, &pending_key(queue), delta)
+}
+
+/// Stores the new message `record` as `id` of `queue`, counted while it is pending.
+pub(super) fn insert<T: Queued>(
+    txn: &WriteTransaction,
+    queue: Queue,
+    id: u64,
+    record: &T,
+) -> Result<(), StoreError> {
+    txn.open_table(*queue)?
+        .insert(id, encode(record).as_slice())?;
+    if record.is_pending() {
+        count_pending(txn, queue, 1)?;
+    }
+    Ok(())
+}
+
 /// Applies `change` to message `id` of `queue`, if it is there and readable (one that is not
 /// is noted and left as it is).
 pub(super) fn update<T: Queued>(
@@ -73,8 +108,13 @@ pub(super) fn update<T: Queued>(
         .get(id)?
         .map(|v| decode_at::<_, T>(queue, id, v.value()));
     if let Some(mut m) = unreadable.skip(found.transpose())?.flatten() {
+        let was_pending = m.is_pending();
         change(&mut m);
         table.insert(id, encode(&m).as_slice())?;
+        drop(table);
+        if was_pending != m.is_pending() {
+            count_pending(txn, queue, if was_pending { -1 } else { 1 })?;
+        }
     }
     Ok(())
 }
@@ -148,15 +188,20 @@ pub(super) fn due<T: Queued>(
     Ok(out)
 }
 
-/// How many readable messages of `queue` wait to be sent, and the creation time of the oldest
-/// (read from `mark` on).
+/// How many messages of `queue` wait to be sent (the count in `meta`; a store that has none yet
+/// is read whole), and the creation time of the oldest: the first pending one from `mark` on,
+/// as ids follow creation.
 pub(super) fn backlog<T: Queued>(
     txn: &ReadTransaction,
     (queue, unreadable): (Queue, &Unreadable),
     mark: &Mark,
 ) -> Result<(u64, Option<Timestamp>), StoreError> {
+    let key = pending_key(queue);
+    let Some(pending) = txn.open_table(META)?.get(key.as_str())?.map(|v| v.value()) else {
+        return read_pending::<T>(txn, (queue, unreadable));
+    };
     let table = txn.open_table(*queue)?;
-    let (mut pending, mut oldest, mut first_pending, mut end) = (0, None, None, None);
+    let mut end = None;
     for entry in table.range(mark.from()..)? {
         let (k, v) = entry?;
         let id = k.value();
@@ -164,14 +209,86 @@ pub(super) fn backlog<T: Queued>(
         if let Some(m) = unreadable.skip::<T>(decode_at(queue, id, v.value()))?
             && m.is_pending()
         {
+            mark.set(id);
+            return Ok((pending, Some(m.created_at())));
+        }
+    }
+    if let Some(id) = end {
+        mark.set(id);
+    }
+    Ok((pending, None))
+}
+
+/// Every readable pending message of `queue` counted, with the creation time of the oldest.
+fn read_pending<T: Queued>(
+    txn: &ReadTransaction,
+    (queue, unreadable): (Queue, &Unreadable),
+) -> Result<(u64, Option<Timestamp>), StoreError> {
+    let (mut pending, mut oldest) = (0, None);
+    for entry in txn.open_table(*queue)?.iter()? {
+        let (k, v) = entry?;
+        if let Some(m) = unreadable.skip::<T>(decode_at(queue, k.value(), v.value()))?
+            && m.is_pending()
+        {
             pending += 1;
-            first_pending.get_or_insert(id);
             let at = m.created_at();
             oldest = Some(oldest.map_or(at, |o: Timestamp| o.min(at)));
         }
     }
-    if let Some(id) = first_pending.or(end) {
-        mark.set(id);
-    }
     Ok((pending, oldest))
+}
+
+/// How far the pending count of a queue was from its messages in one snapshot.
+pub struct CountDrift {
+    key: String,
+    delta: i64,
+}
+
+/// The drift of `queue`'s pending count, if any: the messages counted and the count kept, read
+/// in one snapshot. A count drifts only when something else wrote the store (an older version
+/// that kept none, after a rollback) or a pending record stopped decoding.
+pub(super) fn drift<T: Queued>(
+    txn: &ReadTransaction,
+    queue: (Queue, &Unreadable),
+) -> Result<Option<CountDrift>, StoreError> {
+    let key = pending_key(queue.0);
+    let kept = txn.open_table(META)?.get(key.as_str())?.map(|v| v.value());
+    let (counted, _) = read_pending::<T>(txn, queue)?;
+    Ok((kept != Some(counted)).then(|| CountDrift {
+        key,
+        delta: counted as i64 - kept.unwrap_or(0) as i64,
+    }))
+}
+
+impl Store {
+    /// How far the pending counts of the WhatsApp and email outboxes are from their messages,
+    /// each read in one snapshot (every message of both outboxes is read: run it in the
+    /// background).
+    pub fn outbox_count_drift(&self) -> Result<Vec<CountDrift>, StoreError> {
+        self.read(|txn| {
+            let whatsapp = drift::<OutboundMessage>(txn, (&WA_OUTBOX, &self.unreadable))?;
+            let email = drift::<EmailMessage>(txn, (&EMAIL_OUTBOX, &self.unreadable))?;
+            Ok(whatsapp.into_iter().chain(email).collect())
+        })
+    }
+
+    /// Corrects the pending counts by `drifts`. Changes committed since the snapshot a drift
+    /// was read in moved its count as much as the messages, so adding the difference makes it
+    /// exact.
+    pub async fn correct_outbox_counts(&self, drifts: Vec<CountDrift>) -> Result<(), StoreError> {
+        for d in drifts.iter().filter(|d| d.delta != 0) {
+            tracing::info!(
+                count = d.key,
+                by = d.delta,
+                "outbox pending count corrected"
+            );
+        }
+        self.writer
+            .write(move |txn| {
+                drifts
+                    .iter()
+                    .try_for_each(|d| add_to_count(txn, &d.key, d.delta))
+            })
+            .await
+    }
 }

@@ -61,8 +61,7 @@ fn enqueue(txn: &WriteTransaction, messages: Vec<NewOutbound>) -> Result<(), Sto
             &record.message.to,
             ThreadEntry::outbound(&record.message, now),
         )?;
-        txn.open_table(WA_OUTBOX)?
-            .insert(id, encode(&record).as_slice())?;
+        queue::insert(txn, &WA_OUTBOX, id, &record)?;
     }
     Ok(())
 }

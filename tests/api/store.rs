@@ -197,3 +197,65 @@ async fn a_backlog_of_events_is_read_a_page_at_a_time_and_none_is_missed() {
         "a backlog takes pages: {pages:?}"
     );
 }
+
+/// How many emails wait is a count kept beside each change: it follows sends, retries and
+/// failures, and a count another version left wrong (it kept none) is put right by the start-up
+/// recount whatever was queued since.
+#[tokio::test]
+async fn the_outbox_pending_count_follows_every_change_and_a_drifted_one_is_corrected() {
+    use alojamientos::domain::messages::NewEmail;
+    let dir = tempfile::tempdir().unwrap();
+    let email = |n: u32| NewEmail {
+        to: format!("guest{n}@example.com"),
+        kind: "guest".into(),
+        subject: format!("n{n}"),
+        body: String::new(),
+    };
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60);
+    {
+        let (store, writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
+        store
+            .emails_made(0, (1..=6).map(email).collect())
+            .await
+            .unwrap();
+        store.email_sent(1).await.unwrap();
+        store
+            .email_failed(2, "busy".into(), Some(later))
+            .await
+            .unwrap();
+        store.email_failed(3, "refused".into(), None).await.unwrap();
+        // A second send of a sent message and a late failure of it change nothing.
+        store.email_sent(1).await.unwrap();
+        store.email_failed(1, "late".into(), None).await.unwrap();
+        let (pending, oldest) = store.email_backlog().unwrap();
+        assert_eq!(pending, 4, "2 (retrying), 4, 5 and 6");
+        let first = store.emails().unwrap();
+        assert_eq!(oldest, Some(first[1].created_at));
+        store.close().await;
+        drop(store);
+        writer.join().unwrap();
+    }
+    // Another version left the count wrong.
+    let path = dir.path().join(alojamientos::store::STORE_FILE);
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+            .unwrap()
+            .insert("email_outbox_pending", 9)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let (store, _writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
+    assert_eq!(
+        store.email_backlog().unwrap().0,
+        9,
+        "the count is what is kept"
+    );
+    let drifts = store.outbox_count_drift().unwrap();
+    // Queued after the drift was read, before it is corrected.
+    store.emails_made(0, vec![email(7)]).await.unwrap();
+    store.correct_outbox_counts(drifts).await.unwrap();
+    assert_eq!(store.email_backlog().unwrap().0, 5);
+    assert!(store.outbox_count_drift().unwrap().is_empty());
+}
