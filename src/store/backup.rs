@@ -185,8 +185,9 @@ pub fn snapshot_from(src: ReadTransaction, dest: &Path) -> Result<SnapshotInfo, 
 
 /// The page cache of a snapshot being written. redb's default (1 GiB) let a copy's pages stay
 /// in memory up to the size of the store: under the soak each ten-minute backup of a 140-290 MB
-/// store raised the server's RSS by 15-30 MB that the allocator then kept.
-const COPY_CACHE_BYTES: usize = 4 << 20;
+/// store raised the server's RSS by 15-30 MB that the allocator then kept. 4 MiB still added
+/// about 7 MB for the copy's duration, 1 MiB about 4.5 (docs/reliability.md, run 12).
+const COPY_CACHE_BYTES: usize = 1 << 20;
 
 /// Copies every table into the new file `tmp`, fsyncs it and writes `dest.sha256`; returns the
 /// reservations copied and the file's hash.

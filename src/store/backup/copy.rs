@@ -14,7 +14,7 @@ use crate::store::{StoreError, tables};
 /// copy kept redb's bookkeeping of every page it wrote (and the allocator's memory with it)
 /// until the end: a store of 1 GB meant megabytes held for the copy's duration, and one fsync
 /// of the whole file competing with the live store's commits at the end.
-const CHUNK_BYTES: usize = 16 << 20;
+const CHUNK_BYTES: usize = 4 << 20;
 
 /// The snapshot file being written: its open write transaction and how much it holds.
 struct Chunked<'a> {
