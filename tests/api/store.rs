@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use alojamientos::domain::messages::NewEmail;
 use alojamientos::domain::reservation::{Actor, Status};
 use alojamientos::store::{Replay, Store, StoreError, schema};
 use jiff::ToSpan;
@@ -113,15 +114,8 @@ async fn tokens_of_reservations_made_before_derived_tokens_still_work() {
 
 #[tokio::test]
 async fn the_email_sender_reads_only_from_the_oldest_pending_message_and_misses_none() {
-    use alojamientos::domain::messages::NewEmail;
     let dir = tempfile::tempdir().unwrap();
     let (store, _writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
-    let email = |n: u32| NewEmail {
-        to: format!("guest{n}@example.com"),
-        kind: "guest".into(),
-        subject: format!("n{n}"),
-        body: String::new(),
-    };
     store
         .emails_made(0, (1..=5).map(email).collect())
         .await
@@ -203,14 +197,7 @@ async fn a_backlog_of_events_is_read_a_page_at_a_time_and_none_is_missed() {
 /// recount whatever was queued since.
 #[tokio::test]
 async fn the_outbox_pending_count_follows_every_change_and_a_drifted_one_is_corrected() {
-    use alojamientos::domain::messages::NewEmail;
     let dir = tempfile::tempdir().unwrap();
-    let email = |n: u32| NewEmail {
-        to: format!("guest{n}@example.com"),
-        kind: "guest".into(),
-        subject: format!("n{n}"),
-        body: String::new(),
-    };
     let later = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60);
     {
         let (store, writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
@@ -235,17 +222,7 @@ async fn the_outbox_pending_count_follows_every_change_and_a_drifted_one_is_corr
         drop(store);
         writer.join().unwrap();
     }
-    // Another version left the count wrong.
-    let path = dir.path().join(alojamientos::store::STORE_FILE);
-    {
-        let db = redb::Database::create(&path).unwrap();
-        let txn = db.begin_write().unwrap();
-        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
-            .unwrap()
-            .insert("email_outbox_pending", 9)
-            .unwrap();
-        txn.commit().unwrap();
-    }
+    keep_a_wrong_email_count(dir.path(), 9);
     let (store, _writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
     assert_eq!(
         store.email_backlog().unwrap().0,
@@ -258,4 +235,57 @@ async fn the_outbox_pending_count_follows_every_change_and_a_drifted_one_is_corr
     store.correct_outbox_counts(drifts).await.unwrap();
     assert_eq!(store.email_backlog().unwrap().0, 5);
     assert!(store.outbox_count_drift().unwrap().is_empty());
+}
+
+/// Email `n` to a guest, with `n<n>` as its subject.
+fn email(n: u32) -> NewEmail {
+    NewEmail {
+        to: format!("guest{n}@example.com"),
+        kind: "guest".into(),
+        subject: format!("n{n}"),
+        body: String::new(),
+    }
+}
+
+/// What another version (one that kept no count, after a rollback) can leave: a stopped store's
+/// kept count of pending emails set to `count`, whatever its messages say.
+fn keep_a_wrong_email_count(dir: &std::path::Path, count: u64) {
+    let db = redb::Database::create(dir.join(alojamientos::store::STORE_FILE)).unwrap();
+    let txn = db.begin_write().unwrap();
+    txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+        .unwrap()
+        .insert("email_outbox_pending", count)
+        .unwrap();
+    txn.commit().unwrap();
+}
+
+/// The server recounts the outboxes when it starts: health reports the emails that wait, not
+/// a count another version left wrong.
+#[tokio::test]
+async fn a_started_server_reports_the_emails_that_wait_not_a_drifted_count() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (store, writer) = Store::open(dir.path(), Duration::from_secs(5), 1 << 20).unwrap();
+        let emails = (1..=3).map(email).collect();
+        store.emails_made(0, emails).await.unwrap();
+        store.close().await;
+        drop(store);
+        writer.join().unwrap();
+    }
+    keep_a_wrong_email_count(dir.path(), 9);
+    let server = crate::helpers::binary::start(dir.path()).await;
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let health = server.health(&client).await;
+        let pending = &health["checks"]["outbox"]["email_pending"];
+        if pending == 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {pending} after 10 s: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
