@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::config::{BackUrls, Settings};
@@ -29,6 +29,11 @@ const MAX_RETRY_WAIT: Duration = Duration::from_secs(3_600);
 /// 429 / 5xx / network failures are retried (`mercadopago.max_retries`, at least once) as long
 /// as the retry starts within it.
 const HOLD_LINK_BUDGET: Duration = Duration::from_secs(2);
+/// Calls to Mercado Pago running at once; more wait for a turn. Each blocking call takes a
+/// thread of the pool until it ends, even when its caller stopped waiting (a new hold waits
+/// 2 s), so without a bound a slow API under a stream of holds would keep starting threads
+/// (up to tokio's 512). Four calls at a few hundred ms each are well over a small host's peak.
+const MAX_CALLS_AT_ONCE: usize = 4;
 
 /// Why a payment link could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +56,7 @@ pub struct Payments {
     client: Option<MercadoPago>,
     health: Arc<ApiHealth>,
     wake: Arc<Notify>,
+    calls: Arc<Semaphore>,
 }
 
 impl Payments {
@@ -63,6 +69,7 @@ impl Payments {
             client,
             health,
             wake: Arc::new(Notify::new()),
+            calls: Arc::new(Semaphore::new(MAX_CALLS_AT_ONCE)),
         }
     }
 
@@ -117,10 +124,9 @@ impl Payments {
             back_urls: self.back_urls(r),
             payer_email: r.contact.email().map(str::to_owned),
         };
-        let preference =
-            tokio::task::spawn_blocking(move || client.create_preference(&req, retries, deadline))
-                .await
-                .map_err(|_| MpError::Unavailable("the request panicked".into()))??;
+        let preference = self
+            .call(move || client.create_preference(&req, retries, deadline))
+            .await?;
         Ok(self
             .store
             .set_payment_link(
@@ -154,6 +160,22 @@ impl Payments {
             failure: page.clone(),
             pending: page,
         }
+    }
+
+    /// Runs one blocking call to the API on the blocking pool when a turn is free (at most
+    /// [`MAX_CALLS_AT_ONCE`]); the turn is held until the call ends, not until its caller
+    /// stops waiting.
+    async fn call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce() -> Result<T, MpError> + Send + 'static,
+    ) -> Result<T, MpError> {
+        let turn = self.calls.clone().acquire_owned().await.ok(); // never closed
+        tokio::task::spawn_blocking(move || {
+            let _turn = turn;
+            call()
+        })
+        .await
+        .unwrap_or_else(|_| Err(MpError::Unavailable("the request panicked".into())))
     }
 
     /// The link for a hold just taken: attempts (a 429 or 5xx retried at least once) within a
@@ -220,9 +242,7 @@ impl Payments {
 
     async fn process(&self, client: &MercadoPago, entry: InboxEntry) -> Result<(), StoreError> {
         let (c, id) = (client.clone(), entry.payment_id.clone());
-        let fetched = tokio::task::spawn_blocking(move || c.payment(&id))
-            .await
-            .unwrap_or_else(|_| Err(MpError::Unavailable("the request panicked".into())));
+        let fetched = self.call(move || c.payment(&id)).await;
         let id = entry.payment_id.clone();
         match fetched {
             Ok(payment) => {
@@ -283,9 +303,7 @@ impl Payments {
         let (mut applied, mut failed) = (0, 0);
         for code in &codes {
             let (c, reference) = (client.clone(), code.to_string());
-            let found = tokio::task::spawn_blocking(move || c.search(&reference))
-                .await
-                .unwrap_or_else(|_| Err(MpError::Unavailable("the request panicked".into())));
+            let found = self.call(move || c.search(&reference)).await;
             match found {
                 Ok(payments) => {
                     for p in payments {

@@ -78,6 +78,9 @@ struct FakeState {
     faults: HashMap<&'static str, VecDeque<Fault>>,
     hits: HashMap<&'static str, usize>,
     preferences: Vec<Value>,
+    /// Requests inside a [`Fault::Delay`] now, and the most there ever were.
+    delayed: usize,
+    most_delayed: usize,
 }
 
 #[derive(Clone)]
@@ -158,6 +161,11 @@ impl FakeMp {
             .unwrap_or(0)
     }
 
+    /// The most requests that were waiting in a [`Fault::Delay`] at once.
+    pub fn most_delayed_at_once(&self) -> usize {
+        self.state.lock().unwrap().most_delayed
+    }
+
     /// Bodies of the preferences created.
     pub fn preferences(&self) -> Vec<Value> {
         self.state.lock().unwrap().preferences.clone()
@@ -188,7 +196,15 @@ async fn gate(
                     .into_response(),
             );
         }
-        Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
+        Some(Fault::Delay(d)) => {
+            {
+                let mut s = state.lock().unwrap();
+                s.delayed += 1;
+                s.most_delayed = s.most_delayed.max(s.delayed);
+            }
+            tokio::time::sleep(d).await;
+            state.lock().unwrap().delayed -= 1;
+        }
         None => {}
     }
     let authorized = headers

@@ -1,5 +1,6 @@
 //! The payment link of a hold being taken: a 429 or 5xx from Mercado Pago is retried within
-//! the hold's link budget (2 s), and the hold stands, linked or not, within that budget.
+//! the hold's link budget (2 s), and the hold stands, linked or not, within that budget. A slow
+//! API gets no more than four calls at once.
 
 use super::*;
 
@@ -69,5 +70,34 @@ async fn a_hold_does_not_wait_past_its_link_budget_for_mercado_pago() {
         r.status(),
         StatusCode::OK,
         "the guest can ask for the link again"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_mercado_pago_gets_at_most_four_calls_at_once() {
+    let (fake, app, acc) = setup(|raw| raw.mercadopago.timeout = "5s".into()).await;
+    fake.fail("preferences", &[Fault::Delay(Duration::from_secs(1)); 12]);
+    let mut holds = tokio::task::JoinSet::new();
+    let started = Instant::now();
+    for i in 0..12 {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/reservations"));
+        let body = reserve_body(acc, &day(30 + 3 * i), &day(32 + 3 * i));
+        holds.spawn(async move { client.post(url).json(&body).send().await.unwrap().status() });
+    }
+    while let Some(status) = holds.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::CREATED);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "every hold answered within its link budget"
+    );
+    assert!(
+        eventually(WAIT, || async { fake.hits("preferences") >= 8 }).await,
+        "the waiting calls went on as turns freed"
+    );
+    assert_eq!(
+        fake.most_delayed_at_once(),
+        4,
+        "no more than four calls open at once"
     );
 }
