@@ -200,7 +200,7 @@ impl Default for RawSettings {
                 token_file: None,
             },
             jobs: JobsSection {
-                expire_holds: "0 * * * * *".into(),
+                expire_holds: "*/10 * * * * *".into(),
                 complete_stays: "0 7 * * * *".into(),
                 purge_idempotency: "0 17 3 * * *".into(),
                 stale_after: "5m".into(),
