@@ -13,7 +13,7 @@ use rand::Rng;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
-use super::world::World;
+use super::world::{LANES, World};
 use crate::helpers::fake_graph;
 use crate::helpers::fake_mp::{self, FakeMp};
 
@@ -326,14 +326,15 @@ fn fresh_day(ctx: &Ctx) -> i64 {
 /// Takes a one-night hold; `Some(true)` when answered as expected, `Some(false)` on an
 /// unexpected answer, `None` when no answer came.
 async fn hold(ctx: &Ctx, task: usize) -> Option<bool> {
-    // Holds walk the calendar of three units night after night (the fourth has the OTA feed)
-    // and never come back: a night walked again would meet the stays confirmed on it, and its
-    // 409 writes nothing, so the load would thin as a run goes on (a walk of 55 years came
-    // back after 1,000 s of the soak; its hour at 60 holds/s walks some 200 years).
+    // Holds walk the calendar of the LANES units night after night and never come back: a
+    // night walked again would meet the stays confirmed on it, and its 409 writes nothing, so
+    // the load would thin as a run goes on (a walk of 55 years came back after 1,000 s of the
+    // soak). The soak's hour at 60 holds/s walks 36,000 nights per unit, to about 2125: dates
+    // end at 2199.
     static NIGHTS: AtomicU64 = AtomicU64::new(0);
     let n = NIGHTS.fetch_add(1, Ordering::Relaxed);
-    let unit = ctx.units[(n as usize + task) % 3];
-    let day = 1 + (n / 3) as i64;
+    let unit = ctx.units[(n as usize + task) % LANES];
+    let day = 1 + (n / LANES as u64) as i64;
     let r = ctx
         .client
         .post(format!("{}/api/v1/reservations", ctx.base))
@@ -493,7 +494,7 @@ async fn whatsapp(ctx: &Ctx) -> Option<bool> {
 }
 
 async fn feed_sync(ctx: &Ctx) -> Option<bool> {
-    let unit = ctx.units[3];
+    let unit = ctx.units[LANES];
     let r = ctx
         .client
         .post(format!(

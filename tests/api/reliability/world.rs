@@ -17,6 +17,9 @@ use crate::helpers::fake_mp::{self, FakeMp};
 use crate::helpers::fake_smtp::FakeSmtp;
 
 /// The guest phones WhatsApp messages come from start here (plus a counter).
+/// Accommodations the holds walk, night after night; the one after them has the OTA feed.
+pub const LANES: usize = 6;
+
 pub const FIRST_GUEST_PHONE: u64 = 5491140000000;
 /// Where the host gets WhatsApp notices.
 pub const HOST_PHONE: &str = "5491155550001";
@@ -132,10 +135,11 @@ impl World {
         start_with(command).await
     }
 
-    /// Creates the accommodations and the import feed on a new store; returns the units.
+    /// Creates the accommodations (the load's [`LANES`], then one with the import feed) on a
+    /// new store; returns the units.
     pub async fn set_up(&self, base: &str, token: &str) -> Vec<u64> {
         let mut units = Vec::new();
-        for i in 0..4 {
+        for i in 0..=LANES {
             let r = self
                 .client
                 .post(format!("{base}/api/v1/admin/accommodations"))
@@ -151,7 +155,7 @@ impl World {
             .client
             .post(format!(
                 "{base}/api/v1/admin/accommodations/{}/feeds",
-                units[3]
+                units[LANES]
             ))
             .bearer_auth(token)
             .json(&json!({"url": self.feeds.url("/ota.ics"), "source": "airbnb"}))
