@@ -7,6 +7,7 @@ use alojamientos::domain::reservation::{Actor, Status};
 use alojamientos::store::{Replay, Store, StoreError, schema};
 use jiff::ToSpan;
 
+use crate::helpers::eventually;
 use crate::helpers::store::{add_room, open, policy, reserve, stay};
 
 #[tokio::test]
@@ -275,17 +276,11 @@ async fn a_started_server_reports_the_emails_that_wait_not_a_drifted_count() {
     keep_a_wrong_email_count(dir.path(), 9);
     let server = crate::helpers::binary::start(dir.path()).await;
     let client = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let health = server.health(&client).await;
-        let pending = &health["checks"]["outbox"]["email_pending"];
-        if pending == 3 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still {pending} after 10 s: {health}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let pending =
+        || async { server.health(&client).await["checks"]["outbox"]["email_pending"].clone() };
+    assert!(
+        eventually(Duration::from_secs(10), || async { pending().await == 3 }).await,
+        "email_pending still {} after 10 s",
+        pending().await
+    );
 }
