@@ -1,9 +1,7 @@
 use clap::Parser;
 
 /// mimalloc: lower fragmentation (smaller RSS) than glibc's per-thread arenas, and much faster
-/// than musl's allocator in the static build. Version 2 (`libmimalloc-sys`'s `v2` feature), not
-/// 3: under the soak's steady load the live heap stayed flat (heaptrack, 2026-12-07) while
-/// v3.3's resident set crept 5.6 MB in the hour (soak run 14); docs/reliability.md has v2's hour.
+/// than musl's allocator in the static build.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -17,9 +15,9 @@ unsafe extern "C" {
 }
 
 /// Keeps the resident set near what is in use:
-/// - mimalloc gives freed memory back to the system 10 ms after it is freed (v2's default, pinned
-///   here; v3's is 1 s, and under load that second of churn stayed resident: bench/run.sh, 64
-///   connections, peak 51-56 MB -> 47-48 MB, throughput unchanged). `MIMALLOC_PURGE_DELAY` wins.
+/// - mimalloc gives freed memory back to the system 10 ms after it is freed, not 1 s: under
+///   load that second of churn stays resident (bench/run.sh, 64 connections: peak 51-56 MB ->
+///   47-48 MB, throughput unchanged). `MIMALLOC_PURGE_DELAY` wins.
 /// - No transparent huge pages for this process. mimalloc asks for them on its arenas, and a
 ///   2 MiB page stays resident as long as any of its 4 KiB is in use, whatever mimalloc gives
 ///   back: a store of 250 MB after 10 s of holds showed 84-88 MB resident, 97-108 MB after
@@ -58,9 +56,7 @@ mod tests {
     fn freed_memory_goes_back_promptly_and_no_huge_pages_are_used() {
         // SAFETY: mimalloc's documented option getter.
         let default = unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) };
-        assert_eq!(default, 10, "mimalloc v2's purge delay default is 10 ms");
-        // SAFETY: as above, the setter.
-        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+        assert_eq!(default, 1000, "mimalloc's purge delay default is 1000 ms");
         return_freed_memory_promptly();
         assert_eq!(unsafe { mi_option_get(MI_OPTION_PURGE_DELAY) }, 10);
         // SAFETY: prctl(2) with PR_GET_THP_DISABLE only returns the flag.
