@@ -3,6 +3,7 @@
 # capacity (rates in tests/api/reliability/soak.rs), RSS, open fds and p50/p99 sampled every 10 s. The load
 # generator runs at nice 19; the server it starts is put back to normal priority.
 #   bench/soak.sh        # target/reliability/soak.csv and soak.md
+#   SOAK_SERVER_ENV="SERVER__CACHE_SIZE_MB=4" bench/soak.sh   # the same with a setting changed
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SOAK_SECONDS=${SOAK_SECONDS:-3600} SOAK_SAMPLE_SECONDS=${SOAK_SAMPLE_SECONDS:-10}

@@ -73,9 +73,16 @@ async fn memory_fds_and_latency_stay_flat_under_steady_load() {
     let data = dir.path().join("data");
     let world = World::start().await;
     // Holds lapse after 10 minutes, so the load's calendar walk finds its nights free again.
-    let server = world
-        .serve_with(&data, &[("RESERVATIONS__HOLD_DURATION", "10m")])
-        .await;
+    // `SOAK_SERVER_ENV` adds settings for an experiment, e.g. `SERVER__CACHE_SIZE_MB=4`
+    // (space-separated `KEY=value` pairs, each read as `ALOJAMIENTOS_KEY`).
+    let extra_env = std::env::var("SOAK_SERVER_ENV").unwrap_or_default();
+    let mut settings = vec![("RESERVATIONS__HOLD_DURATION", "10m")];
+    settings.extend(
+        extra_env
+            .split_whitespace()
+            .filter_map(|kv| kv.split_once('=')),
+    );
+    let server = world.serve_with(&data, &settings).await;
     let pid = server.child.id().unwrap();
     // The load generator may run niced (bench/soak.sh); the server it measures does not.
     let _ = std::process::Command::new("renice")
