@@ -77,11 +77,10 @@ async fn memory_fds_and_latency_stay_flat_under_steady_load() {
     // (space-separated `KEY=value` pairs, each read as `ALOJAMIENTOS_KEY`).
     let extra_env = std::env::var("SOAK_SERVER_ENV").unwrap_or_default();
     let mut settings = vec![("RESERVATIONS__HOLD_DURATION", "10m")];
-    settings.extend(
-        extra_env
-            .split_whitespace()
-            .filter_map(|kv| kv.split_once('=')),
-    );
+    settings.extend(extra_env.split_whitespace().map(|kv| {
+        kv.split_once('=')
+            .unwrap_or_else(|| panic!("SOAK_SERVER_ENV: {kv:?} is not KEY=value"))
+    }));
     let server = world.serve_with(&data, &settings).await;
     let pid = server.child.id().unwrap();
     // The load generator may run niced (bench/soak.sh); the server it measures does not.
@@ -139,7 +138,7 @@ async fn memory_fds_and_latency_stay_flat_under_steady_load() {
     }
     let acks = load.ledger.lock().unwrap().total_acks();
     load.stop().await;
-    report(&samples, seconds, every, scale, acks);
+    report(&samples, seconds, every, scale, acks, &extra_env);
     assert!(samples.len() >= 3, "too few samples");
     assert!(
         samples.iter().all(|s| s.ops > 0),
@@ -147,7 +146,8 @@ async fn memory_fds_and_latency_stay_flat_under_steady_load() {
     );
 }
 
-fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64) {
+/// `extra_env`: the settings `SOAK_SERVER_ENV` added, named in the report's first line.
+fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64, extra_env: &str) {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reliability");
     std::fs::create_dir_all(&out).unwrap();
     let mut csv = String::from(
@@ -189,10 +189,15 @@ fn report(samples: &[Sample], seconds: u64, every: u64, scale: f64, acks: u64) {
     let p99_early = median(&mut steady[..half.max(1)].iter().map(|s| s.all_p99).collect());
     let p99_late = median(&mut steady[half..].iter().map(|s| s.all_p99).collect());
     let mut md = format!(
-        "Soak: {seconds} s at rate scale {scale} (quotes {:.0}/s, holds {:.0}/s), sampled every {every} s; {acks} writes acknowledged.\n\n\
+        "Soak: {seconds} s at rate scale {scale} (quotes {:.0}/s, holds {:.0}/s), sampled every {every} s; {acks} writes acknowledged; server settings changed: {}.\n\n\
          | t (s) | RSS (MB) | open fds (sockets) | quote p50 / p99 (ms) | hold p50 / p99 (ms) | all p99 (ms) | ops in window | errors |\n|---|---|---|---|---|---|---|---|\n",
         RATES[0].1 * scale,
-        RATES[1].1 * scale
+        RATES[1].1 * scale,
+        if extra_env.trim().is_empty() {
+            "none"
+        } else {
+            extra_env.trim()
+        }
     );
     let step = (samples.len() / 24).max(1);
     let tail = samples
