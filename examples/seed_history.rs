@@ -1,5 +1,7 @@
 //! Seeds a store with a long history, through the store's own bulk load (big transactions,
-//! the same availability rule as a booking), for `bench/run.sh`'s history scenario.
+//! the same availability rule as a booking), for `bench/run.sh`'s history scenario. Closed
+//! reservations older than the archive's week go straight to the archive file, where the
+//! server's archive pass would have moved them.
 //!
 //! Per accommodation: back-to-back completed stays (1 to 7 nights) over the past YEARS, an owner
 //! block every quarter among them, back-to-back confirmed stays over the next YEARS, and enough
@@ -21,7 +23,7 @@ use alojamientos::domain::ids::ReservationCode;
 use alojamientos::domain::money::Rate;
 use alojamientos::domain::pricing::quote;
 use alojamientos::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status};
-use alojamientos::store::Store;
+use alojamientos::store::{Store, archivable};
 use anyhow::{Context, bail};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -196,29 +198,42 @@ async fn main() -> anyhow::Result<()> {
     };
     let made_blocks = blocks(&store, &all, today, years).await;
     let mut counts: HashMap<Status, usize> = HashMap::new();
-    let mut batch = Vec::with_capacity(BATCH);
+    let (mut live, mut old) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
+    let now = Timestamp::now();
     for (i, acc) in all.iter().enumerate() {
         let share = total as usize / all.len() + usize::from(i < total as usize % all.len());
         for r in seeder.history(acc, share, years) {
             *counts.entry(r.status).or_default() += 1;
-            batch.push(r);
-            if batch.len() == BATCH {
+            if archivable(&r, now) {
+                old.push(r);
+            } else {
+                live.push(r);
+            }
+            if live.len() == BATCH {
                 store
-                    .import_reservations(std::mem::take(&mut batch))
+                    .import_reservations(std::mem::take(&mut live))
                     .await??;
+            }
+            if old.len() == BATCH {
+                store.import_archived(std::mem::take(&mut old)).await??;
             }
         }
     }
-    if !batch.is_empty() {
-        store.import_reservations(batch).await??;
+    if !live.is_empty() {
+        store.import_reservations(live).await??;
     }
+    if !old.is_empty() {
+        store.import_archived(old).await??;
+    }
+    let archived = store.archived_count()?;
     store.close().await;
     drop(store);
     let _ = writer.join();
     let offset = years * 366 + 3;
     println!(
-        "seeded {total} reservations ({counts:?}) and {made_blocks} blocks on {} accommodations \
-         in {:.1} s; live stays end by {}: bench with BENCH_OFFSET={offset}",
+        "seeded {total} reservations ({counts:?}; {archived} of them closed over a week ago, in \
+         the archive file) and {made_blocks} blocks on {} accommodations in {:.1} s; live stays \
+         end by {}: bench with BENCH_OFFSET={offset}",
         all.len(),
         started.elapsed().as_secs_f64(),
         today.checked_add((years * 365 + 7).days())?,

@@ -68,7 +68,7 @@ impl Backups {
                 path: dir.clone(),
                 source,
             })?;
-            let needed = store.file_size().saturating_add(min_free);
+            let needed = (store.file_size() + store.archive_file_size()).saturating_add(min_free);
             match crate::store::available_bytes(&dir) {
                 Some(available) if available < needed => {
                     return Err(BackupError::NoSpace {

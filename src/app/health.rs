@@ -368,6 +368,7 @@ pub fn record(app: &App) {
         metrics::gauge!("reservations_holds_live").set(holds as f64);
     }
     metrics::gauge!("store_file_size_bytes").set(app.store.file_size() as f64);
+    metrics::gauge!("store_archive_file_size_bytes").set(app.store.archive_file_size() as f64);
     metrics::gauge!("locks_held").set(app.store.locks_held() as f64);
     let _ = app.ical.record_staleness();
 }

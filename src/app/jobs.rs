@@ -1,5 +1,5 @@
-//! The scheduled jobs (tokio-cron-scheduler), all wired here: hold expiry, stay completion,
-//! purges, iCal sync, backups and payment reconciliation. Each run is timed, counted and
+//! The scheduled jobs (tokio-cron-scheduler), all wired here: hold expiry, stay completion
+//! (with the archive pass), purges, iCal sync, backups and payment reconciliation. Each run is timed, counted and
 //! recorded for health; one that fails or panics is logged and counted, and the server goes on.
 
 use std::collections::BTreeMap;
@@ -97,6 +97,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Backup(#[from] BackupError),
+    #[error("the {0} thread did not finish")]
+    Thread(&'static str),
 }
 
 /// One run of a job: a summary for the log, or why it failed.
@@ -115,7 +117,10 @@ async fn expire_holds(app: App) -> Result<String, JobError> {
 async fn complete_stays(app: App) -> Result<String, JobError> {
     let today = app.booking.today(Timestamp::now());
     let done = app.store.complete_past_stays(today).await?;
-    Ok(format!("{done} stays completed"))
+    let archived = super::archive::archive_closed(&app.store, Timestamp::now()).await?;
+    Ok(format!(
+        "{done} stays completed, {archived} closed reservations archived"
+    ))
 }
 
 async fn purge(app: App) -> Result<String, JobError> {

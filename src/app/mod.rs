@@ -4,6 +4,7 @@
 //! backups, health and the scheduled jobs live here and nowhere else.
 
 pub mod accommodations;
+pub mod archive;
 pub mod backups;
 pub mod booking;
 pub mod health;

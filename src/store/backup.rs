@@ -152,18 +152,23 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), BackupError> {
 /// disk, so a file with a snapshot's name is always complete; on any failure (a full disk) the
 /// partial file is removed and nothing else is touched.
 pub fn snapshot_to(db: &Database, dest: &Path) -> Result<SnapshotInfo, BackupError> {
-    snapshot_from(db.begin_read().map_err(StoreError::from)?, dest)
+    snapshot_from(db.begin_read().map_err(StoreError::from)?, None, dest)
 }
 
-/// [`snapshot_to`] from a read transaction already begun (the store's view at that moment).
-pub fn snapshot_from(src: ReadTransaction, dest: &Path) -> Result<SnapshotInfo, BackupError> {
+/// [`snapshot_to`] from a read transaction already begun (the store's view at that moment),
+/// with the reservations of an archive's read transaction that the store does not have.
+pub fn snapshot_from(
+    src: ReadTransaction,
+    archived: Option<ReadTransaction>,
+    dest: &Path,
+) -> Result<SnapshotInfo, BackupError> {
     let started = Instant::now();
     let dir = dest.parent().filter(|p| !p.as_os_str().is_empty());
     let dir = dir.unwrap_or(Path::new("."));
     super::files::private_dir(dir).map_err(io(dir))?;
     let tmp = dest.with_extension("redb.partial");
     let _ = std::fs::remove_file(&tmp);
-    let written = write_partial(src, &tmp, dest);
+    let written = write_partial((src, archived), &tmp, dest);
     let (reservations, sha256) = match written {
         Ok(done) => done,
         Err(e) => {
@@ -192,7 +197,7 @@ const COPY_CACHE_BYTES: usize = 1 << 20;
 /// Copies every table into the new file `tmp`, fsyncs it and writes `dest.sha256`; returns the
 /// reservations copied and the file's hash.
 fn write_partial(
-    src: ReadTransaction,
+    (src, archived): (ReadTransaction, Option<ReadTransaction>),
     tmp: &Path,
     dest: &Path,
 ) -> Result<(u64, String), BackupError> {
@@ -201,9 +206,9 @@ fn write_partial(
             .set_cache_size(COPY_CACHE_BYTES)
             .create(tmp)
             .map_err(StoreError::from)?;
-        copy_all(&src, &copy)?
+        copy_all(&src, archived.as_ref(), &copy)?
     };
-    drop(src);
+    drop((src, archived));
     super::files::private_file(tmp).map_err(io(tmp))?;
     File::open(tmp)
         .and_then(|f| f.sync_all())

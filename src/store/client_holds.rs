@@ -67,6 +67,7 @@ impl Store {
         request: ChangeRequest,
     ) -> Result<Vec<Reservation>, StoreError> {
         let (unreadable, live) = (self.unreadable.clone(), self.live_holds.clone());
+        let archive = self.archive.clone();
         self.writer
             .write(move |txn| {
                 let wanted = kind.key(&client);
@@ -93,7 +94,7 @@ impl Store {
                 };
                 let mut cancelled = Vec::new();
                 for code in codes {
-                    if let Ok(r) = change(txn, &code, request.clone())? {
+                    if let Ok(r) = change(txn, &archive, &code, request.clone())? {
                         cancelled.push(r);
                     }
                 }

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::accommodations::load_for_write;
+use super::archive::Archive;
 use super::reservations::{index, save};
 use super::tables::RESERVATIONS;
 use super::{Store, StoreError, occupancy};
@@ -27,10 +28,13 @@ pub enum ImportError {
     },
     #[error("reservation {0} overlaps another stay")]
     DateOverlap(String),
+    #[error("reservation {0} still holds dates: only closed ones go to the archive")]
+    NotClosed(String),
 }
 
 fn check(
     txn: &WriteTransaction,
+    archive: &Archive,
     batch: &[Reservation],
     now: Timestamp,
 ) -> Result<Result<(), ImportError>, StoreError> {
@@ -39,7 +43,10 @@ fn check(
     let mut known = BTreeSet::new();
     let mut live = Vec::new();
     for r in batch {
-        if !codes.insert(r.code.as_str()) || stored.get(r.code.as_str())?.is_some() {
+        if !codes.insert(r.code.as_str())
+            || stored.get(r.code.as_str())?.is_some()
+            || archive.holds(r.code.as_str())?
+        {
             return Ok(Err(ImportError::Code(r.code.to_string())));
         }
         if !known.contains(&r.accommodation_id) {
@@ -78,9 +85,10 @@ impl Store {
         &self,
         batch: Vec<Reservation>,
     ) -> Result<Result<usize, ImportError>, StoreError> {
+        let archive = self.archive.clone();
         self.writer
             .write(move |txn| {
-                if let Err(e) = check(txn, &batch, Timestamp::now())? {
+                if let Err(e) = check(txn, &archive, &batch, Timestamp::now())? {
                     return Ok(Err(e));
                 }
                 for r in &batch {

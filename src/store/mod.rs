@@ -5,6 +5,7 @@
 
 mod accommodations;
 mod admins;
+mod archive;
 mod audit;
 pub mod backup;
 mod blocks;
@@ -46,6 +47,7 @@ use space::DbHandle;
 
 pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
+pub use archive::{ARCHIVE_AFTER, ARCHIVE_FILE, ArchiveStep, archivable};
 pub use blocks::BlockError;
 pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
 pub use client_holds::ClientHolds;
@@ -67,6 +69,9 @@ use writer::Writer;
 /// File name of the store inside the data directory.
 pub const STORE_FILE: &str = "alojamientos.redb";
 
+/// Page cache of the archive file: it is read for single old reservations and full scans only.
+const ARCHIVE_CACHE_BYTES: usize = 1 << 20;
+
 /// The open store: concurrent MVCC reads, writes through the group-commit writer.
 #[derive(Clone)]
 pub struct Store {
@@ -81,6 +86,8 @@ pub struct Store {
     live_holds: Arc<hold_limits::LiveHolds>,
     /// Where the WhatsApp and email senders' passes start reading their outboxes.
     outbox_marks: OutboxMarks,
+    /// Reservations that can no longer change, in their own file (`store/archive.rs`).
+    archive: archive::Archive,
 }
 
 /// The low-water marks of the two outboxes.
@@ -156,6 +163,7 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt("the guest token key is missing".into()))?;
             Arc::from(key.value())
         };
+        let archive = archive::Archive::open(data_dir, ARCHIVE_CACHE_BYTES)?;
         let unreadable = Unreadable::default();
         let live_holds = Arc::new(hold_limits::LiveHolds::rebuild(
             &db.begin_read()?,
@@ -179,6 +187,7 @@ impl Store {
             guest_token_key,
             outbox_marks: OutboxMarks::default(),
             live_holds,
+            archive,
         };
         Ok((store, handle))
     }
@@ -250,10 +259,13 @@ impl Store {
         self.writer.in_flight()
     }
 
-    /// Writes a consistent snapshot to `dest` (blocking: call from `spawn_blocking`).
+    /// Writes a consistent snapshot to `dest` (blocking: call from `spawn_blocking`): one
+    /// store file with the archived reservations back among the live ones (the live file is
+    /// read first; whatever left it since is in the archive by then).
     pub fn snapshot_to(&self, dest: &Path) -> Result<backup::SnapshotInfo, backup::BackupError> {
         let txn = self.db.get()?.begin_read().map_err(StoreError::from)?;
-        backup::snapshot_from(txn, dest)
+        let archived = self.archive.begin_read()?;
+        backup::snapshot_from(txn, Some(archived), dest)
     }
 
     /// Proves the store works end to end: a read snapshot opens and an empty write commits
@@ -278,5 +290,11 @@ impl Store {
     /// Size of the store file in bytes.
     pub fn file_size(&self) -> u64 {
         std::fs::metadata(&self.path).map_or(0, |m| m.len())
+    }
+
+    /// Size of the archive file in bytes.
+    pub fn archive_file_size(&self) -> u64 {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        std::fs::metadata(dir.join(ARCHIVE_FILE)).map_or(0, |m| m.len())
     }
 }

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use redb::{ReadableTable, WriteTransaction};
 
+use super::archive::Archive;
 use super::reservations::{dates_free, index, load, save};
 use super::tables::{HOLD_EXPIRY, PAYMENTS, RESERVATION_PAYMENTS, RESERVATIONS, encode};
 use super::unreadable::decode_at;
@@ -30,14 +31,18 @@ fn load_payment(txn: &WriteTransaction, id: &str) -> Result<Option<PaymentRecord
 }
 
 /// Records `payment` and applies what the domain says it means to its reservation.
-fn apply(txn: &WriteTransaction, payment: &ProviderPayment) -> Result<Outcome, StoreError> {
+fn apply(
+    txn: &WriteTransaction,
+    archive: &Archive,
+    payment: &ProviderPayment,
+) -> Result<Outcome, StoreError> {
     let now = Timestamp::now();
     let mut record =
         load_payment(txn, &payment.id)?.unwrap_or_else(|| PaymentRecord::new(payment, now));
     let first = record.history.is_empty();
     let news = record.observe(payment, now);
     let mut reservation = match &record.reservation_code {
-        Some(code) => load(txn, code)?,
+        Some(code) => load(txn, archive, code)?,
         None => None,
     };
     if first && let (Some(code), Some(_)) = (&record.reservation_code, &reservation) {
@@ -72,7 +77,10 @@ fn apply(txn: &WriteTransaction, payment: &ProviderPayment) -> Result<Outcome, S
 impl Store {
     /// Records a payment report and applies it, atomically.
     pub async fn apply_payment(&self, payment: ProviderPayment) -> Result<Outcome, StoreError> {
-        self.writer.write(move |txn| apply(txn, &payment)).await
+        let archive = self.archive.clone();
+        self.writer
+            .write(move |txn| apply(txn, &archive, &payment))
+            .await
     }
 
     /// Stores the Checkout Pro link of hold `code`, made for its current expiry.
@@ -83,9 +91,10 @@ impl Store {
         url: String,
         made_for: Option<Timestamp>,
     ) -> Result<Result<Reservation, LinkError>, StoreError> {
+        let archive = self.archive.clone();
         self.writer
             .write(move |txn| {
-                let Some(mut r) = load(txn, code.as_str())? else {
+                let Some(mut r) = load(txn, &archive, code.as_str())? else {
                     return Ok(Err(LinkError::NotFound));
                 };
                 if let Err(e) = r.attach_payment_link(preference_id, url, made_for) {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::accommodations::load_for_write;
+use super::archive::Archive;
 use super::hold_limits::{self, LiveHolds};
 use super::idempotency::{self, IdempotencyKey, Replay};
 use super::tables::{HOLD_EXPIRY, RESERVATIONS, encode};
@@ -27,12 +28,29 @@ mod reads;
 
 pub use reads::{ReservationFilter, ReservationPage};
 
-pub(super) fn load(txn: &WriteTransaction, code: &str) -> Result<Option<Reservation>, StoreError> {
+/// Reservation `code` from the live file (where everything that can still change is).
+pub(super) fn load_live(
+    txn: &WriteTransaction,
+    code: &str,
+) -> Result<Option<Reservation>, StoreError> {
     let table = txn.open_table(RESERVATIONS)?;
     table
         .get(code)?
         .map(|v| decode_at(&RESERVATIONS, code, v.value()))
         .transpose()
+}
+
+/// Reservation `code` from the live file, else from the archive: saving it puts it back in
+/// the live file, where it wins over its archived copy.
+pub(super) fn load(
+    txn: &WriteTransaction,
+    archive: &Archive,
+    code: &str,
+) -> Result<Option<Reservation>, StoreError> {
+    match load_live(txn, code)? {
+        Some(r) => Ok(Some(r)),
+        None => archive.get(code),
+    }
 }
 
 pub(super) fn save(txn: &WriteTransaction, r: &Reservation) -> Result<(), StoreError> {
@@ -65,7 +83,7 @@ fn create(
     req: NewReservation,
     policy: &ReservePolicy,
     code: NewCode<impl Fn(&ReservationCode) -> String>,
-    live_holds: &LiveHolds,
+    (live_holds, archive): (&LiveHolds, &Archive),
 ) -> Result<Result<Reservation, ReserveError>, StoreError> {
     let now = Timestamp::now();
     let acc = load_for_write(txn, req.accommodation_id)?;
@@ -92,7 +110,7 @@ fn create(
         }
     }
     let mut reservations = txn.open_table(RESERVATIONS)?;
-    let code = code.claim(&reservations, today)?;
+    let code = code.claim(&reservations, archive, today)?;
     let (reservation, event) = Reservation::new_hold(req, &acc, range, policy, code, now);
     insert(&mut reservations, &reservation)?;
     index(txn, &reservation)?;
@@ -122,11 +140,12 @@ pub(super) fn index(txn: &WriteTransaction, r: &Reservation) -> Result<(), Store
 
 pub(super) fn change(
     txn: &WriteTransaction,
+    archive: &Archive,
     code: &str,
     req: ChangeRequest,
 ) -> Result<Result<Reservation, ChangeError>, StoreError> {
     let now = Timestamp::now();
-    let Some(mut r) = load(txn, code)? else {
+    let Some(mut r) = load(txn, archive, code)? else {
         return Ok(Err(ChangeError::NotFound));
     };
     if let Err(e) = r.change(req, now, |r| dates_free(txn, r, now))? {
@@ -170,7 +189,7 @@ fn expire_some(
     };
     let mut expired = Vec::new();
     for (at, code) in &due {
-        let Some(found) = unreadable.skip(load(txn, code))? else {
+        let Some(found) = unreadable.skip(load_live(txn, code))? else {
             continue;
         };
         let Some(mut r) = found else {
@@ -208,13 +227,13 @@ impl Store {
         remember: impl FnOnce(&Result<Reservation, ReserveError>) -> Option<R> + Send + 'static,
     ) -> Result<Replay<Result<Reservation, ReserveError>, R>, StoreError> {
         let code = NewCode::new(local_today(Timestamp::now(), &policy.time_zone), token_hash);
-        let live_holds = self.live_holds.clone();
+        let (live_holds, archive) = (self.live_holds.clone(), self.archive.clone());
         self.writer
             .write(move |txn| {
                 idempotency::guard(
                     txn,
                     idempotency,
-                    |txn| create(txn, req, &policy, code, &live_holds),
+                    |txn| create(txn, req, &policy, code, (&live_holds, &archive)),
                     remember,
                 )
             })
@@ -227,8 +246,9 @@ impl Store {
         code: ReservationCode,
         req: ChangeRequest,
     ) -> Result<Result<Reservation, ChangeError>, StoreError> {
+        let archive = self.archive.clone();
         self.writer
-            .write(move |txn| change(txn, code.as_str(), req))
+            .write(move |txn| change(txn, &archive, code.as_str(), req))
             .await
     }
 
@@ -262,7 +282,7 @@ impl Store {
                 let now = Timestamp::now();
                 let mut done = 0;
                 for code in occupancy::reservations_ended_by(txn, today)? {
-                    let Some(mut r) = unreadable.skip(load(txn, &code))?.flatten() else {
+                    let Some(mut r) = unreadable.skip(load_live(txn, &code))?.flatten() else {
                         continue;
                     };
                     if r.complete(now).is_ok() {

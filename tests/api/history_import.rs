@@ -1,44 +1,18 @@
 //! The bulk load (`Store::import_reservations`, used to seed the history benchmark) on a real
 //! redb file: it never double-books, and a refused batch writes nothing.
 
-use alojamientos::domain::contact::Contact;
 use alojamientos::domain::dates::NightRange;
 use alojamientos::domain::ids::{AccommodationId, ReservationCode};
-use alojamientos::domain::money::Money;
-use alojamientos::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status};
+use alojamientos::domain::reservation::{Reservation, Status};
 use alojamientos::store::ImportError;
 use jiff::Timestamp;
 use jiff::civil::date;
 
-use crate::helpers::store::{add_room, open};
+use crate::helpers::store::{add_room, open, record};
 
 fn stay(n: u8, acc: AccommodationId, from: i8, to: i8, status: Status) -> Reservation {
-    let now = Timestamp::now();
-    Reservation {
-        code: ReservationCode::generate(date(2031, 1, 1), [0, 0, n]),
-        accommodation_id: acc,
-        range: NightRange::new(date(2031, 3, from), date(2031, 3, to)).unwrap(),
-        guests: 1,
-        contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),
-        channel: Channel::Web,
-        status,
-        nightly: vec![],
-        total: Money::ZERO,
-        deposit: Money::ZERO,
-        currency: "ARS".into(),
-        created_at: now,
-        expires_at: None,
-        access_token_sha256: "0".repeat(64),
-        history: vec![AuditEntry {
-            at: now,
-            from: None,
-            to: status,
-            actor: Actor::System,
-            reason: "test".into(),
-        }],
-        payment: Default::default(),
-        hold_client: None,
-    }
+    let range = NightRange::new(date(2031, 3, from), date(2031, 3, to)).unwrap();
+    record(n, acc, range, status, Timestamp::now())
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod admin;
 mod admin_changes;
 mod admin_setup;
 mod admin_ui;
+mod archive;
 mod backup;
 mod binary;
 mod concurrency;

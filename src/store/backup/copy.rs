@@ -94,6 +94,34 @@ impl<'a> Chunked<'a> {
         }
     }
 
+    /// Adds the archived reservations the snapshot does not have yet (the live record wins);
+    /// returns the writer and how many were added.
+    fn merge_archived(mut self, archived: &ReadTransaction) -> Result<(Self, u64), StoreError> {
+        let from = archived.open_table(crate::store::archive::ARCHIVED)?;
+        let mut entries = from.iter()?.peekable();
+        let mut n = 0;
+        while entries.peek().is_some() {
+            {
+                let mut to = self.txn.open_table(tables::RESERVATIONS)?;
+                while self.bytes < self.limit {
+                    let Some(entry) = entries.next() else {
+                        break;
+                    };
+                    let (k, v) = entry?;
+                    if to.get(k.value())?.is_none() {
+                        self.bytes += k.value().len() + v.value().len();
+                        to.insert(k.value(), v.value())?;
+                        n += 1;
+                    }
+                }
+            }
+            if entries.peek().is_some() {
+                self = self.next_chunk()?;
+            }
+        }
+        Ok((self, n))
+    }
+
     /// Commits the last chunk; returns how many commits the copy took.
     fn finish(self) -> Result<usize, StoreError> {
         self.txn.commit()?;
@@ -103,14 +131,19 @@ impl<'a> Chunked<'a> {
 
 /// Copies every table of `src` into `dst` (a new, empty file), each commit durable; returns the
 /// number of reservations copied. Fails on a table it does not know, so a table added later
-/// cannot be silently left out.
-pub(super) fn copy_all(src: &ReadTransaction, dst: &Database) -> Result<u64, BackupError> {
-    copy_in_chunks(src, dst, CHUNK_BYTES).map(|(reservations, _commits)| reservations)
+/// cannot be silently left out. The reservations of `archived` that `src` does not have join
+/// the snapshot's reservations, so a snapshot is one whole store.
+pub(super) fn copy_all(
+    src: &ReadTransaction,
+    archived: Option<&ReadTransaction>,
+    dst: &Database,
+) -> Result<u64, BackupError> {
+    copy_in_chunks((src, archived), dst, CHUNK_BYTES).map(|(reservations, _commits)| reservations)
 }
 
 /// [`copy_all`] committing every `limit` bytes; returns the reservations and the commits.
 fn copy_in_chunks(
-    src: &ReadTransaction,
+    (src, archived): (&ReadTransaction, Option<&ReadTransaction>),
     dst: &Database,
     limit: usize,
 ) -> Result<(u64, usize), BackupError> {
@@ -159,7 +192,12 @@ fn copy_in_chunks(
     let out = Chunked::begin(dst, limit)?;
     let (out, _) = out.copy_table(src, tables::META)?;
     let (out, _) = out.copy_table(src, tables::ACCOMMODATIONS)?;
-    let (out, reservations) = out.copy_table(src, tables::RESERVATIONS)?;
+    let (out, live) = out.copy_table(src, tables::RESERVATIONS)?;
+    let (out, old) = match archived {
+        Some(archived) => out.merge_archived(archived)?,
+        None => (out, 0),
+    };
+    let reservations = live + old;
     let (out, _) = out.copy_table(src, tables::BLOCKS)?;
     let (out, _) = out.copy_table(src, tables::OCCUPANCY)?;
     let (out, _) = out.copy_table(src, tables::HOLD_EXPIRY)?;
@@ -219,7 +257,7 @@ mod tests {
         let dst = Database::create(dir.path().join("dst.redb")).unwrap();
         // 100 bytes per reservation (12 of key, 88 of value): ten chunks of 10,000 bytes.
         let (reservations, commits) =
-            copy_in_chunks(&src.begin_read().unwrap(), &dst, 10_000).unwrap();
+            copy_in_chunks((&src.begin_read().unwrap(), None), &dst, 10_000).unwrap();
         assert_eq!(reservations, 1000);
         assert!(commits >= 10, "{commits} commits");
         let read = dst.begin_read().unwrap();
@@ -243,7 +281,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let src = store_with(dir.path(), 100);
         let dst = Database::create(dir.path().join("dst.redb")).unwrap();
-        let (reservations, _) = copy_in_chunks(&src.begin_read().unwrap(), &dst, 10_000).unwrap();
+        let (reservations, _) =
+            copy_in_chunks((&src.begin_read().unwrap(), None), &dst, 10_000).unwrap();
         assert_eq!(reservations, 100);
         let read = dst.begin_read().unwrap();
         assert_eq!(

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableTableMetadata, TableDefinition};
 
 use super::{BackupError, CheckReport, checksum_path, io, read_hashing, sync_dir};
-use crate::store::{STORE_FILE, StoreError, schema, tables};
+use crate::store::{ARCHIVE_FILE, STORE_FILE, StoreError, schema, tables};
 
 /// A copy of a file made for checking; removed when dropped unless [`PrivateCopy::keep`] ran.
 struct PrivateCopy {
@@ -183,7 +183,9 @@ fn count_decoded(
 
 /// Replaces the store in `data_dir` by a verified copy of `snapshot`, which is only read (so
 /// the same snapshot can be restored again). The replaced store is kept as
-/// `alojamientos.redb.replaced-<time>` (returned). The server must be stopped.
+/// `alojamientos.redb.replaced-<time>` (returned), and its archive, if any, as
+/// `alojamientos-archive.redb.replaced-<time>`: the snapshot holds the archived reservations
+/// too. The server must be stopped.
 pub fn restore(
     data_dir: &Path,
     snapshot: &Path,
@@ -205,8 +207,13 @@ pub fn restore(
     let copy = PrivateCopy::make(snapshot, incoming)?;
     let report = verify_copy(snapshot, &copy, expected)?;
     let incoming = copy.keep();
+    let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ");
+    let archive = data_dir.join(ARCHIVE_FILE);
+    if archive.exists() {
+        let aside = data_dir.join(format!("{ARCHIVE_FILE}.replaced-{stamp}"));
+        std::fs::rename(&archive, &aside).map_err(io(&aside))?;
+    }
     let aside = if live.exists() {
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.3fZ");
         let aside = data_dir.join(format!("{STORE_FILE}.replaced-{stamp}"));
         std::fs::rename(&live, &aside).map_err(io(&aside))?;
         Some(aside)

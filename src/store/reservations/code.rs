@@ -6,6 +6,7 @@ use redb::ReadableTable;
 
 use crate::domain::ids::ReservationCode;
 use crate::store::StoreError;
+use crate::store::archive::Archive;
 
 /// A new reservation's code and the hash of its guest's token. The first candidate is made
 /// before the writer's transaction, so the single writer thread does not spend an HMAC and a
@@ -25,19 +26,24 @@ impl<F: Fn(&ReservationCode) -> String> NewCode<F> {
         }
     }
 
-    /// The candidate if its code is free in `table`, otherwise a fresh free code and its hash.
+    /// The candidate if its code is free in `table` and the archive, otherwise a fresh free
+    /// code and its hash.
     pub(super) fn claim(
         self,
         table: &redb::Table<&str, &[u8]>,
+        archive: &Archive,
         today: Date,
     ) -> Result<(ReservationCode, String), StoreError> {
+        let free = |code: &ReservationCode| -> Result<bool, StoreError> {
+            Ok(table.get(code.as_str())?.is_none() && !archive.holds(code.as_str())?)
+        };
         let (mut code, hash) = self.candidate;
-        if table.get(code.as_str())?.is_none() {
+        if free(&code)? {
             return Ok((code, hash));
         }
         loop {
             code = ReservationCode::generate(today, rand::random());
-            if table.get(code.as_str())?.is_none() {
+            if free(&code)? {
                 let hash = (self.token_hash)(&code);
                 return Ok((code, hash));
             }

@@ -7,6 +7,7 @@ use redb::ReadTransaction;
 use crate::domain::dates::NightRange;
 use crate::domain::ids::{AccommodationId, ReservationCode};
 use crate::domain::reservation::{Reservation, Status};
+use crate::store::archive::ARCHIVED;
 use crate::store::tables::RESERVATIONS;
 use crate::store::unreadable::{Unreadable, decode_at};
 use crate::store::{Store, StoreError};
@@ -48,41 +49,71 @@ pub struct ReservationPage {
     pub next_cursor: Option<String>,
 }
 
-/// Visits reservations newest first (before `before`), skipping and noting unreadable ones,
+/// Visits reservations newest first (before `before`), the live file's and the archive's
+/// merged by code (the live record wins a code in both), skipping and noting unreadable ones,
 /// until `visit` says stop.
 fn scan(
-    txn: &ReadTransaction,
+    (live, archived): (&ReadTransaction, &ReadTransaction),
     unreadable: &Unreadable,
     mut visit: impl FnMut(Reservation) -> bool,
     before: Option<&str>,
 ) -> Result<(), StoreError> {
-    let table = txn.open_table(RESERVATIONS)?;
-    let iter = match before {
-        Some(cursor) => table.range(..cursor)?,
-        None => table.range::<&str>(..)?,
+    let live = live.open_table(RESERVATIONS)?;
+    let archived = archived.open_table(ARCHIVED)?;
+    let (mut live, mut archived) = match before {
+        Some(cursor) => (live.range(..cursor)?.rev(), archived.range(..cursor)?.rev()),
+        None => (
+            live.range::<&str>(..)?.rev(),
+            archived.range::<&str>(..)?.rev(),
+        ),
     };
-    for entry in iter.rev() {
-        let (k, v) = entry?;
-        let decoded = decode_at(&RESERVATIONS, k.value(), v.value());
-        if let Some(r) = unreadable.skip(decoded)?
+    let (mut l, mut a) = (live.next().transpose()?, archived.next().transpose()?);
+    loop {
+        let from_live = match (&l, &a) {
+            (None, None) => return Ok(()),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((lk, _)), Some((ak, _))) => {
+                if lk.value() == ak.value() {
+                    a = archived.next().transpose()?;
+                    continue;
+                }
+                lk.value() > ak.value()
+            }
+        };
+        let decoded = if from_live {
+            let (k, v) = l.take().expect("matched above");
+            l = live.next().transpose()?;
+            unreadable.skip(decode_at(&RESERVATIONS, k.value(), v.value()))?
+        } else {
+            let (k, v) = a.take().expect("matched above");
+            a = archived.next().transpose()?;
+            unreadable.skip(decode_at(&ARCHIVED, k.value(), v.value()))?
+        };
+        if let Some(r) = decoded
             && !visit(r)
         {
-            break;
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 impl Store {
     /// Reservation `code`; [`StoreError::Unreadable`] when its record does not decode.
     pub fn reservation(&self, code: &ReservationCode) -> Result<Option<Reservation>, StoreError> {
-        self.read(|txn| {
+        let live = self.read(|txn| {
             let table = txn.open_table(RESERVATIONS)?;
             table
                 .get(code.as_str())?
                 .map(|v| decode_at(&RESERVATIONS, code.as_str(), v.value()))
                 .transpose()
-        })
+        })?;
+        match live {
+            Some(r) => Ok(Some(r)),
+            None => self.archive.get(code.as_str()).inspect_err(|e| {
+                self.unreadable.note_error(e);
+            }),
+        }
     }
 
     /// A page of reservations matching `filter`, newest first, after `cursor`.
@@ -93,9 +124,10 @@ impl Store {
         limit: usize,
     ) -> Result<ReservationPage, StoreError> {
         self.read(|txn| {
+            let archived = self.archive.begin_read()?;
             let mut items = Vec::with_capacity(limit + 1);
             scan(
-                txn,
+                (txn, &archived),
                 &self.unreadable,
                 |r| {
                     if filter.matches(&r) {
@@ -132,8 +164,9 @@ impl Store {
     /// Visits every reservation from one snapshot, newest first.
     pub fn each_reservation(&self, mut visit: impl FnMut(Reservation)) -> Result<(), StoreError> {
         self.read(|txn| {
+            let archived = self.archive.begin_read()?;
             scan(
-                txn,
+                (txn, &archived),
                 &self.unreadable,
                 |r| {
                     visit(r);

@@ -6,10 +6,11 @@ use alojamientos::app::accommodations::new_export_settings;
 use alojamientos::domain::accommodation::AccommodationInput;
 use alojamientos::domain::booking::{NewReservation, ReserveError, ReservePolicy};
 use alojamientos::domain::contact::Contact;
+use alojamientos::domain::dates::NightRange;
 use alojamientos::domain::hold_limits::HoldLimits;
-use alojamientos::domain::ids::AccommodationId;
-use alojamientos::domain::money::Rate;
-use alojamientos::domain::reservation::{Actor, Channel, Reservation};
+use alojamientos::domain::ids::{AccommodationId, ReservationCode};
+use alojamientos::domain::money::{Money, Rate};
+use alojamientos::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status};
 use alojamientos::store::{Replay, Store};
 use jiff::civil::Date;
 use serde_json::json;
@@ -93,5 +94,41 @@ pub async fn reserve(
     {
         Replay::Fresh(outcome) => outcome,
         _ => unreachable!("no idempotency key"),
+    }
+}
+
+/// Reservation number `n` (its code's last byte) of `acc` for `range`, in `status` since `at`,
+/// as a bulk load writes it.
+pub fn record(
+    n: u8,
+    acc: AccommodationId,
+    range: NightRange,
+    status: Status,
+    at: jiff::Timestamp,
+) -> Reservation {
+    Reservation {
+        code: ReservationCode::generate(jiff::civil::date(2031, 1, 1), [0, 0, n]),
+        accommodation_id: acc,
+        range,
+        guests: 1,
+        contact: Contact::new("Ana", "+5491122334455", None, "54").unwrap(),
+        channel: Channel::Web,
+        status,
+        nightly: vec![],
+        total: Money::ZERO,
+        deposit: Money::ZERO,
+        currency: "ARS".into(),
+        created_at: at,
+        expires_at: None,
+        access_token_sha256: "0".repeat(64),
+        history: vec![AuditEntry {
+            at,
+            from: None,
+            to: status,
+            actor: Actor::System,
+            reason: "test".into(),
+        }],
+        payment: Default::default(),
+        hold_client: None,
     }
 }

@@ -1,0 +1,221 @@
+//! The archive of closed reservations (`store/archive.rs`) on real redb files: the pass moves
+//! only what can no longer change, every read still finds what moved, a write to an archived
+//! reservation lands in the live file and wins, a copy interrupted before the live file let go
+//! loses and duplicates nothing, and a snapshot is one whole store again.
+
+use alojamientos::app::archive::archive_closed;
+use alojamientos::domain::booking::{ChangeError, ChangeRequest};
+use alojamientos::domain::dates::NightRange;
+use alojamientos::domain::ids::{AccommodationId, ReservationCode};
+use alojamientos::domain::money::Money;
+use alojamientos::domain::payment::{PaymentState, PaymentStatus, ProviderPayment};
+use alojamientos::domain::reservation::{Actor, Reservation, Status};
+use alojamientos::store::{ImportError, ReservationFilter, Store, backup};
+use jiff::civil::date;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::helpers::store::{add_room, open, record};
+
+fn march(from: i8, to: i8) -> NightRange {
+    NightRange::new(date(2031, 3, from), date(2031, 3, to)).unwrap()
+}
+
+fn code(n: u8) -> ReservationCode {
+    record(
+        n,
+        AccommodationId::new(1),
+        march(1, 2),
+        Status::Cancelled,
+        Timestamp::now(),
+    )
+    .code
+}
+
+fn numbers(items: &[Reservation]) -> Vec<u8> {
+    let last_byte = |r: &Reservation| u8::from_str_radix(&r.code.as_str()[13..], 16).unwrap();
+    items.iter().map(last_byte).collect()
+}
+
+/// A room with a confirmed stay (1), two reservations closed a month ago (2, 3) and one
+/// cancelled just now (4).
+async fn four(store: &Store) -> AccommodationId {
+    let acc = add_room(store, "A").await;
+    let month_ago = Timestamp::now() - SignedDuration::from_hours(30 * 24);
+    let all = vec![
+        record(1, acc, march(1, 5), Status::Confirmed, month_ago),
+        record(2, acc, march(5, 8), Status::Cancelled, month_ago),
+        record(3, acc, march(8, 9), Status::Expired, month_ago),
+        record(4, acc, march(9, 12), Status::Cancelled, Timestamp::now()),
+    ];
+    assert_eq!(store.import_reservations(all).await.unwrap(), Ok(4));
+    acc
+}
+
+fn approved(id: &str, code: &ReservationCode) -> ProviderPayment {
+    ProviderPayment {
+        id: id.into(),
+        status: PaymentStatus::Approved,
+        status_detail: "accredited".into(),
+        amount: Money::from_cents(10_000),
+        currency: "ARS".into(),
+        external_reference: Some(code.to_string()),
+    }
+}
+
+#[tokio::test]
+async fn closed_reservations_move_to_the_archive_and_every_read_still_finds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, writer) = open(dir.path());
+    let acc = four(&store).await;
+
+    assert_eq!(archive_closed(&store, Timestamp::now()).await.unwrap(), 2);
+    assert_eq!(store.archived_count().unwrap(), 2);
+    assert_eq!(archive_closed(&store, Timestamp::now()).await.unwrap(), 0);
+
+    for n in 1..=4 {
+        let found = store.reservation(&code(n)).unwrap();
+        assert_eq!(found.map(|r| r.code), Some(code(n)), "reservation {n}");
+    }
+    let first = store
+        .list_reservations(&ReservationFilter::default(), None, 3)
+        .unwrap();
+    assert_eq!(numbers(&first.items), [4, 3, 2]);
+    let rest = store
+        .list_reservations(
+            &ReservationFilter::default(),
+            first.next_cursor.as_deref(),
+            3,
+        )
+        .unwrap();
+    assert_eq!((numbers(&rest.items), rest.next_cursor), (vec![1], None));
+    let cancelled = ReservationFilter {
+        status: Some(Status::Cancelled),
+        ..Default::default()
+    };
+    assert_eq!(
+        numbers(&store.all_reservations(&cancelled).unwrap()),
+        [4, 2]
+    );
+
+    let confirm = ChangeRequest {
+        to: Status::Confirmed,
+        actor: Actor::System,
+        reason: "test".into(),
+    };
+    let refused = store.change_status(code(2), confirm).await.unwrap();
+    assert!(
+        matches!(refused, Err(ChangeError::InvalidState { .. })),
+        "{refused:?}"
+    );
+    let again = record(2, acc, march(20, 21), Status::Confirmed, Timestamp::now());
+    assert_eq!(
+        store.import_reservations(vec![again]).await.unwrap(),
+        Err(ImportError::Code(code(2).to_string()))
+    );
+
+    let snapshot = dir.path().join("backups/snap.redb");
+    assert_eq!(store.snapshot_to(&snapshot).unwrap().reservations, 4);
+    store.close().await;
+    drop(store);
+    writer.join().unwrap();
+
+    let (store, writer) = open(dir.path());
+    let all = store
+        .all_reservations(&ReservationFilter::default())
+        .unwrap();
+    assert_eq!(numbers(&all), [4, 3, 2, 1], "after a restart");
+    store.close().await;
+    drop(store);
+    writer.join().unwrap();
+
+    let restored = tempfile::tempdir().unwrap();
+    backup::restore(restored.path(), &snapshot).unwrap();
+    let (store, _writer) = open(restored.path());
+    let all = store
+        .all_reservations(&ReservationFilter::default())
+        .unwrap();
+    assert_eq!(numbers(&all), [4, 3, 2, 1], "restored from the snapshot");
+    assert_eq!(store.archived_count().unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_restore_sets_the_replaced_archive_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, writer) = open(dir.path());
+    four(&store).await;
+    let snapshot = dir.path().join("snap.redb");
+    store.snapshot_to(&snapshot).unwrap();
+    archive_closed(&store, Timestamp::now()).await.unwrap();
+    store.close().await;
+    drop(store);
+    writer.join().unwrap();
+
+    backup::restore(dir.path(), &snapshot).unwrap();
+    let (store, _writer) = open(dir.path());
+    assert_eq!(store.archived_count().unwrap(), 0);
+    let aside = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("alojamientos-archive.redb.replaced-"))
+        .count();
+    assert_eq!(aside, 1);
+    let all = store
+        .all_reservations(&ReservationFilter::default())
+        .unwrap();
+    assert_eq!(numbers(&all), [4, 3, 2, 1]);
+}
+
+#[tokio::test]
+async fn a_late_payment_for_an_archived_reservation_lands_live_and_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _writer) = open(dir.path());
+    four(&store).await;
+    archive_closed(&store, Timestamp::now()).await.unwrap();
+
+    store
+        .apply_payment(approved("late-1", &code(2)))
+        .await
+        .unwrap();
+    let r = store.reservation(&code(2)).unwrap().unwrap();
+    assert_eq!(r.payment.state, PaymentState::NeedsRefund);
+    let all = store
+        .all_reservations(&ReservationFilter::default())
+        .unwrap();
+    assert_eq!(numbers(&all), [4, 3, 2, 1], "listed once");
+    let listed = all.iter().find(|r| r.code == code(2)).unwrap();
+    assert_eq!(listed.payment.state, PaymentState::NeedsRefund);
+    assert_eq!(store.reservation_payments(&code(2)).unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_copy_the_live_file_has_not_let_go_of_is_read_once_and_a_changed_record_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _writer) = open(dir.path());
+    four(&store).await;
+
+    // The pass's two steps with a crash (or a payment) between them.
+    let step = store.copy_to_archive(None, Timestamp::now()).unwrap();
+    assert_eq!(store.archived_count().unwrap(), 2);
+    let all = store
+        .all_reservations(&ReservationFilter::default())
+        .unwrap();
+    assert_eq!(numbers(&all), [4, 3, 2, 1], "each once while in both files");
+    let snapshot = dir.path().join("snap.redb");
+    assert_eq!(store.snapshot_to(&snapshot).unwrap().reservations, 4);
+
+    store
+        .apply_payment(approved("late-3", &code(3)))
+        .await
+        .unwrap();
+    assert_eq!(store.forget_archived(step).await.unwrap(), 1, "only 2 left");
+    let r = store.reservation(&code(3)).unwrap().unwrap();
+    assert_ne!(
+        r.payment.state,
+        PaymentState::default(),
+        "the live change wins"
+    );
+    let all = store
+        .all_reservations(&ReservationFilter::default())
+        .unwrap();
+    assert_eq!(numbers(&all), [4, 3, 2, 1]);
+}
