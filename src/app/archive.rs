@@ -4,13 +4,21 @@
 
 use jiff::Timestamp;
 
-use super::jobs::JobError;
 use crate::background::{self, Priority};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+
+/// Why an archive pass stopped (what it moved before stays moved).
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the archive thread did not finish")]
+    Thread,
+}
 
 /// Moves every reservation closed for longer than [`crate::store::ARCHIVE_AFTER`] at `now`
 /// to the archive; returns how many left the live file.
-pub async fn archive_closed(store: &Store, now: Timestamp) -> Result<usize, JobError> {
+pub async fn archive_closed(store: &Store, now: Timestamp) -> Result<usize, ArchiveError> {
     let (mut moved, mut after) = (0, None::<String>);
     loop {
         let (reader, from) = (store.clone(), after.take());
@@ -18,7 +26,7 @@ pub async fn archive_closed(store: &Store, now: Timestamp) -> Result<usize, JobE
             reader.copy_to_archive(from.as_deref(), now)
         })
         .await
-        .ok_or(JobError::Thread("archive"))??;
+        .ok_or(ArchiveError::Thread)??;
         let next = step.next.clone();
         moved += store.forget_archived(step).await?;
         match next {

@@ -97,8 +97,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Backup(#[from] BackupError),
-    #[error("the {0} thread did not finish")]
-    Thread(&'static str),
+    #[error(transparent)]
+    Archive(#[from] super::archive::ArchiveError),
 }
 
 /// One run of a job: a summary for the log, or why it failed.

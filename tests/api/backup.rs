@@ -193,12 +193,17 @@ async fn restore_refuses_while_the_server_runs_and_keeps_the_replaced_store() {
 
     let (ok, _, stderr) = verb(dir.path(), &["restore", snap.to_str().unwrap()]).await;
     assert!(ok, "{stderr}");
-    let aside: Vec<_> = std::fs::read_dir(dir.path())
+    let mut aside: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".replaced-"))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|name| Some(name.split_once(".replaced-")?.0.to_owned()))
         .collect();
-    assert_eq!(aside.len(), 1, "{stderr}");
+    aside.sort();
+    let expected = ["alojamientos-archive.redb", "alojamientos.redb"];
+    assert_eq!(
+        aside, expected,
+        "the store and its archive, once each: {stderr}"
+    );
 }
 
 #[tokio::test]
