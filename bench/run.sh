@@ -135,6 +135,7 @@ seed_store() {
   # fdatasync (~12k instead of ~14k holds/s at 1 M, 2026-12-07). A store that grew over years
   # has none, so write them now.
   sync
+  echo "store files (MB): $(cd "$DATA" && du -m ./*.redb | tr '\t\n' '  ')"
 }
 
 history() {

@@ -53,7 +53,10 @@ impl Seeder {
     fn stay(&mut self, acc: &Accommodation, range: NightRange, path: &[Status]) -> Reservation {
         let lead = self.rng.random_range(1..90);
         let created_day = range.check_in().checked_sub(lead.days()).unwrap();
-        let created_day = created_day.min(self.today);
+        // A stay further ahead than its lead was booked some day of the past year, not today:
+        // about a week's share of the closed ones is then too recent for the archive.
+        let booked_by: i64 = self.rng.random_range(0..365);
+        let created_day = created_day.min(self.today.checked_sub(booked_by.days()).unwrap());
         let created = jiff::tz::TimeZone::UTC
             .to_timestamp(created_day.at(12, 0, 0, 0))
             .unwrap();
