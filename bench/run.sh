@@ -9,7 +9,8 @@
 #   growth    holds on a fresh store in BENCH_GROWTH_WINDOWS (4) back-to-back windows of
 #             BENCH_DURATION: holds/s and the store's size as it grows (compare with history)
 #   pair      the history store and a fresh one served at once, holds windows alternating between
-#             them (BENCH_PAIR_ROUNDS rounds, 3): the fairest history-vs-fresh comparison here
+#             them, then quotes windows the same way (BENCH_PAIR_ROUNDS rounds, 3): the fairest
+#             history-vs-fresh comparison here
 #   noscrape  BENCH_NOSCRAPE_REQUESTS requests (default 10 M: quotes plus a few holds) and no
 #             /metrics scrape; RSS every 10 s, and its spread after the first tenth
 # History (BENCH_SEED):
@@ -164,22 +165,28 @@ growth() {
 
 pair() {
   # The seeded 1 M store and a fresh one served at once, BENCH_PAIR_ROUNDS (3) rounds of one
-  # holds window on each: both sides see the same moment of a machine whose speed drifts.
+  # holds window and one quotes window on each: both sides see the same moment of a machine
+  # whose speed drifts.
   local rounds=${BENCH_PAIR_ROUNDS:-3} r out hist_pid hist_data hist_base
-  echo "#### pair: holds windows alternating between a $SEED-seeded history store and a fresh one"
+  echo "#### pair: holds and quotes windows alternating between a $SEED-seeded history store and a fresh one"
   fresh_data; "seed_$SEED"; start
   hist_pid=$PID hist_data=$DATA hist_base=$BASE
   DATA=$(mktemp -d); PORT=$((PORT + 1)); BASE="http://127.0.0.1:$PORT"
   start; login; create_units "$UNITS"
   for r in $(seq 1 "$rounds"); do
-    for side in history fresh; do
-      if [ "$side" = history ]; then
-        out=$(BENCH_OFFSET=$((OFFSET + (r - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s bench/reserve.lua "$hist_base")
-      else
-        out=$(BENCH_OFFSET=$(((r - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s bench/reserve.lua "$BASE")
-      fi
-      echo "round $r $side: $(rps "$out") holds/s, p99 $(p99 "$out")"
-      result "$side$r" "rps=$(rps "$out")" "p99=$(p99 "$out")"
+    for kind in holds quotes; do
+      local script=reserve.lua
+      [ "$kind" = holds ] || script=quote.lua
+      # Odd rounds start with the history store, even ones with the fresh one.
+      for side in $([ $((r % 2)) = 1 ] && echo history fresh || echo fresh history); do
+        if [ "$side" = history ]; then
+          out=$(BENCH_OFFSET=$((OFFSET + (r - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s "bench/$script" "$hist_base")
+        else
+          out=$(BENCH_OFFSET=$(((r - 1) * 2600)) wrk -t2 -c64 -d"$DURATION" --latency -s "bench/$script" "$BASE")
+        fi
+        echo "round $r $side: $(rps "$out") $kind/s, p99 $(p99 "$out")"
+        result "$([ "$kind" = holds ] || echo quotes_)$side$r" "rps=$(rps "$out")" "p99=$(p99 "$out")"
+      done
     done
   done
   kill "$hist_pid"; wait "$hist_pid" || true
