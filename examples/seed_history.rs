@@ -1,7 +1,7 @@
 //! Seeds a store with a long history, through the store's own bulk load (big transactions,
 //! the same availability rule as a booking), for `bench/run.sh`'s history scenario. Closed
-//! reservations older than the archive's week go straight to the archive file, where the
-//! server's archive pass would have moved them.
+//! reservations older than the archive's week go straight to the archive file (as the bulk
+//! load files them), where the server's archive pass would have moved them.
 //!
 //! Per accommodation: back-to-back completed stays (1 to 7 nights) over the past YEARS, an owner
 //! block every quarter among them, back-to-back confirmed stays over the next YEARS, and enough
@@ -23,7 +23,7 @@ use alojamientos::domain::ids::ReservationCode;
 use alojamientos::domain::money::Rate;
 use alojamientos::domain::pricing::quote;
 use alojamientos::domain::reservation::{Actor, AuditEntry, Channel, Reservation, Status};
-use alojamientos::store::{Store, archivable};
+use alojamientos::store::Store;
 use anyhow::{Context, bail};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -201,32 +201,21 @@ async fn main() -> anyhow::Result<()> {
     };
     let made_blocks = blocks(&store, &all, today, years).await;
     let mut counts: HashMap<Status, usize> = HashMap::new();
-    let (mut live, mut old) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
-    let now = Timestamp::now();
+    let mut batch = Vec::with_capacity(BATCH);
     for (i, acc) in all.iter().enumerate() {
         let share = total as usize / all.len() + usize::from(i < total as usize % all.len());
         for r in seeder.history(acc, share, years) {
             *counts.entry(r.status).or_default() += 1;
-            if archivable(&r, now) {
-                old.push(r);
-            } else {
-                live.push(r);
-            }
-            if live.len() == BATCH {
+            batch.push(r);
+            if batch.len() == BATCH {
                 store
-                    .import_reservations(std::mem::take(&mut live))
+                    .import_reservations(std::mem::take(&mut batch))
                     .await??;
-            }
-            if old.len() == BATCH {
-                store.import_archived(std::mem::take(&mut old)).await??;
             }
         }
     }
-    if !live.is_empty() {
-        store.import_reservations(live).await??;
-    }
-    if !old.is_empty() {
-        store.import_archived(old).await??;
+    if !batch.is_empty() {
+        store.import_reservations(batch).await??;
     }
     let archived = store.archived_count()?;
     store.close().await;

@@ -16,13 +16,12 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use jiff::{SignedDuration, Timestamp};
-use redb::{Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable};
+use redb::{Durability, ReadTransaction, ReadableDatabase, ReadableTable};
 
-use super::accommodations::load_for_write;
 use super::space::{DbHandle, needs_reopen};
 use super::tables::RESERVATIONS;
 use super::unreadable::{JsonTable, decode_at};
-use super::{ImportError, Store, StoreError, files};
+use super::{Store, StoreError};
 use crate::domain::reservation::Reservation;
 
 /// File name of the archive inside the data directory.
@@ -50,20 +49,7 @@ pub(super) struct Archive {
 impl Archive {
     /// Opens (or creates) the archive in `data_dir`.
     pub(super) fn open(data_dir: &Path, cache_bytes: usize) -> Result<Archive, StoreError> {
-        let path = data_dir.join(ARCHIVE_FILE);
-        let db = Database::builder()
-            .set_cache_size(cache_bytes)
-            .create(&path)
-            .map_err(|e| match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => {
-                    StoreError::AlreadyOpen(data_dir.to_owned())
-                }
-                other => StoreError::Database(other),
-            })?;
-        files::private_file(&path).map_err(|source| StoreError::DataDir {
-            path: path.clone(),
-            source,
-        })?;
+        let (db, path) = super::open_file(data_dir, ARCHIVE_FILE, cache_bytes)?;
         let mut txn = db.begin_write()?;
         txn.set_quick_repair(true);
         txn.open_table(ARCHIVED)?;
@@ -116,7 +102,7 @@ impl Archive {
     }
 
     /// Writes `records` (code, JSON) in one durable commit.
-    fn put(&self, records: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+    pub(super) fn put(&self, records: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
         let result = self.try_put(records);
         if let Err(e) = &result
             && needs_reopen(e)
@@ -149,7 +135,7 @@ impl Archive {
 
 /// Whether `r` can move to the archive at `now`: it no longer holds dates (so no index of the
 /// live file names it) and has not changed for [`ARCHIVE_AFTER`].
-pub fn archivable(r: &Reservation, now: Timestamp) -> bool {
+pub(super) fn archivable(r: &Reservation, now: Timestamp) -> bool {
     let last_change = r.history.last().map_or(r.created_at, |h| h.at);
     !r.status.holds_dates() && now.duration_since(last_change) >= ARCHIVE_AFTER
 }
@@ -215,40 +201,6 @@ impl Store {
                     }
                 }
                 Ok(removed)
-            })
-            .await
-    }
-
-    /// Writes closed reservations straight into the archive in one durable commit (a
-    /// benchmark's history, old stays moved from another system), if none of their codes is
-    /// taken in either file; returns how many were written.
-    pub async fn import_archived(
-        &self,
-        batch: Vec<Reservation>,
-    ) -> Result<Result<usize, ImportError>, StoreError> {
-        let archive = self.archive.clone();
-        self.writer
-            .write(move |txn| {
-                let live = txn.open_table(RESERVATIONS)?;
-                let mut records = Vec::with_capacity(batch.len());
-                for r in &batch {
-                    let code = r.code.as_str();
-                    if r.status.holds_dates() {
-                        return Ok(Err(ImportError::NotClosed(code.to_owned())));
-                    }
-                    if live.get(code)?.is_some() || archive.holds(code)? {
-                        return Ok(Err(ImportError::Code(code.to_owned())));
-                    }
-                    if load_for_write(txn, r.accommodation_id)?.is_none() {
-                        return Ok(Err(ImportError::AccommodationNotFound {
-                            code: code.to_owned(),
-                            accommodation_id: r.accommodation_id,
-                        }));
-                    }
-                    records.push((code.to_owned(), super::tables::encode(r)));
-                }
-                archive.put(&records)?;
-                Ok(Ok(records.len()))
             })
             .await
     }

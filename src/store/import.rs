@@ -1,5 +1,6 @@
 //! Bulk loading of reservations kept elsewhere (a benchmark's history, a move from another
-//! system) in large transactions. A batch is checked as a whole first, with the same
+//! system) in large transactions, each where the store would keep it (old closed ones in the
+//! archive). A batch is checked as a whole first, with the same
 //! availability rule as a booking, so a load never double-books, and then written in one
 //! commit; a batch that fails the check writes nothing.
 
@@ -9,9 +10,9 @@ use jiff::Timestamp;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::accommodations::load_for_write;
-use super::archive::Archive;
+use super::archive::{Archive, archivable};
 use super::reservations::{index, save};
-use super::tables::RESERVATIONS;
+use super::tables::{RESERVATIONS, encode};
 use super::{Store, StoreError, occupancy};
 use crate::domain::ids::AccommodationId;
 use crate::domain::reservation::Reservation;
@@ -28,8 +29,6 @@ pub enum ImportError {
     },
     #[error("reservation {0} overlaps another stay")]
     DateOverlap(String),
-    #[error("reservation {0} still holds dates: only closed ones go to the archive")]
-    NotClosed(String),
 }
 
 fn check(
@@ -78,9 +77,12 @@ fn check(
 }
 
 impl Store {
-    /// Writes `batch` in one durable commit with its index entries, if no code is taken, every
+    /// Writes `batch` if no code is taken (in the live file or the archive), every
     /// accommodation exists and no stay that holds dates overlaps another (stored or in the
-    /// batch). Returns how many were written. No events are sent for them.
+    /// batch); returns how many were written. Each goes where the store would keep it: closed
+    /// for over [`super::ARCHIVE_AFTER`], into the archive (committed first), the rest into the
+    /// live file with their index entries, in one durable commit. No events are sent for them.
+    /// A commit that fails may leave the batch's archived part written.
     pub async fn import_reservations(
         &self,
         batch: Vec<Reservation>,
@@ -88,10 +90,20 @@ impl Store {
         let archive = self.archive.clone();
         self.writer
             .write(move |txn| {
-                if let Err(e) = check(txn, &archive, &batch, Timestamp::now())? {
+                let now = Timestamp::now();
+                if let Err(e) = check(txn, &archive, &batch, now)? {
                     return Ok(Err(e));
                 }
-                for r in &batch {
+                let (old, live): (Vec<&Reservation>, _) =
+                    batch.iter().partition(|r| archivable(r, now));
+                let old: Vec<(String, Vec<u8>)> = old
+                    .iter()
+                    .map(|r| (r.code.to_string(), encode(*r)))
+                    .collect();
+                if !old.is_empty() {
+                    archive.put(&old)?;
+                }
+                for r in live {
                     save(txn, r)?;
                     index(txn, r)?;
                 }

@@ -47,7 +47,7 @@ use space::DbHandle;
 
 pub use accommodations::AccommodationError;
 pub use admins::{AdminSession, AdminUser};
-pub use archive::{ARCHIVE_AFTER, ARCHIVE_FILE, ArchiveStep, archivable};
+pub use archive::{ARCHIVE_AFTER, ARCHIVE_FILE, ArchiveStep};
 pub use blocks::BlockError;
 pub use calendar::{CalendarExport, ExportHead, ExportItem, ExportedKind};
 pub use client_holds::ClientHolds;
@@ -68,6 +68,30 @@ use writer::Writer;
 
 /// File name of the store inside the data directory.
 pub const STORE_FILE: &str = "alojamientos.redb";
+
+/// Opens (or creates) the redb file `name` in `data_dir`, owner-only; a second process on it
+/// gets [`StoreError::AlreadyOpen`].
+fn open_file(
+    data_dir: &Path,
+    name: &str,
+    cache_bytes: usize,
+) -> Result<(Database, std::path::PathBuf), StoreError> {
+    let path = data_dir.join(name);
+    let db = Database::builder()
+        .set_cache_size(cache_bytes)
+        .create(&path)
+        .map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => {
+                StoreError::AlreadyOpen(data_dir.to_owned())
+            }
+            other => StoreError::Database(other),
+        })?;
+    files::private_file(&path).map_err(|source| StoreError::DataDir {
+        path: path.clone(),
+        source,
+    })?;
+    Ok((db, path))
+}
 
 /// Page cache of the archive file: it is read for single old reservations and full scans only.
 const ARCHIVE_CACHE_BYTES: usize = 1 << 20;
@@ -130,20 +154,7 @@ impl Store {
             path: data_dir.to_owned(),
             source,
         })?;
-        let path = data_dir.join(STORE_FILE);
-        let db = Database::builder()
-            .set_cache_size(cache_bytes)
-            .create(&path)
-            .map_err(|e| match e {
-                redb::DatabaseError::DatabaseAlreadyOpen => {
-                    StoreError::AlreadyOpen(data_dir.to_owned())
-                }
-                other => StoreError::Database(other),
-            })?;
-        files::private_file(&path).map_err(|source| StoreError::DataDir {
-            path: path.clone(),
-            source,
-        })?;
+        let (db, path) = open_file(data_dir, STORE_FILE, cache_bytes)?;
         let found = schema::migrate(&db)?;
         match found {
             None => tracing::info!(path = %path.display(), "created a new store"),

@@ -36,18 +36,29 @@ fn numbers(items: &[Reservation]) -> Vec<u8> {
     items.iter().map(last_byte).collect()
 }
 
-/// A room with a confirmed stay (1), two reservations closed a month ago (2, 3) and one
-/// cancelled just now (4).
+fn days(n: i64) -> SignedDuration {
+    SignedDuration::from_hours(24 * n)
+}
+
+/// When the archive pass runs in these tests: five days from now, so reservations closed three
+/// days ago have been closed for over a week by then, and one closed just now has not.
+fn pass_time() -> Timestamp {
+    Timestamp::now() + days(5)
+}
+
+/// A room with a confirmed stay (1), two reservations closed three days ago (2, 3) and one
+/// cancelled just now (4), all in the live file.
 async fn four(store: &Store) -> AccommodationId {
     let acc = add_room(store, "A").await;
-    let month_ago = Timestamp::now() - SignedDuration::from_hours(30 * 24);
+    let now = Timestamp::now();
     let all = vec![
-        record(1, acc, march(1, 5), Status::Confirmed, month_ago),
-        record(2, acc, march(5, 8), Status::Cancelled, month_ago),
-        record(3, acc, march(8, 9), Status::Expired, month_ago),
-        record(4, acc, march(9, 12), Status::Cancelled, Timestamp::now()),
+        record(1, acc, march(1, 5), Status::Confirmed, now - days(30)),
+        record(2, acc, march(5, 8), Status::Cancelled, now - days(3)),
+        record(3, acc, march(8, 9), Status::Expired, now - days(3)),
+        record(4, acc, march(9, 12), Status::Cancelled, now),
     ];
     assert_eq!(store.import_reservations(all).await.unwrap(), Ok(4));
+    assert_eq!(store.archived_count().unwrap(), 0);
     acc
 }
 
@@ -68,9 +79,9 @@ async fn closed_reservations_move_to_the_archive_and_every_read_still_finds_them
     let (store, writer) = open(dir.path());
     let acc = four(&store).await;
 
-    assert_eq!(archive_closed(&store, Timestamp::now()).await.unwrap(), 2);
+    assert_eq!(archive_closed(&store, pass_time()).await.unwrap(), 2);
     assert_eq!(store.archived_count().unwrap(), 2);
-    assert_eq!(archive_closed(&store, Timestamp::now()).await.unwrap(), 0);
+    assert_eq!(archive_closed(&store, pass_time()).await.unwrap(), 0);
 
     for n in 1..=4 {
         let found = store.reservation(&code(n)).unwrap();
@@ -112,9 +123,12 @@ async fn closed_reservations_move_to_the_archive_and_every_read_still_finds_them
         store.import_reservations(vec![again]).await.unwrap(),
         Err(ImportError::Code(code(2).to_string()))
     );
+    let old = record(5, acc, march(1, 3), Status::Cancelled, Timestamp::now() - days(30));
+    assert_eq!(store.import_reservations(vec![old]).await.unwrap(), Ok(1));
+    assert_eq!(store.archived_count().unwrap(), 3, "a bulk load files old ones there");
 
     let snapshot = dir.path().join("backups/snap.redb");
-    assert_eq!(store.snapshot_to(&snapshot).unwrap().reservations, 4);
+    assert_eq!(store.snapshot_to(&snapshot).unwrap().reservations, 5);
     store.close().await;
     drop(store);
     writer.join().unwrap();
@@ -123,7 +137,7 @@ async fn closed_reservations_move_to_the_archive_and_every_read_still_finds_them
     let all = store
         .all_reservations(&ReservationFilter::default())
         .unwrap();
-    assert_eq!(numbers(&all), [4, 3, 2, 1], "after a restart");
+    assert_eq!(numbers(&all), [5, 4, 3, 2, 1], "after a restart");
     store.close().await;
     drop(store);
     writer.join().unwrap();
@@ -134,7 +148,7 @@ async fn closed_reservations_move_to_the_archive_and_every_read_still_finds_them
     let all = store
         .all_reservations(&ReservationFilter::default())
         .unwrap();
-    assert_eq!(numbers(&all), [4, 3, 2, 1], "restored from the snapshot");
+    assert_eq!(numbers(&all), [5, 4, 3, 2, 1], "restored from the snapshot");
     assert_eq!(store.archived_count().unwrap(), 0);
 }
 
@@ -145,7 +159,7 @@ async fn a_restore_sets_the_replaced_archive_aside() {
     four(&store).await;
     let snapshot = dir.path().join("snap.redb");
     store.snapshot_to(&snapshot).unwrap();
-    archive_closed(&store, Timestamp::now()).await.unwrap();
+    archive_closed(&store, pass_time()).await.unwrap();
     store.close().await;
     drop(store);
     writer.join().unwrap();
@@ -170,7 +184,7 @@ async fn a_late_payment_for_an_archived_reservation_lands_live_and_wins() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _writer) = open(dir.path());
     four(&store).await;
-    archive_closed(&store, Timestamp::now()).await.unwrap();
+    archive_closed(&store, pass_time()).await.unwrap();
 
     store
         .apply_payment(approved("late-1", &code(2)))
@@ -194,7 +208,7 @@ async fn a_copy_the_live_file_has_not_let_go_of_is_read_once_and_a_changed_recor
     four(&store).await;
 
     // The pass's two steps with a crash (or a payment) between them.
-    let step = store.copy_to_archive(None, Timestamp::now()).unwrap();
+    let step = store.copy_to_archive(None, pass_time()).unwrap();
     assert_eq!(store.archived_count().unwrap(), 2);
     let all = store
         .all_reservations(&ReservationFilter::default())
