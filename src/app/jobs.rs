@@ -1,6 +1,7 @@
 //! The scheduled jobs (tokio-cron-scheduler), all wired here: hold expiry, stay completion
-//! (with the archive pass), purges, iCal sync, backups and payment reconciliation. Each run is timed, counted and
-//! recorded for health; one that fails or panics is logged and counted, and the server goes on.
+//! (with the archive pass), purges, iCal sync, backups and payment reconciliation. Each run is
+//! timed, counted and recorded for health; one that fails or panics is logged and counted, and
+//! the server goes on.
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -1,8 +1,8 @@
 //! Bulk loading of reservations kept elsewhere (a benchmark's history, a move from another
 //! system) in large transactions, each where the store would keep it (old closed ones in the
-//! archive). A batch is checked as a whole first, with the same
-//! availability rule as a booking, so a load never double-books, and then written in one
-//! commit; a batch that fails the check writes nothing.
+//! archive). A batch is checked as a whole first, with the same availability rule as a
+//! booking, so a load never double-books, and then written; a batch that fails the check
+//! writes nothing.
 
 use std::collections::{BTreeSet, HashSet};
 

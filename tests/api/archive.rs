@@ -123,9 +123,19 @@ async fn closed_reservations_move_to_the_archive_and_every_read_still_finds_them
         store.import_reservations(vec![again]).await.unwrap(),
         Err(ImportError::Code(code(2).to_string()))
     );
-    let old = record(5, acc, march(1, 3), Status::Cancelled, Timestamp::now() - days(30));
+    let old = record(
+        5,
+        acc,
+        march(1, 3),
+        Status::Cancelled,
+        Timestamp::now() - days(30),
+    );
     assert_eq!(store.import_reservations(vec![old]).await.unwrap(), Ok(1));
-    assert_eq!(store.archived_count().unwrap(), 3, "a bulk load files old ones there");
+    assert_eq!(
+        store.archived_count().unwrap(),
+        3,
+        "a bulk load files old ones there"
+    );
 
     let snapshot = dir.path().join("backups/snap.redb");
     assert_eq!(store.snapshot_to(&snapshot).unwrap().reservations, 5);
