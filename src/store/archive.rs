@@ -50,16 +50,20 @@ impl Archive {
     /// Opens (or creates) the archive in `data_dir`.
     pub(super) fn open(data_dir: &Path, cache_bytes: usize) -> Result<Archive, StoreError> {
         let (db, path) = super::open_file(data_dir, ARCHIVE_FILE, cache_bytes)?;
-        let mut txn = db.begin_write()?;
-        txn.set_quick_repair(true);
-        txn.open_table(ARCHIVED)?;
-        txn.commit()?;
-        let newest = {
-            let txn = db.begin_read()?;
-            let table = txn.open_table(ARCHIVED)?;
-            let last = table.last()?;
-            last.map(|(k, _)| k.value().to_owned()).unwrap_or_default()
+        let newest = match db.begin_read()?.open_table(ARCHIVED) {
+            Ok(table) => table.last()?.map(|(k, _)| k.value().to_owned()),
+            // A new archive: one commit creates its table (not one per start: a commit saves
+            // the allocator state of the whole file).
+            Err(redb::TableError::TableDoesNotExist(_)) => {
+                let mut txn = db.begin_write()?;
+                txn.set_quick_repair(true);
+                txn.open_table(ARCHIVED)?;
+                txn.commit()?;
+                None
+            }
+            Err(e) => return Err(e.into()),
         };
+        let newest = newest.unwrap_or_default();
         Ok(Archive {
             db: Arc::new(DbHandle::new(db, path, cache_bytes)),
             newest: Arc::new(RwLock::new(newest)),
