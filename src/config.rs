@@ -157,7 +157,7 @@ impl Default for RawSettings {
                 data_dir: "./data".into(),
                 body_limit_bytes: 64 * 1024,
                 cache_size_mb: 8,
-                quick_repair: true,
+                quick_repair: false,
                 min_free_mb: 64,
                 trusted_proxies: vec![],
                 shutdown_grace: "30s".into(),

@@ -1,6 +1,6 @@
-//! `server.quick_repair = false` (the default is true, which the other kill -9 tests run
-//! with): commits do not save the allocator state, so the restart after a kill -9 repairs the
-//! whole file, and still nothing acknowledged is lost.
+//! `server.quick_repair = true` (the default is false, which the other kill -9 tests run
+//! with): each commit saves the allocator state, so the restart after a kill -9 repairs from it
+//! instead of reading the whole file, and still nothing acknowledged is lost.
 
 use std::time::Duration;
 
@@ -10,11 +10,11 @@ use crate::helpers::binary::{
 use reqwest::Client;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn kill_9_without_quick_repair_loses_no_acknowledged_hold() {
+async fn kill_9_with_quick_repair_loses_no_acknowledged_hold() {
     let dir = tempfile::tempdir().unwrap();
     let quick = || {
         let mut c = command(dir.path());
-        c.env("ALOJAMIENTOS_SERVER__QUICK_REPAIR", "false");
+        c.env("ALOJAMIENTOS_SERVER__QUICK_REPAIR", "true");
         c
     };
     let mut server = start_with(quick()).await;
