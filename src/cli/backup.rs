@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use crate::config::Settings;
 use crate::control;
 use crate::store::backup::{self, SnapshotInfo};
-use crate::store::{STORE_FILE, Store, StoreError};
+use crate::store::{ARCHIVE_FILE, STORE_FILE, Store, StoreError};
 
 /// `alojamientos backup [--out PATH]`: asks the running server for a snapshot, or snapshots
 /// the store file itself when no server runs; with `--out`, the snapshot also goes there.
@@ -157,19 +157,37 @@ pub fn restore(settings: &Settings, snapshot: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `alojamientos check [PATH]`: integrity of a snapshot or (server stopped) of the live store.
+/// `alojamientos check [PATH]`: integrity of a snapshot or (server stopped) of the live store
+/// and its archive file.
 pub fn check(settings: &Settings, path: Option<PathBuf>) -> anyhow::Result<()> {
+    let archive = path
+        .is_none()
+        .then(|| settings.data_dir.join(ARCHIVE_FILE))
+        .filter(|archive| archive.is_file());
     let path = path.unwrap_or_else(|| settings.data_dir.join(STORE_FILE));
-    let report = backup::verify(&path, false).map_err(|e| match e {
+    let mut report = backup::verify(&path, false).map_err(refused(&path))?;
+    if let Some(archive) = &archive {
+        let archived = backup::verify_archive(archive).map_err(refused(archive))?;
+        report.archived_reservations = Some(archived);
+    }
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    eprintln!("{}: ok", path.display());
+    if let Some(archive) = archive {
+        eprintln!("{}: ok", archive.display());
+    }
+    Ok(())
+}
+
+/// Why `check` refused `path`, naming it.
+fn refused(path: &Path) -> impl FnOnce(backup::BackupError) -> anyhow::Error + '_ {
+    move |e| match e {
         // systemd/install.sh's rollback reads "the server holds" as "the store is in use".
         backup::BackupError::Store(StoreError::AlreadyOpen(_)) => anyhow::anyhow!(
             "the server holds {}; check a fresh snapshot instead: \
              alojamientos backup --out /tmp/check.redb && alojamientos check /tmp/check.redb",
             path.display()
         ),
+        backup::BackupError::Store(e) => anyhow::anyhow!("{}: {e}", path.display()),
         other => other.into(),
-    })?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    eprintln!("{}: ok", path.display());
-    Ok(())
+    }
 }

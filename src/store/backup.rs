@@ -17,7 +17,7 @@ use super::StoreError;
 mod copy;
 mod verify;
 use copy::copy_all;
-pub use verify::{restore, verify};
+pub use verify::{restore, verify, verify_archive};
 
 /// File names of snapshots start with this and end with [`SNAPSHOT_SUFFIX`].
 pub const SNAPSHOT_PREFIX: &str = "alojamientos-";
@@ -90,6 +90,10 @@ pub struct CheckReport {
     pub accommodations: u64,
     /// Whether a `.sha256` file was found and matched.
     pub checksum_verified: bool,
+    /// Reservations in the archive file beside a live store (`check` without a path); absent
+    /// for a snapshot, whose `reservations` already count them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived_reservations: Option<u64>,
 }
 
 /// SHA-256 of a file, hex-encoded.

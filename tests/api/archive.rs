@@ -1,7 +1,8 @@
 //! The archive of closed reservations (`store/archive.rs`) on real redb files: the pass moves
 //! only what can no longer change, every read still finds what moved, a write to an archived
 //! reservation lands in the live file and wins, a copy interrupted before the live file let go
-//! loses and duplicates nothing, and a snapshot is one whole store again.
+//! loses and duplicates nothing, a snapshot is one whole store again, and `check` audits the
+//! archive file too.
 
 use alojamientos::app::archive::archive_closed;
 use alojamientos::domain::booking::{ChangeError, ChangeRequest};
@@ -10,10 +11,12 @@ use alojamientos::domain::ids::{AccommodationId, ReservationCode};
 use alojamientos::domain::money::Money;
 use alojamientos::domain::payment::{PaymentState, PaymentStatus, ProviderPayment};
 use alojamientos::domain::reservation::{Actor, Reservation, Status};
-use alojamientos::store::{ImportError, ReservationFilter, Store, backup};
+use alojamientos::store::{ARCHIVE_FILE, ImportError, ReservationFilter, Store, backup};
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
+use redb::TableDefinition;
 
+use crate::helpers::binary::verb;
 use crate::helpers::store::{add_room, open, record};
 
 fn march(from: i8, to: i8) -> NightRange {
@@ -242,4 +245,43 @@ async fn a_copy_the_live_file_has_not_let_go_of_is_read_once_and_a_changed_recor
         .all_reservations(&ReservationFilter::default())
         .unwrap();
     assert_eq!(numbers(&all), [4, 3, 2, 1]);
+}
+
+#[tokio::test]
+async fn check_audits_the_archive_beside_the_live_store_without_changing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, writer) = open(dir.path());
+    four(&store).await;
+    assert_eq!(archive_closed(&store, pass_time()).await.unwrap(), 2);
+    store.close().await;
+    drop(store);
+    writer.join().unwrap();
+    let archive = dir.path().join(ARCHIVE_FILE);
+    let before = std::fs::read(&archive).unwrap();
+
+    let (ok, stdout, stderr) = verb(dir.path(), &["check"]).await;
+    assert!(ok, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (&report["reservations"], &report["archived_reservations"]),
+        (&2.into(), &2.into())
+    );
+    assert!(stderr.contains(&format!("{ARCHIVE_FILE}: ok")), "{stderr}");
+    assert!(std::fs::read(&archive).unwrap() == before, "only read");
+
+    let db = redb::Database::open(&archive).unwrap();
+    let txn = db.begin_write().unwrap();
+    let table = TableDefinition::<&str, &[u8]>::new("archived_reservations");
+    txn.open_table(table)
+        .unwrap()
+        .insert("ZZZZ", b"{\"code\": 7".as_slice())
+        .unwrap();
+    txn.commit().unwrap();
+    drop(db);
+    let (ok, _, stderr) = verb(dir.path(), &["check"]).await;
+    assert!(
+        !ok,
+        "an archived record that does not decode fails the check"
+    );
+    assert!(stderr.contains(ARCHIVE_FILE), "names the file: {stderr}");
 }

@@ -5,20 +5,10 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use crate::helpers::binary::{HoldLoad, command, create_room, login, missing_reservations, start};
+use crate::helpers::binary::{HoldLoad, create_room, login, missing_reservations, start, verb};
 use crate::helpers::{TestApp, body, eventually};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
-
-/// Runs a CLI verb against the data directory `dir`; returns (success, stdout, stderr).
-async fn verb(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = command(dir).args(args).output().await.unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_under_write_load_restores_every_reservation_acknowledged_before_it() {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use redb::{Database, ReadOnlyDatabase, ReadTransaction, ReadableTableMetadata, TableDefinition};
 
 use super::{BackupError, CheckReport, checksum_path, io, read_hashing, sync_dir};
+use crate::store::archive::ARCHIVED;
 use crate::store::{ARCHIVE_FILE, STORE_FILE, StoreError, schema, tables};
 
 /// A copy of a file made for checking; removed when dropped unless [`PrivateCopy::keep`] ran.
@@ -103,6 +104,26 @@ pub fn verify(path: &Path, require_checksum: bool) -> Result<CheckReport, Backup
     verify_copy(path, &copy, expected)
 }
 
+/// Copies the archive file at `path` and checks the copy: redb's integrity check and that every
+/// archived reservation decodes. Returns how many it holds (none in an archive whose table was
+/// never created). `path` is only read; refused while a process holds it.
+pub fn verify_archive(path: &Path) -> Result<u64, BackupError> {
+    refuse_if_held(path, path.parent().unwrap_or(path))?;
+    let copy = PrivateCopy::make(path, scratch_path())?;
+    let mut db = Database::open(&copy.path).map_err(StoreError::from)?;
+    if !db.check_integrity().map_err(StoreError::from)? {
+        return Err(BackupError::Integrity(path.to_owned()));
+    }
+    let txn = redb::ReadableDatabase::begin_read(&db).map_err(StoreError::from)?;
+    match txn.open_table(ARCHIVED) {
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(0),
+        opened => {
+            opened.map_err(StoreError::from)?;
+            Ok(count_decoded(&txn, ARCHIVED)?)
+        }
+    }
+}
+
 /// Compares the copy's hash with `expected`, then checks the copy.
 fn verify_copy(
     original: &Path,
@@ -162,6 +183,7 @@ fn check_file(path: &Path) -> Result<CheckReport, BackupError> {
         reservations,
         accommodations,
         checksum_verified: false,
+        archived_reservations: None,
     })
 }
 

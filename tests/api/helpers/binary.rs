@@ -29,6 +29,16 @@ pub fn command(dir: &std::path::Path) -> Command {
     c
 }
 
+/// Runs a CLI verb against the data directory `dir`; returns (success, stdout, stderr).
+pub async fn verb(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = command(dir).args(args).output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// [`command`] with `ALOJAMIENTOS_{section}__{key}` set to each value of `settings`.
 pub fn command_with(dir: &std::path::Path, section: &str, settings: &[(&str, String)]) -> Command {
     let mut c = command(dir);
