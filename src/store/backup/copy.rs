@@ -13,8 +13,10 @@ use crate::store::{StoreError, tables};
 /// Bytes of keys and values copied per commit of the snapshot. One transaction for the whole
 /// copy kept redb's bookkeeping of every page it wrote (and the allocator's memory with it)
 /// until the end: a store of 1 GB meant megabytes held for the copy's duration, and one fsync
-/// of the whole file competing with the live store's commits at the end.
-const CHUNK_BYTES: usize = 4 << 20;
+/// of the whole file competing with the live store's commits at the end. A chunk's pages stay
+/// in memory until its commit: with 4 MiB chunks each backup of the soak's store raised RSS by
+/// 3-4 MB for its duration (docs/reliability.md, run 18).
+const CHUNK_BYTES: usize = 1 << 20;
 
 /// The snapshot file being written: its open write transaction and how much it holds.
 struct Chunked<'a> {
