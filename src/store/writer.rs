@@ -359,7 +359,7 @@ fn begin_on(db: &Database, quick_repair: bool) -> Result<WriteTransaction, Store
     // With quick repair (`server.quick_repair`, off by default) each commit saves the allocator
     // state, so a crashed store opens without reading the live file whole; that state grows with
     // the file and each commit becomes two-phase. Without it a crashed store's first open reads
-    // the live file (~0.6 s at 1 M reservations with the archive file).
+    // the live file (0.66-0.83 s at 1 M reservations with the archive file, bench/run.sh).
     txn.set_quick_repair(quick_repair);
     Ok(txn)
 }

@@ -15,7 +15,7 @@ use crate::store::{StoreError, tables};
 /// until the end: a store of 1 GB meant megabytes held for the copy's duration, and one fsync
 /// of the whole file competing with the live store's commits at the end. A chunk's pages stay
 /// in memory until its commit: with 4 MiB chunks each backup of the soak's store raised RSS by
-/// 3-4 MB for its duration (docs/reliability.md, run 18).
+/// 2.5-3.5 MiB for its duration, with 1 MiB by 1-2.4 (docs/reliability.md, runs 18 and 19).
 const CHUNK_BYTES: usize = 1 << 20;
 
 /// The snapshot file being written: its open write transaction and how much it holds.
